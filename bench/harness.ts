@@ -1,0 +1,68 @@
+/** A tiny side-by-side benchmark harness: median ns/op over repeated timed runs, printed as ratios. */
+
+export interface Case {
+  readonly name: string;
+  /** Runs `iterations` operations; may be async to let batched delivery happen. */
+  readonly run: (iterations: number) => void | Promise<void>;
+}
+
+export interface Comparison {
+  readonly title: string;
+  readonly ours: Case;
+  readonly peer: Case;
+  /** What the issue requires, as a minimum ratio of peer time to our time. */
+  readonly target: number;
+  readonly iterations: number;
+}
+
+export interface Result {
+  readonly title: string;
+  readonly ours: string;
+  readonly peer: string;
+  readonly oursNs: number;
+  readonly peerNs: number;
+  /** Peer ns/op divided by ours: above 1 means we are faster. */
+  readonly speedup: number;
+  readonly target: number;
+}
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 9);
+
+async function timeRun(c: Case, iterations: number): Promise<number> {
+  const start = process.hrtime.bigint();
+  await c.run(iterations);
+  return Number(process.hrtime.bigint() - start) / iterations;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1] ?? Number.NaN;
+}
+
+/** Warms both cases up, then alternates their timed runs so machine noise hits both alike. */
+export async function compare(c: Comparison): Promise<Result> {
+  await c.ours.run(c.iterations);
+  await c.peer.run(c.iterations);
+  const ours: number[] = [];
+  const peer: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    ours.push(await timeRun(c.ours, c.iterations));
+    peer.push(await timeRun(c.peer, c.iterations));
+  }
+  const oursNs = median(ours);
+  const peerNs = median(peer);
+  return { title: c.title, ours: c.ours.name, peer: c.peer.name, oursNs, peerNs, speedup: peerNs / oursNs, target: c.target };
+}
+
+/** Prints results as a Markdown table, ready for the README. */
+export function printTable(results: readonly Result[]): void {
+  const ns = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
+  console.log('| benchmark | mail-telemetry | peer | ns/op (ours) | ns/op (peer) | speed-up | target | met |');
+  console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | :---: |');
+  for (const r of results) {
+    const met = r.speedup >= r.target ? 'yes' : 'no';
+    console.log(
+      `| ${r.title} | \`${r.ours}\` | \`${r.peer}\` | ${ns(r.oursNs)} | ${ns(r.peerNs)} | ${r.speedup.toFixed(2)}× | ≥${r.target}× | ${met} |`,
+    );
+  }
+}

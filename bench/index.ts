@@ -1,0 +1,29 @@
+/**
+ * `npm run bench`: each comparison runs in a fresh child process, ours and the peer alternating in
+ * that process, so one case's JIT feedback does not skew the next. Prints a Markdown table.
+ */
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { subscribedEmit, unwantedEmit } from './emit.bench.js';
+import { type Comparison, compare, printTable, type Result } from './harness.js';
+
+const comparisons: Record<string, () => Comparison> = {
+  'emit-unwanted': unwantedEmit,
+  'emit-subscribed': subscribedEmit,
+};
+
+const only = process.argv[2];
+if (only !== undefined) {
+  const make = comparisons[only];
+  if (make === undefined) throw new Error(`unknown comparison ${only}; known: ${Object.keys(comparisons).join(', ')}`);
+  process.stdout.write(JSON.stringify(await compare(make())));
+} else {
+  console.log(`node ${process.version}, ${process.arch}; median of ${process.env.BENCH_RUNS ?? 9} runs each\n`);
+  const self = fileURLToPath(import.meta.url);
+  const results: Result[] = Object.keys(comparisons).map((name) =>
+    JSON.parse(execFileSync(process.execPath, [...process.execArgv, self, name], { encoding: 'utf8' })),
+  );
+  printTable(results);
+  const missed = results.filter((r) => r.speedup < r.target);
+  if (missed.length > 0) console.log(`\n${missed.length} target(s) not met on this run.`);
+}

@@ -1,0 +1,67 @@
+import type { SpanId } from '../catalog/keys.js';
+import type { Level } from '../catalog/levels.js';
+import type { TelemetryEvent, TelemetryEventJSON } from '../catalog/types.js';
+
+type Data = Readonly<Record<string, unknown>>;
+const EMPTY: Data = Object.freeze({});
+
+/**
+ * One emitted event, shared by reference with every consumer. The merged `data` view is built
+ * on first read, so consumers that never look at the keys never pay for the merge.
+ */
+export class EventRecord implements TelemetryEvent {
+  readonly id: number;
+  readonly type: string;
+  readonly typeId: number;
+  readonly level: Level;
+  readonly timestamp: number;
+  readonly spanId: SpanId | undefined;
+  /** The consumer whose failure this event reports; it is never delivered back to it. */
+  readonly origin: object | undefined;
+  #own: Data | undefined;
+  #span: Data | undefined;
+  #merged: Data | undefined;
+
+  constructor(
+    id: number,
+    type: string,
+    typeId: number,
+    level: Level,
+    timestamp: number,
+    spanId: SpanId | undefined,
+    own: Data | undefined,
+    span: Data | undefined,
+    origin: object | undefined,
+  ) {
+    this.id = id;
+    this.type = type;
+    this.typeId = typeId;
+    this.level = level;
+    this.timestamp = timestamp;
+    this.spanId = spanId;
+    this.origin = origin;
+    this.#own = own;
+    this.#span = span;
+    this.#merged = undefined;
+  }
+
+  get data(): Data {
+    if (this.#merged === undefined) this.#merged = merge(this.#own, this.#span, this.spanId);
+    return this.#merged;
+  }
+
+  toJSON(): TelemetryEventJSON {
+    const json = { id: this.id, type: this.type, level: this.level, timestamp: this.timestamp, data: this.data };
+    return this.spanId === undefined ? json : { ...json, spanId: this.spanId };
+  }
+}
+
+/** The event's own keys first, then the span's keys it lacks; undefined values are left out. */
+function merge(own: Data | undefined, span: Data | undefined, spanId: SpanId | undefined): Data {
+  if (span === undefined && spanId === undefined) return own ?? EMPTY;
+  const out: Record<string, unknown> = {};
+  if (own !== undefined) for (const key in own) if (own[key] !== undefined) out[key] = own[key];
+  if (spanId !== undefined && out.spanId === undefined) out.spanId = spanId;
+  if (span !== undefined) for (const key in span) if (out[key] === undefined && span[key] !== undefined) out[key] = span[key];
+  return Object.freeze(out);
+}

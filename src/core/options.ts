@@ -1,0 +1,197 @@
+import type { HostEvents } from '../catalog/define.js';
+import { isLevel, isLevelSetting, type Level, type LevelSetting } from '../catalog/levels.js';
+import { TelemetryConfigError } from './errors.js';
+
+/** Bounds on spans that are opened and never ended. */
+export interface SpanOptions {
+  /**
+   * Most spans kept open at once; beyond it the oldest are swept out.
+   * @default 8000
+   */
+  readonly maxOpen?: number;
+  /**
+   * Milliseconds after which an open span is swept out.
+   * @default 86_400_000 (24 h)
+   */
+  readonly maxAge?: number;
+  /**
+   * Milliseconds between age sweeps, on an unref'd timer.
+   * @default 60_000
+   */
+  readonly sweepInterval?: number;
+}
+
+/** Options of `createTelemetry`. Every option is validated; a bad one throws a {@link TelemetryConfigError}. */
+export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends string = string> {
+  /**
+   * The service name, such as the mail server's host name or product.
+   * @default 'mail-server'
+   */
+  readonly service?: string;
+  /**
+   * The host's own events, from `defineEvents`.
+   * @default undefined
+   */
+  readonly events?: E;
+  /**
+   * Per-event level overrides; `disable` removes an event everywhere, counters included.
+   * @default {}
+   */
+  readonly levels?: { readonly [N in L]?: LevelSetting };
+  /** Bounds on open spans. */
+  readonly spans?: SpanOptions;
+  /**
+   * The clock, in epoch milliseconds. Tests inject one.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+}
+
+/** Options of `telemetry.subscribe`. */
+export interface SubscribeOptions<P extends string = string> {
+  /**
+   * Names the subscriber in stats and in `telemetry.subscriber-error` events.
+   * @default 'subscriber-<n>'
+   */
+  readonly id?: string;
+  /**
+   * Event names or wildcards (`*`, `smtp.*`, `*-error`) to take.
+   * @default ['*']
+   */
+  readonly events?: readonly P[];
+  /**
+   * Event names or wildcards to leave out.
+   * @default []
+   */
+  readonly exclude?: readonly P[];
+  /**
+   * The least severe level taken.
+   * @default 'trace'
+   */
+  readonly level?: Level;
+  /**
+   * When the queue is full, a lossy subscriber drops its oldest event; a lossless one refuses the
+   * newest. Both count every drop and report it as `telemetry.events-dropped`.
+   * @default false
+   */
+  readonly lossy?: boolean;
+  /**
+   * Most events queued for the handler.
+   * @default 10_240 when lossy, 100_000 otherwise
+   */
+  readonly maxQueue?: number;
+  /**
+   * Most events per handler call.
+   * @default 1024
+   */
+  readonly maxBatch?: number;
+}
+
+const TELEMETRY_KEYS = new Set(['service', 'events', 'levels', 'spans', 'now']);
+const PLANNED_KEYS = new Set(['tracers', 'metrics', 'webhooks', 'live', 'history', 'alerts', 'sendMail']);
+const SPAN_KEYS = new Set(['maxOpen', 'maxAge', 'sweepInterval']);
+const SUBSCRIBE_KEYS = new Set(['id', 'events', 'exclude', 'level', 'lossy', 'maxQueue', 'maxBatch']);
+
+/** Validated telemetry options with defaults applied. */
+export interface ResolvedOptions {
+  readonly service: string;
+  readonly events: HostEvents | undefined;
+  readonly levels: Readonly<Record<string, LevelSetting>>;
+  readonly maxOpenSpans: number;
+  readonly maxSpanAge: number;
+  readonly sweepInterval: number;
+  readonly now: () => number;
+}
+
+export function resolveOptions(options: unknown): ResolvedOptions {
+  const path = 'options';
+  const o = record(options ?? {}, path);
+  for (const key of Object.keys(o)) {
+    if (PLANNED_KEYS.has(key)) {
+      throw new TelemetryConfigError(`${path}.${key}`, o[key], 'nothing: this version does not implement it yet');
+    }
+    if (!TELEMETRY_KEYS.has(key)) throw unknownKey(path, key, TELEMETRY_KEYS);
+  }
+  const spans = record(o.spans ?? {}, `${path}.spans`);
+  for (const key of Object.keys(spans)) if (!SPAN_KEYS.has(key)) throw unknownKey(`${path}.spans`, key, SPAN_KEYS);
+  const levels = record(o.levels ?? {}, `${path}.levels`);
+  for (const [name, level] of Object.entries(levels)) {
+    if (!isLevelSetting(level)) {
+      throw new TelemetryConfigError(
+        `${path}.levels[${JSON.stringify(name)}]`,
+        level,
+        'trace, debug, info, warn, error or disable',
+      );
+    }
+  }
+  if (o.now !== undefined && typeof o.now !== 'function')
+    throw new TelemetryConfigError(`${path}.now`, o.now, 'a function returning epoch milliseconds');
+  return {
+    service: nonEmptyString(o.service ?? 'mail-server', `${path}.service`),
+    events: o.events as HostEvents | undefined,
+    levels: levels as Record<string, LevelSetting>,
+    maxOpenSpans: positiveInteger(spans.maxOpen ?? 8000, `${path}.spans.maxOpen`),
+    maxSpanAge: positiveNumber(spans.maxAge ?? 86_400_000, `${path}.spans.maxAge`),
+    sweepInterval: positiveNumber(spans.sweepInterval ?? 60_000, `${path}.spans.sweepInterval`),
+    now: (o.now as (() => number) | undefined) ?? Date.now,
+  };
+}
+
+/** Validated subscribe options with defaults applied (patterns are checked against the catalogue later). */
+export interface ResolvedSubscribe {
+  readonly id: string | undefined;
+  readonly events: readonly string[] | undefined;
+  readonly exclude: readonly string[] | undefined;
+  readonly level: Level;
+  readonly lossy: boolean;
+  readonly maxQueue: number;
+  readonly maxBatch: number;
+}
+
+export function resolveSubscribe(options: unknown, path: string): ResolvedSubscribe {
+  const o = record(options ?? {}, path);
+  for (const key of Object.keys(o)) if (!SUBSCRIBE_KEYS.has(key)) throw unknownKey(path, key, SUBSCRIBE_KEYS);
+  if (o.level !== undefined && !isLevel(o.level))
+    throw new TelemetryConfigError(`${path}.level`, o.level, 'trace, debug, info, warn or error');
+  if (o.lossy !== undefined && typeof o.lossy !== 'boolean')
+    throw new TelemetryConfigError(`${path}.lossy`, o.lossy, 'a boolean');
+  const lossy = o.lossy === true;
+  return {
+    id: o.id === undefined ? undefined : nonEmptyString(o.id, `${path}.id`),
+    events: o.events as readonly string[] | undefined,
+    exclude: o.exclude as readonly string[] | undefined,
+    level: (o.level as Level | undefined) ?? 'trace',
+    lossy,
+    maxQueue: positiveInteger(o.maxQueue ?? (lossy ? 10_240 : 100_000), `${path}.maxQueue`, true),
+    maxBatch: positiveInteger(o.maxBatch ?? 1024, `${path}.maxBatch`),
+  };
+}
+
+function record(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TelemetryConfigError(path, value, 'an object');
+  return value as Record<string, unknown>;
+}
+
+function unknownKey(path: string, key: string, known: Set<string>): TelemetryConfigError {
+  return new TelemetryConfigError(`${path}.${key}`, key, `one of the known options: ${[...known].join(', ')}`);
+}
+
+function nonEmptyString(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new TelemetryConfigError(path, value, 'a non-empty string');
+  return value;
+}
+
+function positiveInteger(value: unknown, path: string, allowInfinity = false): number {
+  if (allowInfinity && value === Number.POSITIVE_INFINITY) return value;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new TelemetryConfigError(path, value, allowInfinity ? 'a positive integer or Infinity' : 'a positive integer');
+  }
+  return value;
+}
+
+function positiveNumber(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new TelemetryConfigError(path, value, 'a positive finite number');
+  return value;
+}

@@ -1,0 +1,552 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import { EventEmitter } from 'eventemitter3';
+import { Catalog, type EventDefinition } from '../catalog/catalog.js';
+import { DISABLED, LEVELS, type Level, severity } from '../catalog/levels.js';
+import { TelemetryConfigError } from './errors.js';
+import { EventRecord } from './event.js';
+import { nextId } from './ids.js';
+import { type ResolvedOptions, resolveSubscribe } from './options.js';
+import { checkPatterns, compileSelection, hasBit } from './patterns.js';
+import { type SpanState, SpanTable } from './spans.js';
+import { type BatchHandler, Subscriber, type SubscriberHost, type SubscriberStats } from './subscriber.js';
+
+/** A subscription made with `subscribe`. */
+export interface Subscription {
+  readonly id: string;
+  /** Stops delivery; queued events are discarded and counted as dropped. */
+  unsubscribe(): void;
+  stats(): SubscriberStats;
+}
+
+type Data = Readonly<Record<string, unknown>>;
+type Listener = (event: EventRecord) => void;
+
+const ROUTED = 1;
+const COUNTED = 2;
+const WANTED = ROUTED | COUNTED;
+const NO_ROUTES: readonly Subscriber[] = [];
+const MAX_WARNED_NAMES = 100;
+const CLOCK_REUSE = 256;
+
+/** What `flush` and `shutdown` could not deliver. */
+export interface FlushReport {
+  /** True when every queued event reached its consumer within the timeout. */
+  readonly complete: boolean;
+  /** Events still queued or in flight when the call returned (discarded, for `shutdown`). */
+  readonly pending: number;
+  /** Subscribers that still had events, with how many. */
+  readonly subscribers: readonly { readonly id: string; readonly pending: number }[];
+}
+
+/** Counters of the library's own work. */
+export interface TelemetryStats {
+  readonly openSpans: number;
+  /** Open spans removed because they were too old or too many. */
+  readonly sweptSpans: number;
+  /** Events dropped by all subscribers together. */
+  readonly droppedEvents: number;
+  /** Emits of names the catalogue does not know (possible only from untyped code). */
+  readonly unknownEvents: number;
+  /** Emits whose data function threw; those events were not delivered. */
+  readonly failedPayloads: number;
+  readonly subscribers: readonly SubscriberStats[];
+}
+
+/** A public view of a catalogue entry. */
+export interface EventInfo {
+  readonly name: string;
+  readonly id: number;
+  /** The level in effect, after overrides. */
+  readonly level: Level | 'disable';
+  readonly defaultLevel: Level;
+  readonly counter: boolean;
+  readonly description: string;
+  /** Keys seen with the event; empty means any vocabulary key. */
+  readonly keys: readonly string[];
+  readonly spanEnd?: string;
+  readonly origin: 'builtin' | 'library' | 'host';
+}
+
+/** The symbol under which a span handle keeps its state. */
+export const SPAN_STATE: unique symbol = Symbol('mail-telemetry.span');
+
+/** A span handle as returned by `span()`. */
+export class SpanHandle {
+  readonly id: number;
+  readonly [SPAN_STATE]: SpanState;
+  readonly #runtime: TelemetryRuntime;
+
+  constructor(runtime: TelemetryRuntime, state: SpanState) {
+    this.id = state.id;
+    this[SPAN_STATE] = state;
+    this.#runtime = runtime;
+  }
+
+  /** True once `end()` has been called. */
+  get ended(): boolean {
+    return this[SPAN_STATE].ended;
+  }
+
+  /** Emits an event in this span: it carries the span's id and keys. */
+  emit(name: string, input?: unknown): void {
+    this.#runtime.emitInSpan(this[SPAN_STATE], name, input);
+  }
+
+  /** Emits the span's end event (with `elapsed` in ms unless given) and closes it. Later calls do nothing. */
+  end(data?: Data): void {
+    this.#runtime.endSpan(this[SPAN_STATE], data);
+  }
+}
+
+/** The untyped engine behind a telemetry instance; `createTelemetry` gives it its typed face. */
+export class TelemetryRuntime {
+  readonly service: string;
+  readonly catalog: Catalog;
+  /**
+   * Event name → `id << 2 | flags` (ROUTED, COUNTED). Built with `Object.fromEntries` so it keeps
+   * V8's fast properties: a constant-name lookup is an inline-cached load, cheaper than a Map.
+   */
+  readonly #index: Record<string, number>;
+  readonly #names: string[];
+  readonly #levels: Uint8Array;
+  readonly #levelNames: Level[];
+  readonly #counts: Float64Array;
+  #routes: (readonly Subscriber[])[];
+  readonly #subscribers = new Set<Subscriber>();
+  readonly #spans: SpanTable;
+  readonly #now: () => number;
+  readonly #sweepTimer: NodeJS.Timeout;
+  readonly #emitter = new EventEmitter<Record<string, [EventRecord]>>();
+  readonly #listeners = new Map<Listener, { bits: Uint32Array; names: string[] }>();
+  #listenerSubscriber: Subscriber | undefined;
+  #als: AsyncLocalStorage<SpanState> | undefined;
+  #ready: Subscriber[] = [];
+  #immediate: NodeJS.Immediate | undefined;
+  #closed = false;
+  #nextSubscriber = 1;
+  readonly #host: SubscriberHost = {
+    ready: (subscriber) => this.#schedule(subscriber),
+    dropped: (subscriber, count) => this.#dropped(subscriber, count),
+    failed: (subscriber, error, batch) => this.#subscriberFailed(subscriber, error, batch),
+  };
+  /** Event counters; the metrics registry builds on them. */
+  readonly metrics = {
+    eventCount: (name: string): number => {
+      const entry = this.#index[name];
+      return typeof entry === 'number' ? (this.#counts[entry >>> 2] ?? 0) : 0;
+    },
+    eventCounts: (): Record<string, number> => {
+      const out: Record<string, number> = {};
+      for (const event of this.catalog.events) if (event.counter) out[event.name] = this.#counts[event.id] ?? 0;
+      return out;
+    },
+  };
+  readonly #warned = new Set<string>();
+  #sweptSpans = 0;
+  #cachedNow = -1;
+  #clockReads = 0;
+  readonly #expireClock = () => {
+    this.#cachedNow = -1;
+  };
+  #droppedEvents = 0;
+  #unknownEvents = 0;
+  #failedPayloads = 0;
+
+  constructor(options: ResolvedOptions) {
+    this.service = options.service;
+    this.catalog = new Catalog(options.events);
+    const size = this.catalog.idSpace;
+    this.#index = Object.fromEntries(this.catalog.events.map((e) => [e.name, e.id << 2]));
+    this.#names = new Array<string>(size).fill('');
+    this.#levels = new Uint8Array(size).fill(DISABLED);
+    this.#levelNames = new Array<Level>(size).fill('trace');
+    this.#counts = new Float64Array(size);
+    this.#routes = new Array<readonly Subscriber[]>(size).fill(NO_ROUTES);
+    for (const name of Object.keys(options.levels)) {
+      if (this.catalog.get(name) === undefined) {
+        const near = this.catalog.suggest(name);
+        throw new TelemetryConfigError(
+          `options.levels[${JSON.stringify(name)}]`,
+          name,
+          'a known event name',
+          near ? `did you mean "${near}"?` : undefined,
+        );
+      }
+    }
+    for (const event of this.catalog.events) {
+      const level = options.levels[event.name] ?? event.level;
+      this.#names[event.id] = event.name;
+      this.#levels[event.id] = severity(level);
+      this.#levelNames[event.id] = level === 'disable' ? event.level : level;
+    }
+    this.#now = options.now;
+    this.#spans = new SpanTable(options.maxOpenSpans, options.maxSpanAge, (count) => this.#swept(count));
+    this.#sweepTimer = setInterval(() => this.#spans.sweep(this.#now()), options.sweepInterval);
+    this.#sweepTimer.unref();
+    this.#rebuild();
+  }
+
+  // ── emit path ────────────────────────────────────────────────────────────
+
+  emit(name: string, input?: unknown): void {
+    // Kept tiny so V8 inlines it at every call site: an unwanted event costs one load and one test.
+    const entry = this.#index[name] as number;
+    if ((entry & WANTED) !== 0) this.#wanted(entry, input, undefined);
+    else if (typeof entry !== 'number') this.#unknown(name);
+  }
+
+  enabled(name: string): boolean {
+    const entry = this.#index[name];
+    return typeof entry === 'number' && (entry & WANTED) !== 0;
+  }
+
+  emitInSpan(span: SpanState, name: string, input?: unknown): void {
+    const entry = this.#index[name] as number;
+    if ((entry & WANTED) !== 0) this.#wanted(entry, input, span);
+    else if (typeof entry !== 'number') this.#unknown(name);
+  }
+
+  #wanted(entry: number, input: unknown, span: SpanState | undefined): void {
+    const id = entry >>> 2;
+    if (entry & COUNTED) this.#counts[id] = (this.#counts[id] as number) + 1;
+    if (entry & ROUTED) this.#route(id, input, span, undefined);
+  }
+
+  span(name: string, data: Data | undefined): SpanHandle {
+    const now = this.#now();
+    const definition = this.catalog.get(name);
+    const state: SpanState = {
+      id: nextId(now),
+      endName: definition?.spanEnd ?? '',
+      startedAt: now,
+      data: Object.freeze({ ...data }),
+      ended: false,
+    };
+    if (definition?.spanEnd === undefined) this.#unknown(name, 'is not a span start event');
+    else if (!this.#closed) this.#spans.open(state, now);
+    this.emitInSpan(state, name, data);
+    return new SpanHandle(this, state);
+  }
+
+  endSpan(span: SpanState, data: Data | undefined): void {
+    if (span.ended) return;
+    this.#spans.close(span);
+    if (span.endName === '') return;
+    const elapsed = data?.elapsed ?? this.#now() - span.startedAt;
+    this.emitInSpan(span, span.endName, { ...data, elapsed });
+  }
+
+  withSpan<T>(span: SpanHandle, fn: () => T): T {
+    if (!(span instanceof SpanHandle)) throw new TypeError('withSpan: expected a span from telemetry.span()');
+    this.#als ??= new AsyncLocalStorage<SpanState>();
+    return this.#als.run(span[SPAN_STATE], fn);
+  }
+
+  currentSpanId(): number | undefined {
+    return this.#als?.getStore()?.id;
+  }
+
+  #route(id: number, input: unknown, span: SpanState | undefined, origin: object | undefined): void {
+    let data: unknown = input;
+    if (typeof input === 'function') {
+      try {
+        data = input();
+      } catch (error) {
+        this.#failedPayload(id, error);
+        return;
+      }
+    }
+    const own = typeof data === 'object' && data !== null ? (data as Data) : undefined;
+    let spanId = own?.spanId as number | string | undefined;
+    let state = span;
+    if (spanId !== undefined) {
+      if (state === undefined || state.id !== spanId) state = this.#spans.get(spanId);
+    } else if (state !== undefined) {
+      spanId = state.id;
+    } else if (this.#als !== undefined) {
+      state = this.#als.getStore();
+      spanId = state?.id;
+    }
+    const now = this.#time();
+    const event = new EventRecord(
+      nextId(now),
+      this.#names[id] as string,
+      id,
+      this.#levelNames[id] as Level,
+      now,
+      spanId,
+      own,
+      state?.data,
+      origin,
+    );
+    const routes = this.#routes[id] as readonly Subscriber[];
+    for (let i = 0; i < routes.length; i++) {
+      const subscriber = routes[i] as Subscriber;
+      if (subscriber !== origin) subscriber.push(event);
+    }
+  }
+
+  /**
+   * The clock, read once per synchronous run of emits (and at least every 256 events): reading
+   * it costs more than the rest of an emit on some machines. A microtask expires the reading.
+   */
+  #time(): number {
+    if (this.#cachedNow < 0 || ++this.#clockReads > CLOCK_REUSE) {
+      if (this.#cachedNow < 0) queueMicrotask(this.#expireClock);
+      this.#cachedNow = this.#now();
+      this.#clockReads = 0;
+    }
+    return this.#cachedNow;
+  }
+
+  /** Emits one of the library's own events on behalf of `origin`, which never receives it. */
+  #report(name: string, data: Data, origin: object): void {
+    const entry = this.#index[name] as number;
+    const id = entry >>> 2;
+    if (entry & COUNTED) this.#counts[id] = (this.#counts[id] as number) + 1;
+    if (entry & ROUTED) this.#route(id, data, undefined, origin);
+  }
+
+  #unknown(name: unknown, problem = 'is not in the catalogue'): void {
+    this.#unknownEvents++;
+    const key = String(name);
+    if (this.#warned.has(key) || this.#warned.size >= MAX_WARNED_NAMES) return;
+    this.#warned.add(key);
+    process.emitWarning(`event ${JSON.stringify(key)} ${problem}; it was ignored`, { code: 'MAIL_TELEMETRY_UNKNOWN_EVENT' });
+  }
+
+  #failedPayload(id: number, error: unknown): void {
+    this.#failedPayloads++;
+    this.#report(
+      'telemetry.events-dropped',
+      { total: 1, reason: `the data function of ${this.#names[id]} threw`, causedBy: asCause(error) },
+      this,
+    );
+  }
+
+  #swept(count: number): void {
+    this.#sweptSpans += count;
+    this.#report('telemetry.spans-swept', { total: count, details: 'open spans that were never ended' }, this);
+  }
+
+  // ── consumers ────────────────────────────────────────────────────────────
+
+  subscribe(options: unknown, handler: BatchHandler<EventRecord>): Subscription {
+    this.#assertOpen();
+    const path = 'subscribe(options)';
+    if (typeof handler !== 'function') throw new TelemetryConfigError('subscribe(handler)', handler, 'a function');
+    const o = resolveSubscribe(options, path);
+    const bits = compileSelection(this.catalog, this.#levels, o, path);
+    const id = o.id ?? `subscriber-${this.#nextSubscriber++}`;
+    const options_ = { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits };
+    const subscriber = new Subscriber(id, options_, handler, this.#host);
+    this.#subscribers.add(subscriber);
+    this.#rebuild();
+    return { id, unsubscribe: () => this.#unsubscribe(subscriber), stats: () => subscriber.stats() };
+  }
+
+  #unsubscribe(subscriber: Subscriber): void {
+    if (!this.#subscribers.delete(subscriber)) return;
+    this.#droppedEvents += subscriber.close();
+    this.#rebuild();
+  }
+
+  on(pattern: string, listener: Listener): () => void {
+    this.#assertOpen();
+    if (typeof listener !== 'function') throw new TelemetryConfigError('on(listener)', listener, 'a function');
+    checkPatterns(this.catalog, [pattern], 'on(pattern)');
+    const bits = compileSelection(this.catalog, this.#levels, { events: [pattern] }, 'on(pattern)');
+    const names = this.catalog.events.filter((e) => hasBit(bits, e.id)).map((e) => e.name);
+    const wrapped: Listener = (event) => {
+      if (event.origin === wrapped) return;
+      try {
+        listener(event);
+      } catch (error) {
+        this.#failed(`on(${JSON.stringify(pattern)})`, error, wrapped);
+      }
+    };
+    for (const name of names) this.#emitter.on(name, wrapped);
+    this.#listeners.set(wrapped, { bits, names });
+    this.#syncListenerSubscriber();
+    return () => {
+      const entry = this.#listeners.get(wrapped);
+      if (entry === undefined) return;
+      for (const name of entry.names) this.#emitter.off(name, wrapped);
+      this.#listeners.delete(wrapped);
+      this.#syncListenerSubscriber();
+    };
+  }
+
+  /** One internal subscriber feeds every `on()` listener, so listeners share one queue and one bit test. */
+  #syncListenerSubscriber(): void {
+    const union = new Uint32Array((this.catalog.idSpace + 31) >>> 5);
+    for (const { bits } of this.#listeners.values())
+      for (let i = 0; i < union.length; i++) union[i] = (union[i] ?? 0) | (bits[i] ?? 0);
+    if (this.#listenerSubscriber === undefined) {
+      this.#listenerSubscriber = new Subscriber(
+        'listeners',
+        { lossy: false, maxQueue: 100_000, maxBatch: 1024, bits: union },
+        (batch) => {
+          for (const event of batch) this.#emitter.emit(event.type, event);
+        },
+        this.#host,
+      );
+      this.#subscribers.add(this.#listenerSubscriber);
+    }
+    this.#listenerSubscriber.bits = union;
+    this.#rebuild();
+  }
+
+  /** Recomputes per-event routes and the global want table from every subscriber's bits. */
+  #rebuild(): void {
+    const subscribers = [...this.#subscribers];
+    for (const event of this.catalog.events) {
+      const id = event.id;
+      const routes = this.#closed ? [] : subscribers.filter((s) => hasBit(s.bits, id));
+      this.#routes[id] = routes.length === 0 ? NO_ROUTES : routes;
+      const live = !this.#closed && (this.#levels[id] ?? DISABLED) < DISABLED;
+      this.#index[event.name] = (id << 2) | (live && routes.length > 0 ? ROUTED : 0) | (live && event.counter ? COUNTED : 0);
+    }
+  }
+
+  // ── scheduling and failure reports ───────────────────────────────────────
+
+  #schedule(subscriber: Subscriber): void {
+    if (subscriber.scheduled) return;
+    subscriber.scheduled = true;
+    this.#ready.push(subscriber);
+    this.#immediate ??= setImmediate(() => this.#deliverReady());
+  }
+
+  #dropped(subscriber: Subscriber, count: number): void {
+    this.#droppedEvents += count;
+    const reason = subscriber.lossy ? 'queue full: oldest events dropped' : 'queue full: newest events refused';
+    this.#report('telemetry.events-dropped', { id: subscriber.id, total: count, reason }, subscriber);
+  }
+
+  #subscriberFailed(subscriber: Subscriber, error: unknown, batch: readonly EventRecord[]): void {
+    // A batch made only of the library's own reports must not produce more reports: no ping-pong.
+    if (batch.every((event) => event.origin !== undefined)) return;
+    this.#failed(subscriber.id, error, subscriber);
+  }
+
+  #failed(id: string, error: unknown, origin: object): void {
+    const reason = error instanceof Error ? error.message : String(error);
+    this.#report('telemetry.subscriber-error', { id, reason, causedBy: asCause(error) }, origin);
+  }
+
+  #deliverReady(): void {
+    this.#immediate = undefined;
+    const ready = this.#ready;
+    this.#ready = [];
+    for (const subscriber of ready) {
+      subscriber.scheduled = false;
+      subscriber.deliver();
+    }
+  }
+
+  // ── flush, shutdown, introspection ───────────────────────────────────────
+
+  async flush(timeout = 5000): Promise<FlushReport> {
+    checkTimeout(timeout);
+    let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    const expired = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        timedOut = true;
+        resolve();
+      }, timeout);
+    });
+    const drained = (async () => {
+      while (!timedOut && this.#pending() > 0) {
+        if (this.#immediate !== undefined) {
+          clearImmediate(this.#immediate);
+          this.#deliverReady();
+        }
+        await Promise.all([...this.#subscribers].map((s) => s.whenIdle()));
+      }
+    })();
+    await Promise.race([drained, expired]);
+    clearTimeout(timer);
+    return this.#flushReport();
+  }
+
+  async shutdown(timeout = 5000): Promise<FlushReport> {
+    if (this.#closed) return { complete: true, pending: 0, subscribers: [] };
+    const report = await this.flush(timeout);
+    this.#closed = true;
+    clearInterval(this.#sweepTimer);
+    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
+    this.#immediate = undefined;
+    this.#ready = [];
+    for (const subscriber of this.#subscribers) this.#droppedEvents += subscriber.close();
+    this.#subscribers.clear();
+    this.#emitter.removeAllListeners();
+    this.#listeners.clear();
+    this.#spans.clear();
+    this.#rebuild();
+    return report;
+  }
+
+  #pending(): number {
+    let pending = 0;
+    for (const subscriber of this.#subscribers) pending += subscriber.pending;
+    return pending;
+  }
+
+  #flushReport(): FlushReport {
+    const subscribers = [...this.#subscribers].filter((s) => s.pending > 0).map((s) => ({ id: s.id, pending: s.pending }));
+    const pending = subscribers.reduce((sum, s) => sum + s.pending, 0);
+    return { complete: pending === 0, pending, subscribers };
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new Error('mail-telemetry: this instance has been shut down');
+  }
+
+  stats(): TelemetryStats {
+    return {
+      openSpans: this.#spans.size,
+      sweptSpans: this.#sweptSpans,
+      droppedEvents: this.#droppedEvents,
+      unknownEvents: this.#unknownEvents,
+      failedPayloads: this.#failedPayloads,
+      subscribers: [...this.#subscribers].map((s) => s.stats()),
+    };
+  }
+
+  describe(name: string): EventInfo {
+    const event = this.catalog.get(name);
+    if (event === undefined) throw new TypeError(`describe: unknown event ${JSON.stringify(name)}`);
+    return this.#info(event);
+  }
+
+  events(): EventInfo[] {
+    return this.catalog.events.map((e) => this.#info(e));
+  }
+
+  #info(event: EventDefinition): EventInfo {
+    const level = this.#levels[event.id] ?? DISABLED;
+    return {
+      name: event.name,
+      id: event.id,
+      level: level >= DISABLED ? 'disable' : (LEVELS[level] as Level),
+      defaultLevel: event.level,
+      counter: event.counter,
+      description: event.description,
+      keys: event.keys,
+      origin: event.origin,
+      ...(event.spanEnd === undefined ? {} : { spanEnd: event.spanEnd }),
+    };
+  }
+}
+
+function asCause(error: unknown): Error | string {
+  return error instanceof Error ? error : String(error);
+}
+
+function checkTimeout(timeout: unknown): void {
+  if (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2_147_483_647) {
+    throw new TelemetryConfigError('timeout', timeout, 'milliseconds from 0 to 2147483647');
+  }
+}

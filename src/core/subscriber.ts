@@ -1,0 +1,164 @@
+import type { EventRecord } from './event.js';
+import { Ring } from './ring.js';
+
+/** Receives a batch of events. A returned promise holds back the next batch until it settles. */
+export type BatchHandler<E> = (batch: readonly E[]) => void | PromiseLike<void>;
+
+/** Counters of one subscriber. */
+export interface SubscriberStats {
+  readonly id: string;
+  readonly lossy: boolean;
+  /** Events waiting in the queue. */
+  readonly queued: number;
+  /** Events handed to the handler whose promise has not settled. */
+  readonly inFlight: number;
+  /** Events handed to the handler. */
+  readonly delivered: number;
+  /** Events dropped because the queue was full (lossy: the oldest; lossless: the newest). */
+  readonly dropped: number;
+  /** Handler calls that threw or rejected. */
+  readonly failures: number;
+}
+
+/** What the subscriber needs from the dispatcher that drives it. */
+export interface SubscriberHost {
+  ready(subscriber: Subscriber): void;
+  dropped(subscriber: Subscriber, count: number): void;
+  failed(subscriber: Subscriber, error: unknown, batch: readonly EventRecord[]): void;
+}
+
+/** A bounded, batched in-process consumer. */
+export class Subscriber {
+  readonly id: string;
+  readonly lossy: boolean;
+  readonly maxQueue: number;
+  readonly maxBatch: number;
+  /** Interest bitset over event ids, fixed at configuration time. */
+  bits: Uint32Array;
+  /** True while listed for the next delivery round. */
+  scheduled = false;
+  closed = false;
+  readonly #queue = new Ring<EventRecord>(64);
+  readonly #handler: BatchHandler<EventRecord>;
+  readonly #host: SubscriberHost;
+  #inFlight = 0;
+  #delivered = 0;
+  #dropped = 0;
+  #unreported = 0;
+  #failures = 0;
+  #settled: (() => void)[] = [];
+
+  constructor(
+    id: string,
+    options: { lossy: boolean; maxQueue: number; maxBatch: number; bits: Uint32Array },
+    handler: BatchHandler<EventRecord>,
+    host: SubscriberHost,
+  ) {
+    this.id = id;
+    this.lossy = options.lossy;
+    this.maxQueue = options.maxQueue;
+    this.maxBatch = options.maxBatch;
+    this.bits = options.bits;
+    this.#handler = handler;
+    this.#host = host;
+  }
+
+  /** Queues an event; drops by policy when the queue is full. Never throws. */
+  push(event: EventRecord): void {
+    if (this.#queue.size >= this.maxQueue) {
+      this.#dropped++;
+      this.#unreported++;
+      if (!this.lossy) {
+        this.#host.ready(this);
+        return;
+      }
+      this.#queue.shift();
+    }
+    this.#queue.push(event);
+    if (!this.scheduled) this.#host.ready(this);
+  }
+
+  /** Events queued or in flight. */
+  get pending(): number {
+    return this.#queue.size + this.#inFlight;
+  }
+
+  /** Hands the next batch to the handler unless one is still in flight. */
+  deliver(): void {
+    if (this.closed) return;
+    if (this.#unreported > 0) {
+      const count = this.#unreported;
+      this.#unreported = 0;
+      this.#host.dropped(this, count);
+    }
+    if (this.#inFlight > 0 || this.#queue.size === 0) return;
+    const batch = this.#queue.drain(this.maxBatch);
+    this.#delivered += batch.length;
+    let result: void | PromiseLike<void>;
+    try {
+      result = this.#handler(batch);
+    } catch (error) {
+      this.#fail(error, batch);
+      result = undefined;
+    }
+    if (result !== undefined && result !== null && typeof result.then === 'function') {
+      this.#inFlight = batch.length;
+      result.then(
+        () => this.#settle(),
+        (error: unknown) => {
+          this.#fail(error, batch);
+          this.#settle();
+        },
+      );
+    } else if (this.#queue.size > 0) {
+      this.#host.ready(this);
+    } else {
+      this.#notifySettled();
+    }
+  }
+
+  /** Resolves when nothing is queued or in flight, or at once if that is already so. */
+  whenIdle(): Promise<void> {
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#settled.push(resolve));
+  }
+
+  /** Stops delivery and returns how many queued events were discarded. */
+  close(): number {
+    this.closed = true;
+    const discarded = this.#queue.clear();
+    this.#dropped += discarded;
+    this.#notifySettled();
+    return discarded;
+  }
+
+  stats(): SubscriberStats {
+    return {
+      id: this.id,
+      lossy: this.lossy,
+      queued: this.#queue.size,
+      inFlight: this.#inFlight,
+      delivered: this.#delivered,
+      dropped: this.#dropped,
+      failures: this.#failures,
+    };
+  }
+
+  #settle(): void {
+    this.#inFlight = 0;
+    if (this.#queue.size > 0 && !this.closed) this.#host.ready(this);
+    else this.#notifySettled();
+  }
+
+  #fail(error: unknown, batch: readonly EventRecord[]): void {
+    this.#failures++;
+    this.#host.failed(this, error, batch);
+  }
+
+  #notifySettled(): void {
+    if (this.#settled.length === 0) return;
+    const waiting = this.#settled;
+    this.#settled = [];
+    for (const resolve of waiting) resolve();
+  }
+}

@@ -1,0 +1,93 @@
+import type { HostEventMap, HostEventSpecs, HostEvents, HostSpanMap } from './catalog/define.js';
+import type { BuiltinEvents, BuiltinSpans } from './catalog/generated.js';
+import type { AnyKeys } from './catalog/keys.js';
+import type { DataOptional, EventInput, EventName, EventOf, EventPattern, MatchPattern } from './catalog/types.js';
+import { resolveOptions, type SubscribeOptions, type TelemetryOptions } from './core/options.js';
+import { type EventInfo, type FlushReport, type Subscription, TelemetryRuntime, type TelemetryStats } from './core/runtime.js';
+import type { BatchHandler } from './core/subscriber.js';
+
+/** The data arguments of `emit` for data type `D`: optional when every key is optional. */
+export type DataArgs<D> = DataOptional<D> extends true ? [data?: EventInput<D>] : [data: EventInput<D>];
+
+/** An open span. Events emitted through it carry its id and its start event's keys. */
+export interface Span<M, End extends string = string> {
+  /** Unique, time-ordered id, exact in a JS number. */
+  readonly id: number;
+  /** True once `end()` has been called. */
+  readonly ended: boolean;
+  /** Emits an event that belongs to this span. */
+  emit<N extends EventName<M>>(name: N, ...data: DataArgs<M[N]>): void;
+  /**
+   * Emits the span's end event and closes the span. `elapsed` (ms since the start) is filled in
+   * unless given. Calling it again does nothing.
+   */
+  end(...data: DataArgs<End extends keyof M ? M[End] : AnyKeys>): void;
+}
+
+/** Event counters. The full metrics registry builds on these. */
+export interface EventCounters<M> {
+  /** How many times a counter-flagged event has been emitted since start. */
+  eventCount(name: EventName<M>): number;
+  /** Every counter-flagged event with its count. */
+  eventCounts(): Record<EventName<M>, number>;
+}
+
+/** One telemetry instance: typed emit, spans, in-process consumers, flush and shutdown. */
+export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
+  readonly service: string;
+  /**
+   * Emits an event. Data may be a function, called only when someone wants the event.
+   * Never throws and never blocks.
+   */
+  emit<N extends EventName<M>>(name: N, ...data: DataArgs<M[N]>): void;
+  /** True when a consumer or counter wants `name`; a cheap guard before building costly data. */
+  enabled(name: EventName<M>): boolean;
+  /** Starts a span with its start event; `end()` emits the matching end event. */
+  span<N extends keyof S & EventName<M>>(name: N, data: M[N]): Span<M, S[N] & string>;
+  /** Runs `fn` with `span` current: events emitted inside without a `spanId` join it. */
+  withSpan<T>(span: Span<M>, fn: () => T): T;
+  /** The id of the span made current by `withSpan`, if any. */
+  currentSpanId(): number | undefined;
+  /**
+   * Calls `listener` for each event matching `pattern` (a name or wildcard). Delivery is batched
+   * and off the emitter's stack. Returns a function that removes the listener.
+   */
+  on<P extends EventPattern<M>>(pattern: P, listener: (event: EventOf<M, MatchPattern<P, EventName<M>>>) => void): () => void;
+  /** Delivers matching events in batches through a bounded queue. */
+  subscribe<const P extends EventPattern<M> = '*'>(
+    options: SubscribeOptions<P>,
+    handler: BatchHandler<EventOf<M, MatchPattern<P, EventName<M>>>>,
+  ): Subscription;
+  /** Event counters. */
+  readonly metrics: EventCounters<M>;
+  /** The catalogue entry of an event. */
+  describe(name: EventName<M>): EventInfo;
+  /** Every event of the catalogue, built-in and host. */
+  events(): EventInfo[];
+  /** Counters of the library's own work: drops, sweeps, subscriber stats. */
+  stats(): TelemetryStats;
+  /**
+   * Delivers everything pending, or reports what was not delivered when `timeout` ms run out.
+   * @param timeout - @default 5000
+   */
+  flush(timeout?: number): Promise<FlushReport>;
+  /**
+   * Flushes, then stops: later emits do nothing and undelivered events are reported.
+   * @param timeout - @default 5000
+   */
+  shutdown(timeout?: number): Promise<FlushReport>;
+}
+
+/** The telemetry type for host events `D`. */
+export type TelemetryFor<D extends HostEventSpecs> = Telemetry<BuiltinEvents & HostEventMap<D>, BuiltinSpans & HostSpanMap<D>>;
+
+/**
+ * Creates a telemetry instance. Every option is validated here; a bad one throws a
+ * `TelemetryConfigError` naming the option path, the value and what is allowed.
+ */
+export function createTelemetry<D extends HostEventSpecs = Record<never, never>>(
+  options?: TelemetryOptions<HostEvents<D>, NoInfer<EventName<BuiltinEvents & HostEventMap<D>>>>,
+): TelemetryFor<D> {
+  // The runtime's methods are the API: no wrapper layer on the emit path.
+  return new TelemetryRuntime(resolveOptions(options)) as unknown as TelemetryFor<D>;
+}
