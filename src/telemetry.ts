@@ -55,7 +55,7 @@ export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
   on<P extends EventPattern<M>>(pattern: P, listener: (event: EventOf<M, MatchPattern<P, EventName<M>>>) => void): () => void;
   /** Delivers matching events in batches through a bounded queue. */
   subscribe<const P extends EventPattern<M> = '*'>(
-    options: SubscribeOptions<P>,
+    options: SubscribeOptions<P, EventPattern<M>>,
     handler: BatchHandler<EventOf<M, MatchPattern<P, EventName<M>>>>,
   ): Subscription;
   /** Event counters. */

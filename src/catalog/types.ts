@@ -1,4 +1,4 @@
-import type { SpanId } from './keys.js';
+import type { AnyKeys, SpanId } from './keys.js';
 import type { Level } from './levels.js';
 
 /** Event data types by event name. */
@@ -50,8 +50,11 @@ export interface TelemetryEventJSON {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
-/** The typed event union for the names `N` of map `M`, discriminated by `type`. */
-export type EventOf<M, N extends string> = N extends keyof M ? TelemetryEvent<N, M[N]> : never;
+/**
+ * The typed event union for the names `N` of map `M`, discriminated by `type`. `data` also admits
+ * any vocabulary key, because span keys are merged into it.
+ */
+export type EventOf<M, N extends string> = N extends keyof M ? TelemetryEvent<N, M[N] & AnyKeys> : never;
 
 /** An event's data, or a function returning it, which is only called when someone wants the event. */
 export type EventInput<D> = D | (() => D);

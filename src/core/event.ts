@@ -16,8 +16,7 @@ export class EventRecord implements TelemetryEvent {
   readonly level: Level;
   readonly timestamp: number;
   readonly spanId: SpanId | undefined;
-  /** The consumer whose failure this event reports; it is never delivered back to it. */
-  readonly origin: object | undefined;
+  readonly #origin: object | undefined;
   #own: Data | undefined;
   #span: Data | undefined;
   #merged: Data | undefined;
@@ -39,10 +38,15 @@ export class EventRecord implements TelemetryEvent {
     this.level = level;
     this.timestamp = timestamp;
     this.spanId = spanId;
-    this.origin = origin;
+    this.#origin = origin;
     this.#own = own;
     this.#span = span;
     this.#merged = undefined;
+  }
+
+  /** For the library's own reports: the consumer whose failure it reports, which never receives it. */
+  get origin(): object | undefined {
+    return this.#origin;
   }
 
   get data(): Data {

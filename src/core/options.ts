@@ -48,7 +48,7 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
 }
 
 /** Options of `telemetry.subscribe`. */
-export interface SubscribeOptions<P extends string = string> {
+export interface SubscribeOptions<P extends string = string, X extends string = string> {
   /**
    * Names the subscriber in stats and in `telemetry.subscriber-error` events.
    * @default 'subscriber-<n>'
@@ -63,7 +63,7 @@ export interface SubscribeOptions<P extends string = string> {
    * Event names or wildcards to leave out.
    * @default []
    */
-  readonly exclude?: readonly P[];
+  readonly exclude?: readonly X[];
   /**
    * The least severe level taken.
    * @default 'trace'
@@ -105,16 +105,16 @@ export interface ResolvedOptions {
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   const path = 'options';
-  const o = record(options ?? {}, path);
+  const o = record(options === undefined ? {} : options, path);
   for (const key of Object.keys(o)) {
     if (PLANNED_KEYS.has(key)) {
       throw new TelemetryConfigError(`${path}.${key}`, o[key], 'nothing: this version does not implement it yet');
     }
     if (!TELEMETRY_KEYS.has(key)) throw unknownKey(path, key, TELEMETRY_KEYS);
   }
-  const spans = record(o.spans ?? {}, `${path}.spans`);
+  const spans = record(o.spans === undefined ? {} : o.spans, `${path}.spans`);
   for (const key of Object.keys(spans)) if (!SPAN_KEYS.has(key)) throw unknownKey(`${path}.spans`, key, SPAN_KEYS);
-  const levels = record(o.levels ?? {}, `${path}.levels`);
+  const levels = record(o.levels === undefined ? {} : o.levels, `${path}.levels`);
   for (const [name, level] of Object.entries(levels)) {
     if (!isLevelSetting(level)) {
       throw new TelemetryConfigError(
@@ -127,12 +127,15 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   if (o.now !== undefined && typeof o.now !== 'function')
     throw new TelemetryConfigError(`${path}.now`, o.now, 'a function returning epoch milliseconds');
   return {
-    service: nonEmptyString(o.service ?? 'mail-server', `${path}.service`),
-    events: o.events as HostEvents | undefined,
+    service: nonEmptyString(o.service === undefined ? 'mail-server' : o.service, `${path}.service`),
+    events: o.events === undefined ? undefined : (o.events as HostEvents),
     levels: levels as Record<string, LevelSetting>,
-    maxOpenSpans: positiveInteger(spans.maxOpen ?? 8000, `${path}.spans.maxOpen`),
-    maxSpanAge: positiveNumber(spans.maxAge ?? 86_400_000, `${path}.spans.maxAge`),
-    sweepInterval: positiveNumber(spans.sweepInterval ?? 60_000, `${path}.spans.sweepInterval`),
+    maxOpenSpans: positiveInteger(spans.maxOpen === undefined ? 8000 : spans.maxOpen, `${path}.spans.maxOpen`),
+    maxSpanAge: positiveNumber(spans.maxAge === undefined ? 86_400_000 : spans.maxAge, `${path}.spans.maxAge`),
+    sweepInterval: positiveNumber(
+      spans.sweepInterval === undefined ? 60_000 : spans.sweepInterval,
+      `${path}.spans.sweepInterval`,
+    ),
     now: (o.now as (() => number) | undefined) ?? Date.now,
   };
 }
@@ -149,7 +152,7 @@ export interface ResolvedSubscribe {
 }
 
 export function resolveSubscribe(options: unknown, path: string): ResolvedSubscribe {
-  const o = record(options ?? {}, path);
+  const o = record(options === undefined ? {} : options, path);
   for (const key of Object.keys(o)) if (!SUBSCRIBE_KEYS.has(key)) throw unknownKey(path, key, SUBSCRIBE_KEYS);
   if (o.level !== undefined && !isLevel(o.level))
     throw new TelemetryConfigError(`${path}.level`, o.level, 'trace, debug, info, warn or error');
@@ -160,10 +163,10 @@ export function resolveSubscribe(options: unknown, path: string): ResolvedSubscr
     id: o.id === undefined ? undefined : nonEmptyString(o.id, `${path}.id`),
     events: o.events as readonly string[] | undefined,
     exclude: o.exclude as readonly string[] | undefined,
-    level: (o.level as Level | undefined) ?? 'trace',
+    level: o.level === undefined ? 'trace' : (o.level as Level),
     lossy,
-    maxQueue: positiveInteger(o.maxQueue ?? (lossy ? 10_240 : 100_000), `${path}.maxQueue`, true),
-    maxBatch: positiveInteger(o.maxBatch ?? 1024, `${path}.maxBatch`),
+    maxQueue: positiveInteger(o.maxQueue === undefined ? (lossy ? 10_240 : 100_000) : o.maxQueue, `${path}.maxQueue`, true),
+    maxBatch: positiveInteger(o.maxBatch === undefined ? 1024 : o.maxBatch, `${path}.maxBatch`),
   };
 }
 

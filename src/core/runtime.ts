@@ -49,6 +49,8 @@ export interface TelemetryStats {
   readonly unknownEvents: number;
   /** Emits whose data function threw; those events were not delivered. */
   readonly failedPayloads: number;
+  /** Calls of `on()` listeners that threw. */
+  readonly listenerFailures: number;
   readonly subscribers: readonly SubscriberStats[];
 }
 
@@ -151,6 +153,7 @@ export class TelemetryRuntime {
   #droppedEvents = 0;
   #unknownEvents = 0;
   #failedPayloads = 0;
+  #listenerFailures = 0;
 
   constructor(options: ResolvedOptions) {
     this.service = options.service;
@@ -362,7 +365,9 @@ export class TelemetryRuntime {
       try {
         listener(event);
       } catch (error) {
-        this.#failed(`on(${JSON.stringify(pattern)})`, error, wrapped);
+        this.#listenerFailures++;
+        // A failure on one of the library's own reports is counted, not reported: no ping-pong.
+        if (event.origin === undefined) this.#failed(`on(${JSON.stringify(pattern)})`, error, wrapped);
       }
     };
     for (const name of names) this.#emitter.on(name, wrapped);
@@ -511,6 +516,7 @@ export class TelemetryRuntime {
       droppedEvents: this.#droppedEvents,
       unknownEvents: this.#unknownEvents,
       failedPayloads: this.#failedPayloads,
+      listenerFailures: this.#listenerFailures,
       subscribers: [...this.#subscribers].map((s) => s.stats()),
     };
   }

@@ -73,6 +73,8 @@ describe('consumer types', () => {
     telemetry.on('smtp.mail-from', (event) => {
       expectTypeOf(event.type).toEqualTypeOf<'smtp.mail-from'>();
       expectTypeOf(event.data.from).toEqualTypeOf<string | undefined>();
+      // the span's keys are merged into data
+      expectTypeOf(event.data.remoteIp).toEqualTypeOf<string | undefined>();
     });
     telemetry.on('*-error', (event) => {
       expectTypeOf(event.type).toExtend<`${string}-error`>();
@@ -85,8 +87,13 @@ describe('consumer types', () => {
     telemetry.subscribe({ events: ['auth.*'], level: 'info', lossy: true, maxQueue: 100 }, (batch) => {
       for (const event of batch) expectTypeOf(event.type).toExtend<`auth.${string}`>();
     });
+    telemetry.subscribe({ events: ['smtp.*'], exclude: ['smtp.raw-*'] }, (batch) => {
+      for (const event of batch) expectTypeOf(event.type).toExtend<`smtp.${string}`>();
+    });
     // @ts-expect-error: bad level
     telemetry.subscribe({ level: 'verbose' }, () => {});
+    // @ts-expect-error: unknown exact name in exclude
+    telemetry.subscribe({ exclude: ['smtp.nosuch'] }, () => {});
   });
 });
 
