@@ -46,6 +46,7 @@ export type {
   TelemetryEvent,
   TelemetryEventJSON,
   Wildcard,
+  WildcardData,
 } from './catalog/types.js';
 export { TelemetryConfigError } from './core/errors.js';
 export { ID_EPOCH, idTime } from './core/ids.js';

@@ -1,7 +1,7 @@
 import type { HostEventMap, HostEventSpecs, HostEvents, HostSpanMap } from './catalog/define.js';
 import type { BuiltinEvents, BuiltinSpans } from './catalog/generated.js';
 import type { AnyKeys } from './catalog/keys.js';
-import type { DataOptional, EventInput, EventName, EventOf, EventPattern, MatchPattern } from './catalog/types.js';
+import type { DataOptional, EventInput, EventName, EventOf, EventPattern } from './catalog/types.js';
 import { resolveOptions, type SubscribeOptions, type TelemetryOptions } from './core/options.js';
 import { type EventInfo, type FlushReport, type Subscription, TelemetryRuntime, type TelemetryStats } from './core/runtime.js';
 import type { BatchHandler } from './core/subscriber.js';
@@ -52,11 +52,11 @@ export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
    * Calls `listener` for each event matching `pattern` (a name or wildcard). Delivery is batched
    * and off the emitter's stack. Returns a function that removes the listener.
    */
-  on<P extends EventPattern<M>>(pattern: P, listener: (event: EventOf<M, MatchPattern<P, EventName<M>>>) => void): () => void;
+  on<P extends EventPattern<M>>(pattern: P, listener: NoInfer<(event: EventOf<M, P>) => void>): () => void;
   /** Delivers matching events in batches through a bounded queue. */
   subscribe<const P extends EventPattern<M> = '*'>(
     options: SubscribeOptions<P, EventPattern<M>>,
-    handler: BatchHandler<EventOf<M, MatchPattern<P, EventName<M>>>>,
+    handler: NoInfer<BatchHandler<EventOf<M, P>>>,
   ): Subscription;
   /** Event counters. */
   readonly metrics: EventCounters<M>;
@@ -79,7 +79,9 @@ export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
 }
 
 /** The telemetry type for host events `D`. */
-export type TelemetryFor<D extends HostEventSpecs> = Telemetry<BuiltinEvents & HostEventMap<D>, BuiltinSpans & HostSpanMap<D>>;
+export type TelemetryFor<D extends HostEventSpecs> = keyof D extends never
+  ? Telemetry<BuiltinEvents, BuiltinSpans>
+  : Telemetry<BuiltinEvents & HostEventMap<D>, BuiltinSpans & HostSpanMap<D>>;
 
 /**
  * Creates a telemetry instance. Every option is validated here; a bad one throws a

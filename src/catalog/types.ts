@@ -50,11 +50,19 @@ export interface TelemetryEventJSON {
   readonly data: Readonly<Record<string, unknown>>;
 }
 
+/** Data of an event selected by a wildcard: any vocabulary key, typed, plus the host's own keys. */
+export type WildcardData = AnyKeys & { readonly [key: string]: unknown };
+
 /**
- * The typed event union for the names `N` of map `M`, discriminated by `type`. `data` also admits
- * any vocabulary key, because span keys are merged into it.
+ * The event a selector `P` delivers. An exact name gives that event's own data type; a wildcard
+ * gives the union of matching names with {@link WildcardData}, which keeps type-checking fast
+ * over a catalogue of 600+ events. `data` admits any vocabulary key, as span keys merge into it.
  */
-export type EventOf<M, N extends string> = N extends keyof M ? TelemetryEvent<N, M[N] & AnyKeys> : never;
+export type EventOf<M, P extends string> = P extends `${string}*${string}`
+  ? TelemetryEvent<MatchPattern<P, EventName<M>>, WildcardData>
+  : P extends keyof M
+    ? TelemetryEvent<P, M[P] & AnyKeys>
+    : never;
 
 /** An event's data, or a function returning it, which is only called when someone wants the event. */
 export type EventInput<D> = D | (() => D);
