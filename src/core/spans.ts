@@ -44,13 +44,13 @@ export class SpanTable {
     this.#open.delete(span.id);
   }
 
-  /** Removes spans older than the maximum age, then the oldest beyond the maximum count. */
+  /** Forgets spans older than the maximum age, then the oldest beyond the maximum count. */
   sweep(now: number): number {
     let swept = 0;
     for (const span of this.#open.values()) {
       const overCount = this.#open.size > this.#maxOpen;
       if (!overCount && now - span.startedAt <= this.#maxAge) break;
-      span.ended = true;
+      // Only the table forgets it: a late end() through its handle still emits the end event.
       this.#open.delete(span.id);
       swept++;
     }

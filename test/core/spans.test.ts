@@ -174,8 +174,18 @@ describe('sweeping spans that are never ended', () => {
     );
     expect(telemetry.stats().sweptSpans).toBe(2);
     expect(telemetry.stats().openSpans).toBe(3);
-    expect(spans.map((s) => s.ended)).toEqual([true, true, false, false, false]);
+    // The table forgot the two oldest: their id no longer brings their keys along.
+    const joined: TelemetryEvent[] = [];
+    telemetry.subscribe({ events: ['smtp.ehlo', 'smtp.connection-end'] }, (batch) => {
+      joined.push(...batch);
+    });
+    for (const span of spans) telemetry.emit('smtp.ehlo', { spanId: span.id, domain: 'client.example.org' });
+    // A late end() through a swept span's handle still emits its end event.
+    spans[0]?.end();
     await telemetry.flush();
+    const merged = joined.filter((e) => e.type === 'smtp.ehlo').map((e) => e.data.remotePort);
+    expect(merged).toEqual([undefined, undefined, 3, 4, 5]);
+    expect(joined.filter((e) => e.type === 'smtp.connection-end').map((e) => e.spanId)).toEqual([spans[0]?.id]);
     const swept = reports.filter((e) => e.type === 'telemetry.spans-swept');
     expect(swept.length).toBeGreaterThan(0);
     expect(swept.reduce((sum, e) => sum + Number(e.data.total), 0)).toBe(2);
@@ -195,10 +205,8 @@ describe('sweeping spans that are never ended', () => {
     const young = telemetry.span('smtp.connection-start', CONNECTION);
     clock += 1000; // old spans are 1500 ms old, the young one exactly maxAge
     await vi.waitFor(() => expect(telemetry.stats().sweptSpans).toBe(2), { timeout: 900, interval: 5 });
-    expect(old1.ended).toBe(true);
-    expect(old2.ended).toBe(true);
-    expect(young.ended).toBe(false);
     expect(telemetry.stats().openSpans).toBe(1);
+    expect([old1.ended, old2.ended, young.ended]).toEqual([false, false, false]);
     await telemetry.flush();
     const swept = reports.filter((e) => e.type === 'telemetry.spans-swept');
     expect(swept.reduce((sum, e) => sum + Number(e.data.total), 0)).toBe(2);
