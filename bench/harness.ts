@@ -13,6 +13,8 @@ export interface Comparison {
   /** What the issue requires, as a minimum ratio of peer time to our time. */
   readonly target: number;
   readonly iterations: number;
+  /** Extra findings to print after the table, computed once the timed runs are done. */
+  readonly note?: () => string | Promise<string>;
 }
 
 export interface Result {
@@ -24,6 +26,7 @@ export interface Result {
   /** Peer ns/op divided by ours: above 1 means we are faster. */
   readonly speedup: number;
   readonly target: number;
+  readonly note?: string;
 }
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 9);
@@ -51,7 +54,17 @@ export async function compare(c: Comparison): Promise<Result> {
   }
   const oursNs = median(ours);
   const peerNs = median(peer);
-  return { title: c.title, ours: c.ours.name, peer: c.peer.name, oursNs, peerNs, speedup: peerNs / oursNs, target: c.target };
+  const note = c.note === undefined ? undefined : await c.note();
+  return {
+    title: c.title,
+    ours: c.ours.name,
+    peer: c.peer.name,
+    oursNs,
+    peerNs,
+    speedup: peerNs / oursNs,
+    target: c.target,
+    ...(note === undefined ? {} : { note }),
+  };
 }
 
 /** Prints results as a Markdown table, ready for the README. */

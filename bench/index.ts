@@ -6,10 +6,16 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { subscribedEmit, unwantedEmit } from './emit.bench.js';
 import { type Comparison, compare, printTable, type Result } from './harness.js';
+import { catalogueScrape, counterInc, histogramObserve, labelledCounterInc, labelledScrape } from './metrics.bench.js';
 
 const comparisons: Record<string, () => Comparison> = {
   'emit-unwanted': unwantedEmit,
   'emit-subscribed': subscribedEmit,
+  'metrics-counter': counterInc,
+  'metrics-labelled-counter': labelledCounterInc,
+  'metrics-histogram': histogramObserve,
+  'metrics-scrape-catalogue': catalogueScrape,
+  'metrics-scrape-10k-series': labelledScrape,
 };
 
 const only = process.argv[2];
@@ -24,6 +30,8 @@ if (only !== undefined) {
     JSON.parse(execFileSync(process.execPath, [...process.execArgv, self, name], { encoding: 'utf8' })),
   );
   printTable(results);
+  const notes = results.flatMap((r) => (r.note === undefined ? [] : [r.note]));
+  if (notes.length > 0) console.log(`\n${notes.map((n) => `- ${n}`).join('\n')}`);
   const missed = results.filter((r) => r.speedup < r.target);
   if (missed.length > 0) console.log(`\n${missed.length} target(s) not met on this run.`);
 }

@@ -20,8 +20,14 @@ interface SourceMetric {
   name: string;
   kind: 'gauge' | 'histogram';
   unit: string;
+  description: string;
   buckets?: number[];
   fedBy: string;
+  inc?: string[];
+  dec?: string[];
+  observe?: { key: string; events: string[]; positive?: boolean };
+  source?: 'memory' | 'host';
+  prometheusName?: string;
 }
 interface Source {
   levels: string[];
@@ -103,19 +109,44 @@ export function generate(source: Source): string {
     '  readonly name: string;',
     "  readonly kind: 'gauge' | 'histogram';",
     '  readonly unit: string;',
+    '  /** One line in plain English, used in Prometheus HELP. */',
+    '  readonly description: string;',
     '  readonly buckets?: readonly number[];',
-    '  /** What feeds the metric. */',
+    '  /** What feeds the metric, in words. */',
     '  readonly fedBy: string;',
+    '  /** Events (names or wildcards) that add one to a gauge. */',
+    '  readonly inc?: readonly string[];',
+    '  /** Events that take one from a gauge. */',
+    '  readonly dec?: readonly string[];',
+    '  /** Events whose `key` value a histogram observes; `positive` skips values ≤ 0. */',
+    '  readonly observe?: { readonly key: string; readonly events: readonly string[]; readonly positive?: boolean };',
+    '  /** A gauge sampled from the process (`memory`) or set by the host (`host`). */',
+    "  readonly source?: 'memory' | 'host';",
+    '  /** The exported name in `prometheus` naming, after the prefix, where the derived one breaks a convention. */',
+    '  readonly prometheusName?: string;',
     '}',
     '',
     '/** The built-in gauges and histograms. */',
-    'export const BUILTIN_METRICS: readonly MetricRow[] = [',
+    'export const BUILTIN_METRICS = [',
   );
+  const list = (xs: string[]) => `[${xs.map(q).join(', ')}]`;
   for (const m of source.metrics) {
-    const buckets = m.buckets ? `, buckets: [${m.buckets.join(', ')}]` : '';
-    lines.push(`  { name: ${q(m.name)}, kind: ${q(m.kind)}, unit: ${q(m.unit)}${buckets}, fedBy: ${q(m.fedBy)} },`);
+    const parts = [`name: ${q(m.name)}`, `kind: ${q(m.kind)}`, `unit: ${q(m.unit)}`, `description: ${q(m.description)}`];
+    if (m.buckets) parts.push(`buckets: [${m.buckets.join(', ')}]`);
+    parts.push(`fedBy: ${q(m.fedBy)}`);
+    if (m.inc) parts.push(`inc: ${list(m.inc)}`);
+    if (m.dec) parts.push(`dec: ${list(m.dec)}`);
+    if (m.observe) {
+      const positive = m.observe.positive ? ', positive: true' : '';
+      parts.push(`observe: { key: ${q(m.observe.key)}, events: ${list(m.observe.events)}${positive} }`);
+    }
+    if (m.source) parts.push(`source: ${q(m.source)}`);
+    if (m.prometheusName) parts.push(`prometheusName: ${q(m.prometheusName)}`);
+    lines.push(`  { ${parts.join(', ')} },`);
   }
-  lines.push('];', '');
+  lines.push('] as const satisfies readonly MetricRow[];', '');
+  lines.push('/** The name of a built-in gauge or histogram. */');
+  lines.push("export type BuiltinMetricName = (typeof BUILTIN_METRICS)[number]['name'];", '');
   return lines.join('\n');
 }
 

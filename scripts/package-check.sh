@@ -19,6 +19,8 @@ npm init -y >/dev/null
 npm install --silent --no-audit --no-fund "$work/$tarball"
 node -e "
 const { createTelemetry } = require('mail-telemetry');
+const { exportMetrics } = require('mail-telemetry/otel');
+if (typeof exportMetrics !== 'function') throw new Error('require(): mail-telemetry/otel has no exportMetrics');
 const t = createTelemetry();
 t.emit('smtp.connection-start', { remoteIp: '192.0.2.1', remotePort: 1, listenerId: 'smtp', localPort: 25 });
 if (t.metrics.eventCount('smtp.connection-start') !== 1) throw new Error('require(): counter not updated');
@@ -26,6 +28,8 @@ t.shutdown().then(() => console.log('require() from CommonJS: ok'));
 "
 node --input-type=module -e "
 import { createTelemetry } from 'mail-telemetry';
+import { exportMetrics } from 'mail-telemetry/otel';
+if (typeof exportMetrics !== 'function') throw new Error('import: mail-telemetry/otel has no exportMetrics');
 const t = createTelemetry();
 await t.shutdown();
 console.log('import from ESM: ok');

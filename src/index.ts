@@ -17,7 +17,7 @@ export type {
   RequiredKeys,
 } from './catalog/define.js';
 export { defineEvents } from './catalog/define.js';
-export type { BuiltinEvents, BuiltinSpans, EventRow, MetricRow } from './catalog/generated.js';
+export type { BuiltinEvents, BuiltinMetricName, BuiltinSpans, EventRow, MetricRow } from './catalog/generated.js';
 export { BUILTIN_EVENTS, BUILTIN_METRICS, KEY_TYPES } from './catalog/generated.js';
 export type {
   AnyKeys,
@@ -54,5 +54,29 @@ export type { SpanOptions, SubscribeOptions, TelemetryOptions } from './core/opt
 export { matchPattern } from './core/patterns.js';
 export type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/runtime.js';
 export type { BatchHandler, SubscriberStats } from './core/subscriber.js';
-export type { DataArgs, EventCounters, Span, Telemetry, TelemetryFor } from './telemetry.js';
+export type { RequestHandler } from './http/handler.js';
+export type { MetricsApi } from './metrics/api.js';
+export type { ExpositionFormat } from './metrics/exposition.js';
+export { CONTENT_TYPES } from './metrics/exposition.js';
+export type {
+  CounterMetric,
+  GaugeMetric,
+  HistogramMetric,
+  HistogramSeries,
+  Labels,
+  UpdateArgs,
+  ValueSeries,
+} from './metrics/instruments.js';
+export { OVERFLOW_VALUE } from './metrics/instruments.js';
+export type { MetricsOptions } from './metrics/options.js';
+export type {
+  Collected,
+  HistogramOptions,
+  MetricOptions,
+  MetricSnapshot,
+  MetricsSnapshot,
+  SeriesSnapshot,
+} from './metrics/registry.js';
+export { DEFAULT_BUCKETS } from './metrics/registry.js';
+export type { BuiltinGaugeName, BuiltinHistogramName, DataArgs, Span, Telemetry, TelemetryFor } from './telemetry.js';
 export { createTelemetry } from './telemetry.js';

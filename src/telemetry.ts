@@ -1,10 +1,12 @@
 import type { HostEventMap, HostEventSpecs, HostEvents, HostSpanMap } from './catalog/define.js';
-import type { BuiltinEvents, BuiltinSpans } from './catalog/generated.js';
+import type { BUILTIN_METRICS, BuiltinEvents, BuiltinSpans } from './catalog/generated.js';
 import type { AnyKeys } from './catalog/keys.js';
 import type { DataOptional, EventInput, EventName, EventOf, EventPattern } from './catalog/types.js';
 import { resolveOptions, type SubscribeOptions, type TelemetryOptions } from './core/options.js';
 import { type EventInfo, type FlushReport, type Subscription, TelemetryRuntime, type TelemetryStats } from './core/runtime.js';
 import type { BatchHandler } from './core/subscriber.js';
+import type { RequestHandler } from './http/handler.js';
+import type { MetricsApi } from './metrics/api.js';
 
 /** The data arguments of `emit` for data type `D`: optional when every key is optional. */
 export type DataArgs<D> = DataOptional<D> extends true ? [data?: EventInput<D>] : [data: EventInput<D>];
@@ -24,13 +26,11 @@ export interface Span<M, End extends string = string> {
   end(...data: DataArgs<End extends keyof M ? M[End] : AnyKeys>): void;
 }
 
-/** Event counters. The full metrics registry builds on these. */
-export interface EventCounters<M> {
-  /** How many times a counter-flagged event has been emitted since start. */
-  eventCount(name: EventName<M>): number;
-  /** Every counter-flagged event with its count. */
-  eventCounts(): Record<EventName<M>, number>;
-}
+/** The built-in gauges' names. */
+export type BuiltinGaugeName = Extract<(typeof BUILTIN_METRICS)[number], { readonly kind: 'gauge' }>['name'];
+
+/** The built-in histograms' names. */
+export type BuiltinHistogramName = Extract<(typeof BUILTIN_METRICS)[number], { readonly kind: 'histogram' }>['name'];
 
 /** One telemetry instance: typed emit, spans, in-process consumers, flush and shutdown. */
 export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
@@ -58,8 +58,13 @@ export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
     options: SubscribeOptions<P, EventPattern<M>>,
     handler: NoInfer<BatchHandler<EventOf<M, P>>>,
   ): Subscription;
-  /** Event counters. */
-  readonly metrics: EventCounters<M>;
+  /** The metrics registry: event counters, the catalogue's gauges and histograms, the host's own. */
+  readonly metrics: MetricsApi<EventName<M>, BuiltinGaugeName, BuiltinHistogramName>;
+  /** Request handlers to mount on the host's HTTP server, each as `.node(req, res)` and `.fetch(request)`. */
+  readonly handlers: {
+    /** The Prometheus scrape endpoint (text 0.0.4 or OpenMetrics by `Accept`; Basic auth if configured). */
+    readonly prometheus: RequestHandler;
+  };
   /** The catalogue entry of an event. */
   describe(name: EventName<M>): EventInfo;
   /** Every event of the catalogue, built-in and host. */

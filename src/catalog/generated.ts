@@ -2041,38 +2041,53 @@ export interface MetricRow {
   readonly name: string;
   readonly kind: 'gauge' | 'histogram';
   readonly unit: string;
+  /** One line in plain English, used in Prometheus HELP. */
+  readonly description: string;
   readonly buckets?: readonly number[];
-  /** What feeds the metric. */
+  /** What feeds the metric, in words. */
   readonly fedBy: string;
+  /** Events (names or wildcards) that add one to a gauge. */
+  readonly inc?: readonly string[];
+  /** Events that take one from a gauge. */
+  readonly dec?: readonly string[];
+  /** Events whose `key` value a histogram observes; `positive` skips values ≤ 0. */
+  readonly observe?: { readonly key: string; readonly events: readonly string[]; readonly positive?: boolean };
+  /** A gauge sampled from the process (`memory`) or set by the host (`host`). */
+  readonly source?: 'memory' | 'host';
+  /** The exported name in `prometheus` naming, after the prefix, where the derived one breaks a convention. */
+  readonly prometheusName?: string;
 }
 
 /** The built-in gauges and histograms. */
-export const BUILTIN_METRICS: readonly MetricRow[] = [
-  { name: "server.memory", kind: "gauge", unit: "bytes", fedBy: "sampled from the process periodically" },
-  { name: "queue.count", kind: "gauge", unit: "messages", fedBy: "+1 on queue.*-queued events, -1 on delivery.completed" },
-  { name: "user.count", kind: "gauge", unit: "users", fedBy: "set by the host" },
-  { name: "domain.count", kind: "gauge", unit: "domains", fedBy: "set by the host" },
-  { name: "smtp.active-connections", kind: "gauge", unit: "connections", fedBy: "+1 on smtp.connection-start, -1 on the matching end event" },
-  { name: "imap.active-connections", kind: "gauge", unit: "connections", fedBy: "+1 on imap.connection-start, -1 on the matching end event" },
-  { name: "pop3.active-connections", kind: "gauge", unit: "connections", fedBy: "+1 on pop3.connection-start, -1 on the matching end event" },
-  { name: "http.active-connections", kind: "gauge", unit: "connections", fedBy: "+1 on http.connection-start, -1 on the matching end event" },
-  { name: "sieve.active-connections", kind: "gauge", unit: "connections", fedBy: "+1 on manage-sieve.connection-start, -1 on the matching end event" },
-  { name: "delivery.active-connections", kind: "gauge", unit: "connections", fedBy: "+1 on delivery.connection-start / delivery.attempt-start, -1 on the matching end event" },
-  { name: "message-ingest.time", kind: "histogram", unit: "milliseconds", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of message-ingest.ham/spam/imap-append/jmap-append" },
-  { name: "message-ingest.index-time", kind: "histogram", unit: "milliseconds", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of message-ingest.search-index" },
-  { name: "delivery.total-time", kind: "histogram", unit: "milliseconds", buckets: [1000, 30000, 300000, 600000, 1800000, 3600000, 14400000, 28800000, 43200000, 86400000, 604800000], fedBy: "elapsed of delivery.completed" },
-  { name: "delivery.attempt-time", kind: "histogram", unit: "milliseconds", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of delivery.attempt-end" },
-  { name: "message.size", kind: "histogram", unit: "bytes", buckets: [500, 1000, 10000, 100000, 1000000, 5000000, 10000000, 25000000, 50000000, 100000000, 500000000], fedBy: "size of queue.message-queued" },
-  { name: "message.authenticated-size", kind: "histogram", unit: "bytes", buckets: [500, 1000, 10000, 100000, 1000000, 5000000, 10000000, 25000000, 50000000, 100000000, 500000000], fedBy: "size of queue.authenticated-message-queued" },
-  { name: "outgoing-report.size", kind: "histogram", unit: "bytes", buckets: [500, 1000, 10000, 100000, 1000000, 5000000, 10000000, 25000000, 50000000, 100000000, 500000000], fedBy: "size of queue.report-queued" },
-  { name: "store.data-read-time", kind: "histogram", unit: "milliseconds", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of store.data-iterate" },
-  { name: "store.data-write-time", kind: "histogram", unit: "milliseconds", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of store.data-write" },
-  { name: "store.blob-read-time", kind: "histogram", unit: "milliseconds", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of store.blob-read" },
-  { name: "store.blob-write-time", kind: "histogram", unit: "milliseconds", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of store.blob-write" },
-  { name: "dns.lookup-time", kind: "histogram", unit: "milliseconds", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed (>0) of delivery.mx-lookup/ip-lookup/null-mx, tls-rpt.*, mta-sts.*, dane.* lookups" },
-  { name: "smtp.request-time", kind: "histogram", unit: "milliseconds", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of smtp.connection-end" },
-  { name: "imap.request-time", kind: "histogram", unit: "milliseconds", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of imap.connection-end" },
-  { name: "pop3.request-time", kind: "histogram", unit: "milliseconds", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of pop3.connection-end" },
-  { name: "http.request-time", kind: "histogram", unit: "milliseconds", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of http.connection-end" },
-  { name: "sieve.request-time", kind: "histogram", unit: "milliseconds", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of manage-sieve.connection-end" },
-];
+export const BUILTIN_METRICS = [
+  { name: "server.memory", kind: "gauge", unit: "bytes", description: "Resident memory of the mail server process", fedBy: "sampled from the process periodically", source: "memory" },
+  { name: "queue.count", kind: "gauge", unit: "messages", description: "Messages waiting in the outbound queue", fedBy: "+1 on queue.*-queued events, -1 on delivery.completed", inc: ["queue.*-queued"], dec: ["delivery.completed"], prometheusName: "queue_messages" },
+  { name: "user.count", kind: "gauge", unit: "users", description: "User accounts known to the server", fedBy: "set by the host", source: "host", prometheusName: "users" },
+  { name: "domain.count", kind: "gauge", unit: "domains", description: "Mail domains hosted by the server", fedBy: "set by the host", source: "host", prometheusName: "domains" },
+  { name: "smtp.active-connections", kind: "gauge", unit: "connections", description: "Open SMTP connections", fedBy: "+1 on smtp.connection-start, -1 on the matching end event", inc: ["smtp.connection-start"], dec: ["smtp.connection-end"] },
+  { name: "imap.active-connections", kind: "gauge", unit: "connections", description: "Open IMAP connections", fedBy: "+1 on imap.connection-start, -1 on the matching end event", inc: ["imap.connection-start"], dec: ["imap.connection-end"] },
+  { name: "pop3.active-connections", kind: "gauge", unit: "connections", description: "Open POP3 connections", fedBy: "+1 on pop3.connection-start, -1 on the matching end event", inc: ["pop3.connection-start"], dec: ["pop3.connection-end"] },
+  { name: "http.active-connections", kind: "gauge", unit: "connections", description: "Open HTTP connections", fedBy: "+1 on http.connection-start, -1 on the matching end event", inc: ["http.connection-start"], dec: ["http.connection-end"] },
+  { name: "sieve.active-connections", kind: "gauge", unit: "connections", description: "Open ManageSieve connections", fedBy: "+1 on manage-sieve.connection-start, -1 on the matching end event", inc: ["manage-sieve.connection-start"], dec: ["manage-sieve.connection-end"] },
+  { name: "delivery.active-connections", kind: "gauge", unit: "connections", description: "Outbound delivery attempts in progress", fedBy: "+1 on delivery.connection-start / delivery.attempt-start, -1 on the matching end event", inc: ["delivery.attempt-start"], dec: ["delivery.attempt-end"] },
+  { name: "message-ingest.time", kind: "histogram", unit: "milliseconds", description: "Time to ingest a message into a mailbox", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of message-ingest.ham/spam/imap-append/jmap-append", observe: { key: "elapsed", events: ["message-ingest.ham", "message-ingest.spam", "message-ingest.imap-append", "message-ingest.jmap-append"] } },
+  { name: "message-ingest.index-time", kind: "histogram", unit: "milliseconds", description: "Time to index a message for search", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of message-ingest.search-index", observe: { key: "elapsed", events: ["message-ingest.search-index"] } },
+  { name: "delivery.total-time", kind: "histogram", unit: "milliseconds", description: "Time from queueing to final delivery of a message", buckets: [1000, 30000, 300000, 600000, 1800000, 3600000, 14400000, 28800000, 43200000, 86400000, 604800000], fedBy: "elapsed of delivery.completed", observe: { key: "elapsed", events: ["delivery.completed"] } },
+  { name: "delivery.attempt-time", kind: "histogram", unit: "milliseconds", description: "Duration of one outbound delivery attempt", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of delivery.attempt-end", observe: { key: "elapsed", events: ["delivery.attempt-end"] } },
+  { name: "message.size", kind: "histogram", unit: "bytes", description: "Size of messages received for delivery", buckets: [500, 1000, 10000, 100000, 1000000, 5000000, 10000000, 25000000, 50000000, 100000000, 500000000], fedBy: "size of queue.message-queued", observe: { key: "size", events: ["queue.message-queued"] } },
+  { name: "message.authenticated-size", kind: "histogram", unit: "bytes", description: "Size of messages submitted by authenticated users", buckets: [500, 1000, 10000, 100000, 1000000, 5000000, 10000000, 25000000, 50000000, 100000000, 500000000], fedBy: "size of queue.authenticated-message-queued", observe: { key: "size", events: ["queue.authenticated-message-queued"] } },
+  { name: "outgoing-report.size", kind: "histogram", unit: "bytes", description: "Size of outgoing reports", buckets: [500, 1000, 10000, 100000, 1000000, 5000000, 10000000, 25000000, 50000000, 100000000, 500000000], fedBy: "size of queue.report-queued", observe: { key: "size", events: ["queue.report-queued"] } },
+  { name: "store.data-read-time", kind: "histogram", unit: "milliseconds", description: "Time to read from the data store", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of store.data-iterate", observe: { key: "elapsed", events: ["store.data-iterate"] } },
+  { name: "store.data-write-time", kind: "histogram", unit: "milliseconds", description: "Time to write to the data store", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of store.data-write", observe: { key: "elapsed", events: ["store.data-write"] } },
+  { name: "store.blob-read-time", kind: "histogram", unit: "milliseconds", description: "Time to read a blob", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of store.blob-read", observe: { key: "elapsed", events: ["store.blob-read"] } },
+  { name: "store.blob-write-time", kind: "histogram", unit: "milliseconds", description: "Time to write a blob", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed of store.blob-write", observe: { key: "elapsed", events: ["store.blob-write"] } },
+  { name: "dns.lookup-time", kind: "histogram", unit: "milliseconds", description: "Time taken by DNS lookups", buckets: [5, 10, 50, 100, 500, 1000, 2000, 5000, 10000, 30000, 60000], fedBy: "elapsed (>0) of delivery.mx-lookup/ip-lookup/null-mx, tls-rpt.*, mta-sts.*, dane.* lookups", observe: { key: "elapsed", events: ["delivery.mx-lookup", "delivery.ip-lookup", "delivery.null-mx", "tls-rpt.*", "mta-sts.*", "dane.*"], positive: true } },
+  { name: "smtp.request-time", kind: "histogram", unit: "milliseconds", description: "Duration of SMTP sessions", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of smtp.connection-end", observe: { key: "elapsed", events: ["smtp.connection-end"] } },
+  { name: "imap.request-time", kind: "histogram", unit: "milliseconds", description: "Duration of IMAP sessions", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of imap.connection-end", observe: { key: "elapsed", events: ["imap.connection-end"] } },
+  { name: "pop3.request-time", kind: "histogram", unit: "milliseconds", description: "Duration of POP3 sessions", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of pop3.connection-end", observe: { key: "elapsed", events: ["pop3.connection-end"] } },
+  { name: "http.request-time", kind: "histogram", unit: "milliseconds", description: "Duration of HTTP connections", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of http.connection-end", observe: { key: "elapsed", events: ["http.connection-end"] } },
+  { name: "sieve.request-time", kind: "histogram", unit: "milliseconds", description: "Duration of ManageSieve sessions", buckets: [250, 500, 1000, 5000, 10000, 60000, 300000, 600000, 1800000, 3600000, 18000000], fedBy: "elapsed of manage-sieve.connection-end", observe: { key: "elapsed", events: ["manage-sieve.connection-end"] } },
+] as const satisfies readonly MetricRow[];
+
+/** The name of a built-in gauge or histogram. */
+export type BuiltinMetricName = (typeof BUILTIN_METRICS)[number]['name'];

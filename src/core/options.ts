@@ -1,5 +1,6 @@
 import type { HostEvents } from '../catalog/define.js';
 import { isLevel, isLevelSetting, type Level, type LevelSetting } from '../catalog/levels.js';
+import { type MetricsOptions, type ResolvedMetricsOptions, resolveMetricsOptions } from '../metrics/options.js';
 import { TelemetryConfigError } from './errors.js';
 
 /** Bounds on spans that are opened and never ended. */
@@ -40,6 +41,8 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
   readonly levels?: { readonly [N in L]?: LevelSetting };
   /** Bounds on open spans. */
   readonly spans?: SpanOptions;
+  /** The metrics registry and its Prometheus exposition. */
+  readonly metrics?: MetricsOptions;
   /**
    * The clock, in epoch milliseconds. Tests inject one.
    * @default Date.now
@@ -87,8 +90,8 @@ export interface SubscribeOptions<P extends string = string, X extends string = 
   readonly maxBatch?: number;
 }
 
-const TELEMETRY_KEYS = new Set(['service', 'events', 'levels', 'spans', 'now']);
-const PLANNED_KEYS = new Set(['tracers', 'metrics', 'webhooks', 'live', 'history', 'alerts', 'sendMail']);
+const TELEMETRY_KEYS = new Set(['service', 'events', 'levels', 'spans', 'metrics', 'now']);
+const PLANNED_KEYS = new Set(['tracers', 'webhooks', 'live', 'history', 'alerts', 'sendMail']);
 const SPAN_KEYS = new Set(['maxOpen', 'maxAge', 'sweepInterval']);
 const SUBSCRIBE_KEYS = new Set(['id', 'events', 'exclude', 'level', 'lossy', 'maxQueue', 'maxBatch']);
 
@@ -100,6 +103,7 @@ export interface ResolvedOptions {
   readonly maxOpenSpans: number;
   readonly maxSpanAge: number;
   readonly sweepInterval: number;
+  readonly metrics: ResolvedMetricsOptions;
   readonly now: () => number;
 }
 
@@ -132,6 +136,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     levels: levels as Record<string, LevelSetting>,
     maxOpenSpans: positiveInteger(spans.maxOpen === undefined ? 8000 : spans.maxOpen, `${path}.spans.maxOpen`),
     maxSpanAge: positiveNumber(spans.maxAge === undefined ? 86_400_000 : spans.maxAge, `${path}.spans.maxAge`),
+    metrics: resolveMetricsOptions(o.metrics),
     sweepInterval: positiveNumber(
       spans.sweepInterval === undefined ? 60_000 : spans.sweepInterval,
       `${path}.spans.sweepInterval`,

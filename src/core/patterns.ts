@@ -80,3 +80,13 @@ export function checkPatterns(catalog: Catalog, patterns: unknown, path: string)
 export function hasBit(bits: Uint32Array, id: number): boolean {
   return ((bits[id >>> 5] ?? 0) & (1 << (id & 31))) !== 0;
 }
+
+/** Validates metric selectors: syntax only, since host metrics may be defined later. */
+export function checkMetricPatterns(patterns: unknown, path: string): asserts patterns is readonly string[] {
+  if (!Array.isArray(patterns)) throw new TelemetryConfigError(path, patterns, 'an array of metric names or wildcards');
+  patterns.forEach((pattern: unknown, i) => {
+    if (typeof pattern !== 'string' || !PATTERN.test(pattern)) {
+      throw new TelemetryConfigError(`${path}[${i}]`, pattern, 'a metric name or wildcard such as "smtp.*" or "*.request-time"');
+    }
+  });
+}

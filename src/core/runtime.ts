@@ -2,7 +2,12 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'eventemitter3';
 import { Catalog, type EventDefinition } from '../catalog/catalog.js';
 import { DISABLED, LEVELS, type Level, severity } from '../catalog/levels.js';
-import { TelemetryConfigError } from './errors.js';
+import type { RequestHandler } from '../http/handler.js';
+import { prometheusHandler } from '../http/prometheus.js';
+import type { MetricsApi } from '../metrics/api.js';
+import { expose } from '../metrics/exposition.js';
+import { type HistogramOptions, type MetricOptions, MetricsRegistry } from '../metrics/registry.js';
+import { describeValue, TelemetryConfigError } from './errors.js';
 import { EventRecord } from './event.js';
 import { nextId } from './ids.js';
 import { type ResolvedOptions, resolveSubscribe } from './options.js';
@@ -23,7 +28,10 @@ type Listener = (event: EventRecord) => void;
 
 const ROUTED = 1;
 const COUNTED = 2;
-const WANTED = ROUTED | COUNTED;
+const METERED = 4;
+const WANTED = ROUTED | COUNTED | METERED;
+/** Index entries are `id << FLAG_BITS | flags`. */
+const FLAG_BITS = 3;
 const NO_ROUTES: readonly Subscriber[] = [];
 const MAX_WARNED_NAMES = 100;
 const CLOCK_REUSE = 256;
@@ -105,7 +113,7 @@ export class TelemetryRuntime {
   readonly service: string;
   readonly catalog: Catalog;
   /**
-   * Event name → `id << 2 | flags` (ROUTED, COUNTED). Built with `Object.fromEntries` so it keeps
+   * Event name → `id << 3 | flags` (ROUTED, COUNTED, METERED). Built with `Object.fromEntries` so it keeps
    * V8's fast properties: a constant-name lookup is an inline-cached load, cheaper than a Map.
    */
   readonly #index: Record<string, number>;
@@ -131,18 +139,12 @@ export class TelemetryRuntime {
     dropped: (subscriber, count) => this.#dropped(subscriber, count),
     failed: (subscriber, error, batch) => this.#subscriberFailed(subscriber, error, batch),
   };
-  /** Event counters; the metrics registry builds on them. */
-  readonly metrics = {
-    eventCount: (name: string): number => {
-      const entry = this.#index[name];
-      return typeof entry === 'number' ? (this.#counts[entry >>> 2] ?? 0) : 0;
-    },
-    eventCounts: (): Record<string, number> => {
-      const out: Record<string, number> = {};
-      for (const event of this.catalog.events) if (event.counter) out[event.name] = this.#counts[event.id] ?? 0;
-      return out;
-    },
-  };
+  readonly #registry: MetricsRegistry;
+  readonly #memoryTimer: NodeJS.Timeout;
+  /** The metrics registry: event counters, the catalogue's gauges and histograms, the host's own. */
+  readonly metrics: MetricsApi;
+  /** Request handlers to mount on the host's HTTP server. */
+  readonly handlers: { readonly prometheus: RequestHandler };
   readonly #warned = new Set<string>();
   #sweptSpans = 0;
   #cachedNow = -1;
@@ -159,7 +161,7 @@ export class TelemetryRuntime {
     this.service = options.service;
     this.catalog = new Catalog(options.events);
     const size = this.catalog.idSpace;
-    this.#index = Object.fromEntries(this.catalog.events.map((e) => [e.name, e.id << 2]));
+    this.#index = Object.fromEntries(this.catalog.events.map((e) => [e.name, e.id << FLAG_BITS]));
     this.#names = new Array<string>(size).fill('');
     this.#levels = new Uint8Array(size).fill(DISABLED);
     this.#levelNames = new Array<Level>(size).fill('trace');
@@ -183,10 +185,40 @@ export class TelemetryRuntime {
       this.#levelNames[event.id] = level === 'disable' ? event.level : level;
     }
     this.#now = options.now;
+    this.#registry = new MetricsRegistry(this.catalog, options.metrics, this.#counts, options.now, (metric, reason, value) =>
+      this.#report('telemetry.metric-rejected', { id: metric, reason, value: primitive(value) }, this),
+    );
+    this.metrics = this.#metricsApi(this.#registry);
+    this.handlers = { prometheus: prometheusHandler((format) => this.metrics.prometheus(format), options.metrics.auth) };
+    this.#memoryTimer = setInterval(() => this.#registry.sampleMemory(), options.metrics.memoryInterval);
+    this.#memoryTimer.unref();
+    this.#registry.sampleMemory();
     this.#spans = new SpanTable(options.maxOpenSpans, options.maxSpanAge, (count) => this.#swept(count));
     this.#sweepTimer = setInterval(() => this.#spans.sweep(this.#now()), options.sweepInterval);
     this.#sweepTimer.unref();
     this.#rebuild();
+  }
+
+  #metricsApi(registry: MetricsRegistry): MetricsApi {
+    return {
+      eventCount: (name) => {
+        const entry = this.#index[name];
+        return typeof entry === 'number' ? (this.#counts[entry >>> FLAG_BITS] ?? 0) : 0;
+      },
+      eventCounts: () => {
+        const out: Record<string, number> = {};
+        for (const event of this.catalog.events) if (event.counter) out[event.name] = this.#counts[event.id] ?? 0;
+        return out;
+      },
+      counter: (name, options) => registry.counter(name, options),
+      gauge: (name: string, options?: MetricOptions<string>) => registry.gauge(name, options),
+      histogram: (name: string, options?: HistogramOptions<string>) => registry.histogram(name, options),
+      snapshot: () => registry.snapshot(),
+      prometheus: (format = 'text') => expose(registry.collect(), registry.options, format, registry.expositionCache),
+      stats: () => registry.stats(),
+      collect: () => registry.collect(),
+      onObserve: (listener) => registry.onObserve(listener),
+    };
   }
 
   // ── emit path ────────────────────────────────────────────────────────────
@@ -210,9 +242,20 @@ export class TelemetryRuntime {
   }
 
   #wanted(entry: number, input: unknown, span: SpanState | undefined): void {
-    const id = entry >>> 2;
+    const id = entry >>> FLAG_BITS;
     if (entry & COUNTED) this.#counts[id] = (this.#counts[id] as number) + 1;
-    if (entry & ROUTED) this.#route(id, input, span, undefined);
+    if ((entry & (ROUTED | METERED)) === 0) return;
+    let data: unknown = input;
+    if (typeof input === 'function') {
+      try {
+        data = input();
+      } catch (error) {
+        this.#failedPayload(id, error);
+        return;
+      }
+    }
+    if (entry & METERED) this.#registry.feed(id, data);
+    if (entry & ROUTED) this.#route(id, data, span, undefined);
   }
 
   span(name: string, data: Data | undefined): SpanHandle {
@@ -249,16 +292,7 @@ export class TelemetryRuntime {
     return this.#als?.getStore()?.id;
   }
 
-  #route(id: number, input: unknown, span: SpanState | undefined, origin: object | undefined): void {
-    let data: unknown = input;
-    if (typeof input === 'function') {
-      try {
-        data = input();
-      } catch (error) {
-        this.#failedPayload(id, error);
-        return;
-      }
-    }
+  #route(id: number, data: unknown, span: SpanState | undefined, origin: object | undefined): void {
     const own = typeof data === 'object' && data !== null ? (data as Data) : undefined;
     let spanId = own?.spanId as number | string | undefined;
     let state = span;
@@ -305,7 +339,7 @@ export class TelemetryRuntime {
   /** Emits one of the library's own events on behalf of `origin`, which never receives it. */
   #report(name: string, data: Data, origin: object): void {
     const entry = this.#index[name] as number;
-    const id = entry >>> 2;
+    const id = entry >>> FLAG_BITS;
     if (entry & COUNTED) this.#counts[id] = (this.#counts[id] as number) + 1;
     if (entry & ROUTED) this.#route(id, data, undefined, origin);
   }
@@ -410,7 +444,10 @@ export class TelemetryRuntime {
       const routes = this.#closed ? [] : subscribers.filter((s) => hasBit(s.bits, id));
       this.#routes[id] = routes.length === 0 ? NO_ROUTES : routes;
       const live = !this.#closed && (this.#levels[id] ?? DISABLED) < DISABLED;
-      this.#index[event.name] = (id << 2) | (live && routes.length > 0 ? ROUTED : 0) | (live && event.counter ? COUNTED : 0);
+      const routed = live && routes.length > 0 ? ROUTED : 0;
+      const counted = live && event.counter && this.#registry.active(event.name) ? COUNTED : 0;
+      const metered = live && this.#registry.feeds(id) ? METERED : 0;
+      this.#index[event.name] = (id << FLAG_BITS) | routed | counted | metered;
     }
   }
 
@@ -481,6 +518,7 @@ export class TelemetryRuntime {
     const report = await this.flush(timeout);
     this.#closed = true;
     clearInterval(this.#sweepTimer);
+    clearInterval(this.#memoryTimer);
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#immediate = undefined;
     this.#ready = [];
@@ -545,6 +583,10 @@ export class TelemetryRuntime {
       ...(event.spanEnd === undefined ? {} : { spanEnd: event.spanEnd }),
     };
   }
+}
+
+function primitive(value: unknown): string | number | boolean {
+  return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string' ? value : describeValue(value);
 }
 
 function asCause(error: unknown): Error | string {

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_EVENTS, BUILTIN_METRICS, COMMON_KEYS, createTelemetry, KEY_TYPES } from '../../src/index.js';
+import { BUILTIN_EVENTS, BUILTIN_METRICS, COMMON_KEYS, createTelemetry, KEY_TYPES, type MetricRow } from '../../src/index.js';
 
 interface ReferenceEvent {
   name: string;
@@ -88,7 +88,7 @@ describe('the catalogue', () => {
   it('holds the 27 gauges and histograms with their units and buckets', () => {
     expect(BUILTIN_METRICS).toHaveLength(27);
     for (const ref of reference.metrics) {
-      const ours = BUILTIN_METRICS.find((m) => m.name === ref.name);
+      const ours = (BUILTIN_METRICS as readonly MetricRow[]).find((m) => m.name === ref.name);
       expect(ours?.kind).toBe(ref.kind);
       expect(ours?.unit).toBe(ref.unit);
       expect(ours?.buckets).toEqual(ref.buckets);

@@ -1,0 +1,108 @@
+import type {
+  Attributes,
+  BatchObservableResult,
+  Histogram,
+  Meter,
+  MeterProvider,
+  ObservableCounter,
+  ObservableGauge,
+} from '@opentelemetry/api';
+import type { Collected } from '../metrics/registry.js';
+
+/** What the bridge needs of a telemetry instance. */
+export interface BridgeSource {
+  readonly service: string;
+  readonly metrics: {
+    collect(): readonly Collected[];
+    onObserve(listener: (metric: string, labels: Readonly<Record<string, string>>, value: number) => void): () => void;
+  };
+}
+
+/** Options of {@link exportMetrics}. */
+export interface OpenTelemetryMetricsOptions {
+  /** The host's `MeterProvider`, set up with its readers and OTLP exporter. */
+  readonly meterProvider: MeterProvider;
+  /**
+   * The meter (instrumentation scope) name.
+   * @default 'mail-telemetry'
+   */
+  readonly meterName?: string;
+  /**
+   * Attributes added to every data point, such as `{ 'service.instance.id': 'mx1' }`.
+   * @default {}
+   */
+  readonly attributes?: Attributes;
+}
+
+/** A running bridge. */
+export interface OpenTelemetryMetricsBridge {
+  /** Stops forwarding; instruments already created stay with the provider. */
+  stop(): void;
+}
+
+type Observable = ObservableCounter | ObservableGauge;
+
+const UNITS: Readonly<Record<string, string>> = { milliseconds: 'ms', bytes: 'By', seconds: 's', events: '{event}' };
+
+/**
+ * Exports the registry through an OpenTelemetry `MeterProvider`, so metrics ship over OTLP with
+ * the host's own SDK setup.
+ * - Counters (event counters and the host's) become observable monotonic sums: their cumulative
+ *   value is read at each collection.
+ * - Gauges become observable gauges.
+ * - Histograms become OTel histograms with the same bucket bounds (`advice.explicitBucketBoundaries`);
+ *   each observation made after the bridge starts is forwarded.
+ * Metrics defined after the bridge starts are not exported; start it after defining them.
+ */
+export function exportMetrics(telemetry: BridgeSource, options: OpenTelemetryMetricsOptions): OpenTelemetryMetricsBridge {
+  if (typeof options?.meterProvider?.getMeter !== 'function') {
+    throw new TypeError('exportMetrics: options.meterProvider must be an OpenTelemetry MeterProvider');
+  }
+  const meter: Meter = options.meterProvider.getMeter(options.meterName ?? 'mail-telemetry');
+  const base = options.attributes ?? {};
+  const histograms = new Map<string, Histogram>();
+  const observables = new Map<string, Observable>();
+  for (const metric of telemetry.metrics.collect()) {
+    const description = metric.help;
+    const unit = UNITS[metric.unit] ?? metric.unit;
+    if (metric.kind === 'histogram') {
+      const advice = { explicitBucketBoundaries: [...(metric.bounds ?? [])] };
+      histograms.set(metric.name, meter.createHistogram(metric.name, { description, unit, advice }));
+      continue;
+    }
+    const observable =
+      metric.kind === 'counter'
+        ? meter.createObservableCounter(metric.name, { description, unit })
+        : meter.createObservableGauge(metric.name, { description, unit });
+    observables.set(metric.name, observable);
+  }
+  // collect() is read afresh at each collection: event counter values are copies.
+  const callback = (result: BatchObservableResult) => {
+    for (const metric of telemetry.metrics.collect()) {
+      const observable = observables.get(metric.name);
+      if (observable === undefined) continue;
+      for (const series of metric.series) {
+        if ('value' in series) result.observe(observable, series.value, attributes(base, metric.labelNames, series.labels));
+      }
+    }
+  };
+  meter.addBatchObservableCallback(callback, [...observables.values()]);
+  const stopObserving = telemetry.metrics.onObserve((metric, labels, value) => {
+    histograms.get(metric)?.record(value, { ...base, ...labels });
+  });
+  return {
+    stop() {
+      stopObserving();
+      meter.removeBatchObservableCallback(callback, [...observables.values()]);
+    },
+  };
+}
+
+function attributes(base: Attributes, names: readonly string[], values: readonly string[]): Attributes {
+  if (names.length === 0) return base;
+  const out: Attributes = { ...base };
+  names.forEach((name, i) => {
+    out[name] = values[i];
+  });
+  return out;
+}
