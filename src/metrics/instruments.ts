@@ -28,6 +28,20 @@ export interface HistogramSeries {
   count: number;
 }
 
+/**
+ * A counter's series. A class of its own gives counters their own hidden class: gauges and event
+ * counter snapshots hold doubles, and sharing their shape would turn every `value++` into a
+ * boxed double update instead of a small-integer add.
+ */
+class CounterSeries implements ValueSeries {
+  value = 0;
+  readonly labels: readonly string[];
+
+  constructor(labels: readonly string[]) {
+    this.labels = labels;
+  }
+}
+
 type Tree<S> = Map<string, S | Tree<S>>;
 
 /**
@@ -35,6 +49,11 @@ type Tree<S> = Map<string, S | Tree<S>>;
  * a cap on the number of series, and an overflow series past the cap.
  */
 abstract class Instrument<S extends { readonly labels: readonly string[] }> {
+  /**
+   * The one series of an unlabelled counter, for its lookup-free `inc()`. Declared first and
+   * here, not in the subclass: V8 keeps it in-object, which halves the cost of an increment.
+   */
+  protected only: S | undefined = undefined;
   readonly name: string;
   readonly help: string;
   readonly unit: string;
@@ -76,28 +95,41 @@ abstract class Instrument<S extends { readonly labels: readonly string[] }> {
     if (typeof labels !== 'object' || labels === null) return this.reject('labels must be an object', labels);
     const record = labels as Record<string, unknown>;
     const names = this.labelNames;
-    for (let i = 0; i < names.length; i++) if (typeof record[names[i] as string] !== 'string') return this.#badLabels(record);
+    const last = names.length - 1;
+    let node: Tree<S> = this.#tree;
+    for (let i = 0; i < last; i++) {
+      const value = record[names[i] as string];
+      const next = typeof value === 'string' ? (node.get(value) as Tree<S> | undefined) : undefined;
+      if (next === undefined) return this.#miss(record);
+      node = next;
+    }
+    const value = record[names[last] as string];
+    const found = typeof value === 'string' ? (node.get(value) as S | undefined) : undefined;
+    if (found === undefined) return this.#miss(record);
+    // A hit still refuses a label the metric does not have.
     let keys = 0;
     for (const _ in record) keys++;
-    if (keys !== names.length) return this.#unknownLabel(record);
+    return keys === names.length ? found : this.#unknownLabel(record);
+  }
+
+  /** No series yet for these labels: check them all, then create one (or overflow past the cap). */
+  #miss(record: Record<string, unknown>): S | undefined {
+    const names = this.labelNames;
+    if (names.some((name) => typeof record[name] !== 'string')) return this.#badLabels(record);
+    if (Object.keys(record).length !== names.length) return this.#unknownLabel(record);
+    if (this.#all.length >= this.maxSeries) return this.#overflowSeries();
     let node: Tree<S> = this.#tree;
-    const last = names.length - 1;
-    for (let i = 0; i < last; i++) {
+    for (let i = 0; i < names.length - 1; i++) {
       const value = record[names[i] as string] as string;
       let next = node.get(value) as Tree<S> | undefined;
       if (next === undefined) {
-        if (this.#all.length >= this.maxSeries) return this.#overflowSeries();
         next = new Map();
         node.set(value, next);
       }
       node = next;
     }
-    const value = record[names[last] as string] as string;
-    const found = node.get(value) as S | undefined;
-    if (found !== undefined) return found;
-    if (this.#all.length >= this.maxSeries) return this.#overflowSeries();
     const series = this.#add(names.map((name) => record[name] as string));
-    node.set(value, series);
+    node.set(record[names[names.length - 1] as string] as string, series);
     return series;
   }
 
@@ -146,25 +178,29 @@ abstract class Instrument<S extends { readonly labels: readonly string[] }> {
 
 /** A monotonic counter. */
 export class Counter extends Instrument<ValueSeries> {
-  readonly kind = 'counter';
-  /** The one series of an unlabelled counter: `inc()` adds to it with no lookup. */
-  readonly #only: ValueSeries | undefined;
-
   constructor(name: string, help: string, unit: string, labelNames: readonly string[], maxSeries: number, host: InstrumentHost) {
     super(name, help, unit, labelNames, maxSeries, host);
-    this.#only = labelNames.length === 0 ? this.resolve(undefined) : undefined;
+    if (labelNames.length === 0) this.only = this.resolve(undefined);
+  }
+
+  // A getter, not a field: fields added by a subclass slow down access to the base's fields.
+  get kind(): 'counter' {
+    return 'counter';
   }
 
   protected create(labels: readonly string[]): ValueSeries {
-    return { labels, value: 0 };
+    return new CounterSeries(labels);
   }
 
   /** Adds `value` (default 1); a negative or non-finite value is refused and counted. */
   inc(first?: unknown, second?: unknown): void {
-    if (first === undefined && this.#only !== undefined) {
-      this.#only.value++;
-      return;
-    }
+    // Kept tiny so V8 inlines it: an unlabelled inc() is one add.
+    const only = this.only;
+    if (only !== undefined && first === undefined) only.value++;
+    else this.#add(first, second);
+  }
+
+  #add(first: unknown, second: unknown): void {
     const labelled = this.labelNames.length > 0;
     const given = labelled ? second : first;
     const value = given === undefined ? 1 : given;
@@ -191,7 +227,9 @@ export class Counter extends Instrument<ValueSeries> {
 
 /** A value that goes up and down. */
 export class Gauge extends Instrument<ValueSeries> {
-  readonly kind = 'gauge';
+  get kind(): 'gauge' {
+    return 'gauge';
+  }
 
   protected create(labels: readonly string[]): ValueSeries {
     return { labels, value: 0 };
@@ -228,7 +266,10 @@ export class Gauge extends Instrument<ValueSeries> {
 
 /** A histogram over fixed upper bounds (`le`, inclusive); the last bucket is +Inf. */
 export class Histogram extends Instrument<HistogramSeries> {
-  readonly kind = 'histogram';
+  get kind(): 'histogram' {
+    return 'histogram';
+  }
+
   readonly bounds: readonly number[];
   /** Values ≤ 0 are skipped rather than refused (for lookups that report 0 when cached). */
   readonly positiveOnly: boolean;
