@@ -94,6 +94,14 @@ export interface Collected {
   readonly series: readonly (ValueSeries | HistogramSeries)[];
 }
 
+/** Validated options of a host metric. */
+interface CheckedOptions {
+  readonly help: string;
+  readonly labels: readonly string[];
+  readonly unit: string;
+  readonly maxSeries: number;
+}
+
 type Feed =
   | { readonly kind: 'inc' | 'dec'; readonly gauge: Gauge }
   | { readonly kind: 'observe'; readonly histogram: Histogram; readonly key: string };
@@ -234,37 +242,31 @@ export class MetricsRegistry {
 
   /** A counter: the host's own, created on first call with these options. */
   counter<const L extends string = never>(name: string, options: MetricOptions<L>): CounterMetric<L> {
-    return this.#define(name, 'counter', options, () => {
-      const o = this.#checkOptions(name, options);
-      return new Counter(name, o.help, o.unit, o.labels, o.maxSeries, this.#instrumentHost);
-    }) as CounterMetric<L>;
+    return this.#define(
+      name,
+      'counter',
+      options,
+      (o) => new Counter(name, o.help, o.unit, o.labels, o.maxSeries, this.#instrumentHost),
+    ) as CounterMetric<L>;
   }
 
   /** A gauge: a built-in one by name (such as `user.count`), or the host's own. */
   gauge<const L extends string = never>(name: string, options?: MetricOptions<L>): GaugeMetric<L> {
-    const builtin = this.#builtin.get(name);
-    if (builtin !== undefined && options === undefined) {
-      if (!(builtin instanceof Gauge))
-        throw new TelemetryConfigError(`metrics.gauge(${JSON.stringify(name)})`, name, 'the name of a gauge');
-      return builtin as unknown as GaugeMetric<L>;
-    }
-    return this.#define(name, 'gauge', options, () => {
-      const o = this.#checkOptions(name, options);
-      return new Gauge(name, o.help, o.unit, o.labels, o.maxSeries, this.#instrumentHost);
-    }) as GaugeMetric<L>;
+    const builtin = options === undefined ? this.#builtinOf(name, 'gauge') : undefined;
+    if (builtin !== undefined) return builtin as unknown as GaugeMetric<L>;
+    return this.#define(
+      name,
+      'gauge',
+      options,
+      (o) => new Gauge(name, o.help, o.unit, o.labels, o.maxSeries, this.#instrumentHost),
+    ) as GaugeMetric<L>;
   }
 
   /** A histogram: a built-in one by name (such as `smtp.request-time`), or the host's own. */
   histogram<const L extends string = never>(name: string, options?: HistogramOptions<L>): HistogramMetric<L> {
-    const builtin = this.#builtin.get(name);
-    if (builtin !== undefined && options === undefined) {
-      if (!(builtin instanceof Histogram)) {
-        throw new TelemetryConfigError(`metrics.histogram(${JSON.stringify(name)})`, name, 'the name of a histogram');
-      }
-      return builtin as unknown as HistogramMetric<L>;
-    }
-    return this.#define(name, 'histogram', options, () => {
-      const o = this.#checkOptions(name, options);
+    const builtin = options === undefined ? this.#builtinOf(name, 'histogram') : undefined;
+    if (builtin !== undefined) return builtin as unknown as HistogramMetric<L>;
+    return this.#define(name, 'histogram', options, (o) => {
       const path = `metrics.histogram(${JSON.stringify(name)}).buckets`;
       const buckets = options?.buckets ?? DEFAULT_BUCKETS;
       if (
@@ -278,7 +280,21 @@ export class MetricsRegistry {
     }) as HistogramMetric<L>;
   }
 
-  #define(name: string, kind: AnyInstrument['kind'], options: unknown, make: () => AnyInstrument): AnyInstrument {
+  /** The catalogue's gauge or histogram `name`, if it is one; asking for the wrong kind throws. */
+  #builtinOf(name: string, kind: 'gauge' | 'histogram'): Gauge | Histogram | undefined {
+    const builtin = this.#builtin.get(name);
+    if (builtin !== undefined && builtin.kind !== kind) {
+      throw new TelemetryConfigError(`metrics.${kind}(${JSON.stringify(name)})`, name, `the name of a ${kind}`);
+    }
+    return builtin;
+  }
+
+  #define(
+    name: string,
+    kind: AnyInstrument['kind'],
+    options: MetricOptions<string> | undefined,
+    make: (checked: CheckedOptions) => AnyInstrument,
+  ): AnyInstrument {
     const path = `metrics.${kind}(${JSON.stringify(name)})`;
     const existing = this.#host.get(name);
     if (existing !== undefined) {
@@ -291,8 +307,10 @@ export class MetricsRegistry {
     if (this.#builtin.has(name) || this.#catalog.get(name)?.counter === true) {
       throw new TelemetryConfigError(path, name, 'a name that is not a built-in metric or event counter');
     }
-    if (options === undefined) throw new TelemetryConfigError(`${path}.options`, options, 'options with at least `help`');
-    const instrument = make();
+    if (typeof options !== 'object' || options === null) {
+      throw new TelemetryConfigError(`${path}.options`, options, 'options with at least `help`');
+    }
+    const instrument = make(this.#checkOptions(name, options));
     const exported = exportedNames({ name, kind, unit: instrument.unit, builtin: false }, this.options);
     const used = this.#exportedNamesInUse();
     const clash = exported.find((n) => used.has(n));
@@ -325,9 +343,9 @@ export class MetricsRegistry {
     return used;
   }
 
-  #checkOptions(name: string, options: MetricOptions<string> | undefined) {
+  #checkOptions(name: string, options: MetricOptions<string>): CheckedOptions {
     const path = `metrics(${JSON.stringify(name)})`;
-    const o = options ?? ({} as MetricOptions<string>);
+    const o = options;
     if (typeof o.help !== 'string' || o.help.trim() === '' || /[\r\n]/.test(o.help)) {
       throw new TelemetryConfigError(`${path}.help`, o.help, 'a non-empty one-line string');
     }
