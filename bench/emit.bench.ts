@@ -4,7 +4,7 @@
  *   (b) an emit into one batched in-process subscriber plus its counter vs pino `info(obj)` to a no-op destination.
  */
 import { pino } from 'pino';
-import { createTelemetry } from '../src/index.js';
+import { createTelemetry } from '../dist/index.js';
 import type { Comparison } from './harness.js';
 
 const CHUNK = 1000;
