@@ -55,7 +55,7 @@ export { matchPattern } from './core/patterns.js';
 export type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/runtime.js';
 export type { BatchHandler, SubscriberStats } from './core/subscriber.js';
 export type { RequestHandler } from './http/handler.js';
-export type { MetricsApi } from './metrics/api.js';
+export type { MetricName, MetricsApi } from './metrics/api.js';
 export type { ExpositionFormat } from './metrics/exposition.js';
 export { CONTENT_TYPES } from './metrics/exposition.js';
 export type {

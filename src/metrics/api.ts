@@ -2,6 +2,9 @@ import type { ExpositionFormat } from './exposition.js';
 import type { CounterMetric, GaugeMetric, HistogramMetric } from './instruments.js';
 import type { Collected, HistogramOptions, MetricOptions, MetricsSnapshot } from './registry.js';
 
+/** A host metric name, `category.kebab-name` like event names; checked again at run time. */
+export type MetricName = `${string}.${string}`;
+
 /** `telemetry.metrics`: event counters, the catalogue's gauges and histograms, and the host's metrics. */
 export interface MetricsApi<
   EventNames extends string = string,
@@ -13,15 +16,15 @@ export interface MetricsApi<
   /** Every counter-flagged event with its count. */
   eventCounts(): Record<string, number>;
   /** The host's counter `name`, created on first call; label names are typed from `options.labels`. */
-  counter<const L extends string = never>(name: string, options: MetricOptions<L>): CounterMetric<L>;
+  counter<const L extends string = never>(name: MetricName, options: MetricOptions<L>): CounterMetric<L>;
   /** A built-in gauge, such as `user.count`, which the host sets. */
   gauge(name: Gauges): GaugeMetric;
   /** The host's gauge `name`, created on first call. */
-  gauge<const L extends string = never>(name: string, options: MetricOptions<L>): GaugeMetric<L>;
+  gauge<const L extends string = never>(name: MetricName, options: MetricOptions<L>): GaugeMetric<L>;
   /** A built-in histogram, such as `smtp.request-time`. */
   histogram(name: Histograms): HistogramMetric;
   /** The host's histogram `name`, created on first call. */
-  histogram<const L extends string = never>(name: string, options: HistogramOptions<L>): HistogramMetric<L>;
+  histogram<const L extends string = never>(name: MetricName, options: HistogramOptions<L>): HistogramMetric<L>;
   /** Every value as plain data. */
   snapshot(): MetricsSnapshot;
   /**
