@@ -1,6 +1,8 @@
 import type { HostEvents } from '../catalog/define.js';
 import { isLevel, isLevelSetting, type Level, type LevelSetting } from '../catalog/levels.js';
 import { type MetricsOptions, type ResolvedMetricsOptions, resolveMetricsOptions } from '../metrics/options.js';
+import type { TracerOptions } from '../tracing/sink.js';
+import { type ResolvedTracer, resolveTracers } from '../tracing/tracers.js';
 import { TelemetryConfigError } from './errors.js';
 
 /** Bounds on spans that are opened and never ended. */
@@ -43,6 +45,16 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
   readonly spans?: SpanOptions;
   /** The metrics registry and its Prometheus exposition. */
   readonly metrics?: MetricsOptions;
+  /**
+   * Tracers: console (text or JSON lines) and custom sinks, each with its level and event selection.
+   * @default []
+   */
+  readonly tracers?: readonly TracerOptions[];
+  /**
+   * Keys every tracer writes as `[redacted]`, such as `['contents']`.
+   * @default []
+   */
+  readonly sensitiveKeys?: readonly string[];
   /**
    * The clock, in epoch milliseconds. Tests inject one.
    * @default Date.now
@@ -90,8 +102,8 @@ export interface SubscribeOptions<P extends string = string, X extends string = 
   readonly maxBatch?: number;
 }
 
-const TELEMETRY_KEYS = new Set(['service', 'events', 'levels', 'spans', 'metrics', 'now']);
-const PLANNED_KEYS = new Set(['tracers', 'webhooks', 'live', 'history', 'alerts', 'sendMail']);
+const TELEMETRY_KEYS = new Set(['service', 'events', 'levels', 'spans', 'metrics', 'tracers', 'sensitiveKeys', 'now']);
+const PLANNED_KEYS = new Set(['webhooks', 'live', 'history', 'alerts', 'sendMail']);
 const SPAN_KEYS = new Set(['maxOpen', 'maxAge', 'sweepInterval']);
 const SUBSCRIBE_KEYS = new Set(['id', 'events', 'exclude', 'level', 'lossy', 'maxQueue', 'maxBatch']);
 
@@ -104,6 +116,7 @@ export interface ResolvedOptions {
   readonly maxSpanAge: number;
   readonly sweepInterval: number;
   readonly metrics: ResolvedMetricsOptions;
+  readonly tracers: readonly ResolvedTracer[];
   readonly now: () => number;
 }
 
@@ -137,6 +150,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     maxOpenSpans: positiveInteger(spans.maxOpen === undefined ? 8000 : spans.maxOpen, `${path}.spans.maxOpen`),
     maxSpanAge: positiveNumber(spans.maxAge === undefined ? 86_400_000 : spans.maxAge, `${path}.spans.maxAge`),
     metrics: resolveMetricsOptions(o.metrics),
+    tracers: resolveTracers(o.tracers, o.sensitiveKeys),
     sweepInterval: positiveNumber(
       spans.sweepInterval === undefined ? 60_000 : spans.sweepInterval,
       `${path}.spans.sweepInterval`,

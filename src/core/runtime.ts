@@ -7,6 +7,9 @@ import { prometheusHandler } from '../http/prometheus.js';
 import type { MetricsApi } from '../metrics/api.js';
 import { expose } from '../metrics/exposition.js';
 import { type HistogramOptions, type MetricOptions, MetricsRegistry } from '../metrics/registry.js';
+import { redactBatch } from '../tracing/redact.js';
+import type { Sink, SinkContext } from '../tracing/sink.js';
+import type { ResolvedTracer } from '../tracing/tracers.js';
 import { describeValue, TelemetryConfigError } from './errors.js';
 import { EventRecord } from './event.js';
 import { nextId } from './ids.js';
@@ -129,6 +132,7 @@ export class TelemetryRuntime {
   readonly #emitter = new EventEmitter<Record<string, [EventRecord]>>();
   readonly #listeners = new Map<Listener, { bits: Uint32Array; names: string[] }>();
   #listenerSubscriber: Subscriber | undefined;
+  readonly #sinks: { readonly sink: Sink; readonly report: (error: unknown, details?: string) => void }[] = [];
   #als: AsyncLocalStorage<SpanState> | undefined;
   #ready: Subscriber[] = [];
   #immediate: NodeJS.Immediate | undefined;
@@ -193,6 +197,7 @@ export class TelemetryRuntime {
     this.#memoryTimer = setInterval(() => this.#registry.sampleMemory(), options.metrics.memoryInterval);
     this.#memoryTimer.unref();
     this.#registry.sampleMemory();
+    for (const tracer of options.tracers) this.#addTracer(tracer);
     this.#spans = new SpanTable(options.maxOpenSpans, options.maxSpanAge, (count) => this.#swept(count));
     this.#sweepTimer = setInterval(() => this.#spans.sweep(this.#now()), options.sweepInterval);
     this.#sweepTimer.unref();
@@ -382,6 +387,35 @@ export class TelemetryRuntime {
     return { id, unsubscribe: () => this.#unsubscribe(subscriber), stats: () => subscriber.stats() };
   }
 
+  /** A tracer is a subscriber whose handler writes to its sink, with its own error event and redaction. */
+  #addTracer(tracer: ResolvedTracer): void {
+    const bits = compileSelection(this.catalog, this.#levels, tracer.selection, tracer.path);
+    let subscriber: Subscriber | undefined;
+    const context: SinkContext = {
+      id: tracer.id,
+      service: this.service,
+      report: (error, details) => {
+        const reason = error instanceof Error ? error.message : String(error);
+        const data = details === undefined ? { id: tracer.id, reason } : { id: tracer.id, reason, details };
+        this.#report(tracer.errorEvent, { ...data, causedBy: asCause(error) }, subscriber ?? this);
+      },
+      describe: (type) => this.catalog.get(type)?.description ?? type,
+      now: () => this.#now(),
+    };
+    const sink = tracer.make(context);
+    const redact = tracer.redact.size > 0 ? tracer.redact : undefined;
+    const o = tracer.selection;
+    subscriber = new Subscriber(
+      o.id ?? tracer.id,
+      { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: tracer.errorEvent },
+      (batch) => sink.write(redact === undefined ? batch : redactBatch(batch, redact)),
+      this.#host,
+    );
+    this.#subscribers.add(subscriber);
+    this.#sinks.push({ sink, report: context.report });
+    this.#rebuild();
+  }
+
   #unsubscribe(subscriber: Subscriber): void {
     if (!this.#subscribers.delete(subscriber)) return;
     this.#droppedEvents += subscriber.close();
@@ -469,12 +503,12 @@ export class TelemetryRuntime {
   #subscriberFailed(subscriber: Subscriber, error: unknown, batch: readonly EventRecord[]): void {
     // A batch made only of the library's own reports must not produce more reports: no ping-pong.
     if (batch.every((event) => event.origin !== undefined)) return;
-    this.#failed(subscriber.id, error, subscriber);
+    this.#failed(subscriber.id, error, subscriber, subscriber.errorEvent);
   }
 
-  #failed(id: string, error: unknown, origin: object): void {
+  #failed(id: string, error: unknown, origin: object, event = 'telemetry.subscriber-error'): void {
     const reason = error instanceof Error ? error.message : String(error);
-    this.#report('telemetry.subscriber-error', { id, reason, causedBy: asCause(error) }, origin);
+    this.#report(event, { id, reason, causedBy: asCause(error) }, origin);
   }
 
   #deliverReady(): void {
@@ -507,6 +541,7 @@ export class TelemetryRuntime {
         }
         await Promise.all([...this.#subscribers].map((s) => s.whenIdle()));
       }
+      if (!timedOut) await this.#eachSink('flush');
     })();
     await Promise.race([drained, expired]);
     clearTimeout(timer);
@@ -517,6 +552,7 @@ export class TelemetryRuntime {
     if (this.#closed) return { complete: true, pending: 0, subscribers: [] };
     const report = await this.flush(timeout);
     this.#closed = true;
+    await within(this.#eachSink('close'), timeout);
     clearInterval(this.#sweepTimer);
     clearInterval(this.#memoryTimer);
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
@@ -529,6 +565,19 @@ export class TelemetryRuntime {
     this.#spans.clear();
     this.#rebuild();
     return report;
+  }
+
+  /** Calls a sink hook on every tracer; a failure is reported as that tracer's error event. */
+  async #eachSink(hook: 'flush' | 'close'): Promise<void> {
+    await Promise.all(
+      this.#sinks.map(async ({ sink, report }) => {
+        try {
+          await sink[hook]?.();
+        } catch (error) {
+          report(error, `${hook} failed`);
+        }
+      }),
+    );
   }
 
   #pending(): number {
@@ -587,6 +636,13 @@ export class TelemetryRuntime {
 
 function primitive(value: unknown): string | number | boolean {
   return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string' ? value : describeValue(value);
+}
+
+/** Waits for `promise`, but no longer than `ms`. */
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
 }
 
 function asCause(error: unknown): Error | string {

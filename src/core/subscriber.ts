@@ -33,6 +33,8 @@ export class Subscriber {
   readonly lossy: boolean;
   readonly maxQueue: number;
   readonly maxBatch: number;
+  /** The library event a failure of this subscriber is reported as. */
+  readonly errorEvent: string;
   /** Interest bitset over event ids, fixed at configuration time. */
   bits: Uint32Array;
   /** True while listed for the next delivery round. */
@@ -50,7 +52,7 @@ export class Subscriber {
 
   constructor(
     id: string,
-    options: { lossy: boolean; maxQueue: number; maxBatch: number; bits: Uint32Array },
+    options: { lossy: boolean; maxQueue: number; maxBatch: number; bits: Uint32Array; errorEvent?: string },
     handler: BatchHandler<EventRecord>,
     host: SubscriberHost,
   ) {
@@ -59,6 +61,7 @@ export class Subscriber {
     this.maxQueue = options.maxQueue;
     this.maxBatch = options.maxBatch;
     this.bits = options.bits;
+    this.errorEvent = options.errorEvent ?? 'telemetry.subscriber-error';
     this.#handler = handler;
     this.#host = host;
   }

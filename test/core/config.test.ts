@@ -50,7 +50,6 @@ describe('createTelemetry options', () => {
     ['an array for options', [], 'options', 'an array', 'an object'],
     ['an unknown top-level key', { servce: 'mx1' }, 'options.servce', '"servce"', 'service'],
     ['webhooks (planned, not implemented)', { webhooks: [] }, 'options.webhooks', 'an array', 'not implement'],
-    ['tracers (planned, not implemented)', { tracers: {} }, 'options.tracers', 'an object', 'not implement'],
     ['live (planned, not implemented)', { live: {} }, 'options.live', 'an object', 'not implement'],
     ['history (planned, not implemented)', { history: {} }, 'options.history', 'an object', 'not implement'],
     ['alerts (planned, not implemented)', { alerts: [] }, 'options.alerts', 'an array', 'not implement'],

@@ -1,0 +1,108 @@
+import type { Level } from '../catalog/levels.js';
+import type { TelemetryEvent } from '../catalog/types.js';
+
+/**
+ * Where a tracer writes. Implement it to plug in your own exporter: `write` gets batches off the
+ * emitter's stack; a returned promise holds back the next batch (back-pressure). A throw or a
+ * rejection is reported as the tracer's error event and never reaches the emitter.
+ */
+export interface Sink {
+  write(batch: readonly TelemetryEvent[]): void | PromiseLike<void>;
+  /** Writes out anything buffered; called by `telemetry.flush()`. */
+  flush?(): void | PromiseLike<void>;
+  /** Releases resources; called by `telemetry.shutdown()` after a flush. */
+  close?(): void | PromiseLike<void>;
+}
+
+/** What a sink gets from the library when it is created. */
+export interface SinkContext {
+  /** The tracer's id. */
+  readonly id: string;
+  readonly service: string;
+  /** Reports a failure that happened outside `write` (a later I/O error) as the tracer's error event. */
+  report(error: unknown, details?: string): void;
+  /** The catalogue description of an event, for text output. */
+  describe(type: string): string;
+  /** The clock, in epoch ms. */
+  now(): number;
+}
+
+/** Options every tracer takes. */
+export interface TracerCommonOptions {
+  /**
+   * Names the tracer in stats and error events.
+   * @default the type and its position, such as `console-0`
+   */
+  readonly id?: string;
+  /**
+   * The least severe level written.
+   * @default 'info'
+   */
+  readonly level?: Level;
+  /**
+   * Event names or wildcards to write.
+   * @default ['*']
+   */
+  readonly events?: readonly string[];
+  /**
+   * Event names or wildcards to leave out.
+   * @default []
+   */
+  readonly exclude?: readonly string[];
+  /**
+   * When the queue is full, drop the oldest events (true) or refuse the newest (false); both are counted.
+   * @default false
+   */
+  readonly lossy?: boolean;
+  /**
+   * Most events queued for the sink.
+   * @default 10_240 when lossy, 100_000 otherwise
+   */
+  readonly maxQueue?: number;
+  /**
+   * Keys written as `[redacted]` by this tracer, on top of the telemetry-wide `sensitiveKeys`.
+   * @default []
+   */
+  readonly redact?: readonly string[];
+}
+
+/** A console tracer: Stalwart's text line, or JSON lines, on stderr or stdout. */
+export interface ConsoleTracerOptions extends TracerCommonOptions {
+  readonly type: 'console';
+  /**
+   * The stream written to.
+   * @default 'stderr'
+   */
+  readonly stream?: 'stderr' | 'stdout';
+  /**
+   * `text`: `<RFC 3339 time> <LEVEL> <description> (<event>) key = value, …`; `json`: one object per line.
+   * @default 'text'
+   */
+  readonly format?: 'text' | 'json';
+  /**
+   * Text format: each key on its own line.
+   * @default false
+   */
+  readonly multiline?: boolean;
+  /**
+   * Text format: ANSI colours; `auto` uses them when the stream is a TTY.
+   * @default 'auto'
+   */
+  readonly ansi?: boolean | 'auto';
+  /**
+   * Prefixes each line with its syslog priority (`<3>` … `<7>`), which systemd-journald reads
+   * from stderr, so levels reach the journal without a native module.
+   * @default false
+   */
+  readonly journald?: boolean;
+}
+
+/** A tracer over the host's own sink. */
+export interface CustomTracerOptions extends TracerCommonOptions {
+  readonly type: 'custom';
+  /** The sink, or a function that makes it from the context. */
+  readonly sink: Sink | ((context: SinkContext) => Sink);
+}
+
+/** A tracer: where events are written, and which ones. */
+export type TracerOptions = ConsoleTracerOptions | CustomTracerOptions;

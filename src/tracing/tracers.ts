@@ -1,0 +1,99 @@
+import { TelemetryConfigError } from '../core/errors.js';
+import { type ResolvedSubscribe, resolveSubscribe } from '../core/options.js';
+import { consoleSink } from './console.js';
+import type { Sink, SinkContext } from './sink.js';
+
+/** A validated tracer, ready to be subscribed. */
+export interface ResolvedTracer {
+  readonly id: string;
+  /** The option path, for errors found later (event patterns). */
+  readonly path: string;
+  /** The library event its failures are reported as. */
+  readonly errorEvent: string;
+  readonly selection: ResolvedSubscribe;
+  /** Keys this tracer writes as `[redacted]`. */
+  readonly redact: ReadonlySet<string>;
+  readonly make: (context: SinkContext) => Sink;
+}
+
+const COMMON = ['type', 'id', 'level', 'events', 'exclude', 'lossy', 'maxQueue', 'redact'];
+const BY_TYPE: Readonly<Record<string, readonly string[]>> = {
+  console: [...COMMON, 'stream', 'format', 'multiline', 'ansi', 'journald'],
+  custom: [...COMMON, 'sink'],
+};
+const KEY = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
+
+/** Validates `options.tracers` and `options.sensitiveKeys`. */
+export function resolveTracers(tracers: unknown, sensitiveKeys: unknown): ResolvedTracer[] {
+  const sensitive = keyList(sensitiveKeys ?? [], 'options.sensitiveKeys');
+  if (tracers === undefined) return [];
+  if (!Array.isArray(tracers)) throw new TelemetryConfigError('options.tracers', tracers, 'an array of tracer options');
+  const ids = new Set<string>();
+  return tracers.map((tracer: unknown, i) => {
+    const path = `options.tracers[${i}]`;
+    if (typeof tracer !== 'object' || tracer === null) throw new TelemetryConfigError(path, tracer, 'a tracer options object');
+    const t = tracer as Record<string, unknown>;
+    const known = BY_TYPE[String(t.type)];
+    if (known === undefined) throw new TelemetryConfigError(`${path}.type`, t.type, `one of ${Object.keys(BY_TYPE).join(', ')}`);
+    for (const key of Object.keys(t)) {
+      if (!known.includes(key))
+        throw new TelemetryConfigError(`${path}.${key}`, key, `an option of a ${t.type} tracer: ${known.join(', ')}`);
+    }
+    const id = t.id === undefined ? `${t.type}-${i}` : t.id;
+    if (typeof id !== 'string' || !KEY.test(id)) throw new TelemetryConfigError(`${path}.id`, id, 'letters, digits, _ and -');
+    if (ids.has(id)) throw new TelemetryConfigError(`${path}.id`, id, 'an id not used by another tracer');
+    ids.add(id);
+    const selection = resolveSubscribe(
+      {
+        id: `tracer:${id}`,
+        level: t.level === undefined ? 'info' : t.level,
+        ...(t.events === undefined ? {} : { events: t.events }),
+        ...(t.exclude === undefined ? {} : { exclude: t.exclude }),
+        ...(t.lossy === undefined ? {} : { lossy: t.lossy }),
+        ...(t.maxQueue === undefined ? {} : { maxQueue: t.maxQueue }),
+      },
+      path,
+    );
+    const redact = new Set([...sensitive, ...keyList(t.redact ?? [], `${path}.redact`)]);
+    if (t.type === 'console')
+      return { id, path, errorEvent: 'telemetry.log-error', selection, redact, make: consoleMaker(t, path) };
+    return { id, path, errorEvent: 'telemetry.subscriber-error', selection, redact, make: customMaker(t.sink, `${path}.sink`) };
+  });
+}
+
+function consoleMaker(t: Record<string, unknown>, path: string): (context: SinkContext) => Sink {
+  const oneOf = (key: string, allowed: readonly unknown[]) => {
+    if (t[key] !== undefined && !allowed.includes(t[key])) {
+      throw new TelemetryConfigError(`${path}.${key}`, t[key], allowed.map((a) => JSON.stringify(a)).join(' or '));
+    }
+  };
+  oneOf('stream', ['stderr', 'stdout']);
+  oneOf('format', ['text', 'json']);
+  oneOf('multiline', [true, false]);
+  oneOf('ansi', [true, false, 'auto']);
+  oneOf('journald', [true, false]);
+  return (context) => consoleSink(t as never, context);
+}
+
+function customMaker(sink: unknown, path: string): (context: SinkContext) => Sink {
+  const check = (value: unknown): Sink => {
+    if (typeof value !== 'object' || value === null || typeof (value as Sink).write !== 'function') {
+      throw new TelemetryConfigError(path, value, 'a sink with a write(batch) method, or a function returning one');
+    }
+    for (const hook of ['flush', 'close'] as const) {
+      const fn = (value as Sink)[hook];
+      if (fn !== undefined && typeof fn !== 'function') throw new TelemetryConfigError(`${path}.${hook}`, fn, 'a function');
+    }
+    return value as Sink;
+  };
+  if (typeof sink === 'function') return (context) => check((sink as (context: SinkContext) => unknown)(context));
+  const checked = check(sink);
+  return () => checked;
+}
+
+function keyList(value: unknown, path: string): string[] {
+  if (!Array.isArray(value) || value.some((k) => typeof k !== 'string' || !/^[a-zA-Z][a-zA-Z0-9]*$/.test(k))) {
+    throw new TelemetryConfigError(path, value, 'an array of key names');
+  }
+  return value as string[];
+}
