@@ -80,6 +80,7 @@ export type {
 export { DEFAULT_BUCKETS } from './metrics/registry.js';
 export type { BuiltinGaugeName, BuiltinHistogramName, DataArgs, Span, Telemetry, TelemetryFor } from './telemetry.js';
 export { createTelemetry } from './telemetry.js';
+export type { FileTracerOptions } from './tracing/file.js';
 export type { TextOptions } from './tracing/format.js';
 export { jsonLine, SYSLOG_PRIORITY, textLine } from './tracing/format.js';
 export { REDACTED } from './tracing/redact.js';

@@ -27,7 +27,7 @@ export interface TextOptions {
  * Strings are quoted as JSON; addresses, numbers and booleans are bare.
  */
 export function textLine(event: TelemetryEvent, description: string, options: TextOptions): string {
-  const time = new Date(event.timestamp).toISOString();
+  const time = isoTime(event.timestamp);
   const level = event.level.toUpperCase();
   let line = options.journald ? `<${SYSLOG_PRIORITY[event.level]}>` : '';
   line += options.ansi
@@ -59,11 +59,42 @@ function textValue(key: string, value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
+let lastTimestamp = Number.NaN;
+let lastTime = '';
+const quoted = new Map<string, string>();
+
+/** RFC 3339 time of an epoch-ms timestamp; events of one batch share a clock reading, so it is cached. */
+function isoTime(timestamp: number): string {
+  if (timestamp !== lastTimestamp) {
+    lastTimestamp = timestamp;
+    lastTime = new Date(timestamp).toISOString();
+  }
+  return lastTime;
+}
+
 /** One JSON object per line: time, level, event, description, spanId and data. */
 export function jsonLine(event: TelemetryEvent, description: string): string {
-  const head = `{"time":"${new Date(event.timestamp).toISOString()}","level":"${event.level}","event":"${event.type}","description":${JSON.stringify(description)}`;
+  let text = quoted.get(description);
+  if (text === undefined) {
+    text = JSON.stringify(description);
+    if (quoted.size < 4096) quoted.set(description, text);
+  }
   const span = event.spanId === undefined ? '' : `,"spanId":${JSON.stringify(event.spanId)}`;
-  return `${head}${span},"data":${JSON.stringify(event.data, jsonValue)}}\n`;
+  const data = event.data;
+  // A replacer slows JSON.stringify down a lot: only values that need one get it.
+  const json = needsReplacer(data) ? JSON.stringify(data, jsonValue) : JSON.stringify(data);
+  return `{"time":"${isoTime(event.timestamp)}","level":"${event.level}","event":"${event.type}","description":${text}${span},"data":${json}}\n`;
+}
+
+function needsReplacer(data: Readonly<Record<string, unknown>>): boolean {
+  for (const key in data) {
+    const value = data[key];
+    if (typeof value === 'bigint') return true;
+    if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
+      if (!Array.isArray(value) || value.some((v) => typeof v === 'object' || typeof v === 'bigint')) return true;
+    }
+  }
+  return false;
 }
 
 /** Errors, byte arrays and bigints in JSON. */

@@ -1,5 +1,6 @@
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
+import type { FileTracerOptions } from './file.js';
 
 /**
  * Where a tracer writes. Implement it to plug in your own exporter: `write` gets batches off the
@@ -105,4 +106,4 @@ export interface CustomTracerOptions extends TracerCommonOptions {
 }
 
 /** A tracer: where events are written, and which ones. */
-export type TracerOptions = ConsoleTracerOptions | CustomTracerOptions;
+export type TracerOptions = ConsoleTracerOptions | FileTracerOptions | CustomTracerOptions;

@@ -1,6 +1,7 @@
 import { TelemetryConfigError } from '../core/errors.js';
 import { type ResolvedSubscribe, resolveSubscribe } from '../core/options.js';
 import { consoleSink } from './console.js';
+import { checkFileOptions, FILE_TRACER_KEYS, type FileTracerOptions, fileSink } from './file.js';
 import type { Sink, SinkContext } from './sink.js';
 
 /** A validated tracer, ready to be subscribed. */
@@ -19,6 +20,7 @@ export interface ResolvedTracer {
 const COMMON = ['type', 'id', 'level', 'events', 'exclude', 'lossy', 'maxQueue', 'redact'];
 const BY_TYPE: Readonly<Record<string, readonly string[]>> = {
   console: [...COMMON, 'stream', 'format', 'multiline', 'ansi', 'journald'],
+  file: [...COMMON, ...FILE_TRACER_KEYS],
   custom: [...COMMON, 'sink'],
 };
 const KEY = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
@@ -55,8 +57,21 @@ export function resolveTracers(tracers: unknown, sensitiveKeys: unknown): Resolv
       path,
     );
     const redact = new Set([...sensitive, ...keyList(t.redact ?? [], `${path}.redact`)]);
-    if (t.type === 'console')
+    if (t.type === 'console') {
       return { id, path, errorEvent: 'telemetry.log-error', selection, redact, make: consoleMaker(t, path) };
+    }
+    if (t.type === 'file') {
+      checkFileOptions(t, path);
+      const options = t as unknown as FileTracerOptions;
+      return {
+        id,
+        path,
+        errorEvent: 'telemetry.log-error',
+        selection,
+        redact,
+        make: (context: SinkContext) => fileSink(options, context),
+      };
+    }
     return { id, path, errorEvent: 'telemetry.subscriber-error', selection, redact, make: customMaker(t.sink, `${path}.sink`) };
   });
 }
