@@ -1,6 +1,7 @@
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { FileTracerOptions } from './file.js';
+import type { PinoTracerOptions } from './pino.js';
 
 /**
  * Where a tracer writes. Implement it to plug in your own exporter: `write` gets batches off the
@@ -106,4 +107,4 @@ export interface CustomTracerOptions extends TracerCommonOptions {
 }
 
 /** A tracer: where events are written, and which ones. */
-export type TracerOptions = ConsoleTracerOptions | FileTracerOptions | CustomTracerOptions;
+export type TracerOptions = ConsoleTracerOptions | FileTracerOptions | PinoTracerOptions | CustomTracerOptions;

@@ -2,6 +2,7 @@ import { TelemetryConfigError } from '../core/errors.js';
 import { type ResolvedSubscribe, resolveSubscribe } from '../core/options.js';
 import { consoleSink } from './console.js';
 import { checkFileOptions, FILE_TRACER_KEYS, type FileTracerOptions, fileSink } from './file.js';
+import { isPinoLike, type PinoTracerOptions, pinoSink } from './pino.js';
 import type { Sink, SinkContext } from './sink.js';
 
 /** A validated tracer, ready to be subscribed. */
@@ -21,6 +22,7 @@ const COMMON = ['type', 'id', 'level', 'events', 'exclude', 'lossy', 'maxQueue',
 const BY_TYPE: Readonly<Record<string, readonly string[]>> = {
   console: [...COMMON, 'stream', 'format', 'multiline', 'ansi', 'journald'],
   file: [...COMMON, ...FILE_TRACER_KEYS],
+  pino: [...COMMON, 'logger'],
   custom: [...COMMON, 'sink'],
 };
 const KEY = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
@@ -59,6 +61,19 @@ export function resolveTracers(tracers: unknown, sensitiveKeys: unknown): Resolv
     const redact = new Set([...sensitive, ...keyList(t.redact ?? [], `${path}.redact`)]);
     if (t.type === 'console') {
       return { id, path, errorEvent: 'telemetry.log-error', selection, redact, make: consoleMaker(t, path) };
+    }
+    if (t.type === 'pino') {
+      if (!isPinoLike(t.logger))
+        throw new TelemetryConfigError(`${path}.logger`, t.logger, 'a pino logger (trace, debug, info, warn and error methods)');
+      const options = t as unknown as PinoTracerOptions;
+      return {
+        id,
+        path,
+        errorEvent: 'telemetry.subscriber-error',
+        selection,
+        redact,
+        make: (context: SinkContext) => pinoSink(options, context),
+      };
     }
     if (t.type === 'file') {
       checkFileOptions(t, path);
