@@ -3,15 +3,15 @@ import type { TelemetryEvent } from '../catalog/types.js';
 import type { Sink, SinkContext, TracerCommonOptions } from './sink.js';
 
 /** A log method as pino has it: `logger.info(obj, msg)`. */
-type LogMethod = (object: Record<string, unknown>, message: string) => void;
+export type PinoLogMethod = (object: Record<string, unknown>, message: string) => void;
 
 /** The part of a pino logger the bridge uses; any pino 8–10 logger (or a child) fits. */
 export interface PinoLike {
-  trace: LogMethod;
-  debug: LogMethod;
-  info: LogMethod;
-  warn: LogMethod;
-  error: LogMethod;
+  trace: PinoLogMethod;
+  debug: PinoLogMethod;
+  info: PinoLogMethod;
+  warn: PinoLogMethod;
+  error: PinoLogMethod;
 }
 
 /** Forwards events to the host's existing pino logger, with levels mapped one to one. */
