@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { subscribedEmit, unwantedEmit } from './emit.bench.js';
 import { type Comparison, compare, printTable, type Result } from './harness.js';
 import { catalogueScrape, counterInc, histogramObserve, labelledCounterInc, labelledScrape } from './metrics.bench.js';
+import { otelSpans } from './otel.bench.js';
 import { jsonSink, textSink } from './tracing.bench.js';
 
 const comparisons: Record<string, () => Comparison> = {
@@ -22,6 +23,7 @@ const comparisons: Record<string, () => Comparison> = {
   'metrics-scrape-10k-series': labelledScrape,
   'tracing-json': jsonSink,
   'tracing-text': textSink,
+  'tracing-otel': otelSpans,
 };
 
 const only = process.argv[2];

@@ -83,6 +83,7 @@ export { createTelemetry } from './telemetry.js';
 export type { FileTracerOptions } from './tracing/file.js';
 export type { TextOptions } from './tracing/format.js';
 export { jsonLine, SYSLOG_PRIORITY, textLine } from './tracing/format.js';
+export type { OtelTracerOptions } from './tracing/otel.js';
 export type { PinoLike, PinoLogMethod, PinoTracerOptions } from './tracing/pino.js';
 export { PINO_METHOD } from './tracing/pino.js';
 export { REDACTED } from './tracing/redact.js';

@@ -17,9 +17,10 @@ export class EventRecord implements TelemetryEvent {
   readonly timestamp: number;
   readonly spanId: SpanId | undefined;
   readonly #origin: object | undefined;
-  #own: Data | undefined;
-  #span: Data | undefined;
-  #merged: Data | undefined;
+  /** The event's own keys, then (once read) the merged view. */
+  #data: Data | undefined;
+  /** The span's keys until the merge; `null` once merged. */
+  #span: Data | undefined | null;
 
   constructor(
     id: number,
@@ -39,9 +40,8 @@ export class EventRecord implements TelemetryEvent {
     this.timestamp = timestamp;
     this.spanId = spanId;
     this.#origin = origin;
-    this.#own = own;
+    this.#data = own;
     this.#span = span;
-    this.#merged = undefined;
   }
 
   /** For the library's own reports: the consumer whose failure it reports, which never receives it. */
@@ -50,8 +50,11 @@ export class EventRecord implements TelemetryEvent {
   }
 
   get data(): Data {
-    if (this.#merged === undefined) this.#merged = merge(this.#own, this.#span, this.spanId);
-    return this.#merged;
+    if (this.#span !== null) {
+      this.#data = merge(this.#data, this.#span, this.spanId);
+      this.#span = null;
+    }
+    return this.#data as Data;
   }
 
   toJSON(): TelemetryEventJSON {

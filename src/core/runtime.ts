@@ -390,6 +390,17 @@ export class TelemetryRuntime {
   /** A tracer is a subscriber whose handler writes to its sink, with its own error event and redaction. */
   #addTracer(tracer: ResolvedTracer): void {
     const bits = compileSelection(this.catalog, this.#levels, tracer.selection, tracer.path);
+    const spans = new Map(this.catalog.events.flatMap((e) => (e.spanEnd === undefined ? [] : [[e.name, e.spanEnd] as const])));
+    if (tracer.spans === true) {
+      // Span starts and ends are debug-level; a span exporter needs them whatever its level.
+      for (const [start, end] of spans) {
+        for (const name of [start, end]) {
+          const id = this.catalog.get(name)?.id;
+          if (id !== undefined && (this.#levels[id] ?? DISABLED) < DISABLED)
+            bits[id >>> 5] = (bits[id >>> 5] ?? 0) | (1 << (id & 31));
+        }
+      }
+    }
     let subscriber: Subscriber | undefined;
     const context: SinkContext = {
       id: tracer.id,
@@ -401,8 +412,16 @@ export class TelemetryRuntime {
       },
       describe: (type) => this.catalog.get(type)?.description ?? type,
       now: () => this.#now(),
+      spans,
     };
-    const sink = tracer.make(context);
+    let sink: Sink;
+    try {
+      sink = tracer.make(context);
+    } catch (error) {
+      if (error instanceof TelemetryConfigError) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new TelemetryConfigError(tracer.path, tracer.id, 'a tracer whose sink can be created', reason);
+    }
     const redact = tracer.redact.size > 0 ? tracer.redact : undefined;
     const o = tracer.selection;
     subscriber = new Subscriber(

@@ -1,6 +1,7 @@
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { FileTracerOptions } from './file.js';
+import type { OtelTracerOptions } from './otel.js';
 import type { PinoTracerOptions } from './pino.js';
 
 /**
@@ -27,6 +28,8 @@ export interface SinkContext {
   describe(type: string): string;
   /** The clock, in epoch ms. */
   now(): number;
+  /** Span start events, each with the event that ends its span (built-in and host). */
+  readonly spans: ReadonlyMap<string, string>;
 }
 
 /** Options every tracer takes. */
@@ -107,4 +110,9 @@ export interface CustomTracerOptions extends TracerCommonOptions {
 }
 
 /** A tracer: where events are written, and which ones. */
-export type TracerOptions = ConsoleTracerOptions | FileTracerOptions | PinoTracerOptions | CustomTracerOptions;
+export type TracerOptions =
+  | ConsoleTracerOptions
+  | FileTracerOptions
+  | PinoTracerOptions
+  | OtelTracerOptions
+  | CustomTracerOptions;

@@ -2,6 +2,7 @@ import { TelemetryConfigError } from '../core/errors.js';
 import { type ResolvedSubscribe, resolveSubscribe } from '../core/options.js';
 import { consoleSink } from './console.js';
 import { checkFileOptions, FILE_TRACER_KEYS, type FileTracerOptions, fileSink } from './file.js';
+import { OTEL_TRACER_KEYS, type OtelTracerOptions, otelSink } from './otel.js';
 import { isPinoLike, type PinoTracerOptions, pinoSink } from './pino.js';
 import type { Sink, SinkContext } from './sink.js';
 
@@ -15,6 +16,8 @@ export interface ResolvedTracer {
   readonly selection: ResolvedSubscribe;
   /** Keys this tracer writes as `[redacted]`. */
   readonly redact: ReadonlySet<string>;
+  /** True when the tracer needs every span start and end event, whatever its level. */
+  readonly spans?: boolean;
   readonly make: (context: SinkContext) => Sink;
 }
 
@@ -23,6 +26,7 @@ const BY_TYPE: Readonly<Record<string, readonly string[]>> = {
   console: [...COMMON, 'stream', 'format', 'multiline', 'ansi', 'journald'],
   file: [...COMMON, ...FILE_TRACER_KEYS],
   pino: [...COMMON, 'logger'],
+  otel: [...COMMON, ...OTEL_TRACER_KEYS],
   custom: [...COMMON, 'sink'],
 };
 const KEY = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
@@ -61,6 +65,12 @@ export function resolveTracers(tracers: unknown, sensitiveKeys: unknown): Resolv
     const redact = new Set([...sensitive, ...keyList(t.redact ?? [], `${path}.redact`)]);
     if (t.type === 'console') {
       return { id, path, errorEvent: 'telemetry.log-error', selection, redact, make: consoleMaker(t, path) };
+    }
+    if (t.type === 'otel') {
+      checkOtelOptions(t, path);
+      const options = t as unknown as OtelTracerOptions;
+      const make = (context: SinkContext) => otelSink(options, context, context.spans);
+      return { id, path, errorEvent: 'telemetry.otel-exporter-error', selection, redact, spans: true, make };
     }
     if (t.type === 'pino') {
       if (!isPinoLike(t.logger))
@@ -126,4 +136,18 @@ function keyList(value: unknown, path: string): string[] {
     throw new TelemetryConfigError(path, value, 'an array of key names');
   }
   return value as string[];
+}
+
+function checkOtelOptions(t: Record<string, unknown>, path: string): void {
+  const provider = t.tracerProvider;
+  if (provider !== undefined && typeof (provider as { getTracer?: unknown } | null)?.getTracer !== 'function') {
+    throw new TelemetryConfigError(`${path}.tracerProvider`, provider, 'an OpenTelemetry TracerProvider');
+  }
+  if (t.tracerName !== undefined && (typeof t.tracerName !== 'string' || t.tracerName === '')) {
+    throw new TelemetryConfigError(`${path}.tracerName`, t.tracerName, 'a non-empty string');
+  }
+  const max = t.maxOpenSpans;
+  if (max !== undefined && (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1)) {
+    throw new TelemetryConfigError(`${path}.maxOpenSpans`, max, 'a positive integer');
+  }
 }

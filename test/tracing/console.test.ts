@@ -154,7 +154,7 @@ describe('custom sinks and redaction', () => {
   it('refuses bad tracer options', () => {
     const bad = (tracers: unknown) => () => createTelemetry({ tracers } as never);
     expect(bad({})).toThrow(/options\.tracers: expected an array/);
-    expect(bad([{ type: 'syslog' }])).toThrow(/options\.tracers\[0\]\.type: expected one of console, file, pino, custom/);
+    expect(bad([{ type: 'syslog' }])).toThrow(/options\.tracers\[0\]\.type: expected one of console, file, pino, otel, custom/);
     expect(bad([{ type: 'console', format: 'xml' }])).toThrow(/options\.tracers\[0\]\.format/);
     expect(bad([{ type: 'console', rotate: 'daily' }])).toThrow(/options\.tracers\[0\]\.rotate/);
     expect(bad([{ type: 'console', level: 'loud' }])).toThrow(/options\.tracers\[0\]\.level/);

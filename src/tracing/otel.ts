@@ -1,0 +1,120 @@
+import {
+  type Attributes,
+  type AttributeValue,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type TracerProvider,
+  trace,
+} from '@opentelemetry/api';
+import type { SpanId } from '../catalog/keys.js';
+import type { TelemetryEvent } from '../catalog/types.js';
+import type { Sink, SinkContext, TracerCommonOptions } from './sink.js';
+
+/** Turns each span (start event … end event) into one OpenTelemetry span. */
+export interface OtelTracerOptions extends TracerCommonOptions {
+  readonly type: 'otel';
+  /**
+   * The host's `TracerProvider`, set up with its processors and exporter.
+   * @default the global provider (`trace.getTracerProvider()`)
+   */
+  readonly tracerProvider?: TracerProvider;
+  /**
+   * The instrumentation scope name.
+   * @default 'mail-telemetry'
+   */
+  readonly tracerName?: string;
+  /**
+   * Most spans kept open waiting for their end event; past it the oldest are ended early, marked
+   * with the attribute `mail_telemetry.incomplete = true`.
+   * @default 10_000
+   */
+  readonly maxOpenSpans?: number;
+}
+
+/** The tracer option names specific to `otel`. */
+export const OTEL_TRACER_KEYS: readonly string[] = ['tracerProvider', 'tracerName', 'maxOpenSpans'];
+
+interface Open {
+  readonly span: Span;
+  error: string | undefined;
+}
+
+/**
+ * The OTel sink. The span is named after its start event and starts and ends at the events'
+ * timestamps; attributes are the start event's keys; every event in between becomes a span event
+ * with its own keys; an error-level event sets the error status. Delivery attempts are client
+ * spans, connections server spans.
+ */
+export function otelSink(options: OtelTracerOptions, context: SinkContext, spanStarts: ReadonlyMap<string, string>): Sink {
+  const provider = options.tracerProvider ?? trace.getTracerProvider();
+  const tracer = provider.getTracer(options.tracerName ?? 'mail-telemetry');
+  const maxOpen = options.maxOpenSpans ?? 10_000;
+  const ends = new Set(spanStarts.values());
+  const open = new Map<SpanId, Open>();
+  return {
+    write(batch: readonly TelemetryEvent[]) {
+      for (const event of batch) {
+        const id = event.spanId;
+        if (spanStarts.has(event.type) && id !== undefined) {
+          const kind = event.type.startsWith('delivery.') ? SpanKind.CLIENT : SpanKind.SERVER;
+          const span = tracer.startSpan(event.type, { kind, startTime: event.timestamp, attributes: attributes(event.data) });
+          open.set(id, { span, error: undefined });
+          if (open.size > maxOpen) endOldest(open);
+          continue;
+        }
+        const entry = id === undefined ? undefined : open.get(id);
+        if (entry === undefined) continue;
+        if (event.level === 'error') entry.error ??= `${event.type}: ${context.describe(event.type)}`;
+        if (ends.has(event.type)) {
+          const elapsed = event.data.elapsed;
+          if (typeof elapsed === 'number') entry.span.setAttribute('elapsed', elapsed);
+          if (entry.error !== undefined) entry.span.setStatus({ code: SpanStatusCode.ERROR, message: entry.error });
+          entry.span.end(event.timestamp);
+          open.delete(id as SpanId);
+        } else {
+          entry.span.addEvent(event.type, attributes(event.data, true), event.timestamp);
+        }
+      }
+    },
+    close() {
+      for (const entry of open.values()) {
+        entry.span.setAttribute('mail_telemetry.incomplete', true);
+        entry.span.end();
+      }
+      open.clear();
+    },
+  };
+}
+
+function endOldest(open: Map<SpanId, Open>): void {
+  const [id, entry] = open.entries().next().value as [SpanId, Open];
+  entry.span.setAttribute('mail_telemetry.incomplete', true);
+  entry.span.end();
+  open.delete(id);
+}
+
+/** OTel attributes from event keys: primitives and primitive arrays as they are, the rest as text. */
+function attributes(data: Readonly<Record<string, unknown>>, skipSpanId = false): Attributes {
+  const out: Attributes = {};
+  for (const key in data) {
+    if (skipSpanId && key === 'spanId') continue;
+    const value = attribute(data[key]);
+    if (value !== undefined) out[key] = value;
+  }
+  return out;
+}
+
+function attribute(value: unknown): AttributeValue | undefined {
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
+  if (value instanceof Date) return value.toISOString();
+  if (value instanceof Error) return `${value.name}: ${value.message}`;
+  if (Array.isArray(value)) {
+    if (value.every((v) => typeof v === 'string')) return value as string[];
+    if (value.every((v) => typeof v === 'number')) return value as number[];
+    return value.map(String);
+  }
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'object' && 'type' in value) return String((value as { type: unknown }).type);
+  return String(value);
+}

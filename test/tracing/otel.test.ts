@@ -1,0 +1,121 @@
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { describe, expect, it } from 'vitest';
+import { createTelemetry, type TelemetryEvent } from '../../src/index.js';
+
+const CONNECTION = { remoteIp: '192.0.2.10', remotePort: 40123, listenerId: 'smtp', localPort: 25 } as const;
+
+function otel() {
+  const exporter = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
+  return { exporter, tracerProvider };
+}
+
+describe('the OpenTelemetry tracer', () => {
+  it('turns an SMTP session into one span: start keys as attributes, events between as span events', async () => {
+    const { exporter, tracerProvider } = otel();
+    let clock = Date.UTC(2026, 10, 24, 12);
+    const telemetry = createTelemetry({ now: () => clock, tracers: [{ type: 'otel', tracerProvider, level: 'info' }] });
+    const session = telemetry.span('smtp.connection-start', CONNECTION);
+    session.emit('smtp.ehlo', { domain: 'client.example.org' });
+    session.emit('smtp.mail-from', { from: 'alice@example.org' });
+    session.emit('smtp.raw-input', { contents: 'DATA' }); // trace level: below the tracer's level
+    await telemetry.flush(); // a later batch must still find its span
+    clock += 1500;
+    session.end();
+    await telemetry.flush();
+    const [span] = exporter.getFinishedSpans();
+    expect(exporter.getFinishedSpans()).toHaveLength(1);
+    expect(span?.name).toBe('smtp.connection-start');
+    expect(span?.kind).toBe(SpanKind.SERVER);
+    expect(span?.attributes).toMatchObject({ ...CONNECTION, spanId: session.id });
+    expect(span?.attributes.elapsed).toBe(1500);
+    expect(span?.events.map((e) => e.name)).toEqual(['smtp.ehlo', 'smtp.mail-from']);
+    expect(span?.events[0]?.attributes).toMatchObject({ domain: 'client.example.org', remoteIp: '192.0.2.10' });
+    expect(span?.status.code).toBe(SpanStatusCode.UNSET);
+    const durationMs = (span?.duration[0] ?? 0) * 1000 + (span?.duration[1] ?? 0) / 1e6;
+    expect(durationMs).toBe(1500);
+    await telemetry.shutdown();
+  });
+
+  it('ends with an error status when an error-level event occurred, and keeps spans apart', async () => {
+    const { exporter, tracerProvider } = otel();
+    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider }] });
+    const attempt = telemetry.span('delivery.attempt-start', { queueId: 7, from: 'a@example.org', to: ['b@example.net'] });
+    const other = telemetry.span('smtp.connection-start', CONNECTION);
+    attempt.emit('store.sqlite-error', { reason: 'disk I/O error' });
+    other.emit('smtp.ehlo', { domain: 'x.example' });
+    attempt.end();
+    other.end();
+    await telemetry.flush();
+    const spans = exporter.getFinishedSpans();
+    const delivery = spans.find((s) => s.name === 'delivery.attempt-start');
+    expect(delivery?.kind).toBe(SpanKind.CLIENT);
+    expect(delivery?.attributes.to).toEqual(['b@example.net']);
+    expect(delivery?.status).toMatchObject({ code: SpanStatusCode.ERROR });
+    expect(delivery?.status.message).toContain('store.sqlite-error');
+    expect(delivery?.events.map((e) => e.name)).toEqual(['store.sqlite-error']);
+    const smtp = spans.find((s) => s.name === 'smtp.connection-start');
+    expect(smtp?.status.code).toBe(SpanStatusCode.UNSET);
+    expect(smtp?.events.map((e) => e.name)).toEqual(['smtp.ehlo']);
+    expect(delivery?.spanContext().traceId).not.toBe(smtp?.spanContext().traceId);
+    await telemetry.shutdown();
+  });
+
+  it('ends spans still open at shutdown as incomplete, reports exporter failures, and refuses bad options', async () => {
+    const { exporter, tracerProvider } = otel();
+    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider, maxOpenSpans: 1 }] });
+    telemetry.span('smtp.connection-start', CONNECTION);
+    telemetry.span('imap.connection-start', CONNECTION); // pushes the first one out
+    await telemetry.flush();
+    expect(exporter.getFinishedSpans().map((s) => [s.name, s.attributes['mail_telemetry.incomplete']])).toEqual([
+      ['smtp.connection-start', true],
+    ]);
+    await telemetry.shutdown();
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['smtp.connection-start', 'imap.connection-start']);
+
+    const broken = () =>
+      createTelemetry({
+        tracers: [
+          {
+            type: 'otel',
+            tracerProvider: {
+              getTracer: () => {
+                throw new Error('no tracer');
+              },
+            },
+          },
+        ],
+      });
+    expect(broken).toThrow(/options\.tracers\[0\]: expected a tracer whose sink can be created, got "otel-0" \(no tracer\)/);
+    expect(() => createTelemetry({ tracers: [{ type: 'otel', tracerProvider: {} } as never] })).toThrow(
+      /options\.tracers\[0\]\.tracerProvider: expected an OpenTelemetry TracerProvider/,
+    );
+  });
+
+  it('reports a failing provider as telemetry.otel-exporter-error without touching the emitter', async () => {
+    const reports: TelemetryEvent[] = [];
+    const telemetry = createTelemetry({
+      tracers: [
+        {
+          type: 'otel',
+          tracerProvider: {
+            getTracer: () => ({
+              startSpan: () => {
+                throw new Error('exporter down');
+              },
+              startActiveSpan: () => undefined as never,
+            }),
+          },
+        },
+      ],
+    });
+    telemetry.subscribe({ events: ['telemetry.*'] }, (batch) => {
+      reports.push(...batch);
+    });
+    expect(() => telemetry.span('smtp.connection-start', CONNECTION).end()).not.toThrow();
+    await telemetry.flush();
+    expect(reports.map((e) => [e.type, e.data.reason])).toEqual([['telemetry.otel-exporter-error', 'exporter down']]);
+    await telemetry.shutdown();
+  });
+});
