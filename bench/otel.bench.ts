@@ -31,7 +31,8 @@ const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function rawSession(tracer: Tracer, i: number): void {
   const span = tracer.startSpan('smtp.connection-start', { kind: SpanKind.SERVER, attributes: { ...CONNECTION, spanId: i } });
-  const common = { ...CONNECTION };
+  // Span events carry the span's keys and its id, as the tracer's do.
+  const common = { ...CONNECTION, spanId: i };
   span.addEvent('smtp.ehlo', { domain: 'client.example.org', ...common });
   span.addEvent('smtp.mail-from', { from: 'alice@example.org', ...common });
   for (let r = 0; r < 4; r++) span.addEvent('smtp.rcpt-to', { to: `user${r}@example.net`, ...common });

@@ -73,7 +73,7 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext, spanS
           entry.span.end(event.timestamp);
           open.delete(id as SpanId);
         } else {
-          entry.span.addEvent(event.type, attributes(event.data, true), event.timestamp);
+          entry.span.addEvent(event.type, attributes(event.data), event.timestamp);
         }
       }
     },
@@ -95,10 +95,19 @@ function endOldest(open: Map<SpanId, Open>): void {
 }
 
 /** OTel attributes from event keys: primitives and primitive arrays as they are, the rest as text. */
-function attributes(data: Readonly<Record<string, unknown>>, skipSpanId = false): Attributes {
+function attributes(data: Readonly<Record<string, unknown>>): Attributes {
+  // Most events hold only strings and numbers: then the data object itself will do (OTel copies it).
+  let plain = true;
+  for (const key in data) {
+    const type = typeof data[key];
+    if (type !== 'string' && type !== 'number' && type !== 'boolean') {
+      plain = false;
+      break;
+    }
+  }
+  if (plain) return data as Attributes;
   const out: Attributes = {};
   for (const key in data) {
-    if (skipSpanId && key === 'spanId') continue;
     const value = attribute(data[key]);
     if (value !== undefined) out[key] = value;
   }
