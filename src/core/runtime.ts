@@ -132,6 +132,8 @@ export class TelemetryRuntime {
   readonly #emitter = new EventEmitter<Record<string, [EventRecord]>>();
   readonly #listeners = new Map<Listener, { bits: Uint32Array; names: string[] }>();
   #listenerSubscriber: Subscriber | undefined;
+  /** Span start events with their end events, for sinks. */
+  readonly #spanPairs: ReadonlyMap<string, string>;
   readonly #sinks: { readonly sink: Sink; readonly report: (error: unknown, details?: string) => void }[] = [];
   #als: AsyncLocalStorage<SpanState> | undefined;
   #ready: Subscriber[] = [];
@@ -197,6 +199,9 @@ export class TelemetryRuntime {
     this.#memoryTimer = setInterval(() => this.#registry.sampleMemory(), options.metrics.memoryInterval);
     this.#memoryTimer.unref();
     this.#registry.sampleMemory();
+    this.#spanPairs = new Map(
+      this.catalog.events.flatMap((e) => (e.spanEnd === undefined ? [] : [[e.name, e.spanEnd] as const])),
+    );
     for (const tracer of options.tracers) this.#addTracer(tracer);
     this.#spans = new SpanTable(options.maxOpenSpans, options.maxSpanAge, (count) => this.#swept(count));
     this.#sweepTimer = setInterval(() => this.#spans.sweep(this.#now()), options.sweepInterval);
@@ -390,7 +395,7 @@ export class TelemetryRuntime {
   /** A tracer is a subscriber whose handler writes to its sink, with its own error event and redaction. */
   #addTracer(tracer: ResolvedTracer): void {
     const bits = compileSelection(this.catalog, this.#levels, tracer.selection, tracer.path);
-    const spans = new Map(this.catalog.events.flatMap((e) => (e.spanEnd === undefined ? [] : [[e.name, e.spanEnd] as const])));
+    const spans = this.#spanPairs;
     if (tracer.spans === true) {
       // Span starts and ends are debug-level; a span exporter needs them whatever its level.
       for (const [start, end] of spans) {
@@ -432,7 +437,7 @@ export class TelemetryRuntime {
     );
     this.#subscribers.add(subscriber);
     this.#sinks.push({ sink, report: context.report });
-    this.#rebuild();
+    // No #rebuild() here: the constructor rebuilds once after every tracer is added.
   }
 
   #unsubscribe(subscriber: Subscriber): void {

@@ -120,11 +120,6 @@ abstract class Instrument<S extends { readonly labels: readonly string[] }> {
     return series;
   }
 
-  /** Resolves `labels` once, for a bound child that skips the lookup on every update. */
-  protected bind(labels: unknown): S | undefined {
-    return this.resolve(labels);
-  }
-
   protected reject(reason: string, value: unknown): undefined {
     this.rejected++;
     this.host.rejected(this.name, reason, value);
@@ -216,7 +211,7 @@ export class Counter extends Instrument<ValueSeries> {
 
   /** A child bound to one label set, for hot paths. */
   labels(labels?: unknown): { inc(value?: number): void } {
-    const series = this.bind(labels);
+    const series = this.resolve(labels);
     return {
       inc: (value: unknown = 1) => {
         if (typeof value !== 'number' || !(value >= 0) || value === Number.POSITIVE_INFINITY) {

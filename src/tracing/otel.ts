@@ -46,7 +46,8 @@ interface Open {
  * with its own keys; an error-level event sets the error status. Delivery attempts are client
  * spans, connections server spans.
  */
-export function otelSink(options: OtelTracerOptions, context: SinkContext, spanStarts: ReadonlyMap<string, string>): Sink {
+export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink {
+  const spanStarts = context.spans;
   const provider = options.tracerProvider ?? trace.getTracerProvider();
   const tracer = provider.getTracer(options.tracerName ?? 'mail-telemetry');
   const maxOpen = options.maxOpenSpans ?? 10_000;

@@ -69,7 +69,7 @@ export function resolveTracers(tracers: unknown, sensitiveKeys: unknown): Resolv
     if (t.type === 'otel') {
       checkOtelOptions(t, path);
       const options = t as unknown as OtelTracerOptions;
-      const make = (context: SinkContext) => otelSink(options, context, context.spans);
+      const make = (context: SinkContext) => otelSink(options, context);
       return { id, path, errorEvent: 'telemetry.otel-exporter-error', selection, redact, spans: true, make };
     }
     if (t.type === 'pino') {
