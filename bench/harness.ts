@@ -79,3 +79,44 @@ export function printTable(results: readonly Result[]): void {
     );
   }
 }
+
+/**
+ * A measured figure that has no peer to compare with: a throughput, a memory bound, a latency.
+ * `limit` states what the issue requires; omit it for figures that are only reported.
+ */
+export interface Figure {
+  readonly title: string;
+  readonly value: number;
+  /** Printed after the value: `ns/event`, `events/s`, `ms`, `MiB`, `bytes/event`. */
+  readonly unit: string;
+  readonly limit?: { readonly atMost?: number; readonly atLeast?: number };
+  readonly note?: string;
+}
+
+/** True when a figure meets its limit (or has none). */
+export function figureMet(f: Figure): boolean {
+  return (
+    (f.limit?.atMost === undefined || f.value <= f.limit.atMost) && (f.limit?.atLeast === undefined || f.value >= f.limit.atLeast)
+  );
+}
+
+/** Prints figures as a Markdown table, ready for the README. */
+export function printFigures(figures: readonly Figure[]): void {
+  const fmt = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
+  console.log('| figure | value | limit | met |');
+  console.log('| --- | ---: | ---: | :---: |');
+  for (const f of figures) {
+    const limit =
+      f.limit === undefined
+        ? 'reported'
+        : [
+            f.limit.atLeast === undefined ? '' : `≥ ${fmt(f.limit.atLeast)}`,
+            f.limit.atMost === undefined ? '' : `≤ ${fmt(f.limit.atMost)}`,
+          ]
+            .filter(Boolean)
+            .join(', ');
+    console.log(
+      `| ${f.title} | ${fmt(f.value)} ${f.unit} | ${limit} | ${f.limit === undefined ? '—' : figureMet(f) ? 'yes' : 'no'} |`,
+    );
+  }
+}

@@ -1,56 +1,68 @@
 /**
- * `npm run bench`: each comparison runs in a fresh child process, ours and the peer alternating in
- * that process, so one case's JIT feedback does not skew the next. Prints a Markdown table.
+ * `npm run bench`: each comparison and each figure runs in a fresh child process, so one case's JIT
+ * feedback and heap do not skew the next. Every `bench/*.bench.ts` file may export `comparisons`
+ * (ours against a peer, side by side) and `figures` (measured values with a limit). Prints
+ * Markdown tables. `npx tsx bench/index.ts <name>` runs one alone and prints its JSON.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { subscribedEmit, unwantedEmit } from './emit.bench.js';
-import { type Comparison, compare, printTable, type Result } from './harness.js';
-import { catalogueScrape, counterInc, histogramObserve, labelledCounterInc, labelledScrape } from './metrics.bench.js';
-import { otelSpans } from './otel.bench.js';
-import { jsonSink, textSink } from './tracing.bench.js';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { type Comparison, compare, type Figure, figureMet, printFigures, printTable, type Result } from './harness.js';
 
-const comparisons: Record<string, () => Comparison> = {
-  'emit-unwanted': unwantedEmit,
-  'emit-subscribed': subscribedEmit,
-  'metrics-counter': counterInc,
-  'metrics-labelled-counter': labelledCounterInc,
-  'metrics-histogram': histogramObserve,
-  'metrics-scrape-catalogue': catalogueScrape,
-  'metrics-scrape-10k-series': labelledScrape,
-  'tracing-json': jsonSink,
-  'tracing-text': textSink,
-  'tracing-otel': otelSpans,
-};
+interface BenchModule {
+  readonly comparisons?: Record<string, () => Comparison>;
+  readonly figures?: Record<string, () => Promise<Figure>>;
+}
+
+const self = fileURLToPath(import.meta.url);
+const files = readdirSync(dirname(self))
+  .filter((f) => f.endsWith('.bench.ts'))
+  .sort();
+const comparisons: Record<string, () => Comparison> = {};
+const figures: Record<string, () => Promise<Figure>> = {};
+for (const file of files) {
+  const module = (await import(pathToFileURL(join(dirname(self), file)).href)) as BenchModule;
+  Object.assign(comparisons, module.comparisons);
+  Object.assign(figures, module.figures);
+}
 
 const only = process.argv[2];
 if (only !== undefined) {
-  const make = comparisons[only];
-  if (make === undefined) throw new Error(`unknown comparison ${only}; known: ${Object.keys(comparisons).join(', ')}`);
+  const comparison = comparisons[only];
+  const figure = figures[only];
+  if (comparison === undefined && figure === undefined) {
+    throw new Error(`unknown benchmark ${only}; known: ${[...Object.keys(comparisons), ...Object.keys(figures)].join(', ')}`);
+  }
   // The result goes to a file: stdout is /dev/null, where the tracing benches write their lines.
-  const result = JSON.stringify(await compare(make()));
+  const result = JSON.stringify(
+    comparison === undefined ? await (figure as () => Promise<Figure>)() : await compare(comparison()),
+  );
   if (process.env.BENCH_RESULT !== undefined) writeFileSync(process.env.BENCH_RESULT, result);
-  else process.stdout.write(result);
+  else process.stdout.write(`${result}\n`);
 } else {
   console.log(`node ${process.version}, ${process.arch}; median of ${process.env.BENCH_RUNS ?? 9} runs each\n`);
-  const self = fileURLToPath(import.meta.url);
   const dir = mkdtempSync(join(tmpdir(), 'mail-telemetry-bench-'));
   const devNull = openSync('/dev/null', 'w');
-  const results: Result[] = Object.keys(comparisons).map((name) => {
+  const run = <T>(name: string): T => {
     const file = join(dir, `${name}.json`);
-    execFileSync(process.execPath, [...process.execArgv, self, name], {
+    execFileSync(process.execPath, [...process.execArgv, '--expose-gc', self, name], {
       stdio: ['ignore', devNull, 'inherit'],
       env: { ...process.env, BENCH_RESULT: file },
     });
-    return JSON.parse(readFileSync(file, 'utf8')) as Result;
-  });
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  };
+  const results = Object.keys(comparisons).map((name) => run<Result>(name));
+  const measured = Object.keys(figures).map((name) => run<Figure>(name));
   rmSync(dir, { recursive: true });
   printTable(results);
-  const notes = results.flatMap((r) => (r.note === undefined ? [] : [r.note]));
+  if (measured.length > 0) {
+    console.log('');
+    printFigures(measured);
+  }
+  const notes = [...results, ...measured].flatMap((r) => (r.note === undefined ? [] : [`${r.title}: ${r.note}`]));
   if (notes.length > 0) console.log(`\n${notes.map((n) => `- ${n}`).join('\n')}`);
-  const missed = results.filter((r) => r.speedup < r.target);
-  if (missed.length > 0) console.log(`\n${missed.length} target(s) not met on this run.`);
+  const missed = results.filter((r) => r.speedup < r.target).length + measured.filter((f) => !figureMet(f)).length;
+  if (missed > 0) console.log(`\n${missed} target(s) not met on this run.`);
 }

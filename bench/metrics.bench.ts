@@ -317,3 +317,12 @@ export function labelledScrape(): Comparison {
     },
   };
 }
+
+/** The comparisons this file adds to `npm run bench`, by the name that runs one alone. */
+export const comparisons: Record<string, () => Comparison> = {
+  'metrics-counter': counterInc,
+  'metrics-labelled-counter': labelledCounterInc,
+  'metrics-histogram': histogramObserve,
+  'metrics-scrape-catalogue': catalogueScrape,
+  'metrics-scrape-10k-series': labelledScrape,
+};

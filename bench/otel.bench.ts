@@ -87,3 +87,8 @@ export function otelSpans(): Comparison {
     },
   };
 }
+
+/** The comparisons this file adds to `npm run bench`, by the name that runs one alone. */
+export const comparisons: Record<string, () => Comparison> = {
+  'tracing-otel': otelSpans,
+};

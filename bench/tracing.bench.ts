@@ -56,3 +56,9 @@ function tracerComparison(format: 'json' | 'text', title: string, target: number
 
 export const jsonSink = (): Comparison => tracerComparison('json', 'JSON-lines tracer vs pino, to /dev/null', 1.5);
 export const textSink = (): Comparison => tracerComparison('text', 'text tracer vs pino JSON, to /dev/null', 0);
+
+/** The comparisons this file adds to `npm run bench`, by the name that runs one alone. */
+export const comparisons: Record<string, () => Comparison> = {
+  'tracing-json': jsonSink,
+  'tracing-text': textSink,
+};

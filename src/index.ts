@@ -3,6 +3,7 @@
  * @packageDocumentation
  */
 
+export * from './alerts/public.js';
 export type {
   CheckSpecs,
   DeclaredKeys,
@@ -54,7 +55,9 @@ export type { SpanOptions, SubscribeOptions, TelemetryOptions } from './core/opt
 export { matchPattern } from './core/patterns.js';
 export type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/runtime.js';
 export type { BatchHandler, SubscriberStats } from './core/subscriber.js';
+export * from './history/public.js';
 export type { RequestHandler } from './http/handler.js';
+export * from './live/public.js';
 export type { MetricName, MetricsApi } from './metrics/api.js';
 export type { ExpositionFormat } from './metrics/exposition.js';
 export { CONTENT_TYPES } from './metrics/exposition.js';
@@ -95,3 +98,4 @@ export type {
   TracerCommonOptions,
   TracerOptions,
 } from './tracing/sink.js';
+export * from './webhooks/public.js';

@@ -1,3 +1,4 @@
+import type { AlertsApi } from './alerts/alerts.js';
 import type { HostEventMap, HostEventSpecs, HostEvents, HostSpanMap } from './catalog/define.js';
 import type { BUILTIN_METRICS, BuiltinEvents, BuiltinSpans } from './catalog/generated.js';
 import type { AnyKeys } from './catalog/keys.js';
@@ -5,8 +6,11 @@ import type { DataOptional, EventInput, EventName, EventOf, EventPattern } from 
 import { resolveOptions, type SubscribeOptions, type TelemetryOptions } from './core/options.js';
 import { type EventInfo, type FlushReport, type Subscription, TelemetryRuntime, type TelemetryStats } from './core/runtime.js';
 import type { BatchHandler } from './core/subscriber.js';
+import type { HistoryApi } from './history/history.js';
 import type { RequestHandler } from './http/handler.js';
+import type { LiveApi } from './live/live.js';
 import type { MetricsApi } from './metrics/api.js';
+import type { WebhooksApi } from './webhooks/webhooks.js';
 
 /** The data arguments of `emit` for data type `D`: optional when every key is optional. */
 export type DataArgs<D> = DataOptional<D> extends true ? [data?: EventInput<D>] : [data: EventInput<D>];
@@ -64,7 +68,21 @@ export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
   readonly handlers: {
     /** The Prometheus scrape endpoint (text 0.0.4 or OpenMetrics by `Accept`; Basic auth if configured). */
     readonly prometheus: RequestHandler;
+    /** Server-sent events of live events (`event: trace`), filtered by query parameters. */
+    readonly liveTracing: RequestHandler;
+    /** Server-sent events of metric frames (`event: metrics`). */
+    readonly liveMetrics: RequestHandler;
+    /** The history queries as JSON, with Stalwart-compatible paths and parameters. */
+    readonly history: RequestHandler;
   };
+  /** Webhook endpoints: per-endpoint stats, pause and resume. */
+  readonly webhooks: WebhooksApi;
+  /** Events, span traces and metric series kept in memory or in a store. */
+  readonly history: HistoryApi;
+  /** Live event and metric streams, and tokens for browser clients. */
+  readonly live: LiveApi;
+  /** Alert rules: states, transitions and on-demand evaluation. */
+  readonly alerts: AlertsApi;
   /** The catalogue entry of an event. */
   describe(name: EventName<M>): EventInfo;
   /** Every event of the catalogue, built-in and host. */

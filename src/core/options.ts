@@ -1,8 +1,12 @@
+import { type AlertRuleOptions, type ResolvedAlerts, resolveAlerts, type SendMail } from '../alerts/options.js';
 import type { HostEvents } from '../catalog/define.js';
 import { isLevel, isLevelSetting, type Level, type LevelSetting } from '../catalog/levels.js';
+import { type HistoryOptions, type ResolvedHistory, resolveHistory } from '../history/options.js';
+import { type LiveOptions, type ResolvedLive, resolveLive } from '../live/options.js';
 import { type MetricsOptions, type ResolvedMetricsOptions, resolveMetricsOptions } from '../metrics/options.js';
 import type { TracerOptions } from '../tracing/sink.js';
 import { type ResolvedTracer, resolveTracers } from '../tracing/tracers.js';
+import { type ResolvedWebhook, resolveWebhooks, type WebhookOptions } from '../webhooks/options.js';
 import { TelemetryConfigError } from './errors.js';
 
 /** Bounds on spans that are opened and never ended. */
@@ -56,6 +60,28 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
    */
   readonly sensitiveKeys?: readonly string[];
   /**
+   * Webhook endpoints: batched, signed, retried deliveries.
+   * @default []
+   */
+  readonly webhooks?: readonly WebhookOptions<L | `${string}*${string}`>[];
+  /**
+   * The in-memory history of events, span traces and metric series; off unless given.
+   * @default undefined
+   */
+  readonly history?: HistoryOptions<L | `${string}*${string}`>;
+  /** Live event and metric streams, and their access tokens. */
+  readonly live?: LiveOptions;
+  /**
+   * Alert rules over metrics and their history.
+   * @default []
+   */
+  readonly alerts?: readonly AlertRuleOptions[];
+  /**
+   * The host's mail transport, used by alert email actions.
+   * @default undefined
+   */
+  readonly sendMail?: SendMail;
+  /**
    * The clock, in epoch milliseconds. Tests inject one.
    * @default Date.now
    */
@@ -102,8 +128,21 @@ export interface SubscribeOptions<P extends string = string, X extends string = 
   readonly maxBatch?: number;
 }
 
-const TELEMETRY_KEYS = new Set(['service', 'events', 'levels', 'spans', 'metrics', 'tracers', 'sensitiveKeys', 'now']);
-const PLANNED_KEYS = new Set(['webhooks', 'live', 'history', 'alerts', 'sendMail']);
+const TELEMETRY_KEYS = new Set([
+  'service',
+  'events',
+  'levels',
+  'spans',
+  'metrics',
+  'tracers',
+  'sensitiveKeys',
+  'webhooks',
+  'history',
+  'live',
+  'alerts',
+  'sendMail',
+  'now',
+]);
 const SPAN_KEYS = new Set(['maxOpen', 'maxAge', 'sweepInterval']);
 const SUBSCRIBE_KEYS = new Set(['id', 'events', 'exclude', 'level', 'lossy', 'maxQueue', 'maxBatch']);
 
@@ -117,18 +156,17 @@ export interface ResolvedOptions {
   readonly sweepInterval: number;
   readonly metrics: ResolvedMetricsOptions;
   readonly tracers: readonly ResolvedTracer[];
+  readonly webhooks: readonly ResolvedWebhook[];
+  readonly history: ResolvedHistory | undefined;
+  readonly live: ResolvedLive;
+  readonly alerts: ResolvedAlerts;
   readonly now: () => number;
 }
 
 export function resolveOptions(options: unknown): ResolvedOptions {
   const path = 'options';
   const o = record(options === undefined ? {} : options, path);
-  for (const key of Object.keys(o)) {
-    if (PLANNED_KEYS.has(key)) {
-      throw new TelemetryConfigError(`${path}.${key}`, o[key], 'nothing: this version does not implement it yet');
-    }
-    if (!TELEMETRY_KEYS.has(key)) throw unknownKey(path, key, TELEMETRY_KEYS);
-  }
+  for (const key of Object.keys(o)) if (!TELEMETRY_KEYS.has(key)) throw unknownKey(path, key, TELEMETRY_KEYS);
   const spans = record(o.spans === undefined ? {} : o.spans, `${path}.spans`);
   for (const key of Object.keys(spans)) if (!SPAN_KEYS.has(key)) throw unknownKey(`${path}.spans`, key, SPAN_KEYS);
   const levels = record(o.levels === undefined ? {} : o.levels, `${path}.levels`);
@@ -155,6 +193,10 @@ export function resolveOptions(options: unknown): ResolvedOptions {
       spans.sweepInterval === undefined ? 60_000 : spans.sweepInterval,
       `${path}.spans.sweepInterval`,
     ),
+    webhooks: resolveWebhooks(o.webhooks, `${path}.webhooks`),
+    history: resolveHistory(o.history, `${path}.history`),
+    live: resolveLive(o.live, `${path}.live`),
+    alerts: resolveAlerts(o.alerts, o.sendMail, `${path}.alerts`),
     now: (o.now as (() => number) | undefined) ?? Date.now,
   };
 }

@@ -1,19 +1,24 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'eventemitter3';
+import { type AlertsApi, createAlerts } from '../alerts/alerts.js';
 import { Catalog, type EventDefinition } from '../catalog/catalog.js';
 import { DISABLED, LEVELS, type Level, severity } from '../catalog/levels.js';
+import { createHistory, type HistoryApi } from '../history/history.js';
 import type { RequestHandler } from '../http/handler.js';
 import { prometheusHandler } from '../http/prometheus.js';
+import { createLive, type LiveApi } from '../live/live.js';
 import type { MetricsApi } from '../metrics/api.js';
 import { expose } from '../metrics/exposition.js';
 import { type HistogramOptions, type MetricOptions, MetricsRegistry } from '../metrics/registry.js';
 import { redactBatch } from '../tracing/redact.js';
 import type { Sink, SinkContext } from '../tracing/sink.js';
 import type { ResolvedTracer } from '../tracing/tracers.js';
+import { createWebhooks, type WebhooksApi } from '../webhooks/webhooks.js';
 import { describeValue, TelemetryConfigError } from './errors.js';
 import { EventRecord } from './event.js';
 import { nextId } from './ids.js';
 import { type ResolvedOptions, resolveSubscribe } from './options.js';
+import type { Part, PartContext, PartSubscribeOptions, PartSubscription } from './part.js';
 import { checkPatterns, compileSelection, hasBit } from './patterns.js';
 import { type SpanState, SpanTable } from './spans.js';
 import { type BatchHandler, Subscriber, type SubscriberHost, type SubscriberStats } from './subscriber.js';
@@ -135,6 +140,7 @@ export class TelemetryRuntime {
   /** Span start events with their end events, for sinks. */
   readonly #spanPairs: ReadonlyMap<string, string>;
   readonly #sinks: { readonly sink: Sink; readonly report: (error: unknown, details?: string) => void }[] = [];
+  readonly #parts: Part[] = [];
   #als: AsyncLocalStorage<SpanState> | undefined;
   #ready: Subscriber[] = [];
   #immediate: NodeJS.Immediate | undefined;
@@ -150,7 +156,16 @@ export class TelemetryRuntime {
   /** The metrics registry: event counters, the catalogue's gauges and histograms, the host's own. */
   readonly metrics: MetricsApi;
   /** Request handlers to mount on the host's HTTP server. */
-  readonly handlers: { readonly prometheus: RequestHandler };
+  readonly handlers: {
+    readonly prometheus: RequestHandler;
+    readonly liveTracing: RequestHandler;
+    readonly liveMetrics: RequestHandler;
+    readonly history: RequestHandler;
+  };
+  readonly webhooks: WebhooksApi;
+  readonly history: HistoryApi;
+  readonly live: LiveApi;
+  readonly alerts: AlertsApi;
   readonly #warned = new Set<string>();
   #sweptSpans = 0;
   #cachedNow = -1;
@@ -195,7 +210,6 @@ export class TelemetryRuntime {
       this.#report('telemetry.metric-rejected', { id: metric, reason, value: primitive(value) }, this),
     );
     this.metrics = this.#metricsApi(this.#registry);
-    this.handlers = { prometheus: prometheusHandler((format) => this.metrics.prometheus(format), options.metrics.auth) };
     this.#memoryTimer = setInterval(() => this.#registry.sampleMemory(), options.metrics.memoryInterval);
     this.#memoryTimer.unref();
     this.#registry.sampleMemory();
@@ -206,6 +220,20 @@ export class TelemetryRuntime {
     this.#spans = new SpanTable(options.maxOpenSpans, options.maxSpanAge, (count) => this.#swept(count));
     this.#sweepTimer = setInterval(() => this.#spans.sweep(this.#now()), options.sweepInterval);
     this.#sweepTimer.unref();
+    // The mechanisms come last: they subscribe through the finished core.
+    const context = this.partContext();
+    const history = createHistory(context, options.history);
+    const live = createLive(context, options.live);
+    this.history = history.api;
+    this.live = live.api;
+    this.webhooks = createWebhooks(context, options.webhooks);
+    this.alerts = createAlerts(context, options.alerts, { history: history.api });
+    this.handlers = {
+      prometheus: prometheusHandler((format) => this.metrics.prometheus(format), options.metrics.auth),
+      liveTracing: live.handlers.liveTracing,
+      liveMetrics: live.handlers.liveMetrics,
+      history: history.handler,
+    };
     this.#rebuild();
   }
 
@@ -392,20 +420,55 @@ export class TelemetryRuntime {
     return { id, unsubscribe: () => this.#unsubscribe(subscriber), stats: () => subscriber.stats() };
   }
 
+  /** Span starts and ends are debug-level; a span exporter needs them whatever its level. */
+  #addSpanBits(bits: Uint32Array): void {
+    for (const [start, end] of this.#spanPairs) {
+      for (const name of [start, end]) {
+        const id = this.catalog.get(name)?.id;
+        if (id !== undefined && (this.#levels[id] ?? DISABLED) < DISABLED)
+          bits[id >>> 5] = (bits[id >>> 5] ?? 0) | (1 << (id & 31));
+      }
+    }
+  }
+
+  /** What webhooks, history, live streams and alerts get from the core. */
+  partContext(): PartContext {
+    return {
+      service: this.service,
+      catalog: this.catalog,
+      now: () => this.#now(),
+      metrics: this.metrics,
+      describe: (type) => this.catalog.get(type)?.description ?? type,
+      spans: this.#spanPairs,
+      subscribe: (options, handler) => this.#partSubscribe(options, handler),
+      report: (name, data) => this.#report(name, data, this),
+      attach: (part) => {
+        this.#parts.push(part);
+      },
+    };
+  }
+
+  #partSubscribe(o: PartSubscribeOptions, handler: BatchHandler<EventRecord>): PartSubscription {
+    this.#assertOpen();
+    const bits = compileSelection(this.catalog, this.#levels, o, o.path);
+    if (o.spans === true) this.#addSpanBits(bits);
+    const options = { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: o.errorEvent };
+    const subscriber = new Subscriber(o.id, options, handler, this.#host);
+    this.#subscribers.add(subscriber);
+    this.#rebuild();
+    return {
+      id: o.id,
+      unsubscribe: () => this.#unsubscribe(subscriber),
+      stats: () => subscriber.stats(),
+      report: (name, data) => this.#report(name, data, subscriber),
+    };
+  }
+
   /** A tracer is a subscriber whose handler writes to its sink, with its own error event and redaction. */
   #addTracer(tracer: ResolvedTracer): void {
     const bits = compileSelection(this.catalog, this.#levels, tracer.selection, tracer.path);
     const spans = this.#spanPairs;
-    if (tracer.spans === true) {
-      // Span starts and ends are debug-level; a span exporter needs them whatever its level.
-      for (const [start, end] of spans) {
-        for (const name of [start, end]) {
-          const id = this.catalog.get(name)?.id;
-          if (id !== undefined && (this.#levels[id] ?? DISABLED) < DISABLED)
-            bits[id >>> 5] = (bits[id >>> 5] ?? 0) | (1 << (id & 31));
-        }
-      }
-    }
+    if (tracer.spans === true) this.#addSpanBits(bits);
     let subscriber: Subscriber | undefined;
     const context: SinkContext = {
       id: tracer.id,
@@ -565,7 +628,7 @@ export class TelemetryRuntime {
         }
         await Promise.all([...this.#subscribers].map((s) => s.whenIdle()));
       }
-      if (!timedOut) await this.#eachSink('flush');
+      if (!timedOut) await Promise.all([this.#eachSink('flush'), this.#eachPart('flush')]);
     })();
     await Promise.race([drained, expired]);
     clearTimeout(timer);
@@ -576,7 +639,10 @@ export class TelemetryRuntime {
     if (this.#closed) return { complete: true, pending: 0, subscribers: [] };
     const report = await this.flush(timeout);
     this.#closed = true;
-    await within(this.#eachSink('close'), timeout);
+    await within(
+      Promise.all([this.#eachSink('close'), this.#eachPart('close')]).then(() => undefined),
+      timeout,
+    );
     clearInterval(this.#sweepTimer);
     clearInterval(this.#memoryTimer);
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
@@ -604,6 +670,19 @@ export class TelemetryRuntime {
     );
   }
 
+  /** Calls a part's hook; a failure is reported as a subscriber error naming the part. */
+  async #eachPart(hook: 'flush' | 'close'): Promise<void> {
+    await Promise.all(
+      this.#parts.map(async (part) => {
+        try {
+          await part[hook]?.();
+        } catch (error) {
+          this.#failed(part.id, error, this);
+        }
+      }),
+    );
+  }
+
   #pending(): number {
     let pending = 0;
     for (const subscriber of this.#subscribers) pending += subscriber.pending;
@@ -612,6 +691,10 @@ export class TelemetryRuntime {
 
   #flushReport(): FlushReport {
     const subscribers = [...this.#subscribers].filter((s) => s.pending > 0).map((s) => ({ id: s.id, pending: s.pending }));
+    for (const part of this.#parts) {
+      const pending = part.pending?.() ?? 0;
+      if (pending > 0) subscribers.push({ id: part.id, pending });
+    }
     const pending = subscribers.reduce((sum, s) => sum + s.pending, 0);
     return { complete: pending === 0, pending, subscribers };
   }

@@ -52,7 +52,7 @@ export class Subscriber {
 
   constructor(
     id: string,
-    options: { lossy: boolean; maxQueue: number; maxBatch: number; bits: Uint32Array; errorEvent?: string },
+    options: { lossy: boolean; maxQueue: number; maxBatch: number; bits: Uint32Array; errorEvent?: string | undefined },
     handler: BatchHandler<EventRecord>,
     host: SubscriberHost,
   ) {

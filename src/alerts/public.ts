@@ -1,0 +1,2 @@
+export type { AlertsApi } from './alerts.js';
+export type { AlertRuleOptions, SendMail } from './options.js';

@@ -1,0 +1,69 @@
+import type { Catalog } from '../catalog/catalog.js';
+import type { Level } from '../catalog/levels.js';
+import type { MetricsApi } from '../metrics/api.js';
+import type { EventRecord } from './event.js';
+import type { BatchHandler, SubscriberStats } from './subscriber.js';
+
+/** How a mechanism (webhooks, history, live, alerts) takes events from the core. */
+export interface PartSubscribeOptions {
+  /** Names the consumer in stats and error events. */
+  readonly id: string;
+  /** The option path quoted when a pattern is bad, such as `options.webhooks[0].events`. */
+  readonly path: string;
+  /** Names or wildcards; undefined takes every event. */
+  readonly events?: readonly string[] | undefined;
+  readonly exclude?: readonly string[] | undefined;
+  /** @default 'trace' */
+  readonly level?: Level | undefined;
+  readonly lossy: boolean;
+  readonly maxQueue: number;
+  readonly maxBatch: number;
+  /**
+   * The library event a throwing or rejecting handler is reported as.
+   * @default 'telemetry.subscriber-error'
+   */
+  readonly errorEvent?: string | undefined;
+  /** Also take every span start and end event, whatever its level. @default false */
+  readonly spans?: boolean | undefined;
+}
+
+/** A consumer added by a mechanism. */
+export interface PartSubscription {
+  readonly id: string;
+  /** Stops delivery at once; queued events are discarded and counted. */
+  unsubscribe(): void;
+  stats(): SubscriberStats;
+  /** Emits one of the library's events on this consumer's behalf: this consumer never receives it. */
+  report(name: string, data: Readonly<Record<string, unknown>>): void;
+}
+
+/** A mechanism's hooks into `flush` and `shutdown`. */
+export interface Part {
+  readonly id: string;
+  /** Events held by the part itself (not in its subscriber queue), for the flush report. */
+  pending?(): number;
+  /** Delivers what the part holds; the runtime races it against the flush timeout. */
+  flush?(): Promise<void>;
+  /** Stops timers and frees resources; called once by `shutdown`, after `flush`. */
+  close?(): Promise<void> | void;
+}
+
+/** What the runtime gives each mechanism when the instance is created. */
+export interface PartContext {
+  readonly service: string;
+  readonly catalog: Catalog;
+  /** The instance's clock, in epoch milliseconds (injectable in tests). */
+  now(): number;
+  /** The metrics registry (define the part's own metrics here). */
+  readonly metrics: MetricsApi;
+  /** The one-line description of an event type. */
+  describe(type: string): string;
+  /** Span start event names → their end event names. */
+  readonly spans: ReadonlyMap<string, string>;
+  /** Adds a bounded, batched consumer of events. Throws `TelemetryConfigError` on a bad pattern. */
+  subscribe(options: PartSubscribeOptions, handler: BatchHandler<EventRecord>): PartSubscription;
+  /** Emits one of the library's own events (`telemetry.*`). */
+  report(name: string, data: Readonly<Record<string, unknown>>): void;
+  /** Registers flush/close hooks. */
+  attach(part: Part): void;
+}

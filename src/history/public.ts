@@ -1,0 +1,2 @@
+export type { HistoryApi } from './history.js';
+export type { HistoryOptions } from './options.js';

@@ -1,0 +1,2 @@
+export type { LiveApi } from './live.js';
+export type { LiveOptions } from './options.js';

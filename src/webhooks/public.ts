@@ -1,0 +1,2 @@
+export type { WebhookOptions } from './options.js';
+export type { WebhooksApi } from './webhooks.js';
