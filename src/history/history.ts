@@ -1,11 +1,54 @@
-import type { PartContext } from '../core/part.js';
-import { handler, type RequestHandler } from '../http/handler.js';
+import type { SpanId } from '../catalog/keys.js';
+import type { EventRecord } from '../core/event.js';
+import type { PartContext, PartSubscription } from '../core/part.js';
+import type { RequestHandler } from '../http/handler.js';
+import { historyHandler } from './handler.js';
 import type { ResolvedHistory } from './options.js';
+import { resolveEventQuery, resolveTraceQuery } from './query.js';
+import { type SeriesPoint, type SeriesQuery, SeriesRecorder } from './series.js';
+import { type HistoryStore, MemoryHistoryStore, type RetentionPolicy } from './store.js';
+import { keepsMessages, TraceCollector } from './traces.js';
+import type { EventQuery, HistoryEvent, Page, Trace, TraceQuery, TraceSummary } from './types.js';
 
-/** `telemetry.history`: events, span traces and metric series. (Skeleton: being built.) */
+/** Open spans older than this are dropped from the collector. */
+const MAX_OPEN_SPAN_AGE = 86_400_000;
+/** Retention runs this often when no series interval sets the pace. */
+const PURGE_INTERVAL = 60_000;
+
+/** Counters of the history's own work. */
+export interface HistoryStats {
+  /** Spans being collected. */
+  readonly openSpans: number;
+  /** Open spans dropped: too many at once, or open for over 24 h. */
+  readonly abandonedSpans: number;
+  /** Ended spans stored, and those the `keep` predicate left out. */
+  readonly storedTraces: number;
+  readonly skippedTraces: number;
+  /** Metric snapshots taken. */
+  readonly snapshots: number;
+}
+
+/** `telemetry.history`: events, span traces and metric series, in memory or in a store. */
 export interface HistoryApi {
   /** True when history was configured. */
   readonly enabled: boolean;
+  /** True when metric series are recorded (so `series()` can answer). */
+  readonly recordsSeries: boolean;
+  /** Milliseconds between metric snapshots, when series are recorded. */
+  readonly seriesInterval: number | undefined;
+  /** Stored events, newest first; rejects with `HistoryQueryError` on a bad query. */
+  events(query?: EventQuery): Promise<Page<HistoryEvent>>;
+  /** Stored span traces without their events, newest span first. */
+  traces(query?: TraceQuery): Promise<Page<TraceSummary>>;
+  /** One stored trace with its events, or undefined. */
+  trace(id: SpanId): Promise<Trace | undefined>;
+  /** Series points of the chosen metrics and time range, oldest first. */
+  series(query?: SeriesQuery): Promise<readonly SeriesPoint[]>;
+  /** Takes a metric snapshot now (besides the timer's) and returns its points. */
+  snapshot(): Promise<readonly SeriesPoint[]>;
+  /** Applies retention now (it also runs on a timer). */
+  purge(): Promise<void>;
+  stats(): HistoryStats;
 }
 
 /** The history part: its API and its JSON request handler. */
@@ -14,9 +57,223 @@ export interface HistoryPart {
   readonly handler: RequestHandler;
 }
 
-export function createHistory(_context: PartContext, options: ResolvedHistory | undefined): HistoryPart {
+export function createHistory(context: PartContext, options: ResolvedHistory | undefined): HistoryPart {
+  const api = options === undefined ? disabledApi() : new History(context, options);
+  return { api, handler: historyHandler(api, () => context.now()) };
+}
+
+class History implements HistoryApi {
+  readonly enabled = true;
+  readonly recordsSeries: boolean;
+  readonly seriesInterval: number | undefined;
+  readonly #context: PartContext;
+  readonly #options: ResolvedHistory;
+  readonly #store: HistoryStore;
+  readonly #retention: RetentionPolicy;
+  readonly #subscriptions: PartSubscription[] = [];
+  readonly #collector: TraceCollector | undefined;
+  readonly #recorder: SeriesRecorder | undefined;
+  readonly #timer: NodeJS.Timeout;
+  #writes = new Set<Promise<void>>();
+  #finished: Trace[] = [];
+  #stored = 0;
+  #skipped = 0;
+  #snapshots = 0;
+  #closed = false;
+
+  constructor(context: PartContext, options: ResolvedHistory) {
+    this.#context = context;
+    this.#options = options;
+    const { traces, series } = options;
+    this.#store =
+      options.store ??
+      new MemoryHistoryStore({
+        events: options.capacity,
+        traces: traces?.capacity ?? 1,
+        series: series?.capacity ?? 1,
+        indexKeys: options.indexKeys,
+      });
+    this.#retention = {
+      events: { maxAge: options.maxAge, capacity: options.capacity },
+      traces: { maxAge: traces?.maxAge ?? 1, capacity: traces?.capacity ?? 1 },
+      series: { maxAge: series?.maxAge ?? 1, capacity: series?.capacity ?? 1 },
+    };
+    this.recordsSeries = series !== undefined;
+    this.seriesInterval = series?.interval;
+    const common = { lossy: true, maxQueue: options.maxQueue, maxBatch: 1024, errorEvent: 'telemetry.subscriber-error' };
+    if (options.events === undefined || options.events.length > 0) {
+      this.#subscriptions.push(
+        context.subscribe(
+          {
+            ...common,
+            id: 'history.events',
+            path: 'options.history',
+            events: options.events,
+            exclude: options.exclude,
+            level: options.level,
+          },
+          (batch) => this.#write({ events: batch }),
+        ),
+      );
+    }
+    if (traces !== undefined) {
+      this.#collector = new TraceCollector(context.spans, traces.maxSpanEvents, traces.maxOpenSpans, (trace) =>
+        this.#finished.push(trace),
+      );
+      const subscription = context.subscribe(
+        {
+          ...common,
+          id: 'history.traces',
+          path: 'options.history.traces',
+          events: traces.events,
+          exclude: traces.exclude,
+          level: 'trace',
+          spans: true,
+        },
+        (batch) => this.#collect(batch, subscription),
+      );
+      this.#subscriptions.push(subscription);
+    }
+    if (series !== undefined) {
+      this.#recorder = new SeriesRecorder(series.metrics);
+      this.#recorder.record(context.metrics.snapshot(), context.now());
+    }
+    this.#timer = setInterval(() => void this.#tick(), series?.interval ?? PURGE_INTERVAL);
+    this.#timer.unref();
+    context.attach({
+      id: 'history',
+      flush: () => this.#flush(),
+      close: () => this.#close(),
+    });
+  }
+
+  async events(query?: EventQuery): Promise<Page<HistoryEvent>> {
+    const q = resolveEventQuery(query);
+    await this.#flush();
+    return this.#store.events(q);
+  }
+
+  async traces(query?: TraceQuery): Promise<Page<TraceSummary>> {
+    const q = resolveTraceQuery(query);
+    await this.#flush();
+    return this.#store.traces(q);
+  }
+
+  async trace(id: SpanId): Promise<Trace | undefined> {
+    await this.#flush();
+    return this.#store.trace(id);
+  }
+
+  async series(query: SeriesQuery = {}): Promise<readonly SeriesPoint[]> {
+    await this.#flush();
+    return this.#store.series(query);
+  }
+
+  async snapshot(): Promise<readonly SeriesPoint[]> {
+    if (this.#recorder === undefined || this.#closed) return [];
+    const started = performance.now();
+    const points = this.#recorder.record(this.#context.metrics.snapshot(), this.#context.now());
+    this.#snapshots++;
+    if (points.length > 0) await this.#write({ series: points });
+    this.#context.report('telemetry.metrics-stored', { elapsed: performance.now() - started, total: points.length });
+    return points;
+  }
+
+  async purge(): Promise<void> {
+    this.#collector?.sweep(this.#context.now() - MAX_OPEN_SPAN_AGE);
+    await this.#store.purge(this.#retention, this.#context.now());
+  }
+
+  stats(): HistoryStats {
+    return {
+      openSpans: this.#collector?.open ?? 0,
+      abandonedSpans: this.#collector?.abandoned ?? 0,
+      storedTraces: this.#stored,
+      skippedTraces: this.#skipped,
+      snapshots: this.#snapshots,
+    };
+  }
+
+  async #tick(): Promise<void> {
+    try {
+      await this.snapshot();
+      await this.purge();
+    } catch (error) {
+      this.#context.report('telemetry.subscriber-error', {
+        id: 'history',
+        reason: error instanceof Error ? error.message : String(error),
+        details: 'metric snapshot or retention purge failed',
+      });
+    }
+  }
+
+  #collect(batch: readonly EventRecord[], subscription: PartSubscription): Promise<void> | undefined {
+    const collector = this.#collector as TraceCollector;
+    for (const event of batch) collector.add(event);
+    if (this.#finished.length === 0) return undefined;
+    const finished = this.#finished;
+    this.#finished = [];
+    const keep = this.#options.traces?.keep;
+    const kept = finished.filter((trace) => {
+      let yes: boolean;
+      try {
+        yes = keep === undefined ? keepsMessages(trace) : keep(trace) === true;
+      } catch (error) {
+        subscription.report('telemetry.subscriber-error', {
+          id: 'history.traces',
+          reason: error instanceof Error ? error.message : String(error),
+          details: 'the keep predicate threw; the trace was kept',
+        });
+        yes = true;
+      }
+      if (yes) this.#stored++;
+      else this.#skipped++;
+      return yes;
+    });
+    return kept.length === 0 ? undefined : this.#write({ traces: kept });
+  }
+
+  /** Appends to the store; an asynchronous store's write is tracked so `flush` and queries wait for it. */
+  #write(records: Parameters<HistoryStore['append']>[0]): Promise<void> | undefined {
+    const result = this.#store.append(records);
+    if (!(result instanceof Promise)) return undefined;
+    const tracked = result.finally(() => this.#writes.delete(tracked));
+    this.#writes.add(tracked);
+    return tracked;
+  }
+
+  async #flush(): Promise<void> {
+    while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+  }
+
+  async #close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#timer);
+    for (const subscription of this.#subscriptions) subscription.unsubscribe();
+    this.#collector?.clear();
+    await this.#flush();
+    await this.#store.close?.();
+  }
+}
+
+function disabledApi(): HistoryApi {
   return {
-    api: { enabled: options !== undefined },
-    handler: handler(() => ({ status: 404, headers: { 'content-type': 'text/plain' }, body: 'history is off\n' })),
+    enabled: false,
+    recordsSeries: false,
+    seriesInterval: undefined,
+    events: async (query) => {
+      resolveEventQuery(query);
+      return { items: [] };
+    },
+    traces: async (query) => {
+      resolveTraceQuery(query);
+      return { items: [] };
+    },
+    trace: async () => undefined,
+    series: async () => [],
+    snapshot: async () => [],
+    purge: async () => undefined,
+    stats: () => ({ openSpans: 0, abandonedSpans: 0, storedTraces: 0, skippedTraces: 0, snapshots: 0 }),
   };
 }

@@ -1,17 +1,294 @@
+import { isLevel, type Level } from '../catalog/levels.js';
 import { TelemetryConfigError } from '../core/errors.js';
+import { checkMetricPatterns } from '../core/patterns.js';
+import type { HistoryStore } from './store.js';
+import type { Trace } from './types.js';
 
-/** Options of the in-memory (or persistent) history. (Skeleton: being built.) */
-export interface HistoryOptions<P extends string = string> {
-  /** Event names or wildcards kept. @default ['*'] */
+const DAY = 86_400_000;
+
+/** Raw protocol bytes: large, and never useful in a history. */
+export const RAW_EVENTS: readonly string[] = ['*.raw-input', '*.raw-output'];
+
+/** Keys the event ring indexes for fast exact and substring queries. */
+export const DEFAULT_INDEX_KEYS: readonly string[] = [
+  'queueId',
+  'remoteIp',
+  'from',
+  'to',
+  'accountName',
+  'domain',
+  'hostname',
+  'messageId',
+];
+
+/** Span traces: every event of a span, stored when the span ends. */
+export interface TraceHistoryOptions<P extends string = string> {
+  /**
+   * Event names or wildcards recorded inside spans (span start and end events always are).
+   * @default ['*']
+   */
   readonly events?: readonly P[];
+  /**
+   * Event names or wildcards left out of traces.
+   * @default ['*.raw-input', '*.raw-output']
+   */
+  readonly exclude?: readonly P[];
+  /**
+   * Most traces kept; the oldest go first.
+   * @default 10_000
+   */
+  readonly capacity?: number;
+  /**
+   * Milliseconds a trace is kept after its span started.
+   * @default 2_592_000_000 (30 days, as Stalwart)
+   */
+  readonly maxAge?: number;
+  /**
+   * Most events kept per span: the first `maxSpanEvents - 1`, then a `telemetry.events-dropped`
+   * marker, then the end event.
+   * @default 2048
+   */
+  readonly maxSpanEvents?: number;
+  /**
+   * Most spans collected at once; past it the oldest open span is dropped (and counted).
+   * @default 8000
+   */
+  readonly maxOpenSpans?: number;
+  /**
+   * Decides which ended spans are stored.
+   * @default keeps spans where some event carried a `queueId` or `messageId`
+   */
+  readonly keep?: (trace: Trace) => boolean;
+}
+
+/** Metric series: registry snapshots turned into per-interval points. */
+export interface SeriesHistoryOptions {
+  /**
+   * Milliseconds between snapshots of the metrics registry.
+   * @default 60_000
+   */
+  readonly interval?: number;
+  /**
+   * Metric names or wildcards recorded.
+   * @default ['*']
+   */
+  readonly metrics?: readonly string[];
+  /**
+   * Most points kept; the oldest go first.
+   * @default 500_000
+   */
+  readonly capacity?: number;
+  /**
+   * Milliseconds a point is kept.
+   * @default 604_800_000 (7 days)
+   */
+  readonly maxAge?: number;
+}
+
+/** Options of the history of events, span traces and metric series. `P` is the event-pattern type. */
+export interface HistoryOptions<P extends string = string> {
+  /**
+   * Event names or wildcards kept in the event ring; `[]` keeps none (traces and series still work).
+   * @default ['*']
+   */
+  readonly events?: readonly P[];
+  /**
+   * Event names or wildcards left out of the event ring.
+   * @default ['*.raw-input', '*.raw-output']
+   */
+  readonly exclude?: readonly P[];
+  /**
+   * The least severe level the event ring keeps.
+   * @default 'info'
+   */
+  readonly level?: Level;
+  /**
+   * Most events kept in the ring; the oldest are overwritten.
+   * @default 100_000
+   */
+  readonly capacity?: number;
+  /**
+   * Milliseconds an event is kept.
+   * @default 86_400_000 (24 hours)
+   */
+  readonly maxAge?: number;
+  /**
+   * Keys indexed for fast key queries; other keys are still queryable, by a scan.
+   * @default ['queueId', 'remoteIp', 'from', 'to', 'accountName', 'domain', 'hostname', 'messageId']
+   */
+  readonly indexKeys?: readonly string[];
+  /**
+   * Span traces, or `false` for none.
+   * @default {}
+   */
+  readonly traces?: TraceHistoryOptions<P> | false;
+  /**
+   * Metric series, or `false` for none.
+   * @default {}
+   */
+  readonly series?: SeriesHistoryOptions | false;
+  /**
+   * Where history is kept: a `SqliteHistoryStore` from `mail-telemetry/sqlite`, or your own. The
+   * history closes it on `shutdown()`.
+   * @default an in-memory store sized by the options above
+   */
+  readonly store?: HistoryStore;
+  /**
+   * Most events queued for the history before the oldest are dropped (and counted).
+   * @default 65_536
+   */
+  readonly maxQueue?: number;
+}
+
+/** Validated trace options. */
+export interface ResolvedTraceHistory {
+  readonly events: readonly string[] | undefined;
+  readonly exclude: readonly string[];
+  readonly capacity: number;
+  readonly maxAge: number;
+  readonly maxSpanEvents: number;
+  readonly maxOpenSpans: number;
+  readonly keep: ((trace: Trace) => boolean) | undefined;
+}
+
+/** Validated series options. */
+export interface ResolvedSeriesHistory {
+  readonly interval: number;
+  readonly metrics: readonly string[];
+  readonly capacity: number;
+  readonly maxAge: number;
 }
 
 /** Validated history options; `undefined` when history is off. */
 export interface ResolvedHistory {
+  /** Patterns of the event ring; `undefined` means every event, `[]` none. */
   readonly events: readonly string[] | undefined;
+  readonly exclude: readonly string[];
+  readonly level: Level;
+  readonly capacity: number;
+  readonly maxAge: number;
+  readonly indexKeys: readonly string[];
+  readonly traces: ResolvedTraceHistory | undefined;
+  readonly series: ResolvedSeriesHistory | undefined;
+  readonly store: HistoryStore | undefined;
+  readonly maxQueue: number;
 }
+
+const KEYS = new Set(['events', 'exclude', 'level', 'capacity', 'maxAge', 'indexKeys', 'traces', 'series', 'store', 'maxQueue']);
+const TRACE_KEYS = new Set(['events', 'exclude', 'capacity', 'maxAge', 'maxSpanEvents', 'maxOpenSpans', 'keep']);
+const SERIES_KEYS = new Set(['interval', 'metrics', 'capacity', 'maxAge']);
+const STORE_METHODS = ['append', 'events', 'traces', 'trace', 'series', 'purge'] as const;
+const KEY_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 export function resolveHistory(value: unknown, path: string): ResolvedHistory | undefined {
   if (value === undefined) return undefined;
-  throw new TelemetryConfigError(path, value, 'nothing: history is not implemented yet');
+  const o = record(value, path);
+  known(o, KEYS, path);
+  if (o.level !== undefined && !isLevel(o.level))
+    throw new TelemetryConfigError(`${path}.level`, o.level, 'trace, debug, info, warn or error');
+  return {
+    events: patterns(o.events, `${path}.events`),
+    exclude: patterns(o.exclude, `${path}.exclude`) ?? RAW_EVENTS,
+    level: (o.level as Level | undefined) ?? 'info',
+    capacity: integer(o.capacity, `${path}.capacity`, 100_000, 1, 50_000_000),
+    maxAge: duration(o.maxAge, `${path}.maxAge`, DAY),
+    indexKeys: indexKeys(o.indexKeys, `${path}.indexKeys`),
+    traces: o.traces === false ? undefined : resolveTraces(o.traces, `${path}.traces`),
+    series: o.series === false ? undefined : resolveSeries(o.series, `${path}.series`),
+    store: o.store === undefined ? undefined : store(o.store, `${path}.store`),
+    maxQueue: integer(o.maxQueue, `${path}.maxQueue`, 65_536, 1, 10_000_000),
+  };
+}
+
+function resolveTraces(value: unknown, path: string): ResolvedTraceHistory {
+  const o = record(value ?? {}, path);
+  known(o, TRACE_KEYS, path);
+  if (o.keep !== undefined && typeof o.keep !== 'function')
+    throw new TelemetryConfigError(`${path}.keep`, o.keep, 'a function (trace) => boolean');
+  return {
+    events: patterns(o.events, `${path}.events`),
+    exclude: patterns(o.exclude, `${path}.exclude`) ?? RAW_EVENTS,
+    capacity: integer(o.capacity, `${path}.capacity`, 10_000, 1, 10_000_000),
+    maxAge: duration(o.maxAge, `${path}.maxAge`, 30 * DAY),
+    maxSpanEvents: integer(o.maxSpanEvents, `${path}.maxSpanEvents`, 2048, 2, 1_000_000),
+    maxOpenSpans: integer(o.maxOpenSpans, `${path}.maxOpenSpans`, 8000, 1, 10_000_000),
+    keep: o.keep as ((trace: Trace) => boolean) | undefined,
+  };
+}
+
+function resolveSeries(value: unknown, path: string): ResolvedSeriesHistory {
+  const o = record(value ?? {}, path);
+  known(o, SERIES_KEYS, path);
+  let metrics: readonly string[] = ['*'];
+  if (o.metrics !== undefined) {
+    checkMetricPatterns(o.metrics, `${path}.metrics`);
+    if (o.metrics.length === 0)
+      throw new TelemetryConfigError(`${path}.metrics`, o.metrics, 'at least one metric name or wildcard');
+    metrics = [...o.metrics];
+  }
+  return {
+    interval: integer(o.interval, `${path}.interval`, 60_000, 10, 31 * DAY),
+    metrics,
+    capacity: integer(o.capacity, `${path}.capacity`, 500_000, 1, 50_000_000),
+    maxAge: duration(o.maxAge, `${path}.maxAge`, 7 * DAY),
+  };
+}
+
+function patterns(value: unknown, path: string): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  // Names and wildcards are checked against the catalogue when the history subscribes.
+  if (!Array.isArray(value) || value.some((p) => typeof p !== 'string'))
+    throw new TelemetryConfigError(path, value, 'an array of event names or wildcards');
+  return [...(value as string[])];
+}
+
+function indexKeys(value: unknown, path: string): readonly string[] {
+  if (value === undefined) return DEFAULT_INDEX_KEYS;
+  if (!Array.isArray(value)) throw new TelemetryConfigError(path, value, 'an array of key names such as "remoteIp"');
+  value.forEach((key: unknown, i) => {
+    if (typeof key !== 'string' || !KEY_NAME.test(key))
+      throw new TelemetryConfigError(`${path}[${i}]`, key, 'a key name such as "remoteIp"');
+  });
+  if (value.length > 32) throw new TelemetryConfigError(path, value, 'at most 32 keys');
+  return [...new Set(value as string[])];
+}
+
+function store(value: unknown, path: string): HistoryStore {
+  if (typeof value !== 'object' || value === null)
+    throw new TelemetryConfigError(path, value, 'a HistoryStore such as new SqliteHistoryStore(...)');
+  const missing = STORE_METHODS.filter((m) => typeof (value as Record<string, unknown>)[m] !== 'function');
+  if (missing.length > 0)
+    throw new TelemetryConfigError(
+      path,
+      value,
+      'a HistoryStore such as new SqliteHistoryStore(...)',
+      `missing ${missing.join(', ')}`,
+    );
+  return value as HistoryStore;
+}
+
+function record(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TelemetryConfigError(path, value, 'an object');
+  return value as Record<string, unknown>;
+}
+
+function known(o: Record<string, unknown>, keys: Set<string>, path: string): void {
+  for (const key of Object.keys(o))
+    if (!keys.has(key))
+      throw new TelemetryConfigError(`${path}.${key}`, key, `one of the known options: ${[...keys].join(', ')}`);
+}
+
+function integer(value: unknown, path: string, fallback: number, min: number, max: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max)
+    throw new TelemetryConfigError(path, value, `an integer from ${min} to ${max}`);
+  return value;
+}
+
+function duration(value: unknown, path: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
+    throw new TelemetryConfigError(path, value, 'a positive number of milliseconds');
+  return value;
 }

@@ -2,6 +2,8 @@
  * The metric-series contract shared by history (which records it) and alerts (which reads it through
  * window functions).
  */
+import { matchPattern } from '../core/patterns.js';
+import type { MetricsSnapshot } from '../metrics/registry.js';
 
 /** One metric's value over one snapshot interval. */
 export interface SeriesPoint {
@@ -56,4 +58,54 @@ export function avgOver(points: readonly SeriesPoint[], windowMs: number, now: n
     }
   }
   return n === 0 ? Number.NaN : sum / n;
+}
+
+/** Turns registry snapshots into series points: counter and histogram deltas, gauge values. */
+export class SeriesRecorder {
+  readonly #patterns: readonly string[];
+  /** Cumulative value (and histogram count) of each series at the previous snapshot. */
+  #previous = new Map<string, { readonly value: number; readonly count: number }>();
+  #started = false;
+
+  constructor(patterns: readonly string[]) {
+    this.#patterns = patterns;
+  }
+
+  /**
+   * The points of the interval ending at `timestamp`. The first call only sets the baseline and
+   * returns no counter or histogram points. Zero increases are left out: a missing point means no change.
+   */
+  record(snapshot: MetricsSnapshot, timestamp: number): SeriesPoint[] {
+    const points: SeriesPoint[] = [];
+    const next = new Map<string, { readonly value: number; readonly count: number }>();
+    const baseline = !this.#started;
+    this.#started = true;
+    for (const metric of snapshot.metrics) {
+      if (!this.#patterns.some((p) => matchPattern(p, metric.name))) continue;
+      for (const series of metric.series) {
+        const labels = series.labels;
+        if (metric.kind === 'gauge') {
+          if ('value' in series) points.push({ metric: metric.name, kind: 'gauge', labels, timestamp, value: series.value });
+          continue;
+        }
+        const key = `${metric.name}\u0000${JSON.stringify(labels)}`;
+        const value = 'value' in series ? series.value : series.sum;
+        const count = 'value' in series ? 0 : series.count;
+        next.set(key, { value, count });
+        if (baseline) continue;
+        const before = this.#previous.get(key);
+        // A lower total means the series was reset: everything it holds is new.
+        const reset = before !== undefined && (value < before.value || count < before.count);
+        const dv = before === undefined || reset ? value : value - before.value;
+        const dc = before === undefined || reset ? count : count - before.count;
+        if (metric.kind === 'counter') {
+          if (dv !== 0) points.push({ metric: metric.name, kind: 'counter', labels, timestamp, value: dv });
+        } else if (dc !== 0) {
+          points.push({ metric: metric.name, kind: 'histogram', labels, timestamp, value: dv, count: dc });
+        }
+      }
+    }
+    this.#previous = next;
+    return points;
+  }
 }

@@ -1,0 +1,245 @@
+import { isLevel, type Level, severity } from '../catalog/levels.js';
+import type { EventQuery, KeyMatch, TraceQuery } from './types.js';
+
+/** A query the history cannot run; the HTTP handler answers it with 400. */
+export class HistoryQueryError extends Error {
+  override readonly name = 'HistoryQueryError';
+  /** The query field or parameter at fault. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(`${field}: ${message}`);
+    this.field = field;
+  }
+}
+
+export const DEFAULT_LIMIT = 100;
+export const MAX_LIMIT = 10_000;
+const PATTERN = /^[a-z0-9.*-]+$/;
+const KEY_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+const EVENT_QUERY_KEYS = new Set(['types', 'from', 'to', 'level', 'keys', 'text', 'spanId', 'limit', 'cursor']);
+const TRACE_QUERY_KEYS = new Set(['type', 'queueId', 'keywords', 'from', 'to', 'limit', 'cursor']);
+
+/** One key condition, values lower-cased for substring matches. */
+export interface KeyCondition {
+  readonly key: string;
+  /** Exact value, as text (numbers and booleans in their `String()` form). */
+  readonly exact?: string;
+  /** Lower-case substring. */
+  readonly contains?: string;
+}
+
+/** A validated event query, as stores receive it. */
+export interface ResolvedEventQuery {
+  readonly types: readonly string[] | undefined;
+  readonly from: number;
+  readonly to: number;
+  /** Numeric severity: trace 0 … error 4. */
+  readonly minLevel: number;
+  readonly keys: readonly KeyCondition[];
+  /** Lower-case text to find in some value. */
+  readonly text: string | undefined;
+  /** The span id as text. */
+  readonly spanId: string | undefined;
+  readonly limit: number;
+  /** Only events with an id below this (the cursor). */
+  readonly before: number | undefined;
+}
+
+/** A validated trace query, as stores receive it. */
+export interface ResolvedTraceQuery {
+  readonly type: string | undefined;
+  readonly queueId: string | undefined;
+  /** Lower-case terms and phrases, all required. */
+  readonly terms: readonly string[];
+  readonly from: number;
+  readonly to: number;
+  readonly limit: number;
+  /** Only traces after this position in newest-first order (the cursor). */
+  readonly after: TraceCursor | undefined;
+}
+
+/** A position in newest-first trace order. */
+export interface TraceCursor {
+  readonly timestamp: number;
+  readonly seq: number;
+}
+
+export function resolveEventQuery(query: EventQuery | undefined): ResolvedEventQuery {
+  const q = object(query ?? {}, 'query') as EventQuery;
+  known(q, EVENT_QUERY_KEYS);
+  let types: string[] | undefined;
+  if (q.types !== undefined) {
+    if (!Array.isArray(q.types)) throw new HistoryQueryError('types', 'expected an array of event names or wildcards');
+    for (const t of q.types as unknown[])
+      if (typeof t !== 'string' || !PATTERN.test(t))
+        throw new HistoryQueryError('types', `expected event names or wildcards such as "smtp.*", got ${show(t)}`);
+    types = q.types.length === 0 ? undefined : [...q.types];
+  }
+  if (q.level !== undefined && !isLevel(q.level))
+    throw new HistoryQueryError('level', `expected trace, debug, info, warn or error, got ${show(q.level)}`);
+  const keys: KeyCondition[] = [];
+  if (q.keys !== undefined) {
+    object(q.keys, 'keys');
+    for (const [key, match] of Object.entries(q.keys)) keys.push(keyCondition(key, match));
+  }
+  if (q.text !== undefined && (typeof q.text !== 'string' || q.text === ''))
+    throw new HistoryQueryError('text', 'expected a non-empty string');
+  if (q.spanId !== undefined && typeof q.spanId !== 'number' && typeof q.spanId !== 'string')
+    throw new HistoryQueryError('spanId', `expected a span id, got ${show(q.spanId)}`);
+  const [from, to] = range(q.from, q.to);
+  return {
+    types,
+    from,
+    to,
+    minLevel: q.level === undefined ? 0 : severity(q.level as Level),
+    keys,
+    text: q.text?.toLowerCase(),
+    spanId: q.spanId === undefined ? undefined : String(q.spanId),
+    limit: limit(q.limit),
+    before: q.cursor === undefined ? undefined : decodeEventCursor(q.cursor),
+  };
+}
+
+export function resolveTraceQuery(query: TraceQuery | undefined): ResolvedTraceQuery {
+  const q = object(query ?? {}, 'query') as TraceQuery;
+  known(q, TRACE_QUERY_KEYS);
+  if (q.type !== undefined && (typeof q.type !== 'string' || !PATTERN.test(q.type) || q.type.includes('*')))
+    throw new HistoryQueryError('type', `expected a span start event name such as "smtp.connection-start", got ${show(q.type)}`);
+  if (q.queueId !== undefined && typeof q.queueId !== 'string' && typeof q.queueId !== 'number')
+    throw new HistoryQueryError('queueId', `expected a queue id, got ${show(q.queueId)}`);
+  if (q.keywords !== undefined && typeof q.keywords !== 'string')
+    throw new HistoryQueryError('keywords', `expected a string, got ${show(q.keywords)}`);
+  const [from, to] = range(q.from, q.to);
+  return {
+    type: q.type,
+    queueId: q.queueId === undefined ? undefined : String(q.queueId),
+    terms: q.keywords === undefined ? [] : parseKeywords(q.keywords),
+    from,
+    to,
+    limit: limit(q.limit),
+    after: q.cursor === undefined ? undefined : decodeTraceCursor(q.cursor),
+  };
+}
+
+/** Whitespace-separated terms, `"quoted phrases"` kept whole, lower-cased. An unclosed quote runs to the end. */
+export function parseKeywords(text: string): string[] {
+  const terms: string[] = [];
+  const re = /"([^"]*)"?|(\S+)/g;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    const term = (m[1] ?? m[2] ?? '').trim().toLowerCase();
+    if (term !== '') terms.push(term);
+  }
+  return terms;
+}
+
+function keyCondition(key: string, match: KeyMatch): KeyCondition {
+  if (!KEY_NAME.test(key)) throw new HistoryQueryError(`keys.${key}`, 'expected a key name such as "remoteIp"');
+  if (typeof match === 'string' || typeof match === 'number' || typeof match === 'boolean') return { key, exact: String(match) };
+  if (typeof match === 'object' && match !== null && typeof match.contains === 'string' && match.contains !== '')
+    return { key, contains: match.contains.toLowerCase() };
+  throw new HistoryQueryError(`keys.${key}`, 'expected a string, number, boolean or { contains: "non-empty text" }');
+}
+
+function range(from: unknown, to: unknown): [number, number] {
+  if (from !== undefined && (typeof from !== 'number' || Number.isNaN(from)))
+    throw new HistoryQueryError('from', `expected epoch milliseconds, got ${show(from)}`);
+  if (to !== undefined && (typeof to !== 'number' || Number.isNaN(to)))
+    throw new HistoryQueryError('to', `expected epoch milliseconds, got ${show(to)}`);
+  const lo = (from as number | undefined) ?? Number.NEGATIVE_INFINITY;
+  const hi = (to as number | undefined) ?? Number.POSITIVE_INFINITY;
+  if (lo > hi) throw new HistoryQueryError('from', 'must not be after `to`');
+  return [lo, hi];
+}
+
+function limit(value: unknown): number {
+  if (value === undefined) return DEFAULT_LIMIT;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_LIMIT)
+    throw new HistoryQueryError('limit', `expected an integer from 1 to ${MAX_LIMIT}, got ${show(value)}`);
+  return value;
+}
+
+export function encodeEventCursor(id: number): string {
+  return Buffer.from(`e${id}`).toString('base64url');
+}
+
+function decodeEventCursor(cursor: unknown): number {
+  const text = typeof cursor === 'string' ? Buffer.from(cursor, 'base64url').toString() : '';
+  const id = /^e\d{1,17}$/.test(text) ? Number(text.slice(1)) : Number.NaN;
+  if (!Number.isSafeInteger(id)) throw new HistoryQueryError('cursor', 'expected the cursor of a previous events page');
+  return id;
+}
+
+export function encodeTraceCursor(c: TraceCursor): string {
+  return Buffer.from(`t${c.timestamp}:${c.seq}`).toString('base64url');
+}
+
+function decodeTraceCursor(cursor: unknown): TraceCursor {
+  const text = typeof cursor === 'string' ? Buffer.from(cursor, 'base64url').toString() : '';
+  const m = /^t(-?\d{1,16}(?:\.\d+)?):(\d{1,16})$/.exec(text);
+  if (m === null) throw new HistoryQueryError('cursor', 'expected the cursor of a previous traces page');
+  return { timestamp: Number(m[1]), seq: Number(m[2]) };
+}
+
+/** True when trace position `a` comes after `b` in newest-first order. */
+export function traceAfter(a: TraceCursor, b: TraceCursor): boolean {
+  return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq);
+}
+
+/** A value as the text queries compare: strings as is, numbers and booleans by `String`, dates in ISO form. */
+export function valueText(value: unknown): string | undefined {
+  switch (typeof value) {
+    case 'string':
+      return value;
+    case 'number':
+    case 'boolean':
+    case 'bigint':
+      return String(value);
+    default:
+      return value instanceof Date ? value.toISOString() : undefined;
+  }
+}
+
+/** True when `value` (or, for an array, one of its items) satisfies `condition`. */
+export function matchesKey(value: unknown, condition: KeyCondition): boolean {
+  if (Array.isArray(value)) {
+    for (const item of value) if (matchesKey(item, condition)) return true;
+    return false;
+  }
+  const text = valueText(value);
+  if (text === undefined) return false;
+  return condition.exact !== undefined ? text === condition.exact : text.toLowerCase().includes(condition.contains ?? '');
+}
+
+/** True when some value of `data` (array items included) contains lower-case `text`. */
+export function matchesText(data: Readonly<Record<string, unknown>>, text: string): boolean {
+  for (const key in data) if (containsText(data[key], text)) return true;
+  return false;
+}
+
+function containsText(value: unknown, text: string): boolean {
+  if (Array.isArray(value)) return value.some((v) => containsText(v, text));
+  if (value instanceof Error) return value.message.toLowerCase().includes(text);
+  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
+    for (const key in value) if (containsText((value as Record<string, unknown>)[key], text)) return true;
+    return false;
+  }
+  return valueText(value)?.toLowerCase().includes(text) ?? false;
+}
+
+function object(value: unknown, field: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new HistoryQueryError(field, `expected an object, got ${show(value)}`);
+  return value as Record<string, unknown>;
+}
+
+function known(q: object, keys: Set<string>): void {
+  for (const key of Object.keys(q))
+    if (!keys.has(key)) throw new HistoryQueryError(key, `unknown query field; known: ${[...keys].join(', ')}`);
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}

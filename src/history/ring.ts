@@ -1,0 +1,275 @@
+import type { SpanId } from '../catalog/keys.js';
+import { LEVELS, type Level, severity } from '../catalog/levels.js';
+import { matchPattern } from '../core/patterns.js';
+import { Interner, ITEM_SEPARATOR } from './interner.js';
+import { encodeEventCursor, type KeyCondition, matchesKey, matchesText, type ResolvedEventQuery, valueText } from './query.js';
+import type { HistoryEvent, Page } from './types.js';
+
+type Data = Readonly<Record<string, unknown>>;
+const EMPTY: Data = Object.freeze({});
+
+/**
+ * A fixed-capacity ring of events stored as columns: ids, times, levels, types and span ids in typed
+ * arrays, the data object by reference, and each indexed key as a column of interned value ids.
+ * Appending is O(1) and allocates nothing once the ring is full (past the data itself).
+ */
+export class EventRing {
+  readonly capacity: number;
+  #head = 0;
+  #size = 0;
+  readonly #ids: Float64Array;
+  readonly #times: Float64Array;
+  readonly #types: Uint16Array;
+  readonly #levels: Uint8Array;
+  /** Numeric span ids; NaN for none or for a text id kept in `#spanText`. */
+  readonly #spans: Float64Array;
+  readonly #spanText = new Map<number, string>();
+  readonly #data: (Data | undefined)[];
+  readonly #typeIndex = new Map<string, number>();
+  readonly #typeNames: string[] = [];
+  readonly #keys: readonly string[];
+  readonly #keyIndex: Map<string, number>;
+  readonly #columns: Int32Array[];
+  readonly #values = new Interner();
+  #sortedIds = true;
+  #lastId = Number.NEGATIVE_INFINITY;
+
+  constructor(capacity: number, indexKeys: readonly string[]) {
+    this.capacity = capacity;
+    this.#ids = new Float64Array(capacity);
+    this.#times = new Float64Array(capacity);
+    this.#types = new Uint16Array(capacity);
+    this.#levels = new Uint8Array(capacity);
+    this.#spans = new Float64Array(capacity).fill(Number.NaN);
+    this.#data = new Array<Data | undefined>(capacity).fill(undefined);
+    this.#keys = indexKeys;
+    this.#keyIndex = new Map(indexKeys.map((k, i) => [k, i]));
+    this.#columns = indexKeys.map(() => new Int32Array(capacity));
+  }
+
+  /** Events held. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Distinct indexed values held (for memory accounting). */
+  get distinctValues(): number {
+    return this.#values.size;
+  }
+
+  /** Appends one event, overwriting the oldest when full. */
+  append(event: HistoryEvent): void {
+    const slot = this.#head;
+    if (this.#size === this.capacity) this.#evict(slot);
+    else this.#size++;
+    this.#head = slot + 1 === this.capacity ? 0 : slot + 1;
+    const id = event.id;
+    if (id <= this.#lastId) this.#sortedIds = false;
+    this.#lastId = id;
+    this.#ids[slot] = id;
+    this.#times[slot] = event.timestamp;
+    this.#levels[slot] = severity(event.level);
+    this.#types[slot] = this.#typeOf(event.type);
+    const span = event.spanId;
+    if (typeof span === 'number') this.#spans[slot] = span;
+    else if (span !== undefined) this.#spanText.set(slot, span);
+    const data = event.data;
+    this.#data[slot] = data;
+    for (const key in data) {
+      const column = this.#keyIndex.get(key);
+      if (column === undefined) continue;
+      const text = indexText(data[key]);
+      if (text !== undefined) (this.#columns[column] as Int32Array)[slot] = this.#values.acquire(text);
+    }
+  }
+
+  /** Drops events older than `time` from the old end. */
+  dropOlderThan(time: number): number {
+    let dropped = 0;
+    while (this.#size > 0) {
+      const oldest = this.#slot(this.#size - 1);
+      if ((this.#times[oldest] as number) >= time) break;
+      this.#evict(oldest);
+      this.#size--;
+      dropped++;
+    }
+    return dropped;
+  }
+
+  clear(): void {
+    while (this.#size > 0) {
+      this.#evict(this.#slot(this.#size - 1));
+      this.#size--;
+    }
+    this.#values.clear();
+  }
+
+  /** The events matching `q`, newest first. */
+  query(q: ResolvedEventQuery): Page<HistoryEvent> {
+    const size = this.#size;
+    const ids = this.#ids;
+    const times = this.#times;
+    const levels = this.#levels;
+    const types = this.#types;
+    const typeMask = this.#typeMask(q.types);
+    if (typeMask === null) return { items: [] };
+    const indexed: { column: Int32Array; mask: Uint8Array }[] = [];
+    const scanned: KeyCondition[] = [];
+    for (const condition of q.keys) {
+      const column = this.#keyIndex.get(condition.key);
+      if (column === undefined) {
+        scanned.push(condition);
+        continue;
+      }
+      const mask = this.#valueMask(condition);
+      if (mask === null) return { items: [] };
+      indexed.push({ column: this.#columns[column] as Int32Array, mask });
+    }
+    const spanNumber = q.spanId === undefined ? Number.NaN : Number(q.spanId);
+    const spanIsNumber = q.spanId !== undefined && Number.isSafeInteger(spanNumber) && String(spanNumber) === q.spanId;
+    const { from, to, minLevel, before, text, limit } = q;
+    const items: HistoryEvent[] = [];
+    let i = before === undefined ? 0 : this.#firstBelow(before);
+    let last = Number.NaN;
+    for (; i < size; i++) {
+      const slot = this.#slot(i);
+      const id = ids[slot] as number;
+      if (before !== undefined && id >= before) continue;
+      const time = times[slot] as number;
+      if (time < from || time > to) continue;
+      if ((levels[slot] as number) < minLevel) continue;
+      if (typeMask !== undefined && typeMask[types[slot] as number] === 0) continue;
+      let ok = true;
+      for (let c = 0; c < indexed.length; c++) {
+        const { column, mask } = indexed[c] as { column: Int32Array; mask: Uint8Array };
+        if (mask[column[slot] as number] !== 1) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      if (q.spanId !== undefined) {
+        const s = this.#spans[slot] as number;
+        if (spanIsNumber ? s !== spanNumber : this.#spanText.get(slot) !== q.spanId) continue;
+      }
+      const data = this.#data[slot] ?? EMPTY;
+      if (scanned.length > 0 && !scanned.every((c) => matchesKey(data[c.key], c))) continue;
+      if (text !== undefined && !matchesText(data, text)) continue;
+      if (items.length === limit) return { items, cursor: encodeEventCursor(last) };
+      items.push(this.#event(slot));
+      last = id;
+    }
+    return { items };
+  }
+
+  #event(slot: number): HistoryEvent {
+    const span = this.#spans[slot] as number;
+    const spanId: SpanId | undefined = Number.isNaN(span) ? this.#spanText.get(slot) : span;
+    const event = {
+      id: this.#ids[slot] as number,
+      type: this.#typeNames[this.#types[slot] as number] as string,
+      level: LEVELS[this.#levels[slot] as number] as Level,
+      timestamp: this.#times[slot] as number,
+      data: this.#data[slot] ?? EMPTY,
+    };
+    return spanId === undefined ? event : { ...event, spanId };
+  }
+
+  /** Slot of the `i`-th newest event. */
+  #slot(i: number): number {
+    const slot = this.#head - 1 - i;
+    return slot < 0 ? slot + this.capacity : slot;
+  }
+
+  /** Index (newest = 0) of the first event whose id is below `id`. */
+  #firstBelow(id: number): number {
+    if (!this.#sortedIds) return 0;
+    let lo = 0;
+    let hi = this.#size;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.#ids[this.#slot(mid)] as number) < id) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  #evict(slot: number): void {
+    for (const column of this.#columns) {
+      const value = column[slot] as number;
+      if (value !== 0) {
+        this.#values.release(value);
+        column[slot] = 0;
+      }
+    }
+    this.#data[slot] = undefined;
+    if (Number.isNaN(this.#spans[slot] as number)) this.#spanText.delete(slot);
+    else this.#spans[slot] = Number.NaN;
+  }
+
+  #typeOf(type: string): number {
+    let index = this.#typeIndex.get(type);
+    if (index === undefined) {
+      index = this.#typeNames.length;
+      this.#typeNames.push(type);
+      this.#typeIndex.set(type, index);
+    }
+    return index;
+  }
+
+  /** Per stored type, 1 when a pattern matches; `undefined` for no filter, `null` when nothing can match. */
+  #typeMask(patterns: readonly string[] | undefined): Uint8Array | undefined | null {
+    if (patterns === undefined) return undefined;
+    const mask = new Uint8Array(this.#typeNames.length);
+    let any = false;
+    this.#typeNames.forEach((name, i) => {
+      if (patterns.some((p) => matchPattern(p, name))) {
+        mask[i] = 1;
+        any = true;
+      }
+    });
+    return any ? mask : null;
+  }
+
+  /** Per interned value id, 1 when the value satisfies `condition`; `null` when none does. */
+  #valueMask(condition: KeyCondition): Uint8Array | null {
+    const values = this.#values;
+    const mask = new Uint8Array(values.span);
+    let any = false;
+    if (condition.exact !== undefined) {
+      const id = values.find(condition.exact);
+      if (id !== undefined) {
+        mask[id] = 1;
+        any = true;
+      }
+      for (const composite of values.composites) {
+        if ((values.value(composite) as string).split(ITEM_SEPARATOR).includes(condition.exact)) {
+          mask[composite] = 1;
+          any = true;
+        }
+      }
+    } else {
+      const needle = condition.contains ?? '';
+      for (let id = 1; id < mask.length; id++) {
+        const value = values.value(id);
+        if (value?.toLowerCase().includes(needle)) {
+          mask[id] = 1;
+          any = true;
+        }
+      }
+    }
+    return any ? mask : null;
+  }
+}
+
+/** The interned text of an indexed value: arrays join their items; objects are not indexed. */
+function indexText(value: unknown): string | undefined {
+  if (!Array.isArray(value)) return valueText(value);
+  if (value.length === 1) return valueText(value[0]);
+  let text = '';
+  for (const item of value) {
+    const t = valueText(item);
+    if (t !== undefined) text = text === '' ? t : `${text}${ITEM_SEPARATOR}${t}`;
+  }
+  return text === '' ? undefined : text;
+}

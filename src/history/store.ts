@@ -1,0 +1,203 @@
+import type { SpanId } from '../catalog/keys.js';
+import { encodeTraceCursor, type ResolvedEventQuery, type ResolvedTraceQuery, traceAfter } from './query.js';
+import { EventRing } from './ring.js';
+import type { SeriesPoint, SeriesQuery } from './series.js';
+import { matchesTerms } from './traces.js';
+import type { HistoryEvent, Page, Trace, TraceSummary } from './types.js';
+
+/** A value or a promise of it: stores may be synchronous or not. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** New records for a store. */
+export interface HistoryRecords {
+  readonly events?: readonly HistoryEvent[];
+  readonly traces?: readonly Trace[];
+  readonly series?: readonly SeriesPoint[];
+}
+
+/** How long, and how many, of each kind of record to keep. */
+export interface RetentionPolicy {
+  readonly events: { readonly maxAge: number; readonly capacity: number };
+  readonly traces: { readonly maxAge: number; readonly capacity: number };
+  readonly series: { readonly maxAge: number; readonly capacity: number };
+}
+
+/**
+ * Where the history keeps its records: the in-memory {@link MemoryHistoryStore} by default, or
+ * `SqliteHistoryStore` from `mail-telemetry/sqlite`. Queries arrive validated; results are newest first
+ * (series: oldest first).
+ */
+export interface HistoryStore {
+  append(records: HistoryRecords): MaybePromise<void>;
+  events(query: ResolvedEventQuery): MaybePromise<Page<HistoryEvent>>;
+  traces(query: ResolvedTraceQuery): MaybePromise<Page<TraceSummary>>;
+  trace(id: SpanId): MaybePromise<Trace | undefined>;
+  series(query: SeriesQuery): MaybePromise<readonly SeriesPoint[]>;
+  /** Drops what is older than each kind's `maxAge` before `now`, and beyond each kind's `capacity`. */
+  purge(retention: RetentionPolicy, now: number): MaybePromise<void>;
+  close?(): MaybePromise<void>;
+}
+
+/** Capacities of a {@link MemoryHistoryStore}. */
+export interface MemoryStoreOptions {
+  /** @default 100_000 */
+  readonly events?: number;
+  /** @default 10_000 */
+  readonly traces?: number;
+  /** @default 500_000 */
+  readonly series?: number;
+  /** Keys the event ring indexes. @default the history's `indexKeys` */
+  readonly indexKeys?: readonly string[];
+}
+
+interface StoredTrace {
+  readonly trace: Trace;
+  readonly seq: number;
+}
+
+/** A FIFO of at most `capacity` items that overwrites its oldest; its array grows to `capacity` as needed. */
+class Fifo<T> {
+  #items: (T | undefined)[];
+  #head = 0;
+  size = 0;
+
+  constructor(readonly capacity: number) {
+    this.#items = new Array<T | undefined>(Math.min(capacity, 1024));
+  }
+
+  /** Appends; returns the item pushed out, if any. */
+  push(item: T): T | undefined {
+    if (this.size === this.#items.length && this.size < this.capacity) this.#grow();
+    const length = this.#items.length;
+    if (this.size === this.capacity) {
+      const out = this.#items[this.#head];
+      this.#items[this.#head] = item;
+      this.#head = (this.#head + 1) % length;
+      return out;
+    }
+    this.#items[(this.#head + this.size) % length] = item;
+    this.size++;
+    return undefined;
+  }
+
+  /** The `i`-th oldest item. */
+  at(i: number): T {
+    return this.#items[(this.#head + i) % this.#items.length] as T;
+  }
+
+  shift(): T | undefined {
+    if (this.size === 0) return undefined;
+    const item = this.#items[this.#head];
+    this.#items[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#items.length;
+    this.size--;
+    return item;
+  }
+
+  #grow(): void {
+    const next = new Array<T | undefined>(Math.min(this.capacity, this.#items.length * 2));
+    for (let i = 0; i < this.size; i++) next[i] = this.at(i);
+    this.#items = next;
+    this.#head = 0;
+  }
+}
+
+/** The default store: bounded rings in the process's memory. */
+export class MemoryHistoryStore implements HistoryStore {
+  readonly #events: EventRing;
+  readonly #traces: Fifo<StoredTrace>;
+  readonly #byId = new Map<string, StoredTrace>();
+  readonly #series: Fifo<SeriesPoint>;
+  #seq = 0;
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#events = new EventRing(options.events ?? 100_000, options.indexKeys ?? []);
+    this.#traces = new Fifo(options.traces ?? 10_000);
+    this.#series = new Fifo(options.series ?? 500_000);
+  }
+
+  append(records: HistoryRecords): void {
+    if (records.events !== undefined) for (const event of records.events) this.#events.append(event);
+    if (records.traces !== undefined) {
+      for (const trace of records.traces) {
+        const stored = { trace, seq: ++this.#seq };
+        const key = String(trace.id);
+        const old = this.#byId.get(key);
+        this.#byId.set(key, stored);
+        const out = this.#traces.push(stored);
+        if (out !== undefined && this.#byId.get(String(out.trace.id)) === out) this.#byId.delete(String(out.trace.id));
+        if (old !== undefined) this.#forget(old);
+      }
+    }
+    if (records.series !== undefined) for (const point of records.series) this.#series.push(point);
+  }
+
+  events(query: ResolvedEventQuery): Page<HistoryEvent> {
+    return this.#events.query(query);
+  }
+
+  traces(q: ResolvedTraceQuery): Page<TraceSummary> {
+    const found: StoredTrace[] = [];
+    for (let i = 0; i < this.#traces.size; i++) {
+      const stored = this.#traces.at(i);
+      const t = stored.trace;
+      if (this.#byId.get(String(t.id)) !== stored) continue;
+      if (t.timestamp < q.from || t.timestamp > q.to) continue;
+      if (q.type !== undefined && t.type !== q.type) continue;
+      if (q.queueId !== undefined && t.queueId !== q.queueId) continue;
+      if (!matchesTerms(t.keywords, q.terms)) continue;
+      if (q.after !== undefined && !traceAfter({ timestamp: t.timestamp, seq: stored.seq }, q.after)) continue;
+      found.push(stored);
+    }
+    found.sort((a, b) => b.trace.timestamp - a.trace.timestamp || b.seq - a.seq);
+    const page = found.slice(0, q.limit);
+    const last = page.at(-1);
+    const items = page.map((s) => summary(s.trace));
+    return found.length > q.limit && last !== undefined
+      ? { items, cursor: encodeTraceCursor({ timestamp: last.trace.timestamp, seq: last.seq }) }
+      : { items };
+  }
+
+  trace(id: SpanId): Trace | undefined {
+    return this.#byId.get(String(id))?.trace;
+  }
+
+  series(query: SeriesQuery): readonly SeriesPoint[] {
+    const names = query.metrics === undefined ? undefined : new Set(query.metrics);
+    const from = query.from ?? Number.NEGATIVE_INFINITY;
+    const to = query.to ?? Number.POSITIVE_INFINITY;
+    const out: SeriesPoint[] = [];
+    for (let i = 0; i < this.#series.size; i++) {
+      const p = this.#series.at(i);
+      if (p.timestamp >= from && p.timestamp <= to && (names === undefined || names.has(p.metric))) out.push(p);
+    }
+    return out;
+  }
+
+  purge(retention: RetentionPolicy, now: number): void {
+    this.#events.dropOlderThan(now - retention.events.maxAge);
+    const traceCut = now - retention.traces.maxAge;
+    while (this.#traces.size > 0 && this.#traces.at(0).trace.timestamp < traceCut) {
+      const out = this.#traces.shift() as StoredTrace;
+      this.#forget(out);
+    }
+    const seriesCut = now - retention.series.maxAge;
+    while (this.#series.size > 0 && this.#series.at(0).timestamp < seriesCut) this.#series.shift();
+  }
+
+  close(): void {
+    this.#events.clear();
+    this.#byId.clear();
+  }
+
+  #forget(stored: StoredTrace): void {
+    const key = String(stored.trace.id);
+    if (this.#byId.get(key) === stored) this.#byId.delete(key);
+  }
+}
+
+/** A trace without its events and keyword text. */
+export function summary(trace: Trace): TraceSummary {
+  const { events: _events, keywords: _keywords, ...rest } = trace;
+  return rest;
+}

@@ -1,0 +1,149 @@
+import type { SpanId } from '../catalog/keys.js';
+import { valueText } from './query.js';
+import type { HistoryEvent, Trace } from './types.js';
+
+/** The event that marks where a span's events were cut. */
+export const TRUNCATED_EVENT = 'telemetry.events-dropped';
+
+const KEYWORD_KEYS = ['from', 'to', 'domain', 'hostname', 'remoteIp'] as const;
+
+interface OpenSpan {
+  readonly start: HistoryEvent;
+  readonly end: string;
+  readonly events: HistoryEvent[];
+  dropped: number;
+}
+
+/** What the collector hands over when a span ends. */
+export type TraceSink = (trace: Trace) => void;
+
+/**
+ * Gathers each open span's events and builds its trace when the end event arrives. Open spans are
+ * bounded: past `maxOpen` the oldest is dropped, and spans open longer than the caller's age limit
+ * are swept.
+ */
+export class TraceCollector {
+  readonly #open = new Map<SpanId, OpenSpan>();
+  readonly #spans: ReadonlyMap<string, string>;
+  readonly #maxEvents: number;
+  readonly #maxOpen: number;
+  readonly #sink: TraceSink;
+  /** Open spans dropped for the bound or the age sweep. */
+  abandoned = 0;
+
+  constructor(spans: ReadonlyMap<string, string>, maxEvents: number, maxOpen: number, sink: TraceSink) {
+    this.#spans = spans;
+    this.#maxEvents = maxEvents;
+    this.#maxOpen = maxOpen;
+    this.#sink = sink;
+  }
+
+  get open(): number {
+    return this.#open.size;
+  }
+
+  add(event: HistoryEvent): void {
+    const spanId = event.spanId;
+    if (spanId === undefined) return;
+    const end = this.#spans.get(event.type);
+    if (end !== undefined) {
+      // A start event opens the span (a repeated start id replaces a stale one).
+      this.#open.delete(spanId);
+      this.#open.set(spanId, { start: event, end, events: [event], dropped: 0 });
+      if (this.#open.size > this.#maxOpen) this.#abandonOldest();
+      return;
+    }
+    const span = this.#open.get(spanId);
+    if (span === undefined) return;
+    if (event.type === span.end) {
+      this.#open.delete(spanId);
+      this.#sink(build(span, event));
+      return;
+    }
+    if (span.events.length < this.#maxEvents - 1) span.events.push(event);
+    else span.dropped++;
+  }
+
+  /** Drops spans that started before `time`. */
+  sweep(time: number): void {
+    for (const [id, span] of this.#open) {
+      if (span.start.timestamp >= time) break;
+      this.#open.delete(id);
+      this.abandoned++;
+    }
+  }
+
+  clear(): void {
+    this.#open.clear();
+  }
+
+  #abandonOldest(): void {
+    const oldest = this.#open.keys().next();
+    if (oldest.done !== true) {
+      this.#open.delete(oldest.value);
+      this.abandoned++;
+    }
+  }
+}
+
+function build(span: OpenSpan, endEvent: HistoryEvent): Trace {
+  const events = span.events;
+  if (span.dropped > 0) {
+    events.push({
+      id: endEvent.id,
+      type: TRUNCATED_EVENT,
+      level: 'warn',
+      timestamp: endEvent.timestamp,
+      spanId: endEvent.spanId,
+      data: { total: span.dropped, reason: `span trace truncated: ${span.dropped} events dropped` },
+    });
+  }
+  events.push(endEvent);
+  return traceOf(span.start.spanId as SpanId, span.start.type, span.start.timestamp, events, span.dropped);
+}
+
+/** A trace with its derived fields, from its events. */
+export function traceOf(id: SpanId, type: string, timestamp: number, events: readonly HistoryEvent[], truncated: number): Trace {
+  let queueId: string | undefined;
+  let from: string | undefined;
+  let size: number | undefined;
+  const to = new Set<string>();
+  const keywords = new Set<string>();
+  for (const event of events) {
+    const data = event.data;
+    if (queueId === undefined && data.queueId !== undefined) queueId = valueText(data.queueId);
+    if (from === undefined && typeof data.from === 'string') from = data.from;
+    if (size === undefined && typeof data.size === 'number') size = data.size;
+    for (const address of items(data.to)) to.add(address);
+    for (const key of KEYWORD_KEYS) for (const value of items(data[key])) keywords.add(value.toLowerCase());
+  }
+  return {
+    id,
+    type,
+    timestamp,
+    ...(queueId === undefined ? {} : { queueId }),
+    ...(from === undefined ? {} : { from }),
+    to: [...to],
+    ...(size === undefined ? {} : { size }),
+    truncated,
+    keywords: [...keywords].join('\n'),
+    events,
+  };
+}
+
+function items(value: unknown): string[] {
+  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
+  return typeof value === 'string' ? [value] : [];
+}
+
+/** Stalwart's rule, widened: keep spans that carried a queued message (`queueId`) or a `messageId`. */
+export function keepsMessages(trace: Trace): boolean {
+  if (trace.queueId !== undefined) return true;
+  return trace.events.some((e) => e.data.messageId !== undefined);
+}
+
+/** True when `trace` has every keyword term. */
+export function matchesTerms(keywords: string, terms: readonly string[]): boolean {
+  for (const term of terms) if (!keywords.includes(term)) return false;
+  return true;
+}
