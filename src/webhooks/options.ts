@@ -1,22 +1,424 @@
+import { isLevel, type Level } from '../catalog/levels.js';
 import { TelemetryConfigError } from '../core/errors.js';
 
-/** One webhook endpoint. `P` is the event-name pattern type. (Skeleton: being built.) */
-export interface WebhookOptions<P extends string = string> {
-  /** Names the endpoint in stats, metrics and error events. */
+/** How requests are signed. */
+export type WebhookSigning = 'stalwart' | 'standard' | 'both';
+
+/** Why events were discarded or dropped. */
+export type WebhookDiscardReason = 'stale' | 'bytes' | 'dropped' | 'disabled' | 'shutdown';
+
+/** One event as it is sent: an item of the body's `events` array (Stalwart's `WebhookEvent`). */
+export interface WebhookEvent {
+  /** The event's id as a decimal string: unique, and the same on every retry. */
   readonly id: string;
-  /** The receiver's URL (http or https). */
+  /** RFC 3339 time of the event. */
+  readonly createdAt: string;
+  /** The event name, such as `smtp.mail-from`. */
+  readonly type: string;
+  /** The event's own keys merged over its span's keys. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/** A request body: `{"events":[...]}`. */
+export interface WebhookPayload {
+  readonly events: readonly WebhookEvent[];
+}
+
+/** The `Authorization` header sent with every request. */
+export type WebhookAuth =
+  | { readonly type: 'basic'; readonly username: string; readonly password: string }
+  | { readonly type: 'bearer'; readonly token: string };
+
+/** The retry schedule of a failing endpoint: exponential backoff with jitter. */
+export interface WebhookRetryOptions {
+  /**
+   * Milliseconds before the first retry.
+   * @default 1000
+   */
+  readonly initialDelay?: number;
+  /**
+   * The longest wait between attempts, in milliseconds (a `Retry-After` may ask for longer).
+   * @default 60_000
+   */
+  readonly maxDelay?: number;
+  /**
+   * Each wait is the previous one times this factor.
+   * @default 2
+   */
+  readonly multiplier?: number;
+  /**
+   * Random spread of each wait, as a fraction: 0.2 waits between 80 % and 120 % of the nominal delay.
+   * @default 0.2
+   */
+  readonly jitter?: number;
+}
+
+/** One webhook endpoint. `P` is the event-name pattern type. */
+export interface WebhookOptions<P extends string = string> {
+  /** Names the endpoint in stats, metrics and error events. Unique among the webhooks. */
+  readonly id: string;
+  /** The receiver's URL, `http:` or `https:`, without credentials (use `auth`). */
   readonly url: string;
-  /** Event names or wildcards to send. @default ['*'] */
+  /**
+   * Event names or wildcards to send.
+   * @default ['*']
+   */
   readonly events?: readonly P[];
+  /**
+   * Event names or wildcards to leave out.
+   * @default []
+   */
+  readonly exclude?: readonly P[];
+  /**
+   * The least severe level sent.
+   * @default 'trace'
+   */
+  readonly level?: Level;
+  /**
+   * The batch window in milliseconds: events arriving within it go out in one request.
+   * @default 1000
+   */
+  readonly throttle?: number;
+  /**
+   * Most events in one request; a larger window is split.
+   * @default 1000
+   */
+  readonly maxBatchEvents?: number;
+  /**
+   * Most body bytes in one request; a larger window is split (one event larger than this goes alone).
+   * @default 1_048_576
+   */
+  readonly maxBatchBytes?: number;
+  /**
+   * Milliseconds an attempt may take before it counts as failed and is retried.
+   * @default 30_000
+   */
+  readonly timeout?: number;
+  /**
+   * Milliseconds after which an undelivered event is discarded (reported and passed to `onDiscard`).
+   * @default 300_000
+   */
+  readonly discardAfter?: number;
+  /**
+   * Lossy endpoints drop events above `maxPending`, lowest level first; lossless ones keep every
+   * event until `discardAfter` or `maxPendingBytes`.
+   * @default false
+   */
+  readonly lossy?: boolean;
+  /**
+   * Lossy only: most events held; above it the oldest event of the lowest level present is dropped.
+   * @default 32_768
+   */
+  readonly maxPending?: number;
+  /**
+   * Most serialised bytes held (waiting and in flight); above it the oldest events are discarded.
+   * @default Infinity
+   */
+  readonly maxPendingBytes?: number;
+  /**
+   * Extra request headers. Values are treated as secrets: they never appear in errors.
+   * @default {}
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Basic or Bearer authorization.
+   * @default undefined
+   */
+  readonly auth?: WebhookAuth;
+  /**
+   * The signing secret. For `standard` signing it is a `whsec_` key (base64 of 24 to 64 bytes); for
+   * `stalwart` signing its UTF-8 bytes are the HMAC key, as in Stalwart.
+   * @default undefined (requests are not signed)
+   */
+  readonly signatureKey?: string;
+  /**
+   * `stalwart`: `X-Signature: base64(HMAC-SHA256(key, body))`. `standard`: Standard Webhooks'
+   * `webhook-signature: v1,...`. `both`: both headers. `webhook-id` and `webhook-timestamp` are always sent.
+   * @default 'stalwart' when `signatureKey` is set
+   */
+  readonly signing?: WebhookSigning;
+  /** The retry schedule. */
+  readonly retry?: WebhookRetryOptions;
+  /**
+   * Called with the events given up on, so the host can dead-letter them. A throw is reported, not rethrown.
+   * @default undefined
+   */
+  readonly onDiscard?: (events: readonly WebhookEvent[], reason: WebhookDiscardReason) => void;
+}
+
+/** Validated retry schedule. */
+export interface ResolvedRetry {
+  readonly initialDelay: number;
+  readonly maxDelay: number;
+  readonly multiplier: number;
+  readonly jitter: number;
 }
 
 /** Validated webhook options with defaults applied. */
 export interface ResolvedWebhook {
   readonly id: string;
   readonly url: string;
+  /** The option path, such as `options.webhooks[0]`. */
+  readonly path: string;
+  readonly events: readonly string[] | undefined;
+  readonly exclude: readonly string[] | undefined;
+  readonly level: Level;
+  readonly throttle: number;
+  readonly maxBatchEvents: number;
+  readonly maxBatchBytes: number;
+  readonly timeout: number;
+  readonly discardAfter: number;
+  readonly lossy: boolean;
+  readonly maxPending: number;
+  readonly maxPendingBytes: number;
+  /** Every header but the signature ones, authorization included. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly signatureKey: string | undefined;
+  readonly signing: WebhookSigning | undefined;
+  readonly retry: ResolvedRetry;
+  readonly onDiscard: WebhookOptions['onDiscard'];
 }
+
+const KEYS = new Set([
+  'id',
+  'url',
+  'events',
+  'exclude',
+  'level',
+  'throttle',
+  'maxBatchEvents',
+  'maxBatchBytes',
+  'timeout',
+  'discardAfter',
+  'lossy',
+  'maxPending',
+  'maxPendingBytes',
+  'headers',
+  'auth',
+  'signatureKey',
+  'signing',
+  'retry',
+  'onDiscard',
+]);
+const RETRY_KEYS = new Set(['initialDelay', 'maxDelay', 'multiplier', 'jitter']);
+const SIGNING = new Set(['stalwart', 'standard', 'both']);
+/** Headers the library writes itself. */
+const RESERVED = new Set([
+  'content-type',
+  'content-length',
+  'host',
+  'transfer-encoding',
+  'connection',
+  'x-signature',
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+]);
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const MAX_TIMER = 2_147_483_647;
+/** Stands in for a secret in error messages. */
+const HIDDEN = '[redacted]';
 
 export function resolveWebhooks(value: unknown, path: string): readonly ResolvedWebhook[] {
   if (value === undefined) return [];
-  throw new TelemetryConfigError(path, value, 'nothing: webhooks are not implemented yet');
+  if (!Array.isArray(value)) throw new TelemetryConfigError(path, value, 'an array of webhook options');
+  const seen = new Set<string>();
+  return value.map((item: unknown, i) => {
+    const resolved = resolveWebhook(item, `${path}[${i}]`);
+    if (seen.has(resolved.id)) throw new TelemetryConfigError(`${path}[${i}].id`, resolved.id, 'an id no other webhook uses');
+    seen.add(resolved.id);
+    return resolved;
+  });
+}
+
+function resolveWebhook(value: unknown, path: string): ResolvedWebhook {
+  const o = record(value, path);
+  for (const key of Object.keys(o)) if (!KEYS.has(key)) throw unknownKey(path, key, KEYS);
+  const id = string(o.id, `${path}.id`);
+  const url = resolveUrl(o.url, `${path}.url`);
+  const lossy = o.lossy === undefined ? false : boolean(o.lossy, `${path}.lossy`);
+  if (o.level !== undefined && !isLevel(o.level))
+    throw new TelemetryConfigError(`${path}.level`, o.level, 'trace, debug, info, warn or error');
+  if (!lossy && o.maxPending !== undefined) {
+    throw new TelemetryConfigError(
+      `${path}.maxPending`,
+      o.maxPending,
+      'no value on a lossless webhook',
+      'set lossy: true, or cap a lossless one with maxPendingBytes',
+    );
+  }
+  const signatureKey = o.signatureKey === undefined ? undefined : secret(o.signatureKey, `${path}.signatureKey`);
+  const signing = resolveSigning(o.signing, signatureKey, path);
+  if (o.onDiscard !== undefined && typeof o.onDiscard !== 'function')
+    throw new TelemetryConfigError(`${path}.onDiscard`, o.onDiscard, 'a function (events, reason) => void');
+  const discardAfter = duration(o.discardAfter, 300_000, `${path}.discardAfter`, 1);
+  return {
+    id,
+    url,
+    path,
+    events: patterns(o.events, `${path}.events`),
+    exclude: patterns(o.exclude, `${path}.exclude`),
+    level: (o.level as Level | undefined) ?? 'trace',
+    throttle: duration(o.throttle, 1000, `${path}.throttle`, 0),
+    maxBatchEvents: count(o.maxBatchEvents, 1000, `${path}.maxBatchEvents`),
+    maxBatchBytes: count(o.maxBatchBytes, 1_048_576, `${path}.maxBatchBytes`, 64),
+    timeout: duration(o.timeout, 30_000, `${path}.timeout`, 1),
+    discardAfter,
+    lossy,
+    maxPending: lossy ? count(o.maxPending, 32_768, `${path}.maxPending`) : Number.POSITIVE_INFINITY,
+    maxPendingBytes:
+      o.maxPendingBytes === undefined ? Number.POSITIVE_INFINITY : count(o.maxPendingBytes, 0, `${path}.maxPendingBytes`, 64),
+    headers: resolveHeaders(o.headers, o.auth, path),
+    signatureKey,
+    signing,
+    retry: resolveRetry(o.retry, `${path}.retry`),
+    onDiscard: o.onDiscard as WebhookOptions['onDiscard'],
+  };
+}
+
+function resolveUrl(value: unknown, path: string): string {
+  if (typeof value !== 'string') throw new TelemetryConfigError(path, value, 'an http: or https: URL');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new TelemetryConfigError(path, value, 'an absolute http: or https: URL');
+  }
+  if (url.username !== '' || url.password !== '') {
+    // The value holds a password: never echo it.
+    throw new TelemetryConfigError(
+      path,
+      `${url.protocol}//${HIDDEN}@${url.host}`,
+      'a URL without credentials',
+      'use the auth option',
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new TelemetryConfigError(path, value, 'an http: or https: URL');
+  return url.href;
+}
+
+function resolveSigning(value: unknown, key: string | undefined, path: string): WebhookSigning | undefined {
+  if (value !== undefined && (typeof value !== 'string' || !SIGNING.has(value)))
+    throw new TelemetryConfigError(`${path}.signing`, value, 'stalwart, standard or both');
+  const signing = value as WebhookSigning | undefined;
+  if (key === undefined) {
+    if (signing !== undefined)
+      throw new TelemetryConfigError(`${path}.signing`, signing, 'no value without a signatureKey', 'set signatureKey');
+    return undefined;
+  }
+  const mode = signing ?? 'stalwart';
+  if (mode !== 'stalwart') {
+    const bytes = key.startsWith('whsec_') ? Buffer.from(key.slice(6), 'base64') : undefined;
+    if (bytes === undefined || bytes.length < 24 || bytes.length > 64 || bytes.toString('base64') !== key.slice(6)) {
+      throw new TelemetryConfigError(
+        `${path}.signatureKey`,
+        HIDDEN,
+        'a Standard Webhooks secret: "whsec_" then base64 of 24 to 64 random bytes',
+        `required by signing: "${mode}"`,
+      );
+    }
+  }
+  return mode;
+}
+
+function resolveHeaders(headers: unknown, auth: unknown, path: string): Record<string, string> {
+  const out: Record<string, string> = { 'content-type': 'application/json', 'user-agent': 'mail-telemetry' };
+  if (headers !== undefined) {
+    const h = record(headers, `${path}.headers`);
+    for (const [name, value] of Object.entries(h)) {
+      const at = `${path}.headers[${JSON.stringify(name)}]`;
+      if (!TOKEN.test(name)) throw new TelemetryConfigError(at, name, 'a valid HTTP header name');
+      const lower = name.toLowerCase();
+      if (RESERVED.has(lower)) throw new TelemetryConfigError(at, name, 'a header the library does not set itself');
+      if (lower === 'authorization' && auth !== undefined)
+        throw new TelemetryConfigError(at, name, 'no authorization header when auth is set');
+      if (typeof value !== 'string' || /[\r\n\0]/.test(value))
+        throw new TelemetryConfigError(at, typeof value === 'string' ? HIDDEN : value, 'a string without CR, LF or NUL');
+      out[lower] = value;
+    }
+  }
+  if (auth !== undefined) out.authorization = resolveAuth(auth, `${path}.auth`);
+  return out;
+}
+
+function resolveAuth(value: unknown, path: string): string {
+  const o = record(value, path);
+  if (o.type === 'basic') {
+    for (const key of Object.keys(o))
+      if (!['type', 'username', 'password'].includes(key)) throw unknownKey(path, key, new Set(['type', 'username', 'password']));
+    const username = string(o.username, `${path}.username`);
+    if (username.includes(':')) throw new TelemetryConfigError(`${path}.username`, username, 'a user name without ":"');
+    const password = secret(o.password, `${path}.password`);
+    return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  }
+  if (o.type === 'bearer') {
+    for (const key of Object.keys(o))
+      if (!['type', 'token'].includes(key)) throw unknownKey(path, key, new Set(['type', 'token']));
+    return `Bearer ${secret(o.token, `${path}.token`)}`;
+  }
+  throw new TelemetryConfigError(`${path}.type`, o.type, '"basic" (with username, password) or "bearer" (with token)');
+}
+
+function resolveRetry(value: unknown, path: string): ResolvedRetry {
+  const o = record(value === undefined ? {} : value, path);
+  for (const key of Object.keys(o)) if (!RETRY_KEYS.has(key)) throw unknownKey(path, key, RETRY_KEYS);
+  const initialDelay = duration(o.initialDelay, 1000, `${path}.initialDelay`, 1);
+  const maxDelay = duration(o.maxDelay, Math.max(60_000, initialDelay), `${path}.maxDelay`, 1);
+  if (maxDelay < initialDelay)
+    throw new TelemetryConfigError(`${path}.maxDelay`, maxDelay, `at least initialDelay (${initialDelay})`);
+  const multiplier = o.multiplier === undefined ? 2 : o.multiplier;
+  if (typeof multiplier !== 'number' || !(multiplier >= 1 && multiplier <= 100))
+    throw new TelemetryConfigError(`${path}.multiplier`, multiplier, 'a number from 1 to 100');
+  const jitter = o.jitter === undefined ? 0.2 : o.jitter;
+  if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1))
+    throw new TelemetryConfigError(`${path}.jitter`, jitter, 'a fraction from 0 to 1');
+  return { initialDelay, maxDelay, multiplier, jitter };
+}
+
+function patterns(value: unknown, path: string): readonly string[] | undefined {
+  if (value === undefined) return undefined;
+  // Names and wildcards are checked against the catalogue when the endpoint subscribes.
+  if (!Array.isArray(value)) throw new TelemetryConfigError(path, value, 'an array of event names or wildcards');
+  return value as string[];
+}
+
+function duration(value: unknown, fallback: number, path: string, minimum: number): number {
+  const v = value === undefined ? fallback : value;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < minimum || v > MAX_TIMER)
+    throw new TelemetryConfigError(path, v, `milliseconds from ${minimum} to ${MAX_TIMER}`);
+  return v;
+}
+
+function count(value: unknown, fallback: number, path: string, minimum = 1): number {
+  const v = value === undefined ? fallback : value;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < minimum)
+    throw new TelemetryConfigError(path, v, `an integer of at least ${minimum}`);
+  return v;
+}
+
+function record(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new TelemetryConfigError(path, value, 'an object');
+  return value as Record<string, unknown>;
+}
+
+function string(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new TelemetryConfigError(path, value, 'a non-empty string');
+  return value;
+}
+
+function secret(value: unknown, path: string): string {
+  if (typeof value !== 'string' || value === '' || /[\r\n\0]/.test(value))
+    throw new TelemetryConfigError(path, typeof value === 'string' ? HIDDEN : value, 'a non-empty string without CR, LF or NUL');
+  return value;
+}
+
+function boolean(value: unknown, path: string): boolean {
+  if (typeof value !== 'boolean') throw new TelemetryConfigError(path, value, 'a boolean');
+  return value;
+}
+
+function unknownKey(path: string, key: string, known: Set<string>): TelemetryConfigError {
+  return new TelemetryConfigError(`${path}.${key}`, key, `one of the known options: ${[...known].join(', ')}`);
 }

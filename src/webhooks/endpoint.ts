@@ -1,0 +1,560 @@
+import ky, { isTimeoutError } from 'ky';
+import PQueue from 'p-queue';
+import type { EventRecord } from '../core/event.js';
+import type { PartContext, PartSubscription } from '../core/part.js';
+import type { CounterMetric, GaugeMetric } from '../metrics/instruments.js';
+import { PendingBuffer } from './buffer.js';
+import type { ResolvedWebhook, WebhookDiscardReason } from './options.js';
+import { backoff, retryAfter } from './retry.js';
+import { body, bodyBytes, type Item, serialize, toEvents } from './serialize.js';
+import { Signer } from './signing.js';
+
+/** An endpoint's state: `paused` by the host, `disabled` by a 410 answer (until `resume`). */
+export type WebhookState = 'active' | 'paused' | 'disabled';
+
+/** Counters of one endpoint, from `telemetry.webhooks.stats(id)`. */
+export interface WebhookStats {
+  readonly id: string;
+  readonly state: WebhookState;
+  /** Events held: waiting for their window, or in a request being sent or retried. */
+  readonly pending: number;
+  /** Serialised bytes of the pending events. */
+  readonly pendingBytes: number;
+  /** Events a receiver acknowledged with a 2xx. */
+  readonly delivered: number;
+  /** Requests acknowledged with a 2xx. */
+  readonly requests: number;
+  /** Attempts that failed: non-2xx answers, timeouts, connection errors. */
+  readonly failed: number;
+  /** Attempts that repeated a failed request. */
+  readonly retried: number;
+  /** Events given up on: stale, over the byte cap, endpoint disabled, or shutdown. */
+  readonly discarded: number;
+  /** Events a lossy endpoint dropped to stay under its caps. */
+  readonly dropped: number;
+  /** Failed attempts since the last success. */
+  readonly consecutiveFailures: number;
+  /** Why the last attempt failed, if it did (never holds a secret). */
+  readonly lastError: string | undefined;
+  /** When the last request succeeded, in epoch ms. */
+  readonly lastSuccessAt: number | undefined;
+  /** When the next retry is due, in epoch ms, while one is waiting. */
+  readonly retryAt: number | undefined;
+}
+
+/** The registry metrics every endpoint updates, labelled by `webhook`. */
+export interface WebhookMetrics {
+  readonly delivered: CounterMetric<'webhook'>;
+  readonly failed: CounterMetric<'webhook'>;
+  readonly retried: CounterMetric<'webhook'>;
+  readonly discarded: CounterMetric<'webhook'>;
+  readonly dropped: CounterMetric<'webhook'>;
+  readonly pending: GaugeMetric<'webhook'>;
+}
+
+type Outcome =
+  | { readonly kind: 'ok'; readonly status: number }
+  | { readonly kind: 'gone'; readonly status: number }
+  | {
+      readonly kind: 'failed';
+      readonly reason: string;
+      readonly code: number | string;
+      readonly retryAfter?: number | undefined;
+    };
+
+/** Events cut into one request: its body is built once and resent as is until the events change. */
+interface Batch {
+  items: Item[];
+  /** Sum of the items' bytes. */
+  bytes: number;
+  body: Buffer | undefined;
+  signature: string | undefined;
+}
+
+const MAX_RESPONSE_READ = 65_536;
+/** A lossy endpoint's intake queue: room for a burst, so that level-aware dropping sees it. */
+const LOSSY_INTAKE = 8192;
+const DISCARD_DETAILS: Readonly<Record<WebhookDiscardReason, string>> = {
+  stale: 'undelivered for longer than discardAfter',
+  bytes: 'held bytes over maxPendingBytes',
+  dropped: 'lossy endpoint over maxPending: lowest-level events dropped first',
+  disabled: 'endpoint disabled',
+  shutdown: 'undelivered at shutdown',
+};
+
+/** One webhook endpoint: its buffer, its ordered request queue and its retry loop. */
+export class Endpoint {
+  readonly id: string;
+  readonly #o: ResolvedWebhook;
+  readonly #context: PartContext;
+  readonly #metrics: WebhookMetrics;
+  readonly #labels: { readonly webhook: string };
+  readonly #signer: Signer;
+  readonly #buffer = new PendingBuffer();
+  /** Concurrency 1: requests leave in order, and one waits while another is in flight. */
+  readonly #queue = new PQueue({ concurrency: 1 });
+  readonly #batches = new Set<Batch>();
+  #subscription: PartSubscription | undefined;
+  #subscriberDropped = 0;
+  #state: WebhookState = 'active';
+  #closed = false;
+  #abort = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+  /** The batch window has elapsed: cut whatever is held. */
+  #due = false;
+  #flushing = 0;
+  #wait: { readonly wake: () => void; readonly backoff: boolean } | undefined;
+  #resumed: { readonly promise: Promise<void>; readonly resolve: () => void } | undefined;
+  #delivered = 0;
+  #requests = 0;
+  #failed = 0;
+  #retried = 0;
+  #discarded = 0;
+  #dropped = 0;
+  #consecutiveFailures = 0;
+  #lastError: string | undefined;
+  #lastSuccessAt: number | undefined;
+  #retryAt: number | undefined;
+
+  constructor(context: PartContext, options: ResolvedWebhook, metrics: WebhookMetrics) {
+    this.id = options.id;
+    this.#o = options;
+    this.#context = context;
+    this.#metrics = metrics;
+    this.#labels = { webhook: options.id };
+    this.#signer = new Signer(options.signatureKey, options.signing);
+    for (const counter of [metrics.delivered, metrics.failed, metrics.retried, metrics.discarded, metrics.dropped])
+      counter.inc(this.#labels, 0);
+    metrics.pending.set(this.#labels, 0);
+    // Refill the waiting slot as soon as a request starts.
+    this.#queue.addEventListener('active', () => this.#pump());
+    this.#subscribe();
+  }
+
+  // ── intake ───────────────────────────────────────────────────────────────
+
+  #subscribe(): void {
+    const o = this.#o;
+    this.#subscription = this.#context.subscribe(
+      {
+        id: `webhook:${o.id}`,
+        path: o.path,
+        events: o.events,
+        exclude: o.exclude,
+        level: o.level,
+        lossy: o.lossy,
+        // A lossless endpoint bounds what it holds by time and bytes, not by a count.
+        maxQueue: o.lossy ? Math.max(o.maxPending, LOSSY_INTAKE) : Number.POSITIVE_INFINITY,
+        maxBatch: 4096,
+        errorEvent: 'telemetry.webhook-error',
+      },
+      (batch) => this.#receive(batch),
+    );
+    this.#subscriberDropped = 0;
+  }
+
+  #receive(batch: readonly EventRecord[]): void {
+    const subscription = this.#subscription;
+    if (subscription !== undefined) {
+      const dropped = subscription.stats().dropped;
+      if (dropped > this.#subscriberDropped) {
+        // The core already reported these as telemetry.events-dropped; count them here too.
+        this.#countDropped(dropped - this.#subscriberDropped);
+        this.#subscriberDropped = dropped;
+      }
+    }
+    const items = new Array<Item>(batch.length);
+    for (let i = 0; i < batch.length; i++) items[i] = serialize(batch[i] as EventRecord);
+    if (this.#closed || this.#state === 'disabled') {
+      this.#discard(items, this.#closed ? 'shutdown' : 'disabled');
+      if (!this.#closed && subscription !== undefined && subscription.stats().queued === 0) this.#unsubscribe();
+      return;
+    }
+    for (const item of items) this.#buffer.push(item);
+    this.#enforceLimits();
+    this.#pump();
+  }
+
+  /** Discards stale events, then what exceeds the byte cap, then (lossy) what exceeds the count cap. */
+  #enforceLimits(): void {
+    const stale = this.#buffer.expire(this.#context.now() - this.#o.discardAfter);
+    if (stale.length > 0) this.#discard(stale, 'stale');
+    if (this.#held().bytes > this.#o.maxPendingBytes) {
+      const over: Item[] = [];
+      while (this.#buffer.size > 0 && this.#held().bytes > this.#o.maxPendingBytes) over.push(this.#buffer.shift() as Item);
+      this.#discard(over, 'bytes');
+    }
+    if (this.#o.lossy && this.#held().events > this.#o.maxPending) {
+      const over: Item[] = [];
+      while (this.#buffer.size > 0 && this.#held().events > this.#o.maxPending) over.push(this.#buffer.shiftLowest() as Item);
+      this.#discard(over, 'dropped');
+    }
+  }
+
+  // ── batching ─────────────────────────────────────────────────────────────
+
+  /** Cuts requests while one may wait in the queue: full ones at once, the rest when the window is due. */
+  #pump(): void {
+    if (this.#state !== 'active' || this.#closed) return;
+    const o = this.#o;
+    const buffer = this.#buffer;
+    while (buffer.size > 0 && this.#queue.size === 0) {
+      const full = buffer.size >= o.maxBatchEvents || bodyBytes(buffer.size, buffer.bytes) >= o.maxBatchBytes;
+      if (!full && !this.#due && this.#flushing === 0) break;
+      this.#cut();
+    }
+    if (buffer.size === 0) this.#due = false;
+    else if (!this.#due && this.#timer === undefined) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        this.#due = true;
+        this.#pump();
+      }, o.throttle);
+      this.#timer.unref();
+    }
+    this.#metrics.pending.set(this.#labels, this.#held().events);
+  }
+
+  #cut(): void {
+    const o = this.#o;
+    const items: Item[] = [];
+    let bytes = 0;
+    for (let next = this.#buffer.peek(); next !== undefined; next = this.#buffer.peek()) {
+      if (
+        items.length > 0 &&
+        (items.length >= o.maxBatchEvents || bodyBytes(items.length + 1, bytes + next.bytes) > o.maxBatchBytes)
+      )
+        break;
+      items.push(this.#buffer.shift() as Item);
+      bytes += next.bytes;
+    }
+    const batch: Batch = { items, bytes, body: undefined, signature: undefined };
+    this.#batches.add(batch);
+    // #send never rejects; the catch only keeps an unexpected bug from becoming an unhandled rejection.
+    this.#queue
+      .add(() => this.#send(batch))
+      .catch((error: unknown) => this.#report('telemetry.webhook-error', { reason: String(error) }));
+  }
+
+  // ── delivery ─────────────────────────────────────────────────────────────
+
+  async #send(batch: Batch): Promise<void> {
+    let attempts = 0;
+    try {
+      while (!this.#closed && this.#batches.has(batch)) {
+        if (this.#state === 'paused') {
+          await this.#whenResumed();
+          continue;
+        }
+        if (this.#state === 'disabled') return;
+        this.#expire(batch);
+        if (batch.items.length === 0) return;
+        if (attempts++ > 0) {
+          this.#retried++;
+          this.#metrics.retried.inc(this.#labels);
+        }
+        const outcome = await this.#attempt(batch);
+        if (this.#closed || !this.#batches.has(batch)) return;
+        if (outcome.kind === 'ok') {
+          this.#succeeded(batch);
+          return;
+        }
+        if (outcome.kind === 'gone') {
+          this.#disable(outcome.status);
+          return;
+        }
+        this.#failed++;
+        this.#consecutiveFailures++;
+        this.#lastError = outcome.reason;
+        this.#metrics.failed.inc(this.#labels);
+        const asked = outcome.retryAfter;
+        const delay =
+          asked === undefined ? backoff(this.#o.retry, this.#consecutiveFailures) : Math.min(asked, this.#o.discardAfter);
+        this.#retryAt = this.#context.now() + delay;
+        this.#report('telemetry.webhook-error', {
+          reason: outcome.reason,
+          code: outcome.code,
+          total: batch.items.length,
+          details: `attempt ${this.#consecutiveFailures} failed; retrying in ${delay} ms${asked === undefined ? '' : ' as Retry-After asks'}`,
+        });
+        await this.#sleep(delay, asked === undefined);
+        this.#retryAt = undefined;
+      }
+    } finally {
+      this.#batches.delete(batch);
+    }
+  }
+
+  async #attempt(batch: Batch): Promise<Outcome> {
+    if (batch.body === undefined) {
+      batch.body = body(batch.items);
+      batch.signature = this.#signer.stalwart(batch.body);
+    }
+    const first = batch.items[0] as Item;
+    const last = batch.items[batch.items.length - 1] as Item;
+    // Stable while the batch is unchanged: receivers may use it as an idempotency key.
+    const messageId = `msg_${first.id}_${last.id}`;
+    const timestamp = Math.floor(this.#context.now() / 1000);
+    const headers: Record<string, string> = {
+      ...this.#o.headers,
+      'webhook-id': messageId,
+      'webhook-timestamp': String(timestamp),
+    };
+    if (batch.signature !== undefined) headers['x-signature'] = batch.signature;
+    const standard = this.#signer.standard(messageId, timestamp, batch.body);
+    if (standard !== undefined) headers['webhook-signature'] = standard;
+    try {
+      // ky would not retry a POST anyway; retries are ours, so events can expire between attempts.
+      const response = await ky.post(this.#o.url, {
+        body: batch.body,
+        headers,
+        timeout: this.#o.timeout,
+        retry: 0,
+        throwHttpErrors: false,
+        redirect: 'manual',
+        signal: this.#abort.signal,
+      });
+      const length = Number(response.headers.get('content-length') ?? 0);
+      // Reading a short answer lets the connection be reused.
+      if (length <= MAX_RESPONSE_READ) await response.arrayBuffer().catch(() => undefined);
+      else await response.body?.cancel().catch(() => undefined);
+      const status = response.status;
+      if (status >= 200 && status < 300) return { kind: 'ok', status };
+      if (status === 410) return { kind: 'gone', status };
+      const reason = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
+      return {
+        kind: 'failed',
+        reason,
+        code: status,
+        retryAfter: retryAfter(response.headers.get('retry-after'), this.#context.now()),
+      };
+    } catch (error) {
+      // Messages are not quoted: ky's name the URL, which may carry a token.
+      if (isTimeoutError(error)) return { kind: 'failed', reason: `no answer within ${this.#o.timeout} ms`, code: 'ETIMEDOUT' };
+      const code = causeCode(error);
+      return {
+        kind: 'failed',
+        reason: `request failed: ${code ?? (error instanceof Error ? error.name : 'error')}`,
+        code: code ?? 'EFETCH',
+      };
+    }
+  }
+
+  #succeeded(batch: Batch): void {
+    this.#batches.delete(batch);
+    const n = batch.items.length;
+    this.#delivered += n;
+    this.#requests++;
+    this.#consecutiveFailures = 0;
+    this.#lastSuccessAt = this.#context.now();
+    this.#metrics.delivered.inc(this.#labels, n);
+  }
+
+  /** Drops the batch's stale events; its body is rebuilt if any went. */
+  #expire(batch: Batch): void {
+    const cutoff = this.#context.now() - this.#o.discardAfter;
+    if ((batch.items[0] as Item).timestamp >= cutoff && (batch.items[batch.items.length - 1] as Item).timestamp >= cutoff) return;
+    const stale = batch.items.filter((item) => item.timestamp < cutoff);
+    if (stale.length === 0) return;
+    batch.items = batch.items.filter((item) => item.timestamp >= cutoff);
+    batch.bytes = batch.items.reduce((sum, item) => sum + item.bytes, 0);
+    batch.body = undefined;
+    this.#discard(stale, 'stale');
+    // The buffer behind it is older than nothing in this batch; expire it too.
+    this.#enforceLimits();
+  }
+
+  #disable(status: number): void {
+    this.#state = 'disabled';
+    this.#clearTimer();
+    this.#report('telemetry.webhook-disabled', {
+      code: status,
+      details: `the receiver answered ${status}: resume() enables it again`,
+    });
+    this.#discard(this.#takeAll(), 'disabled');
+    this.#queue.clear();
+    if (this.#subscription !== undefined && this.#subscription.stats().queued === 0) this.#unsubscribe();
+  }
+
+  #unsubscribe(): void {
+    this.#subscription?.unsubscribe();
+    this.#subscription = undefined;
+  }
+
+  // ── waiting ──────────────────────────────────────────────────────────────
+
+  #sleep(ms: number, backoff: boolean): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => wake(), ms);
+      timer.unref();
+      const wake = () => {
+        clearTimeout(timer);
+        this.#wait = undefined;
+        resolve();
+      };
+      this.#wait = { wake, backoff };
+    });
+  }
+
+  #whenResumed(): Promise<void> {
+    if (this.#resumed === undefined) {
+      let resolve = () => {};
+      const promise = new Promise<void>((r) => {
+        resolve = r;
+      });
+      this.#resumed = { promise, resolve };
+    }
+    return this.#resumed.promise;
+  }
+
+  #clearTimer(): void {
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  // ── control ──────────────────────────────────────────────────────────────
+
+  pause(): void {
+    if (this.#state !== 'active') return;
+    this.#state = 'paused';
+    this.#clearTimer();
+  }
+
+  resume(): void {
+    if (this.#closed || this.#state === 'active') return;
+    if (this.#state === 'disabled') {
+      this.#consecutiveFailures = 0;
+      if (this.#subscription === undefined) this.#subscribe();
+    }
+    this.#state = 'active';
+    const resumed = this.#resumed;
+    this.#resumed = undefined;
+    resumed?.resolve();
+    this.#due = true;
+    this.#pump();
+  }
+
+  /** Sends everything held now, without waiting for the window; a backoff wait is cut short once. */
+  async flush(): Promise<void> {
+    if (this.#state !== 'active' || this.#closed) return;
+    this.#flushing++;
+    try {
+      if (this.#wait?.backoff === true) this.#wait.wake();
+      this.#pump();
+      while (!this.#closed && this.#state === 'active' && this.#held().events > 0) {
+        await this.#queue.onIdle();
+        this.#pump();
+      }
+    } finally {
+      this.#flushing--;
+    }
+  }
+
+  /** Stops timers and requests; whatever is still held is discarded, reported and handed to `onDiscard`. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#clearTimer();
+    this.#wait?.wake();
+    this.#resumed?.resolve();
+    this.#abort.abort();
+    this.#queue.clear();
+    this.#discard(this.#takeAll(), 'shutdown');
+    this.#metrics.pending.set(this.#labels, 0);
+  }
+
+  pending(): number {
+    return this.#held().events;
+  }
+
+  stats(): WebhookStats {
+    const held = this.#held();
+    return {
+      id: this.id,
+      state: this.#state,
+      pending: held.events,
+      pendingBytes: held.bytes,
+      delivered: this.#delivered,
+      requests: this.#requests,
+      failed: this.#failed,
+      retried: this.#retried,
+      discarded: this.#discarded,
+      dropped: this.#dropped,
+      consecutiveFailures: this.#consecutiveFailures,
+      lastError: this.#lastError,
+      lastSuccessAt: this.#lastSuccessAt,
+      retryAt: this.#retryAt,
+    };
+  }
+
+  // ── accounting ───────────────────────────────────────────────────────────
+
+  #held(): { events: number; bytes: number } {
+    let events = this.#buffer.size;
+    let bytes = this.#buffer.bytes;
+    for (const batch of this.#batches) {
+      events += batch.items.length;
+      bytes += batch.bytes;
+    }
+    return { events, bytes };
+  }
+
+  /** Everything held, oldest first: batches in queue order, then the buffer. */
+  #takeAll(): Item[] {
+    const out: Item[] = [];
+    for (const batch of this.#batches) out.push(...batch.items);
+    this.#batches.clear();
+    out.push(...this.#buffer.clear());
+    return out;
+  }
+
+  #countDropped(n: number): void {
+    this.#dropped += n;
+    this.#metrics.dropped.inc(this.#labels, n);
+  }
+
+  #discard(items: readonly Item[], reason: WebhookDiscardReason): void {
+    if (items.length === 0) return;
+    const total = items.length;
+    if (reason === 'dropped') {
+      this.#countDropped(total);
+      this.#report('telemetry.events-dropped', { reason: DISCARD_DETAILS.dropped, total });
+    } else {
+      this.#discarded += total;
+      this.#metrics.discarded.inc(this.#labels, total);
+      this.#report('telemetry.webhook-error', {
+        reason: `events discarded (${reason})`,
+        details: DISCARD_DETAILS[reason],
+        total,
+      });
+    }
+    const hook = this.#o.onDiscard;
+    if (hook === undefined) return;
+    try {
+      hook(toEvents(items), reason);
+    } catch (error) {
+      this.#report('telemetry.webhook-error', {
+        reason: `onDiscard threw: ${error instanceof Error ? error.message : String(error)}`,
+        total,
+      });
+    }
+  }
+
+  /** Reports on this endpoint's behalf, so it never receives its own reports (other webhooks may). */
+  #report(name: string, data: Readonly<Record<string, unknown>>): void {
+    const payload = { id: this.id, ...data };
+    if (this.#subscription !== undefined) this.#subscription.report(name, payload);
+    else this.#context.report(name, payload);
+  }
+}
+
+/** The system error code behind a failed fetch (`ECONNRESET`, `ECONNREFUSED`, …), if any. */
+function causeCode(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
