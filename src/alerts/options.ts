@@ -1,28 +1,453 @@
 import { TelemetryConfigError } from '../core/errors.js';
+import { type Duration, parseDuration } from './duration.js';
+import { ADDRESS } from './email.js';
+import { ExpressionError } from './errors.js';
+import { type Expr, parseExpression } from './parser.js';
+import { parseTemplate, type Template } from './template.js';
 
-/** One alert rule. (Skeleton: being built.) */
+export type { Duration } from './duration.js';
+
+/** Emits `telemetry.alert-event` (level warn) on firing and on resolution. */
+export interface AlertEventOptions {
+  /**
+   * The event's `details`: a template (`{{ value }}`, `{{ labels.name }}`, `%{queue.count}%`, …).
+   * @default the `summary` annotation, else "<id> is <state>: <condition> (value <value>)"
+   */
+  readonly message?: string;
+}
+
+/** Sends an auto-generated email through the host's `sendMail`, and emits `telemetry.alert-message`. */
+export interface AlertEmailOptions {
+  /** The sender address, such as `alerts@example.org`. */
+  readonly from: string;
+  /**
+   * The sender's display name.
+   * @default undefined
+   */
+  readonly fromName?: string;
+  /** One recipient address or several. */
+  readonly to: string | readonly string[];
+  /** A template, such as `'{{ id }} is {{ state }}'`. */
+  readonly subject: string;
+  /** A template, such as `'Queue at %{queue.count}% messages'`. */
+  readonly body: string;
+  /**
+   * Milliseconds `sendMail` may take before it counts as failed.
+   * @default the alerts' `timeout` (10 s)
+   */
+  readonly timeout?: number;
+}
+
+/** POSTs the alert as JSON to a URL. */
+export interface AlertWebhookOptions {
+  /** An `http:` or `https:` URL. */
+  readonly url: string;
+  /**
+   * Extra request headers, such as `authorization`; never shown in events or errors.
+   * @default {}
+   */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Milliseconds before the request is abandoned.
+   * @default the alerts' `timeout` (10 s)
+   */
+  readonly timeout?: number;
+}
+
+/** Posts to a Prometheus Alertmanager's `POST /api/v2/alerts`, which dedupes and routes across nodes. */
+export interface AlertmanagerOptions {
+  /** The Alertmanager's base URL, such as `http://127.0.0.1:9093`. */
+  readonly url: string;
+  /**
+   * The alert's `generatorURL`: where an operator sees the source of the alert.
+   * @default undefined
+   */
+  readonly generatorURL?: string;
+  /**
+   * How often a firing alert is sent again, so the Alertmanager keeps it active (its `endsAt` is
+   * four intervals ahead, as Prometheus does).
+   * @default '1m'
+   */
+  readonly resendInterval?: Duration;
+  /**
+   * Milliseconds before the request is abandoned.
+   * @default the alerts' `timeout` (10 s)
+   */
+  readonly timeout?: number;
+}
+
+/** One alert rule: a condition over metrics and what to do when it fires and resolves. */
 export interface AlertRuleOptions {
+  /** Names the rule: letters, digits, `_`, `.` and `-`. It is the Alertmanager's `alertname`. */
   readonly id: string;
-  /** An expression over metrics, such as `rate(smtp_connection_start, '5m') > 10`. */
+  /**
+   * An expression over metrics, such as `rate(smtp_connection_start, '5m') > 10` or
+   * `p95(metric('delivery.total-time')) > 30_000 && queue_count > 500`.
+   */
   readonly condition: string;
+  /**
+   * Whether the rule is evaluated.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * How long the condition must hold before the alert fires; until then it is pending.
+   * @default 0
+   */
+  readonly for?: Duration;
+  /**
+   * How long a firing alert stays firing after its condition clears.
+   * @default 0
+   */
+  readonly keepFiringFor?: Duration;
+  /**
+   * How often the actions run again while the alert stays firing; 0 notifies once per firing.
+   * @default 0
+   */
+  readonly repeatInterval?: Duration;
+  /**
+   * Labels sent with the alert (to the Alertmanager, webhook and templates).
+   * @default {}
+   */
+  readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Annotations such as `summary` and `description`: templates filled in when the alert notifies.
+   * @default {}
+   */
+  readonly annotations?: Readonly<Record<string, string>>;
+  /**
+   * The `telemetry.alert-event` action; `false` turns it off.
+   * @default true
+   */
+  readonly event?: boolean | AlertEventOptions;
+  /**
+   * An email action (needs the `sendMail` option).
+   * @default undefined
+   */
+  readonly email?: AlertEmailOptions;
+  /**
+   * A webhook action.
+   * @default undefined
+   */
+  readonly webhook?: AlertWebhookOptions;
+  /**
+   * An Alertmanager action.
+   * @default undefined
+   */
+  readonly alertmanager?: AlertmanagerOptions;
+}
+
+/** Alert rules with engine-wide settings (the `alerts` option also accepts the bare rule list). */
+export interface AlertsOptions {
+  /** The rules. */
+  readonly rules: readonly AlertRuleOptions[];
+  /**
+   * Milliseconds between evaluations, on an unref'd timer.
+   * @default 30_000
+   */
+  readonly interval?: Duration;
+  /**
+   * Milliseconds an email, webhook or Alertmanager action may take before it counts as failed.
+   * @default 10_000
+   */
+  readonly timeout?: number;
+  /**
+   * Most state transitions kept for `transitions()`.
+   * @default 1000
+   */
+  readonly maxTransitions?: number;
 }
 
 /** Hands a built RFC 5322 message to the host's mail transport. */
 export type SendMail = (message: {
+  /** The envelope sender. */
   readonly from: string;
+  /** The envelope recipients. */
   readonly to: readonly string[];
+  /** The whole message: headers, a blank line and the body, with CRLF line ends. */
   readonly raw: string;
 }) => Promise<void>;
 
-/** Validated alert rules. */
-export interface ResolvedAlerts {
-  readonly rules: readonly AlertRuleOptions[];
-  readonly sendMail: SendMail | undefined;
+/** A validated rule. */
+export interface ResolvedRule {
+  readonly id: string;
+  readonly condition: string;
+  readonly expr: Expr;
+  /** The option path, for errors found when the rule is bound to the registry. */
+  readonly path: string;
+  readonly enabled: boolean;
+  readonly forMs: number;
+  readonly keepFiringForMs: number;
+  readonly repeatMs: number;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: ReadonlyMap<string, Template>;
+  readonly event: { readonly message: Template | undefined } | undefined;
+  readonly email:
+    | {
+        readonly from: string;
+        readonly fromName: string | undefined;
+        readonly to: readonly string[];
+        readonly subject: Template;
+        readonly body: Template;
+        readonly timeout: number;
+      }
+    | undefined;
+  readonly webhook:
+    | { readonly url: string; readonly headers: Readonly<Record<string, string>>; readonly timeout: number }
+    | undefined;
+  readonly alertmanager:
+    | { readonly url: string; readonly generatorURL: string | undefined; readonly resendMs: number; readonly timeout: number }
+    | undefined;
 }
 
+/** Validated alert options. */
+export interface ResolvedAlerts {
+  readonly rules: readonly ResolvedRule[];
+  readonly sendMail: SendMail | undefined;
+  readonly intervalMs: number;
+  readonly timeout: number;
+  readonly maxTransitions: number;
+}
+
+const RULE_KEYS = [
+  'id',
+  'condition',
+  'enabled',
+  'for',
+  'keepFiringFor',
+  'repeatInterval',
+  'labels',
+  'annotations',
+  'event',
+  'email',
+  'webhook',
+  'alertmanager',
+];
+const ALERTS_KEYS = ['rules', 'interval', 'timeout', 'maxTransitions'];
+const EVENT_KEYS = ['message'];
+const EMAIL_KEYS = ['from', 'fromName', 'to', 'subject', 'body', 'timeout'];
+const WEBHOOK_KEYS = ['url', 'headers', 'timeout'];
+const ALERTMANAGER_KEYS = ['url', 'generatorURL', 'resendInterval', 'timeout'];
+const RULE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
+const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const MAX_TIMER = 2_147_483_647;
+
 export function resolveAlerts(value: unknown, sendMail: unknown, path: string): ResolvedAlerts {
-  if (sendMail !== undefined)
-    throw new TelemetryConfigError('options.sendMail', sendMail, 'nothing: alerts are not implemented yet');
-  if (value === undefined) return { rules: [], sendMail: undefined };
-  throw new TelemetryConfigError(path, value, 'nothing: alerts are not implemented yet');
+  if (sendMail !== undefined && typeof sendMail !== 'function')
+    throw new TelemetryConfigError('options.sendMail', sendMail, 'a function (message) => Promise<void>');
+  const mail = sendMail as SendMail | undefined;
+  let list: unknown = value ?? [];
+  let rulesPath = path;
+  let intervalMs = 30_000;
+  let timeout = 10_000;
+  let maxTransitions = 1000;
+  if (!Array.isArray(list)) {
+    const o = record(list, path, 'a list of alert rules, or { rules, interval, timeout, maxTransitions }');
+    knownKeys(o, path, ALERTS_KEYS);
+    if (o.interval !== undefined) intervalMs = duration(o.interval, `${path}.interval`, false);
+    if (o.timeout !== undefined) timeout = milliseconds(o.timeout, `${path}.timeout`);
+    if (o.maxTransitions !== undefined) {
+      if (typeof o.maxTransitions !== 'number' || !Number.isSafeInteger(o.maxTransitions) || o.maxTransitions < 1)
+        throw new TelemetryConfigError(`${path}.maxTransitions`, o.maxTransitions, 'a positive integer');
+      maxTransitions = o.maxTransitions;
+    }
+    rulesPath = `${path}.rules`;
+    list = o.rules;
+    if (!Array.isArray(list)) throw new TelemetryConfigError(rulesPath, list, 'a list of alert rules');
+  }
+  const seen = new Set<string>();
+  const rules = (list as unknown[]).map((rule, i) => {
+    const resolved = resolveRule(rule, `${rulesPath}[${i}]`, mail, timeout);
+    if (seen.has(resolved.id)) throw new TelemetryConfigError(`${rulesPath}[${i}].id`, resolved.id, 'an id no other rule has');
+    seen.add(resolved.id);
+    return resolved;
+  });
+  return { rules, sendMail: mail, intervalMs, timeout, maxTransitions };
+}
+
+/** Validates one rule: also used by `telemetry.alerts.add`. */
+export function resolveRule(value: unknown, path: string, sendMail: SendMail | undefined, timeout: number): ResolvedRule {
+  const o = record(value, path, 'an alert rule { id, condition, … }');
+  knownKeys(o, path, RULE_KEYS);
+  if (typeof o.id !== 'string' || !RULE_ID.test(o.id))
+    throw new TelemetryConfigError(`${path}.id`, o.id, 'letters, digits, "_", "." and "-" (at most 128)');
+  if (typeof o.condition !== 'string') throw new TelemetryConfigError(`${path}.condition`, o.condition, 'an expression');
+  let expr: Expr;
+  try {
+    expr = parseExpression(o.condition);
+  } catch (error) {
+    throw conditionError(`${path}.condition`, o.condition, error);
+  }
+  if (o.enabled !== undefined && typeof o.enabled !== 'boolean')
+    throw new TelemetryConfigError(`${path}.enabled`, o.enabled, 'a boolean');
+  const labels = stringMap(o.labels, `${path}.labels`, LABEL_NAME, 'label names');
+  const annotations = new Map<string, Template>();
+  for (const [key, text] of Object.entries(stringMap(o.annotations, `${path}.annotations`, LABEL_NAME, 'annotation names')))
+    annotations.set(key, template(text, `${path}.annotations.${key}`, false));
+  const event = resolveEvent(o.event, `${path}.event`);
+  const email = o.email === undefined ? undefined : resolveEmail(o.email, `${path}.email`, sendMail, timeout);
+  const webhook = o.webhook === undefined ? undefined : resolveWebhook(o.webhook, `${path}.webhook`, timeout);
+  const alertmanager =
+    o.alertmanager === undefined ? undefined : resolveAlertmanager(o.alertmanager, `${path}.alertmanager`, timeout);
+  return {
+    id: o.id,
+    condition: o.condition,
+    expr,
+    path,
+    enabled: o.enabled !== false,
+    forMs: o.for === undefined ? 0 : duration(o.for, `${path}.for`, true),
+    keepFiringForMs: o.keepFiringFor === undefined ? 0 : duration(o.keepFiringFor, `${path}.keepFiringFor`, true),
+    repeatMs: o.repeatInterval === undefined ? 0 : duration(o.repeatInterval, `${path}.repeatInterval`, true),
+    labels,
+    annotations,
+    event,
+    email,
+    webhook,
+    alertmanager,
+  };
+}
+
+/** A condition's parse or binding error as a configuration error, caret excerpt included. */
+export function conditionError(path: string, condition: unknown, error: unknown): unknown {
+  if (!(error instanceof ExpressionError)) return error;
+  const wrapped = new TelemetryConfigError(path, condition, 'a valid alert expression');
+  // The caret excerpt needs lines of its own, after the one-line summary.
+  wrapped.message = `${path}: expected a valid alert expression: ${error.message}`;
+  return wrapped;
+}
+
+function resolveEvent(value: unknown, path: string): ResolvedRule['event'] {
+  if (value === undefined || value === true) return { message: undefined };
+  if (value === false) return undefined;
+  const o = record(value, path, 'true, false or { message }');
+  knownKeys(o, path, EVENT_KEYS);
+  if (o.message === undefined) return { message: undefined };
+  if (typeof o.message !== 'string') throw new TelemetryConfigError(`${path}.message`, o.message, 'a template string');
+  return { message: template(o.message, `${path}.message`, true) };
+}
+
+function resolveEmail(value: unknown, path: string, sendMail: SendMail | undefined, timeout: number): ResolvedRule['email'] {
+  const o = record(value, path, 'an email action { from, to, subject, body }');
+  knownKeys(o, path, EMAIL_KEYS);
+  if (sendMail === undefined)
+    throw new TelemetryConfigError(
+      path,
+      value,
+      'an email action only with the sendMail option',
+      'pass sendMail to createTelemetry',
+    );
+  address(o.from, `${path}.from`);
+  if (o.fromName !== undefined && (typeof o.fromName !== 'string' || /[\r\n]/.test(o.fromName)))
+    throw new TelemetryConfigError(`${path}.fromName`, o.fromName, 'a one-line string');
+  const to = typeof o.to === 'string' ? [o.to] : o.to;
+  if (!Array.isArray(to) || to.length === 0)
+    throw new TelemetryConfigError(`${path}.to`, o.to, 'an address or a non-empty list of addresses');
+  to.forEach((a, i) => {
+    address(a, `${path}.to[${i}]`);
+  });
+  for (const key of ['subject', 'body'] as const)
+    if (typeof o[key] !== 'string' || o[key].trim() === '')
+      throw new TelemetryConfigError(`${path}.${key}`, o[key], 'a non-empty template string');
+  return {
+    from: o.from as string,
+    fromName: o.fromName as string | undefined,
+    to: [...(to as string[])],
+    subject: template(o.subject as string, `${path}.subject`, true),
+    body: template(o.body as string, `${path}.body`, true),
+    timeout: o.timeout === undefined ? timeout : milliseconds(o.timeout, `${path}.timeout`),
+  };
+}
+
+function resolveWebhook(value: unknown, path: string, timeout: number): ResolvedRule['webhook'] {
+  const o = record(value, path, 'a webhook action { url }');
+  knownKeys(o, path, WEBHOOK_KEYS);
+  const headers: Record<string, string> = {};
+  if (o.headers !== undefined) {
+    const h = record(o.headers, `${path}.headers`, 'an object of header names to strings');
+    for (const [name, text] of Object.entries(h)) {
+      if (!HEADER_NAME.test(name)) throw new TelemetryConfigError(`${path}.headers`, name, 'valid header names');
+      // The value may be a secret: it is never quoted back.
+      if (typeof text !== 'string' || /[\r\n\0]/.test(text))
+        throw new TelemetryConfigError(`${path}.headers.${name}`, '[redacted]', 'a one-line string');
+      headers[name] = text;
+    }
+  }
+  return {
+    url: httpUrl(o.url, `${path}.url`),
+    headers,
+    timeout: o.timeout === undefined ? timeout : milliseconds(o.timeout, `${path}.timeout`),
+  };
+}
+
+function resolveAlertmanager(value: unknown, path: string, timeout: number): ResolvedRule['alertmanager'] {
+  const o = record(value, path, 'an Alertmanager action { url }');
+  knownKeys(o, path, ALERTMANAGER_KEYS);
+  return {
+    url: httpUrl(o.url, `${path}.url`).replace(/\/+$/, ''),
+    generatorURL: o.generatorURL === undefined ? undefined : httpUrl(o.generatorURL, `${path}.generatorURL`),
+    resendMs: o.resendInterval === undefined ? 60_000 : duration(o.resendInterval, `${path}.resendInterval`, false),
+    timeout: o.timeout === undefined ? timeout : milliseconds(o.timeout, `${path}.timeout`),
+  };
+}
+
+function template(text: string, path: string, allowAnnotations: boolean): Template {
+  const parsed = parseTemplate(text, allowAnnotations);
+  if (typeof parsed === 'string') throw new TelemetryConfigError(path, text, 'a template with known placeholders', parsed);
+  return parsed;
+}
+
+function record(value: unknown, path: string, expected: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TelemetryConfigError(path, value, expected);
+  return value as Record<string, unknown>;
+}
+
+function knownKeys(o: Record<string, unknown>, path: string, known: readonly string[]): void {
+  for (const key of Object.keys(o))
+    if (!known.includes(key))
+      throw new TelemetryConfigError(`${path}.${key}`, key, `one of the known options: ${known.join(', ')}`);
+}
+
+function stringMap(value: unknown, path: string, names: RegExp, what: string): Record<string, string> {
+  if (value === undefined) return {};
+  const o = record(value, path, 'an object of strings');
+  for (const [key, text] of Object.entries(o)) {
+    if (!names.test(key)) throw new TelemetryConfigError(path, key, `${what} made of letters, digits and "_"`);
+    if (typeof text !== 'string') throw new TelemetryConfigError(`${path}.${key}`, text, 'a string');
+  }
+  return { ...(o as Record<string, string>) };
+}
+
+function duration(value: unknown, path: string, zeroAllowed: boolean): number {
+  const ms = typeof value === 'number' ? value : typeof value === 'string' ? parseDuration(value) : undefined;
+  if (ms === undefined || !Number.isFinite(ms) || ms < 0 || (!zeroAllowed && ms === 0) || ms > MAX_TIMER)
+    throw new TelemetryConfigError(
+      path,
+      value,
+      `${zeroAllowed ? 'a duration ≥ 0' : 'a positive duration'}: milliseconds or a string such as '30s', '5m', '1h'`,
+    );
+  return ms;
+}
+
+function milliseconds(value: unknown, path: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER)
+    throw new TelemetryConfigError(path, value, 'a positive number of milliseconds');
+  return value;
+}
+
+function address(value: unknown, path: string): void {
+  if (typeof value !== 'string' || !ADDRESS.test(value))
+    throw new TelemetryConfigError(path, value, 'a bare email address such as alerts@example.org');
+}
+
+function httpUrl(value: unknown, path: string): string {
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new TelemetryConfigError(path, typeof value === 'string' ? '[url]' : value, 'an http: or https: URL');
+  return url.href;
 }

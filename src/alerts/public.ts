@@ -1,2 +1,13 @@
-export type { AlertsApi } from './alerts.js';
-export type { AlertRuleOptions, SendMail } from './options.js';
+export type { AlertWebhookBody } from './actions.js';
+export type { AlertState, AlertStatus, AlertsApi, AlertTransition } from './alerts.js';
+export { ExpressionError } from './errors.js';
+export type {
+  AlertEmailOptions,
+  AlertEventOptions,
+  AlertmanagerOptions,
+  AlertRuleOptions,
+  AlertsOptions,
+  AlertWebhookOptions,
+  Duration,
+  SendMail,
+} from './options.js';

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { createTelemetry } from '../../src/index.js';
+import { CONN, make } from './helpers.js';
+
+describe('window functions over the history’s metric series', () => {
+  it('fire on an increase within the window and resolve once it slides past', async () => {
+    const telemetry = make({
+      history: { series: { interval: 60_000 } },
+      alerts: [
+        { id: 'burst', condition: "increase(smtp_connection_start, '5m') > 10" },
+        { id: 'queue-avg', condition: "avg_over(queue_count, '3m') >= 70" },
+      ],
+    });
+    await telemetry.history.snapshot();
+    const queue = telemetry.metrics.gauge('queue.count');
+    for (let i = 0; i < 12; i++) telemetry.emit('smtp.connection-start', CONN);
+    queue.set(150);
+    telemetry.clock.now += 60_000;
+    await telemetry.history.snapshot();
+    queue.set(60);
+    telemetry.clock.now += 60_000;
+    await telemetry.history.snapshot();
+    // The gauge's points in (t - 3m, t]: 0 (the first snapshot), 150 and 60.
+    expect(await telemetry.alerts.evaluate()).toMatchObject([
+      { id: 'burst', to: 'firing', value: 12 },
+      { id: 'queue-avg', to: 'firing', value: 70 },
+    ]);
+    for (let i = 0; i < 4; i++) {
+      telemetry.clock.now += 60_000;
+      await telemetry.history.snapshot();
+    }
+    expect(await telemetry.alerts.evaluate()).toMatchObject([
+      { id: 'burst', to: 'resolved', value: 0 },
+      { id: 'queue-avg', to: 'resolved', value: 60 },
+    ]);
+  });
+
+  it('are a configuration error when the history records no series', () => {
+    const rule = { id: 'r', condition: "rate(smtp_connection_start, '5m') > 1" };
+    expect(() => createTelemetry({ alerts: [rule] })).toThrow(
+      'options.alerts[0].condition: expected window functions (rate, increase, avg_over) only with history recording metric series',
+    );
+    expect(() => createTelemetry({ history: { series: false }, alerts: [rule] })).toThrow(
+      'only with history recording metric series',
+    );
+  });
+});
