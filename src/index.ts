@@ -81,7 +81,15 @@ export type {
   SeriesSnapshot,
 } from './metrics/registry.js';
 export { DEFAULT_BUCKETS } from './metrics/registry.js';
-export type { BuiltinGaugeName, BuiltinHistogramName, DataArgs, Span, Telemetry, TelemetryFor } from './telemetry.js';
+export type {
+  BuiltinGaugeName,
+  BuiltinHistogramName,
+  DataArgs,
+  Span,
+  Telemetry,
+  TelemetryFor,
+  TypedTracer,
+} from './telemetry.js';
 export { createTelemetry } from './telemetry.js';
 export type { FileTracerOptions } from './tracing/file.js';
 export type { TextOptions } from './tracing/format.js';
@@ -93,6 +101,7 @@ export { REDACTED } from './tracing/redact.js';
 export type {
   ConsoleTracerOptions,
   CustomTracerOptions,
+  EmitHook,
   Sink,
   SinkContext,
   TracerCommonOptions,

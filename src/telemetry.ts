@@ -30,6 +30,22 @@ export interface Span<M, End extends string = string> {
   end(...data: DataArgs<End extends keyof M ? M[End] : AnyKeys>): void;
 }
 
+/**
+ * `telemetry.tracer`: span-first calls, typed by the catalogue, over the same machinery as `span`.
+ * With an `otel` tracer configured, the OpenTelemetry span of the current telemetry span is the
+ * active OTel span inside `startActiveSpan`, so the host's own OTel instrumentation nests under it.
+ */
+export interface TypedTracer<M, S> {
+  /** Starts a span with its start event; the same as `telemetry.span`. */
+  startSpan<N extends keyof S & EventName<M>>(name: N, data: M[N]): Span<M, S[N] & string>;
+  /**
+   * Starts a span and runs `fn` with it current, for telemetry (events without a `spanId` join
+   * it) and for OpenTelemetry (it is the active span). Like OTel's `startActiveSpan`, the caller
+   * ends the span; `fn`'s result is returned as is.
+   */
+  startActiveSpan<N extends keyof S & EventName<M>, T>(name: N, data: M[N], fn: (span: Span<M, S[N] & string>) => T): T;
+}
+
 /** The built-in gauges' names. */
 export type BuiltinGaugeName = Extract<(typeof BUILTIN_METRICS)[number], { readonly kind: 'gauge' }>['name'];
 
@@ -48,8 +64,13 @@ export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
   enabled(name: EventName<M>): boolean;
   /** Starts a span with its start event; `end()` emits the matching end event. */
   span<N extends keyof S & EventName<M>>(name: N, data: M[N]): Span<M, S[N] & string>;
-  /** Runs `fn` with `span` current: events emitted inside without a `spanId` join it. */
+  /**
+   * Runs `fn` with `span` current: events emitted inside without a `spanId` join it, spans started
+   * inside become its children, and an `otel` tracer makes its OTel span the active one.
+   */
   withSpan<T>(span: Span<M>, fn: () => T): T;
+  /** Span-first calls over the same machinery, for hosts used to OpenTelemetry's tracer. */
+  readonly tracer: TypedTracer<M, S>;
   /** The id of the span made current by `withSpan`, if any. */
   currentSpanId(): number | undefined;
   /**

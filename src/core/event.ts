@@ -17,7 +17,9 @@ export class EventRecord implements TelemetryEvent {
   readonly timestamp: number;
   readonly spanId: SpanId | undefined;
   readonly #origin: object | undefined;
-  /** The event's own keys, then (once read) the merged view. */
+  /** The event's own keys. */
+  readonly #own: Data | undefined;
+  /** The merged view, once read. */
   #data: Data | undefined;
   /** The span's keys until the merge; `null` once merged. */
   #span: Data | undefined | null;
@@ -40,7 +42,8 @@ export class EventRecord implements TelemetryEvent {
     this.timestamp = timestamp;
     this.spanId = spanId;
     this.#origin = origin;
-    this.#data = own;
+    this.#own = own;
+    this.#data = undefined;
     this.#span = span;
   }
 
@@ -51,10 +54,15 @@ export class EventRecord implements TelemetryEvent {
 
   get data(): Data {
     if (this.#span !== null) {
-      this.#data = merge(this.#data, this.#span, this.spanId);
+      this.#data = merge(this.#own, this.#span, this.spanId);
       this.#span = null;
     }
     return this.#data as Data;
+  }
+
+  /** The keys given at emit, without the span's: for sinks that record the span's keys once. */
+  get own(): Data {
+    return this.#own ?? EMPTY;
   }
 
   toJSON(): TelemetryEventJSON {

@@ -11,7 +11,7 @@ import type { MetricsApi } from '../metrics/api.js';
 import { expose } from '../metrics/exposition.js';
 import { type HistogramOptions, type MetricOptions, MetricsRegistry } from '../metrics/registry.js';
 import { redactBatch } from '../tracing/redact.js';
-import type { Sink, SinkContext } from '../tracing/sink.js';
+import type { EmitHook, Sink, SinkContext } from '../tracing/sink.js';
 import type { ResolvedTracer } from '../tracing/tracers.js';
 import { createWebhooks, type WebhooksApi } from '../webhooks/webhooks.js';
 import { describeValue, TelemetryConfigError } from './errors.js';
@@ -141,6 +141,10 @@ export class TelemetryRuntime {
   readonly #spanPairs: ReadonlyMap<string, string>;
   readonly #sinks: { readonly sink: Sink; readonly report: (error: unknown, details?: string) => void }[] = [];
   readonly #parts: Part[] = [];
+  /** 1 for span start event ids: they, and events outside spans, go through the emit hooks. */
+  readonly #starts: Uint8Array;
+  #emitHooks: ((event: EventRecord, parentId: number | undefined) => void)[] = [];
+  #inEmitHooks = false;
   #als: AsyncLocalStorage<SpanState> | undefined;
   #ready: Subscriber[] = [];
   #immediate: NodeJS.Immediate | undefined;
@@ -216,6 +220,8 @@ export class TelemetryRuntime {
     this.#spanPairs = new Map(
       this.catalog.events.flatMap((e) => (e.spanEnd === undefined ? [] : [[e.name, e.spanEnd] as const])),
     );
+    this.#starts = new Uint8Array(size);
+    for (const e of this.catalog.events) if (e.spanEnd !== undefined) this.#starts[e.id] = 1;
     for (const tracer of options.tracers) this.#addTracer(tracer);
     this.#spans = new SpanTable(options.maxOpenSpans, options.maxSpanAge, (count) => this.#swept(count));
     this.#sweepTimer = setInterval(() => this.#spans.sweep(this.#now()), options.sweepInterval);
@@ -304,6 +310,7 @@ export class TelemetryRuntime {
       endName: definition?.spanEnd ?? '',
       startedAt: now,
       data: Object.freeze({ ...data }),
+      parentId: this.#als?.getStore()?.id,
       ended: false,
     };
     if (definition?.spanEnd === undefined) this.#unknown(name, 'is not a span start event');
@@ -323,8 +330,24 @@ export class TelemetryRuntime {
   withSpan<T>(span: SpanHandle, fn: () => T): T {
     if (!(span instanceof SpanHandle)) throw new TypeError('withSpan: expected a span from telemetry.span()');
     this.#als ??= new AsyncLocalStorage<SpanState>();
-    return this.#als.run(span[SPAN_STATE], fn);
+    let run = fn;
+    // Sinks that keep their own current span (the OTel tracer's active span) make it current too.
+    for (const { sink } of this.#sinks) {
+      if (sink.activate === undefined) continue;
+      const inner = run;
+      run = () => activateIn(sink, span.id, inner);
+    }
+    return this.#als.run(span[SPAN_STATE], run);
   }
+
+  /** `telemetry.tracer`: span-first calls over the same machinery. */
+  readonly tracer = {
+    startSpan: (name: string, data: Data | undefined): SpanHandle => this.span(name, data),
+    startActiveSpan: <T>(name: string, data: Data | undefined, fn: (span: SpanHandle) => T): T => {
+      const span = this.span(name, data);
+      return this.withSpan(span, () => fn(span));
+    },
+  };
 
   currentSpanId(): number | undefined {
     return this.#als?.getStore()?.id;
@@ -354,10 +377,24 @@ export class TelemetryRuntime {
       state?.data,
       origin,
     );
+    if (this.#emitHooks.length > 0 && (spanId === undefined || this.#starts[id] === 1)) {
+      this.#runEmitHooks(event, this.#starts[id] === 1 ? state?.parentId : undefined);
+    }
     const routes = this.#routes[id] as readonly Subscriber[];
     for (let i = 0; i < routes.length; i++) {
       const subscriber = routes[i] as Subscriber;
       if (subscriber !== origin) subscriber.push(event);
+    }
+  }
+
+  #runEmitHooks(event: EventRecord, parentId: number | undefined): void {
+    // A hook's own failure report is an event outside spans: it must not run the hooks again.
+    if (this.#inEmitHooks) return;
+    this.#inEmitHooks = true;
+    try {
+      for (const hook of this.#emitHooks) hook(event, parentId);
+    } finally {
+      this.#inEmitHooks = false;
     }
   }
 
@@ -481,7 +518,22 @@ export class TelemetryRuntime {
       describe: (type) => this.catalog.get(type)?.description ?? type,
       now: () => this.#now(),
       spans,
+      onEmit: (hook) => {
+        // Never throws into the emitter; sees the event as this tracer's sink would (redacted).
+        this.#emitHooks = [
+          ...this.#emitHooks,
+          (event, parentId) => {
+            if (!hasBit(bits, event.typeId)) return;
+            try {
+              hook(redact === undefined ? event : (redactBatch([event], redact)[0] as EventRecord), parentId);
+            } catch (error) {
+              context.report(error, 'emit hook failed');
+            }
+          },
+        ];
+      },
     };
+    const redact = tracer.redact.size > 0 ? tracer.redact : undefined;
     let sink: Sink;
     try {
       sink = tracer.make(context);
@@ -490,7 +542,6 @@ export class TelemetryRuntime {
       const reason = error instanceof Error ? error.message : String(error);
       throw new TelemetryConfigError(tracer.path, tracer.id, 'a tracer whose sink can be created', reason);
     }
-    const redact = tracer.redact.size > 0 ? tracer.redact : undefined;
     const o = tracer.selection;
     subscriber = new Subscriber(
       o.id ?? tracer.id,
@@ -739,6 +790,10 @@ export class TelemetryRuntime {
       ...(event.spanEnd === undefined ? {} : { spanEnd: event.spanEnd }),
     };
   }
+}
+
+function activateIn<T>(sink: Sink, spanId: number, fn: () => T): T {
+  return sink.activate === undefined ? fn() : sink.activate(spanId, fn);
 }
 
 function primitive(value: unknown): string | number | boolean {

@@ -10,6 +10,8 @@ export interface SpanState {
   readonly startedAt: number;
   /** The start event's keys, including `spanId`. */
   readonly data: Data;
+  /** The span current through `withSpan` when this one started. */
+  readonly parentId: number | undefined;
   ended: boolean;
 }
 

@@ -1,6 +1,7 @@
 import {
   type Attributes,
   type AttributeValue,
+  context as otelContext,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -9,6 +10,7 @@ import {
 } from '@opentelemetry/api';
 import type { SpanId } from '../catalog/keys.js';
 import type { TelemetryEvent } from '../catalog/types.js';
+import { EventRecord } from '../core/event.js';
 import type { Sink, SinkContext, TracerCommonOptions } from './sink.js';
 
 /** Turns each span (start event … end event) into one OpenTelemetry span. */
@@ -30,10 +32,16 @@ export interface OtelTracerOptions extends TracerCommonOptions {
    * @default 10_000
    */
   readonly maxOpenSpans?: number;
+  /**
+   * Adds events emitted outside any telemetry span as span events of the OpenTelemetry span that
+   * was active where they were emitted (such as the host's HTTP request span).
+   * @default true
+   */
+  readonly attachToActiveSpan?: boolean;
 }
 
 /** The tracer option names specific to `otel`. */
-export const OTEL_TRACER_KEYS: readonly string[] = ['tracerProvider', 'tracerName', 'maxOpenSpans'];
+export const OTEL_TRACER_KEYS: readonly string[] = ['tracerProvider', 'tracerName', 'maxOpenSpans', 'attachToActiveSpan'];
 
 interface Open {
   readonly span: Span;
@@ -41,30 +49,46 @@ interface Open {
 }
 
 /**
- * The OTel sink. The span is named after its start event and starts and ends at the events'
- * timestamps; attributes are the start event's keys; every event in between becomes a span event
- * with its own keys; an error-level event sets the error status. Delivery attempts are client
- * spans, connections server spans.
+ * The OTel sink. A span starts when its start event is emitted, on the emitter's stack, so that
+ * its parent is the telemetry span current through `withSpan` or else the active OTel span. It is
+ * named after its start event, with the start event's keys as attributes; each event in between
+ * becomes a span event with its own keys (the span's keys are on the span already); an
+ * error-level event sets the error status; the end event ends it at the event's time. Delivery
+ * attempts are client spans, connections server spans.
  */
 export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink {
-  const spanStarts = context.spans;
   const provider = options.tracerProvider ?? trace.getTracerProvider();
   const tracer = provider.getTracer(options.tracerName ?? 'mail-telemetry');
   const maxOpen = options.maxOpenSpans ?? 10_000;
-  const ends = new Set(spanStarts.values());
+  const ends = new Set(context.spans.values());
   const open = new Map<SpanId, Open>();
+  const attach = options.attachToActiveSpan ?? true;
+
+  context.onEmit((event, parentId) => {
+    const id = event.spanId;
+    if (id === undefined) {
+      // Now, not at write time: the host's span (an HTTP request) may have ended by then.
+      if (attach) trace.getSpan(otelContext.active())?.addEvent(event.type, attributes(event.data), event.timestamp);
+      return;
+    }
+    const parent = parentId === undefined ? undefined : open.get(parentId)?.span;
+    const parentContext = parent === undefined ? otelContext.active() : trace.setSpan(otelContext.active(), parent);
+    const kind = event.type.startsWith('delivery.') ? SpanKind.CLIENT : SpanKind.SERVER;
+    const span = tracer.startSpan(
+      event.type,
+      { kind, startTime: event.timestamp, attributes: attributes(event.data) },
+      parentContext,
+    );
+    open.set(id, { span, error: undefined });
+    if (open.size > maxOpen) endOldest(open);
+  });
+
   return {
     write(batch: readonly TelemetryEvent[]) {
       for (const event of batch) {
         const id = event.spanId;
-        if (spanStarts.has(event.type) && id !== undefined) {
-          const kind = event.type.startsWith('delivery.') ? SpanKind.CLIENT : SpanKind.SERVER;
-          const span = tracer.startSpan(event.type, { kind, startTime: event.timestamp, attributes: attributes(event.data) });
-          open.set(id, { span, error: undefined });
-          if (open.size > maxOpen) endOldest(open);
-          continue;
-        }
-        const entry = id === undefined ? undefined : open.get(id);
+        if (id === undefined) continue;
+        const entry = open.get(id);
         if (entry === undefined) continue;
         if (event.level === 'error') entry.error ??= `${event.type}: ${context.describe(event.type)}`;
         if (ends.has(event.type)) {
@@ -72,11 +96,15 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
           if (typeof elapsed === 'number') entry.span.setAttribute('elapsed', elapsed);
           if (entry.error !== undefined) entry.span.setStatus({ code: SpanStatusCode.ERROR, message: entry.error });
           entry.span.end(event.timestamp);
-          open.delete(id as SpanId);
-        } else {
-          entry.span.addEvent(event.type, attributes(event.data), event.timestamp);
+          open.delete(id);
+        } else if (!context.spans.has(event.type)) {
+          entry.span.addEvent(event.type, attributes(ownKeys(event)), event.timestamp);
         }
       }
+    },
+    activate<T>(spanId: SpanId, fn: () => T): T {
+      const entry = open.get(spanId);
+      return entry === undefined ? fn() : otelContext.with(trace.setSpan(otelContext.active(), entry.span), fn);
     },
     close() {
       for (const entry of open.values()) {
@@ -86,6 +114,11 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
       open.clear();
     },
   };
+}
+
+/** The event's own keys, where the library knows them apart from its span's. */
+function ownKeys(event: TelemetryEvent): Readonly<Record<string, unknown>> {
+  return event instanceof EventRecord ? event.own : event.data;
 }
 
 function endOldest(open: Map<SpanId, Open>): void {

@@ -1,3 +1,4 @@
+import type { SpanId } from '../catalog/keys.js';
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { FileTracerOptions } from './file.js';
@@ -15,7 +16,20 @@ export interface Sink {
   flush?(): void | PromiseLike<void>;
   /** Releases resources; called by `telemetry.shutdown()` after a flush. */
   close?(): void | PromiseLike<void>;
+  /**
+   * Runs `fn` with the sink's own notion of the span made current, such as its OpenTelemetry span
+   * made active; used by `telemetry.tracer.startActiveSpan`.
+   */
+  activate?<T>(spanId: SpanId, fn: () => T): T;
 }
+
+/**
+ * Runs on the emitter's stack for each span start event and each event outside any span that the
+ * tracer selects, before batching: the one place a sink can see the caller's async context (the
+ * active OpenTelemetry span). `parentSpanId` is the span current through `withSpan` when a span
+ * started. Keep it tiny; a throw is reported as the tracer's error event.
+ */
+export type EmitHook = (event: TelemetryEvent, parentSpanId: SpanId | undefined) => void;
 
 /** What a sink gets from the library when it is created. */
 export interface SinkContext {
@@ -30,6 +44,8 @@ export interface SinkContext {
   now(): number;
   /** Span start events, each with the event that ends its span (built-in and host). */
   readonly spans: ReadonlyMap<string, string>;
+  /** Registers a hook run at emit time for span starts and events outside spans; see {@link EmitHook}. */
+  onEmit(hook: EmitHook): void;
 }
 
 /** Options every tracer takes. */
