@@ -133,7 +133,14 @@ class Alerts {
     const known = this.#known();
     for (const rule of options.rules) this.#rules.set(rule.id, this.#bind(rule, known));
     this.#timer = setInterval(() => {
-      if (this.#running === undefined) void this.#evaluate(false);
+      if (this.#running !== undefined) return;
+      this.#evaluate(false).catch((error: unknown) => {
+        context.report(this.#host.errorEvent, {
+          id: 'alerts',
+          reason: `alert evaluation failed: ${failureReason(error, 0)}`,
+          causedBy: error instanceof Error ? error : String(error),
+        });
+      });
     }, options.intervalMs);
     this.#timer.unref();
     context.attach({

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { compile, type Env } from '../../src/alerts/compile.js';
 import { ExpressionError } from '../../src/alerts/errors.js';
@@ -166,5 +167,51 @@ describe('evaluating alert conditions', () => {
     expect(run("metric('host.jobs') > 0", e)).toEqual({ active: false, value: Number.NaN });
     expect(run("p95(metric('host.latency')) < 5", e).active).toBe(false);
     expect(e.missed).toEqual(['host.jobs', 'host.latency']);
+  });
+
+  it('binds and runs whatever parses: a number out, or a clean ExpressionError', () => {
+    const pieces = fc.constantFrom(
+      'queue_count',
+      'smtp_connection_start',
+      'delivery_total_time',
+      'nope_metric',
+      "metric('host.x')",
+      'p95(delivery_total_time)',
+      "rate(smtp_connection_start, '1m')",
+      "avg_over(queue_count, '1h')",
+      '0',
+      '7',
+      '(',
+      ')',
+      ',',
+      ' + ',
+      ' - ',
+      ' * ',
+      ' / ',
+      ' % ',
+      ' ^ ',
+      '!',
+      ' && ',
+      ' || ',
+      ' < ',
+      ' >= ',
+      ' = ',
+      'min(',
+      'abs(',
+    );
+    fc.assert(
+      fc.property(fc.array(pieces, { minLength: 1, maxLength: 40 }), (parts) => {
+        const source = parts.join('');
+        try {
+          const compiled = compile(parseExpression(source), source, KNOWN);
+          const out = compiled.run(env());
+          expect(typeof out.value).toBe('number');
+          expect(typeof out.active).toBe('boolean');
+        } catch (error) {
+          expect(error).toBeInstanceOf(ExpressionError);
+        }
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createTelemetry } from '../../src/index.js';
-import { CONN, make } from './helpers.js';
+import { createTelemetry, MemoryHistoryStore, type SeriesQuery } from '../../src/index.js';
+import { CONN, collect, make } from './helpers.js';
 
 describe('window functions over the history’s metric series', () => {
   it('fire on an increase within the window and resolve once it slides past', async () => {
@@ -43,5 +43,36 @@ describe('window functions over the history’s metric series', () => {
     expect(() => createTelemetry({ history: { series: false }, alerts: [rule] })).toThrow(
       'only with history recording metric series',
     );
+  });
+
+  it('keep a windowed rule’s state and report when the history cannot be read; other rules go on', async () => {
+    class FlakyStore extends MemoryHistoryStore {
+      failing = false;
+      override series(query: SeriesQuery) {
+        if (this.failing) return Promise.reject(new Error('disk I/O error'));
+        return super.series(query);
+      }
+    }
+    const store = new FlakyStore();
+    const telemetry = make({
+      history: { store, series: { interval: 60_000 } },
+      alerts: [
+        { id: 'burst', condition: "increase(smtp_connection_start, '5m') > 1" },
+        { id: 'queue', condition: 'queue_count > 1' },
+      ],
+    });
+    const errors = collect(telemetry, ['telemetry.*-error']);
+    await telemetry.history.snapshot();
+    for (let i = 0; i < 3; i++) telemetry.emit('smtp.connection-start', CONN);
+    telemetry.clock.now += 60_000;
+    await telemetry.history.snapshot();
+    expect(await telemetry.alerts.evaluate()).toMatchObject([{ id: 'burst', to: 'firing' }]);
+    store.failing = true;
+    telemetry.metrics.gauge('queue.count').set(5);
+    telemetry.clock.now += 600_000;
+    expect(await telemetry.alerts.evaluate()).toMatchObject([{ id: 'queue', to: 'firing' }]);
+    expect(telemetry.alerts.state('burst')?.state).toBe('firing');
+    await telemetry.flush();
+    expect(errors.map((e) => e.data.reason)).toEqual(['reading metric series from the history failed: disk I/O error']);
   });
 });
