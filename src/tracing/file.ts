@@ -139,7 +139,7 @@ interface Found {
  *
  * After a rotation, retention (`maxFiles`) and then `gzip` run in the background, one rotation at a
  * time, never delaying writes. `flush()` waits for both the pending writes and that background work;
- * `close()` flushes and closes the handle. Data is handed to the operating system, not `fsync`ed.
+ * `close()` flushes, `fdatasync`s and closes the handle; between batches, data is handed to the operating system without a sync.
  */
 export function fileSink(options: FileTracerOptions, context: SinkContext): Sink {
   const dir = resolve(options.path);
@@ -333,6 +333,10 @@ export function fileSink(options: FileTracerOptions, context: SinkContext): Sink
       closed = true;
       await tail;
       await housekeeping;
+      // At shutdown the data should survive a crash of the machine too, not only of the process.
+      await enqueue(async () => {
+        await handle?.datasync().catch((error: unknown) => context.report(error, 'could not sync the log file'));
+      });
       await enqueue(release);
     },
   };
