@@ -49,7 +49,7 @@ describe('window functions over the history’s metric series', () => {
     class FlakyStore extends MemoryHistoryStore {
       failing = false;
       override series(query: SeriesQuery) {
-        if (this.failing) return Promise.reject(new Error('disk I/O error'));
+        if (this.failing) throw new Error('disk I/O error');
         return super.series(query);
       }
     }
