@@ -55,6 +55,11 @@ export class Interner {
     this.#free.push(id);
   }
 
+  /** Adds a reference to `id`, which must be held. */
+  retain(id: number): void {
+    this.#refs[id] = (this.#refs[id] as number) + 1;
+  }
+
   /** The id of `text` if held (no new reference). */
   find(text: string): number | undefined {
     return this.#ids.get(text);

@@ -30,6 +30,9 @@ export class EventRing {
   readonly #keys: readonly string[];
   readonly #keyIndex: Map<string, number>;
   readonly #columns: Int32Array[];
+  /** Per column, the last value interned and its id: events of one span share their span's strings. */
+  readonly #lastText: (string | undefined)[];
+  readonly #lastValue: Int32Array;
   readonly #values = new Interner();
   #sortedIds = true;
   #lastId = Number.NEGATIVE_INFINITY;
@@ -45,6 +48,8 @@ export class EventRing {
     this.#keys = indexKeys;
     this.#keyIndex = new Map(indexKeys.map((k, i) => [k, i]));
     this.#columns = indexKeys.map(() => new Int32Array(capacity));
+    this.#lastText = indexKeys.map(() => undefined);
+    this.#lastValue = new Int32Array(indexKeys.length);
   }
 
   /** Events held. */
@@ -79,8 +84,22 @@ export class EventRing {
       const column = this.#keyIndex.get(key);
       if (column === undefined) continue;
       const text = indexText(data[key]);
-      if (text !== undefined) (this.#columns[column] as Int32Array)[slot] = this.#values.acquire(text);
+      if (text !== undefined) (this.#columns[column] as Int32Array)[slot] = this.#intern(column, text);
     }
+  }
+
+  #intern(column: number, text: string): number {
+    const values = this.#values;
+    const last = this.#lastValue[column] as number;
+    // The id may have been freed and reused since: check that it still holds the same text.
+    if (text === this.#lastText[column] && values.value(last) === text) {
+      values.retain(last);
+      return last;
+    }
+    const id = values.acquire(text);
+    this.#lastText[column] = text;
+    this.#lastValue[column] = id;
+    return id;
   }
 
   /** Drops events older than `time` from the old end. */

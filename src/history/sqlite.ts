@@ -31,6 +31,8 @@ export interface SqliteHistoryStoreOptions {
 const SCHEMA = `
 PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
+PRAGMA cache_size = -65536;
+PRAGMA temp_store = MEMORY;
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY, ts REAL NOT NULL, type TEXT NOT NULL, level INTEGER NOT NULL, span TEXT, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);

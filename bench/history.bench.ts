@@ -1,0 +1,170 @@
+/**
+ * History figures: the cost of appending an event to the in-memory ring, the heap each stored event
+ * takes at 1,000,000 events, and the median time of a key query over 1,000,000 events, in memory
+ * and in the sqlite store (a real file).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTelemetry, type HistoryEvent, type HistoryStore, MemoryHistoryStore } from '../dist/index.js';
+import type { Figure } from './harness.js';
+
+const MILLION = 1_000_000;
+const DISTINCT_IPS = 50_000;
+const INDEX_KEYS = ['queueId', 'remoteIp', 'from', 'to', 'accountName', 'domain', 'hostname', 'messageId'];
+const TYPES = ['smtp.ehlo', 'smtp.mail-from', 'smtp.rcpt-to', 'queue.message-queued', 'smtp.connection-end'] as const;
+const LEVELS = ['info', 'info', 'info', 'info', 'debug'] as const;
+const BASE_ID = 2 ** 40;
+
+const ip = (n: number) => `10.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+
+/**
+ * Event `i` of a stream of five-event SMTP sessions: each session has its own span, client address
+ * (one of 50,000) and sender; every event carries the session's keys, as span-merged data does.
+ */
+let sessionOf = -1;
+let sessionIp = '';
+
+function event(i: number): HistoryEvent {
+  const session = Math.floor(i / 5);
+  const step = i % 5;
+  const spanId = BASE_ID + session * 8;
+  // The span's keys are one object in the core, so its events share the same strings.
+  if (session !== sessionOf) {
+    sessionOf = session;
+    sessionIp = ip(session % DISTINCT_IPS);
+  }
+  const data: Record<string, unknown> = { spanId, remoteIp: sessionIp, remotePort: 40_000 + (session % 20_000) };
+  if (step === 0) data.domain = `host${session % 5000}.example.net`;
+  else if (step === 1) data.from = `user${session % 20_000}@example.org`;
+  else if (step === 2) data.to = `rcpt${session % 30_000}@example.com`;
+  else if (step === 3) {
+    data.queueId = session;
+    data.size = 1000 + (session % 50_000);
+  } else data.elapsed = session % 3000;
+  return {
+    id: BASE_ID + i,
+    type: TYPES[step] as string,
+    level: LEVELS[step] as 'info',
+    timestamp: Date.UTC(2026, 0, 1) + Math.floor(i / 10),
+    spanId,
+    data,
+  };
+}
+
+function fill(store: HistoryStore, count: number, batch = 4096): void {
+  for (let i = 0; i < count; i += batch) {
+    const events: HistoryEvent[] = [];
+    for (let j = i; j < Math.min(count, i + batch); j++) events.push(event(j));
+    void store.append({ events });
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[sorted.length >> 1] ?? Number.NaN;
+}
+
+/** Runs the same exact `remoteIp` query (about 20 matches, so the whole ring is scanned) `runs` times. */
+async function keyQueryMedian(store: HistoryStore, runs: number): Promise<{ ms: number; found: number }> {
+  const telemetry = createTelemetry({ history: { store, traces: false, series: false, capacity: MILLION } });
+  const times: number[] = [];
+  let found = 0;
+  for (let r = 0; r < runs; r++) {
+    const address = ip((r * 7919) % DISTINCT_IPS);
+    const start = process.hrtime.bigint();
+    const page = await telemetry.history.events({ keys: { remoteIp: address } });
+    times.push(Number(process.hrtime.bigint() - start) / 1e6);
+    if (page.items.some((e) => e.data.remoteIp !== address)) throw new Error('wrong match');
+    found = page.items.length;
+  }
+  await telemetry.shutdown();
+  return { ms: median(times), found };
+}
+
+export const figures: Record<string, () => Promise<Figure>> = {
+  historyAppend: async () => {
+    // A ring of 100,000 kept full: each append overwrites (and un-indexes) the oldest event.
+    const pool = Array.from({ length: 200_000 }, (_, i) => event(i));
+    const store = new MemoryHistoryStore({ events: 100_000, indexKeys: INDEX_KEYS });
+    const append = (from: number, to: number) => store.append({ events: pool.slice(from, to) });
+    for (let i = 0; i < pool.length; i += 1024) append(i, i + 1024);
+    const runs: number[] = [];
+    for (let r = 0; r < 9; r++) {
+      const batches: HistoryEvent[][] = [];
+      for (let i = 0; i < pool.length; i += 1024) batches.push(pool.slice(i, i + 1024));
+      const start = process.hrtime.bigint();
+      for (const events of batches) store.append({ events });
+      runs.push(Number(process.hrtime.bigint() - start) / pool.length);
+    }
+    return {
+      title: 'history: append one event to the in-memory ring (8 indexed keys, full ring)',
+      value: median(runs),
+      unit: 'ns/event',
+    };
+  },
+
+  historyHeap: async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    gc?.();
+    const before = process.memoryUsage().heapUsed;
+    const store = new MemoryHistoryStore({ events: MILLION, indexKeys: INDEX_KEYS });
+    fill(store, MILLION);
+    gc?.();
+    gc?.();
+    const after = process.memoryUsage().heapUsed;
+    const check = store.events({
+      types: undefined,
+      from: Number.NEGATIVE_INFINITY,
+      to: Number.POSITIVE_INFINITY,
+      minLevel: 0,
+      keys: [],
+      text: undefined,
+      spanId: undefined,
+      limit: 1,
+      before: undefined,
+    });
+    if (!('items' in check) || check.items.length !== 1) throw new Error('store is empty');
+    return {
+      title: 'history: heap per stored event, 1,000,000 events (data objects included)',
+      value: (after - before) / MILLION,
+      unit: 'bytes/event',
+      note: gc === undefined ? 'run without --expose-gc: the figure includes garbage' : 'measured after two full GCs',
+    };
+  },
+
+  historyKeyQuery: async () => {
+    const store = new MemoryHistoryStore({ events: MILLION, indexKeys: INDEX_KEYS });
+    fill(store, MILLION);
+    const { ms, found } = await keyQueryMedian(store, 31);
+    return {
+      title: 'history: exact remoteIp query over 1,000,000 events in memory (median of 31)',
+      value: ms,
+      unit: 'ms',
+      limit: { atMost: 100 },
+      note: `${found} matches per query, whole ring scanned`,
+    };
+  },
+
+  historySqliteKeyQuery: async () => {
+    // Imported here: node:sqlite needs Node >= 22.13 (or a flag), and the other figures must run without it.
+    const { SqliteHistoryStore } = await import('../dist/sqlite.js');
+    const dir = mkdtempSync(join(tmpdir(), 'mail-telemetry-bench-history-'));
+    try {
+      const store = new SqliteHistoryStore({ path: join(dir, 'history.db'), indexKeys: INDEX_KEYS });
+      const start = process.hrtime.bigint();
+      fill(store, MILLION, 10_000);
+      const insertNs = Number(process.hrtime.bigint() - start) / MILLION;
+      const { ms, found } = await keyQueryMedian(store, 31);
+      return {
+        title: 'history: the same query on the sqlite store, 1,000,000 events in a file (median of 31)',
+        value: ms,
+        unit: 'ms',
+        note: `${found} matches per query; inserting cost ${Math.round(insertNs).toLocaleString('en-US')} ns/event`,
+      };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
