@@ -1,17 +1,135 @@
 import { TelemetryConfigError } from '../core/errors.js';
+import type { LiveAuthorize } from './access.js';
 
-/** Options of live streams. (Skeleton: being built.) */
+/** Options of live event and metric streams and of their access tokens. */
 export interface LiveOptions {
-  /** The HMAC key that signs live tokens (at least 32 bytes). */
-  readonly tokenKey?: string;
+  /**
+   * The HMAC-SHA256 key that signs live tokens: at least 32 bytes. Give one shared key to every
+   * process behind a load balancer; tokens then verify on any of them.
+   * @default a random key per process (tokens verify only in the process that issued them)
+   */
+  readonly tokenKey?: string | Uint8Array;
+  /**
+   * Grants SSE access to requests that carry no live token, such as an admin session cookie.
+   * Return `true` to open the stream, `false` or `401` to refuse it as unauthenticated, `403` as
+   * forbidden. May return a promise. `() => true` opens the handlers to everyone.
+   * @default undefined (only a valid live token opens a stream)
+   */
+  readonly authorize?: LiveAuthorize;
+  /**
+   * Most events one stream holds for its reader. Past it the oldest are dropped and counted.
+   * @default 10_000
+   */
+  readonly bufferSize?: number;
+  /**
+   * Milliseconds between two `event: trace` frames of an SSE stream (Stalwart: 1 s). A burst that
+   * fills half of `bufferSize` within a window is sent at once rather than dropped.
+   * @default 1000
+   */
+  readonly batchWindow?: number;
+  /**
+   * Milliseconds between `event: ping` heartbeats of an idle SSE stream.
+   * @default 30_000
+   */
+  readonly pingInterval?: number;
+  /**
+   * Milliseconds between metric frames when the client names no `interval`.
+   * @default 30_000
+   */
+  readonly metricsInterval?: number;
+  /**
+   * The shortest metric interval a client may ask for, in milliseconds.
+   * @default 1000
+   */
+  readonly minMetricsInterval?: number;
+  /**
+   * Spans one stream keeps streaming after a match (span stickiness); past it the oldest is forgotten.
+   * @default 1024
+   */
+  readonly maxStickySpans?: number;
+  /**
+   * Most streams open at once, in-process and SSE together; an SSE request past it gets 503.
+   * @default 1000
+   */
+  readonly maxStreams?: number;
 }
 
 /** Validated live options with defaults applied. */
 export interface ResolvedLive {
-  readonly tokenKey: string | undefined;
+  readonly tokenKey: Uint8Array | undefined;
+  readonly authorize: LiveAuthorize | undefined;
+  readonly bufferSize: number;
+  readonly batchWindow: number;
+  readonly pingInterval: number;
+  readonly metricsInterval: number;
+  readonly minMetricsInterval: number;
+  readonly maxStickySpans: number;
+  readonly maxStreams: number;
+  /** Keys written as `[redacted]` and never matched by filters (the instance's `sensitiveKeys`). */
+  readonly redact: ReadonlySet<string>;
 }
 
-export function resolveLive(value: unknown, path: string): ResolvedLive {
-  if (value === undefined) return { tokenKey: undefined };
-  throw new TelemetryConfigError(path, value, 'nothing: live streams are not implemented yet');
+const KEYS = [
+  'tokenKey',
+  'authorize',
+  'bufferSize',
+  'batchWindow',
+  'pingInterval',
+  'metricsInterval',
+  'minMetricsInterval',
+  'maxStickySpans',
+  'maxStreams',
+] as const;
+
+/**
+ * Validates `options.live`. `sensitiveKeys` is the instance's `options.sensitiveKeys`: those keys are
+ * redacted in live output too.
+ */
+export function resolveLive(value: unknown, path: string, sensitiveKeys?: unknown): ResolvedLive {
+  const o = value === undefined ? {} : value;
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TelemetryConfigError(path, o, 'an object');
+  const m = o as Record<string, unknown>;
+  for (const key of Object.keys(m)) {
+    if (!(KEYS as readonly string[]).includes(key))
+      throw new TelemetryConfigError(`${path}.${key}`, key, `one of the known options: ${KEYS.join(', ')}`);
+  }
+  if (m.authorize !== undefined && typeof m.authorize !== 'function')
+    throw new TelemetryConfigError(`${path}.authorize`, m.authorize, 'a function (request) => boolean | 401 | 403');
+  const minMetricsInterval = integer(m.minMetricsInterval, 1000, 1, 86_400_000, `${path}.minMetricsInterval`);
+  return {
+    tokenKey: resolveKey(m.tokenKey, `${path}.tokenKey`),
+    authorize: m.authorize as LiveAuthorize | undefined,
+    bufferSize: integer(m.bufferSize, 10_000, 2, 10_000_000, `${path}.bufferSize`),
+    batchWindow: integer(m.batchWindow, 1000, 0, 60_000, `${path}.batchWindow`),
+    pingInterval: integer(m.pingInterval, 30_000, 1, 3_600_000, `${path}.pingInterval`),
+    metricsInterval: integer(m.metricsInterval, 30_000, minMetricsInterval, 86_400_000, `${path}.metricsInterval`),
+    minMetricsInterval,
+    maxStickySpans: integer(m.maxStickySpans, 1024, 0, 1_000_000, `${path}.maxStickySpans`),
+    maxStreams: integer(m.maxStreams, 1000, 1, 1_000_000, `${path}.maxStreams`),
+    redact: resolveSensitive(sensitiveKeys),
+  };
+}
+
+function integer(value: unknown, fallback: number, min: number, max: number, path: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new TelemetryConfigError(path, value, `an integer from ${min} to ${max}`);
+  return value;
+}
+
+/** The key is checked without ever quoting it: an error names its length only. */
+function resolveKey(value: unknown, path: string): Uint8Array | undefined {
+  if (value === undefined) return undefined;
+  let bytes: Uint8Array;
+  if (typeof value === 'string') bytes = Buffer.from(value, 'utf8');
+  else if (value instanceof Uint8Array) bytes = Uint8Array.from(value);
+  else throw new TelemetryConfigError(path, typeof value, 'a string or Uint8Array of at least 32 bytes');
+  if (bytes.length < 32) throw new TelemetryConfigError(path, `[redacted: ${bytes.length} bytes]`, 'a key of at least 32 bytes');
+  return bytes;
+}
+
+function resolveSensitive(value: unknown): ReadonlySet<string> {
+  // Validated with its own path by the tracers' options; anything else here is simply not a key.
+  if (!Array.isArray(value)) return new Set();
+  return new Set(value.filter((key): key is string => typeof key === 'string'));
 }

@@ -1,0 +1,177 @@
+import type { Level } from '../catalog/levels.js';
+import type { TelemetryEvent } from '../catalog/types.js';
+import type { EventRecord } from '../core/event.js';
+import type { PartContext, PartSubscription } from '../core/part.js';
+import { redactBatch } from '../tracing/redact.js';
+import { Probe } from './filter.js';
+import type { EventStream } from './stream.js';
+
+/** Events the shared queue of one level may hold between two deliveries (one event-loop turn). */
+const SHARED_QUEUE = 65_536;
+/** At most one `telemetry.events-dropped` report per stream per this many ms. */
+const REPORT_EVERY = 1000;
+
+/**
+ * Fans events out to every live stream. Streams of one level share ONE core subscription whose
+ * selection is the union of their event patterns, so an emit costs one queue push per level in
+ * use, however many streams are open; filtering runs later, off the emitter's stack.
+ */
+export class Hub {
+  readonly #context: PartContext;
+  readonly #redact: ReadonlySet<string>;
+  readonly #groups = new Map<Level, Group>();
+
+  constructor(context: PartContext, redact: ReadonlySet<string>) {
+    this.#context = context;
+    this.#redact = redact;
+  }
+
+  add(stream: EventStream): void {
+    let group = this.#groups.get(stream.filter.level);
+    if (group === undefined) {
+      group = new Group(this.#context, stream.filter.level, this.#redact);
+      this.#groups.set(stream.filter.level, group);
+    }
+    group.add(stream);
+  }
+
+  remove(stream: EventStream): void {
+    const group = this.#groups.get(stream.filter.level);
+    if (group === undefined) return;
+    group.remove(stream);
+    if (group.size === 0) this.#groups.delete(stream.filter.level);
+  }
+
+  /** Core subscriptions held now, retiring ones included. */
+  get subscriptions(): number {
+    let count = 0;
+    for (const group of this.#groups.values()) count += group.subscriptions;
+    return count;
+  }
+}
+
+class Group {
+  readonly #context: PartContext;
+  readonly #level: Level;
+  readonly #redact: ReadonlySet<string>;
+  readonly #streams = new Set<EventStream>();
+  #list: EventStream[] = [];
+  #current: { readonly subscription: PartSubscription; readonly key: string } | undefined;
+  /** Replaced subscriptions kept until they hand over what they queued, so no stream misses it. */
+  readonly #retiring = new Set<PartSubscription>();
+  readonly #droppedSeen = new Map<PartSubscription, number>();
+  /** Events reach the group through two subscriptions during a hand-over: ids are increasing, so one compare skips repeats. */
+  #lastId = -1;
+  readonly #probe = new Probe();
+
+  constructor(context: PartContext, level: Level, redact: ReadonlySet<string>) {
+    this.#context = context;
+    this.#level = level;
+    this.#redact = redact;
+  }
+
+  get size(): number {
+    return this.#streams.size;
+  }
+
+  get subscriptions(): number {
+    return (this.#current === undefined ? 0 : 1) + this.#retiring.size;
+  }
+
+  add(stream: EventStream): void {
+    this.#streams.add(stream);
+    this.#list = [...this.#streams];
+    this.#resubscribe();
+  }
+
+  remove(stream: EventStream): void {
+    if (!this.#streams.delete(stream)) return;
+    if (stream.unreported > 0) this.#reportDrops(stream);
+    this.#list = [...this.#streams];
+    this.#resubscribe();
+  }
+
+  /** Subscribes to the union of the streams' patterns when it changed. */
+  #resubscribe(): void {
+    if (this.#streams.size === 0) {
+      for (const subscription of this.#retiring) this.#drop(subscription);
+      this.#retiring.clear();
+      if (this.#current !== undefined) this.#drop(this.#current.subscription);
+      this.#current = undefined;
+      return;
+    }
+    const patterns = new Set<string>();
+    for (const stream of this.#streams) for (const pattern of stream.filter.patterns) patterns.add(pattern);
+    const events = patterns.has('*') ? ['*'] : [...patterns].sort();
+    const key = events.join(',');
+    if (this.#current?.key === key) return;
+    let subscription: PartSubscription | undefined;
+    subscription = this.#context.subscribe(
+      {
+        id: `live:${this.#level}`,
+        path: 'live',
+        events,
+        level: this.#level,
+        lossy: true,
+        maxQueue: SHARED_QUEUE,
+        maxBatch: SHARED_QUEUE,
+        // Span ends reach every stream, so a sticky span is forgotten even when its end is not selected.
+        spans: true,
+      },
+      (batch) => this.#deliver(batch, subscription as PartSubscription),
+    );
+    this.#droppedSeen.set(subscription, 0);
+    const old = this.#current;
+    this.#current = { subscription, key };
+    if (old !== undefined) {
+      const stats = old.subscription.stats();
+      if (stats.queued === 0 && stats.inFlight === 0) this.#drop(old.subscription);
+      else this.#retiring.add(old.subscription);
+    }
+  }
+
+  #drop(subscription: PartSubscription): void {
+    subscription.unsubscribe();
+    this.#droppedSeen.delete(subscription);
+  }
+
+  #deliver(batch: readonly EventRecord[], subscription: PartSubscription): void {
+    const streams = this.#list;
+    const events: readonly TelemetryEvent[] = this.#redact.size > 0 ? redactBatch(batch, this.#redact) : batch;
+    const probe = this.#probe;
+    for (const event of events) {
+      if (event.id <= this.#lastId) continue;
+      this.#lastId = event.id;
+      probe.reset(event);
+      for (const stream of streams) {
+        try {
+          stream.accept(event, probe);
+        } catch {
+          // A value whose getter or toString throws cannot match; the stream carries on.
+        }
+      }
+    }
+    const dropped = subscription.stats().dropped;
+    const seen = this.#droppedSeen.get(subscription) ?? dropped;
+    if (dropped > seen) {
+      // The shared queue overflowed before filtering: any stream could have wanted those events.
+      for (const stream of streams) stream.lost(dropped - seen);
+    }
+    this.#droppedSeen.set(subscription, dropped);
+    const now = this.#context.now();
+    for (const stream of streams) {
+      if (stream.unreported > 0 && now - stream.lastReport >= REPORT_EVERY) this.#reportDrops(stream, now);
+    }
+    if (this.#retiring.delete(subscription)) this.#drop(subscription);
+  }
+
+  #reportDrops(stream: EventStream, now = this.#context.now()): void {
+    const total = stream.unreported;
+    stream.unreported = 0;
+    stream.lastReport = now;
+    const reporter = this.#current?.subscription;
+    const reason = 'live stream buffer full: oldest events dropped';
+    if (reporter !== undefined) reporter.report('telemetry.events-dropped', { id: `live:${this.#level}`, total, reason });
+    else this.#context.report('telemetry.events-dropped', { id: `live:${this.#level}`, total, reason });
+  }
+}

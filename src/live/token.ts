@@ -1,0 +1,114 @@
+import { createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import { TelemetryConfigError } from '../core/errors.js';
+
+/** What a live token grants: the tracing stream or the metrics stream. */
+export type LiveScope = 'tracing' | 'metrics';
+
+/** Options of `telemetry.live.issueToken`. */
+export interface LiveTokenOptions {
+  /** The stream the token opens. */
+  readonly scope: LiveScope;
+  /**
+   * Seconds the token stays valid for opening a stream (an open stream is not cut at expiry).
+   * @default 60
+   */
+  readonly ttlSeconds?: number;
+  /**
+   * Who the token was issued to, for the host's audit; readable by `verifyToken`, not secret.
+   * @default undefined
+   */
+  readonly subject?: string;
+}
+
+/** The claims of a valid token. */
+export interface LiveTokenClaims {
+  readonly scope: LiveScope;
+  /** Expiry, epoch milliseconds. */
+  readonly expires: number;
+  readonly subject?: string;
+}
+
+/** Why a token was refused: `invalid` (malformed, bad signature), `expired`, or `scope` (wrong stream). */
+export type TokenCheck =
+  | { readonly ok: true; readonly claims: LiveTokenClaims }
+  | { readonly ok: false; readonly reason: 'invalid' | 'expired' | 'scope' };
+
+/** Live tokens start with this; anything else in `?token=` or `Bearer` is left to `authorize`. */
+export const TOKEN_PREFIX = 'mtl1.';
+const MAX_TTL = 86_400;
+const MAX_SUBJECT = 256;
+const MAX_TOKEN = 1024;
+
+/**
+ * Stateless tokens: `mtl1.<base64url claims>.<base64url HMAC-SHA256(key, "mtl1." + claims)>`.
+ * Nothing is stored, so tokens work across restarts when the key is shared; the key never leaves here.
+ */
+export class TokenSigner {
+  readonly #key: KeyObject;
+  readonly #now: () => number;
+
+  constructor(key: Uint8Array | undefined, now: () => number) {
+    this.#key = createSecretKey(key ?? randomBytes(32));
+    this.#now = now;
+  }
+
+  issue(options: LiveTokenOptions): string {
+    const path = 'live.issueToken(options)';
+    if (typeof options !== 'object' || options === null) throw new TelemetryConfigError(path, options, 'an object');
+    const { scope, ttlSeconds = 60, subject } = options;
+    for (const key of Object.keys(options)) {
+      if (key !== 'scope' && key !== 'ttlSeconds' && key !== 'subject')
+        throw new TelemetryConfigError(`${path}.${key}`, key, 'one of the known options: scope, ttlSeconds, subject');
+    }
+    if (scope !== 'tracing' && scope !== 'metrics')
+      throw new TelemetryConfigError(`${path}.scope`, scope, '"tracing" or "metrics"');
+    if (typeof ttlSeconds !== 'number' || !Number.isFinite(ttlSeconds) || ttlSeconds <= 0 || ttlSeconds > MAX_TTL)
+      throw new TelemetryConfigError(`${path}.ttlSeconds`, ttlSeconds, `a number of seconds above 0, at most ${MAX_TTL}`);
+    if (subject !== undefined && (typeof subject !== 'string' || subject.length > MAX_SUBJECT))
+      throw new TelemetryConfigError(`${path}.subject`, subject, `a string of at most ${MAX_SUBJECT} characters`);
+    const claims: Record<string, unknown> = {
+      s: scope,
+      e: Math.floor(this.#now() + ttlSeconds * 1000),
+      n: randomBytes(9).toString('base64url'),
+    };
+    if (subject !== undefined) claims.u = subject;
+    const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
+    return `${TOKEN_PREFIX}${body}.${this.#sign(body).toString('base64url')}`;
+  }
+
+  /** Checks signature (in constant time), expiry and, when given, scope. */
+  check(token: string, scope?: LiveScope): TokenCheck {
+    if (typeof token !== 'string' || token.length > MAX_TOKEN || !token.startsWith(TOKEN_PREFIX)) return INVALID;
+    const dot = token.indexOf('.', TOKEN_PREFIX.length);
+    if (dot < 0) return INVALID;
+    const body = token.slice(TOKEN_PREFIX.length, dot);
+    const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+    const expected = this.#sign(body);
+    // The length of an HMAC is public; only equal-length buffers reach the constant-time compare.
+    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return INVALID;
+    const claims = parseClaims(body);
+    if (claims === undefined) return INVALID;
+    if (this.#now() >= claims.expires) return { ok: false, reason: 'expired' };
+    if (scope !== undefined && claims.scope !== scope) return { ok: false, reason: 'scope' };
+    return { ok: true, claims };
+  }
+
+  #sign(body: string): Buffer {
+    return createHmac('sha256', this.#key).update(TOKEN_PREFIX).update(body).digest();
+  }
+}
+
+const INVALID: TokenCheck = { ok: false, reason: 'invalid' };
+
+function parseClaims(body: string): LiveTokenClaims | undefined {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  if (typeof raw !== 'object' || raw === null) return undefined;
+  const { s, e, u } = raw as Record<string, unknown>;
+  if ((s !== 'tracing' && s !== 'metrics') || typeof e !== 'number') return undefined;
+  return typeof u === 'string' ? { scope: s, expires: e, subject: u } : { scope: s, expires: e };
+}
