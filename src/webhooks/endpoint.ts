@@ -179,14 +179,18 @@ export class Endpoint {
   #enforceLimits(): void {
     const stale = this.#buffer.expire(this.#context.now() - this.#o.discardAfter);
     if (stale.length > 0) this.#discard(stale, 'stale');
-    if (this.#held().bytes > this.#o.maxPendingBytes) {
+    const held = this.#held();
+    if (held.bytes > this.#o.maxPendingBytes) {
+      // Requests already cut stay whole; the cap is met from the buffer, oldest first.
+      const limit = this.#o.maxPendingBytes - (held.bytes - this.#buffer.bytes);
       const over: Item[] = [];
-      while (this.#buffer.size > 0 && this.#held().bytes > this.#o.maxPendingBytes) over.push(this.#buffer.shift() as Item);
+      while (this.#buffer.size > 0 && this.#buffer.bytes > limit) over.push(this.#buffer.shift() as Item);
       this.#discard(over, 'bytes');
     }
-    if (this.#o.lossy && this.#held().events > this.#o.maxPending) {
+    if (this.#o.lossy) {
       const over: Item[] = [];
-      while (this.#buffer.size > 0 && this.#held().events > this.#o.maxPending) over.push(this.#buffer.shiftLowest() as Item);
+      for (let excess = this.#held().events - this.#o.maxPending; excess > 0 && this.#buffer.size > 0; excess--)
+        over.push(this.#buffer.shiftLowest() as Item);
       this.#discard(over, 'dropped');
     }
   }
@@ -353,9 +357,8 @@ export class Endpoint {
   /** Drops the batch's stale events; its body is rebuilt if any went. */
   #expire(batch: Batch): void {
     const cutoff = this.#context.now() - this.#o.discardAfter;
-    if ((batch.items[0] as Item).timestamp >= cutoff && (batch.items[batch.items.length - 1] as Item).timestamp >= cutoff) return;
+    if (!batch.items.some((item) => item.timestamp < cutoff)) return;
     const stale = batch.items.filter((item) => item.timestamp < cutoff);
-    if (stale.length === 0) return;
     batch.items = batch.items.filter((item) => item.timestamp >= cutoff);
     batch.bytes = batch.items.reduce((sum, item) => sum + item.bytes, 0);
     batch.body = undefined;

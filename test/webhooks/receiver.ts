@@ -72,14 +72,19 @@ export class Receiver {
     return this.requests.flatMap((r) => r.events);
   }
 
-  /** Resolves once `count` events have been accepted. */
+  /** Distinct event ids accepted (a retry after a lost answer may repeat some). */
+  get unique(): number {
+    return new Set(this.events.map((e) => e.id)).size;
+  }
+
+  /** Resolves once `count` distinct events have been accepted. */
   until(count: number): Promise<void> {
-    if (this.events.length >= count) return Promise.resolve();
+    if (this.unique >= count) return Promise.resolve();
     return new Promise((resolve) => this.#waiters.push({ count, resolve }));
   }
 
   #notify(): void {
-    const have = this.events.length;
+    const have = this.unique;
     this.#waiters = this.#waiters.filter((w) => {
       if (have < w.count) return true;
       w.resolve();
