@@ -13,7 +13,7 @@ const SHAPES = [
   (i: number) => `smtp_connection_start > ${1000 + i}`,
   (i: number) => `queue_count > 5_000 && server_memory > ${i} * 1024 * 1024`,
   (i: number) => `p95(delivery_total_time) > ${30_000 + i}`,
-  (i: number) => `metric('delivery.failed') / max(1, metric('delivery.completed')) > 0.${(i % 9) + 1}`,
+  (i: number) => `metric('delivery.delivered') / max(1, metric('delivery.completed')) > 0.${(i % 9) + 1}`,
   (i: number) => `abs(queue_count - ${i}) >= 10 ^ (auth_failed > 100 || auth_error > ${i})`,
 ];
 

@@ -11,7 +11,7 @@ import {
   postWebhook,
   sendEmail,
 } from './actions.js';
-import { type Compiled, compile, type Env } from './compile.js';
+import { type BindScope, bindScope, type Compiled, compile, type Env } from './compile.js';
 import { nearest } from './nearest.js';
 import { type AlertRuleOptions, conditionError, type ResolvedAlerts, type ResolvedRule, resolveRule } from './options.js';
 import { type SeriesSource, seriesSource } from './source.js';
@@ -175,14 +175,16 @@ class Alerts {
   }
 
   /** The registry's metrics as they are now: the catalogue's, and host metrics created so far. */
-  #known(): Map<string, Kind> {
-    return new Map(this.#context.metrics.collect().map((m) => [m.name, m.kind]));
+  #known(): BindScope {
+    const known = new Map<string, Kind>(this.#context.metrics.collect().map((m) => [m.name, m.kind]));
+    const catalog = this.#context.catalog;
+    return bindScope(known, (name) => catalog.get(name)?.counter === false);
   }
 
-  #bind(options: ResolvedRule, known: ReadonlyMap<string, Kind>): Rule {
+  #bind(options: ResolvedRule, scope: BindScope): Rule {
     let compiled: Compiled;
     try {
-      compiled = compile(options.expr, options.condition, known);
+      compiled = compile(options.expr, options.condition, scope);
     } catch (error) {
       throw conditionError(`${options.path}.condition`, options.condition, error);
     }

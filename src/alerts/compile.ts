@@ -44,13 +44,28 @@ export const truthy = (x: number): boolean => x !== 0 && !Number.isNaN(x);
 /** Replaces what Stalwart replaces in its variable names: every non-alphanumeric character. */
 export const sanitise = (name: string): string => name.replace(/[^A-Za-z0-9]/g, '_');
 
-/**
- * Binds metric references to registry names (`known`: name → kind) and builds closures.
- * A bare name must be known; `metric('…')` may name a host metric created later.
- */
-export function compile(expr: Expr, source: string, known: ReadonlyMap<string, Kind>): Compiled {
+/** The names a condition may use, prepared once for every rule bound against them. */
+export interface BindScope {
+  /** Registry metric name → kind. */
+  readonly known: ReadonlyMap<string, Kind>;
+  /** Sanitised name → registry name. */
+  readonly bySanitised: ReadonlyMap<string, string>;
+  /** True for a catalogue event that has no counter, and so no value. */
+  readonly uncounted: (name: string) => boolean;
+}
+
+export function bindScope(known: ReadonlyMap<string, Kind>, uncounted: (name: string) => boolean = () => false): BindScope {
   const bySanitised = new Map<string, string>();
   for (const name of known.keys()) if (!bySanitised.has(sanitise(name))) bySanitised.set(sanitise(name), name);
+  return { known, bySanitised, uncounted };
+}
+
+/**
+ * Binds metric references to registry names and builds closures. A bare name must be known;
+ * `metric('…')` may name a host metric created later, but not an event that has no counter.
+ */
+export function compile(expr: Expr, source: string, scope: BindScope): Compiled {
+  const { known, bySanitised } = scope;
   const metrics = new Set<string>();
   const windows: WindowUse[] = [];
   // The comparison whose left side is the alert's value, as `$value` is the sample in Prometheus.
@@ -59,6 +74,8 @@ export function compile(expr: Expr, source: string, known: ReadonlyMap<string, K
 
   const resolve = (ref: MetricRef): string => {
     if (ref.exact) {
+      if (!known.has(ref.name) && scope.uncounted(ref.name))
+        throw new ExpressionError(`${ref.name} is an event without a counter, so it has no value`, source, ref.pos);
       metrics.add(ref.name);
       return ref.name;
     }

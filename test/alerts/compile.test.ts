@@ -1,17 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compile, type Env } from '../../src/alerts/compile.js';
+import { bindScope, compile, type Env } from '../../src/alerts/compile.js';
 import { ExpressionError } from '../../src/alerts/errors.js';
 import { parseExpression } from '../../src/alerts/parser.js';
 import { type MetricValue, quantile, valuesOf } from '../../src/alerts/values.js';
 import type { SeriesPoint } from '../../src/history/series.js';
 
-const KNOWN = new Map<string, MetricValue['kind']>([
-  ['smtp.connection-start', 'counter'],
-  ['queue.count', 'gauge'],
-  ['delivery.total-time', 'histogram'],
-  ['server.memory', 'gauge'],
-]);
+const KNOWN = bindScope(
+  new Map<string, MetricValue['kind']>([
+    ['smtp.connection-start', 'counter'],
+    ['queue.count', 'gauge'],
+    ['delivery.total-time', 'histogram'],
+    ['server.memory', 'gauge'],
+  ]),
+  (name) => name === 'delivery.failed',
+);
 
 const BOUNDS = [10, 100, 1000];
 
@@ -160,6 +163,9 @@ describe('evaluating alert conditions', () => {
     expect(bindError('p95(queue_count)').problem).toBe('p95 needs a histogram, and queue.count is a gauge');
     expect(bindError("rate(queue_count, '5m')").problem).toContain('rate needs a counter or histogram');
     expect(bindError("avg_over(smtp_connection_start, '5m')").problem).toContain('avg_over needs a gauge or histogram');
+    expect(bindError("metric('delivery.failed') > 1").problem).toBe(
+      'delivery.failed is an event without a counter, so it has no value',
+    );
   });
 
   it('reads a metric() the registry does not have yet as NaN and says so', () => {
