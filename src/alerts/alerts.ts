@@ -107,7 +107,7 @@ class Alerts {
   readonly api: AlertsApi;
   readonly #context: PartContext;
   readonly #options: ResolvedAlerts;
-  readonly #source: SeriesSource | undefined;
+  readonly #source: SeriesSource;
   readonly #rules = new Map<string, Rule>();
   readonly #transitions: AlertTransition[] = [];
   readonly #inflight = new Set<Promise<void>>();
@@ -118,7 +118,7 @@ class Alerts {
   #collect: AlertTransition[] | undefined;
   #closed = false;
 
-  constructor(context: PartContext, options: ResolvedAlerts, source: SeriesSource | undefined) {
+  constructor(context: PartContext, options: ResolvedAlerts, source: SeriesSource) {
     this.#context = context;
     this.#options = options;
     this.#source = source;
@@ -133,7 +133,7 @@ class Alerts {
     const known = this.#known();
     for (const rule of options.rules) this.#rules.set(rule.id, this.#bind(rule, known));
     this.#timer = setInterval(() => {
-      if (this.#running !== undefined) return;
+      if (this.#running !== undefined || this.#rules.size === 0) return;
       this.#evaluate(false).catch((error: unknown) => {
         context.report(this.#host.errorEvent, {
           id: 'alerts',
@@ -147,7 +147,7 @@ class Alerts {
       id: 'alerts',
       pending: () => this.#inflight.size,
       flush: async () => {
-        await this.#running;
+        await this.#running?.catch(() => undefined);
         await Promise.all(this.#inflight);
       },
       close: () => {
@@ -188,7 +188,7 @@ class Alerts {
     } catch (error) {
       throw conditionError(`${options.path}.condition`, options.condition, error);
     }
-    if (compiled.windows.length > 0 && this.#source?.recording() !== true)
+    if (compiled.windows.length > 0 && !this.#source.recording())
       throw new TelemetryConfigError(
         `${options.path}.condition`,
         options.condition,
@@ -293,7 +293,7 @@ class Alerts {
       for (const w of rule.compiled.windows) longest.set(w.metric, Math.max(longest.get(w.metric) ?? 0, w.windowMs));
     }
     const out = new Map<string, SeriesPoint[]>();
-    if (longest.size === 0 || this.#source === undefined) return out;
+    if (longest.size === 0) return out;
     try {
       const from = now - Math.max(...longest.values());
       const points = await this.#source.series({ metrics: [...longest.keys()], from, to: now });
