@@ -11,7 +11,7 @@ import type { MetricsApi } from '../metrics/api.js';
 import { expose } from '../metrics/exposition.js';
 import { type HistogramOptions, type MetricOptions, MetricsRegistry } from '../metrics/registry.js';
 import { redactBatch } from '../tracing/redact.js';
-import type { Sink, SinkContext } from '../tracing/sink.js';
+import type { EmitHook, Sink, SinkContext } from '../tracing/sink.js';
 import type { ResolvedTracer } from '../tracing/tracers.js';
 import { createWebhooks, type WebhooksApi } from '../webhooks/webhooks.js';
 import { describeValue, TelemetryConfigError } from './errors.js';
@@ -21,7 +21,7 @@ import { type ResolvedOptions, resolveSubscribe } from './options.js';
 import type { Part, PartContext, PartSubscribeOptions, PartSubscription } from './part.js';
 import { checkPatterns, compileSelection, hasBit } from './patterns.js';
 import { type SpanState, SpanTable } from './spans.js';
-import { type BatchHandler, Subscriber, type SubscriberHost, type SubscriberStats } from './subscriber.js';
+import { type BatchHandler, EmitSubscriber, Subscriber, type SubscriberHost, type SubscriberStats } from './subscriber.js';
 
 /** A subscription made with `subscribe`. */
 export interface Subscription {
@@ -141,10 +141,6 @@ export class TelemetryRuntime {
   readonly #spanPairs: ReadonlyMap<string, string>;
   readonly #sinks: { readonly sink: Sink; readonly report: (error: unknown, details?: string) => void }[] = [];
   readonly #parts: Part[] = [];
-  /** 1 for span start event ids: they, and events outside spans, go through the emit hooks. */
-  readonly #starts: Uint8Array;
-  #emitHooks: ((event: EventRecord, parentId: number | undefined) => void)[] = [];
-  #inEmitHooks = false;
   #als: AsyncLocalStorage<SpanState> | undefined;
   #ready: Subscriber[] = [];
   #immediate: NodeJS.Immediate | undefined;
@@ -220,8 +216,6 @@ export class TelemetryRuntime {
     this.#spanPairs = new Map(
       this.catalog.events.flatMap((e) => (e.spanEnd === undefined ? [] : [[e.name, e.spanEnd] as const])),
     );
-    this.#starts = new Uint8Array(size);
-    for (const e of this.catalog.events) if (e.spanEnd !== undefined) this.#starts[e.id] = 1;
     for (const tracer of options.tracers) this.#addTracer(tracer);
     this.#spans = new SpanTable(options.maxOpenSpans, options.maxSpanAge, (count) => this.#swept(count));
     this.#sweepTimer = setInterval(() => this.#spans.sweep(this.#now()), options.sweepInterval);
@@ -309,7 +303,8 @@ export class TelemetryRuntime {
       id: nextId(now),
       endName: definition?.spanEnd ?? '',
       startedAt: now,
-      data: Object.freeze({ ...data }),
+      // A copy, so later changes to the caller's object do not leak in; read-only by type (freezing costs more than the copy).
+      data: { ...data },
       parentId: this.#als?.getStore()?.id,
       ended: false,
     };
@@ -377,24 +372,10 @@ export class TelemetryRuntime {
       state?.data,
       origin,
     );
-    if (this.#emitHooks.length > 0 && (spanId === undefined || this.#starts[id] === 1)) {
-      this.#runEmitHooks(event, this.#starts[id] === 1 ? state?.parentId : undefined);
-    }
     const routes = this.#routes[id] as readonly Subscriber[];
     for (let i = 0; i < routes.length; i++) {
       const subscriber = routes[i] as Subscriber;
       if (subscriber !== origin) subscriber.push(event);
-    }
-  }
-
-  #runEmitHooks(event: EventRecord, parentId: number | undefined): void {
-    // A hook's own failure report is an event outside spans: it must not run the hooks again.
-    if (this.#inEmitHooks) return;
-    this.#inEmitHooks = true;
-    try {
-      for (const hook of this.#emitHooks) hook(event, parentId);
-    } finally {
-      this.#inEmitHooks = false;
     }
   }
 
@@ -519,20 +500,11 @@ export class TelemetryRuntime {
       now: () => this.#now(),
       spans,
       onEmit: (hook) => {
-        // Never throws into the emitter; sees the event as this tracer's sink would (redacted).
-        this.#emitHooks = [
-          ...this.#emitHooks,
-          (event, parentId) => {
-            if (!hasBit(bits, event.typeId)) return;
-            try {
-              hook(redact === undefined ? event : (redactBatch([event], redact)[0] as EventRecord), parentId);
-            } catch (error) {
-              context.report(error, 'emit hook failed');
-            }
-          },
-        ];
+        hooks.push(hook);
       },
+      parentOf: (spanId) => this.#spans.get(spanId)?.parentId,
     };
+    const hooks: EmitHook[] = [];
     const redact = tracer.redact.size > 0 ? tracer.redact : undefined;
     let sink: Sink;
     try {
@@ -542,14 +514,28 @@ export class TelemetryRuntime {
       const reason = error instanceof Error ? error.message : String(error);
       throw new TelemetryConfigError(tracer.path, tracer.id, 'a tracer whose sink can be created', reason);
     }
+    if (typeof sink.write !== 'function' && hooks.length === 0)
+      throw new TelemetryConfigError(tracer.path, tracer.id, 'a sink with a write(batch) method or an onEmit hook');
     const o = tracer.selection;
-    subscriber = new Subscriber(
-      o.id ?? tracer.id,
-      { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: tracer.errorEvent },
-      (batch) => sink.write(redact === undefined ? batch : redactBatch(batch, redact)),
-      this.#host,
-    );
-    this.#subscribers.add(subscriber);
+    const id = o.id ?? tracer.id;
+    if (hooks.length > 0) {
+      const hook = (event: EventRecord) => {
+        const seen = redact === undefined ? event : (redactBatch([event], redact)[0] as EventRecord);
+        for (const h of hooks) h(seen);
+      };
+      subscriber = new EmitSubscriber(`${id}:emit`, bits, tracer.errorEvent, hook, this.#host);
+      this.#subscribers.add(subscriber);
+    }
+    const write = sink.write?.bind(sink);
+    if (write !== undefined) {
+      subscriber = new Subscriber(
+        id,
+        { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: tracer.errorEvent },
+        (batch) => write(redact === undefined ? batch : redactBatch(batch, redact)),
+        this.#host,
+      );
+      this.#subscribers.add(subscriber);
+    }
     this.#sinks.push({ sink, report: context.report });
     // No #rebuild() here: the constructor rebuilds once after every tracer is added.
   }

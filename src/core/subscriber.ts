@@ -165,3 +165,36 @@ export class Subscriber {
     for (const resolve of waiting) resolve();
   }
 }
+
+/**
+ * A consumer called on the emitter's stack, for sinks that must see the caller's async context
+ * (the active OpenTelemetry span). It never queues; a throw is counted and reported like a
+ * failed batch, and never reaches the emitter.
+ */
+export class EmitSubscriber extends Subscriber {
+  readonly #hook: (event: EventRecord) => void;
+  #calls = 0;
+  #failed = 0;
+  readonly #reportTo: SubscriberHost;
+
+  constructor(id: string, bits: Uint32Array, errorEvent: string, hook: (event: EventRecord) => void, host: SubscriberHost) {
+    super(id, { lossy: false, maxQueue: 1, maxBatch: 1, bits, errorEvent }, () => undefined, host);
+    this.#hook = hook;
+    this.#reportTo = host;
+  }
+
+  override push(event: EventRecord): void {
+    if (this.closed) return;
+    this.#calls++;
+    try {
+      this.#hook(event);
+    } catch (error) {
+      this.#failed++;
+      this.#reportTo.failed(this, error, [event]);
+    }
+  }
+
+  override stats(): SubscriberStats {
+    return { ...super.stats(), delivered: this.#calls, failures: this.#failed };
+  }
+}

@@ -49,12 +49,12 @@ interface Open {
 }
 
 /**
- * The OTel sink. A span starts when its start event is emitted, on the emitter's stack, so that
- * its parent is the telemetry span current through `withSpan` or else the active OTel span. It is
- * named after its start event, with the start event's keys as attributes; each event in between
- * becomes a span event with its own keys (the span's keys are on the span already); an
- * error-level event sets the error status; the end event ends it at the event's time. Delivery
- * attempts are client spans, connections server spans.
+ * The OTel sink, which works at emit time. A span starts with its start event, so that its parent
+ * is the telemetry span current through `withSpan` or else the active OTel span. It is named after
+ * its start event, with the start event's keys as attributes; each event in between becomes a
+ * span event with its own keys (the span's keys are on the span already); an error-level event
+ * sets the error status; the end event ends it at the event's time. Delivery attempts are client
+ * spans, connections server spans.
  */
 export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink {
   const provider = options.tracerProvider ?? trace.getTracerProvider();
@@ -64,44 +64,45 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
   const open = new Map<SpanId, Open>();
   const attach = options.attachToActiveSpan ?? true;
 
-  context.onEmit((event, parentId) => {
+  const end = (entry: Open, event: TelemetryEvent) => {
+    const elapsed = ownKeys(event).elapsed;
+    if (typeof elapsed === 'number') entry.span.setAttribute('elapsed', elapsed);
+    if (entry.error !== undefined) entry.span.setStatus({ code: SpanStatusCode.ERROR, message: entry.error });
+    entry.span.end(event.timestamp);
+  };
+
+  // Everything happens at emit time, as hand-written OTel calls would: the caller's context is
+  // there, and the host's span processor does the exporting off the emitter's stack.
+  context.onEmit((event) => {
     const id = event.spanId;
     if (id === undefined) {
-      // Now, not at write time: the host's span (an HTTP request) may have ended by then.
       if (attach) trace.getSpan(otelContext.active())?.addEvent(event.type, attributes(event.data), event.timestamp);
       return;
     }
-    const parent = parentId === undefined ? undefined : open.get(parentId)?.span;
-    const parentContext = parent === undefined ? otelContext.active() : trace.setSpan(otelContext.active(), parent);
-    const kind = event.type.startsWith('delivery.') ? SpanKind.CLIENT : SpanKind.SERVER;
-    const span = tracer.startSpan(
-      event.type,
-      { kind, startTime: event.timestamp, attributes: attributes(event.data) },
-      parentContext,
-    );
-    open.set(id, { span, error: undefined });
-    if (open.size > maxOpen) endOldest(open);
+    let entry = open.get(id);
+    if (entry === undefined) {
+      if (!context.spans.has(event.type)) return;
+      const parentId = context.parentOf(id);
+      const parent = parentId === undefined ? undefined : open.get(parentId)?.span;
+      const active = otelContext.active();
+      const kind = event.type.startsWith('delivery.') ? SpanKind.CLIENT : SpanKind.SERVER;
+      const options = { kind, startTime: event.timestamp, attributes: attributes(event.data) };
+      const span = tracer.startSpan(event.type, options, parent === undefined ? active : trace.setSpan(active, parent));
+      entry = { span, error: undefined };
+      open.set(id, entry);
+      if (open.size > maxOpen) endOldest(open);
+      return;
+    }
+    if (event.level === 'error') entry.error ??= `${event.type}: ${context.describe(event.type)}`;
+    if (ends.has(event.type)) {
+      end(entry, event);
+      open.delete(id);
+    } else {
+      entry.span.addEvent(event.type, attributes(ownKeys(event)), event.timestamp);
+    }
   });
 
   return {
-    write(batch: readonly TelemetryEvent[]) {
-      for (const event of batch) {
-        const id = event.spanId;
-        if (id === undefined) continue;
-        const entry = open.get(id);
-        if (entry === undefined) continue;
-        if (event.level === 'error') entry.error ??= `${event.type}: ${context.describe(event.type)}`;
-        if (ends.has(event.type)) {
-          const elapsed = event.data.elapsed;
-          if (typeof elapsed === 'number') entry.span.setAttribute('elapsed', elapsed);
-          if (entry.error !== undefined) entry.span.setStatus({ code: SpanStatusCode.ERROR, message: entry.error });
-          entry.span.end(event.timestamp);
-          open.delete(id);
-        } else if (!context.spans.has(event.type)) {
-          entry.span.addEvent(event.type, attributes(ownKeys(event)), event.timestamp);
-        }
-      }
-    },
     activate<T>(spanId: SpanId, fn: () => T): T {
       const entry = open.get(spanId);
       return entry === undefined ? fn() : otelContext.with(trace.setSpan(otelContext.active(), entry.span), fn);

@@ -8,10 +8,11 @@ import type { PinoTracerOptions } from './pino.js';
 /**
  * Where a tracer writes. Implement it to plug in your own exporter: `write` gets batches off the
  * emitter's stack; a returned promise holds back the next batch (back-pressure). A throw or a
- * rejection is reported as the tracer's error event and never reaches the emitter.
+ * rejection is reported as the tracer's error event and never reaches the emitter. A sink that
+ * works only at emit time, through `context.onEmit`, may leave `write` out.
  */
 export interface Sink {
-  write(batch: readonly TelemetryEvent[]): void | PromiseLike<void>;
+  write?(batch: readonly TelemetryEvent[]): void | PromiseLike<void>;
   /** Writes out anything buffered; called by `telemetry.flush()`. */
   flush?(): void | PromiseLike<void>;
   /** Releases resources; called by `telemetry.shutdown()` after a flush. */
@@ -24,12 +25,11 @@ export interface Sink {
 }
 
 /**
- * Runs on the emitter's stack for each span start event and each event outside any span that the
- * tracer selects, before batching: the one place a sink can see the caller's async context (the
- * active OpenTelemetry span). `parentSpanId` is the span current through `withSpan` when a span
- * started. Keep it tiny; a throw is reported as the tracer's error event.
+ * Runs on the emitter's stack, before batching, for each event the tracer selects: the one place a
+ * sink can see the caller's async context (the active OpenTelemetry span). Keep it tiny; a throw
+ * is reported as the tracer's error event and never reaches the emitter.
  */
-export type EmitHook = (event: TelemetryEvent, parentSpanId: SpanId | undefined) => void;
+export type EmitHook = (event: TelemetryEvent) => void;
 
 /** What a sink gets from the library when it is created. */
 export interface SinkContext {
@@ -44,8 +44,10 @@ export interface SinkContext {
   now(): number;
   /** Span start events, each with the event that ends its span (built-in and host). */
   readonly spans: ReadonlyMap<string, string>;
-  /** Registers a hook run at emit time for span starts and events outside spans; see {@link EmitHook}. */
+  /** Registers a hook run at emit time for each selected event; see {@link EmitHook}. */
   onEmit(hook: EmitHook): void;
+  /** The span that was current (through `withSpan`) when the open span `spanId` started. */
+  parentOf(spanId: SpanId): SpanId | undefined;
 }
 
 /** Options every tracer takes. */

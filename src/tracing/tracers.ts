@@ -116,18 +116,20 @@ function consoleMaker(t: Record<string, unknown>, path: string): (context: SinkC
 }
 
 function customMaker(sink: unknown, path: string): (context: SinkContext) => Sink {
-  const check = (value: unknown): Sink => {
-    if (typeof value !== 'object' || value === null || typeof (value as Sink).write !== 'function') {
+  const check = (value: unknown, made: boolean): Sink => {
+    // A sink made from the context may work through context.onEmit alone; the runtime checks that.
+    const write = (value as Sink | null)?.write;
+    if (typeof value !== 'object' || value === null || (write === undefined ? !made : typeof write !== 'function')) {
       throw new TelemetryConfigError(path, value, 'a sink with a write(batch) method, or a function returning one');
     }
-    for (const hook of ['flush', 'close'] as const) {
+    for (const hook of ['flush', 'close', 'activate'] as const) {
       const fn = (value as Sink)[hook];
       if (fn !== undefined && typeof fn !== 'function') throw new TelemetryConfigError(`${path}.${hook}`, fn, 'a function');
     }
     return value as Sink;
   };
-  if (typeof sink === 'function') return (context) => check((sink as (context: SinkContext) => unknown)(context));
-  const checked = check(sink);
+  if (typeof sink === 'function') return (context) => check((sink as (context: SinkContext) => unknown)(context), true);
+  const checked = check(sink, false);
   return () => checked;
 }
 
