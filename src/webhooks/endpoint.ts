@@ -242,7 +242,13 @@ export class Endpoint {
 
   // ── delivery ─────────────────────────────────────────────────────────────
 
+  /** Delivers a batch, and in order the halves it is split into when the receiver answers 413. */
   async #send(batch: Batch): Promise<void> {
+    const stack = [batch];
+    for (let next = stack.pop(); next !== undefined; next = stack.pop()) await this.#deliver(next, stack);
+  }
+
+  async #deliver(batch: Batch, splits: Batch[]): Promise<void> {
     let attempts = 0;
     try {
       while (!this.#closed && this.#batches.has(batch)) {
@@ -271,6 +277,17 @@ export class Endpoint {
         this.#consecutiveFailures++;
         this.#lastError = outcome.reason;
         this.#metrics.failed.inc(this.#labels);
+        if (outcome.code === 413 && batch.items.length > 1) {
+          const rest = this.#split(batch);
+          splits.push(rest);
+          this.#report('telemetry.webhook-error', {
+            reason: outcome.reason,
+            code: outcome.code,
+            total: batch.items.length + rest.items.length,
+            details: `payload too large: sending it as ${batch.items.length} and ${rest.items.length} events`,
+          });
+          continue;
+        }
         const asked = outcome.retryAfter;
         const delay =
           asked === undefined ? backoff(this.#o.retry, this.#consecutiveFailures) : Math.min(asked, this.#o.discardAfter);
@@ -287,6 +304,17 @@ export class Endpoint {
     } finally {
       this.#batches.delete(batch);
     }
+  }
+
+  /** Keeps the first half in `batch` and returns the second half as a new batch. */
+  #split(batch: Batch): Batch {
+    const items = batch.items.splice(Math.ceil(batch.items.length / 2));
+    const bytes = items.reduce((sum, item) => sum + item.bytes, 0);
+    batch.bytes -= bytes;
+    batch.body = undefined;
+    const rest: Batch = { items, bytes, body: undefined, signature: undefined };
+    this.#batches.add(rest);
+    return rest;
   }
 
   async #attempt(batch: Batch): Promise<Outcome> {
@@ -502,11 +530,12 @@ export class Endpoint {
     return { events, bytes };
   }
 
-  /** Everything held, oldest first: batches in queue order, then the buffer. */
+  /** Everything held, oldest first. */
   #takeAll(): Item[] {
     const out: Item[] = [];
     for (const batch of this.#batches) out.push(...batch.items);
     this.#batches.clear();
+    out.sort((a, b) => a.seq - b.seq);
     out.push(...this.#buffer.clear());
     return out;
   }

@@ -77,6 +77,15 @@ describe('webhook options', () => {
     expect(e.message).toContain(expected);
   });
 
+  it('has an empty API and no metrics without webhooks', async () => {
+    const telemetry = createTelemetry();
+    expect(telemetry.webhooks.ids()).toEqual([]);
+    expect(telemetry.webhooks.stats()).toEqual([]);
+    expect(() => telemetry.webhooks.pause('x')).toThrow(RangeError);
+    expect(telemetry.metrics.prometheus()).not.toContain('webhook_delivered');
+    await telemetry.shutdown(10);
+  });
+
   it('rejects a missing id, a duplicate id and a non-array', () => {
     expect(() => createTelemetry({ webhooks: [{ url: 'http://127.0.0.1/' }] as never })).toThrow(/options\.webhooks\[0\]\.id/);
     expect(() =>

@@ -19,7 +19,7 @@ export type Answer = number | { status: number; headers?: Record<string, string>
 /** A real node:http receiver on 127.0.0.1 that records what it is sent and answers as told. */
 export class Receiver {
   readonly requests: Received[] = [];
-  answer: (n: number, url: string) => Answer = () => 200;
+  answer: (n: number, url: string, raw: Buffer) => Answer = () => 200;
   readonly #server: Server;
   #n = 0;
   #waiters: { count: number; resolve: () => void }[] = [];
@@ -38,7 +38,7 @@ export class Receiver {
         const raw = Buffer.concat(chunks);
         const n = ++receiver.#n;
         const url = req.url ?? '';
-        const answer = receiver.answer(n, url);
+        const answer = receiver.answer(n, url, raw);
         if (answer === 'reset') {
           req.socket.destroy();
           return;

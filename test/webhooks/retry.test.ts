@@ -156,6 +156,21 @@ describe('retries', () => {
     expect(telemetry.webhooks.stats('hook0').state).toBe('active');
   });
 
+  it('splits a batch the receiver refuses with 413, keeping order', async () => {
+    const { telemetry, errors } = make([{ throttle: 600_000 }]);
+    const limit = 3;
+    // The receiver refuses bodies of more than three events.
+    receiver.answer = (_n, _url, raw) =>
+      (JSON.parse(raw.toString()) as { events: unknown[] }).events.length > limit ? 413 : 200;
+    emit(telemetry, 10);
+    await settle(telemetry);
+    expect(froms(receiver.events)).toEqual(Array.from({ length: 10 }, (_, i) => `u${i}@example.org`));
+    expect(receiver.requests.every((r) => r.events.length <= limit)).toBe(true);
+    const splits = errors.filter((e) => e.type === 'telemetry.webhook-error').map((e) => e.data.details);
+    expect(splits[0]).toBe('payload too large: sending it as 5 and 5 events');
+    expect(telemetry.webhooks.stats('hook0')).toMatchObject({ delivered: 10, discarded: 0, pending: 0 });
+  });
+
   it('keeps order across failures', async () => {
     receiver.answer = (n) => (n % 2 === 0 ? 500 : 200);
     const { telemetry } = make([{ maxBatchEvents: 3 }]);
