@@ -177,8 +177,8 @@ class Alerts {
   /** The registry's metrics as they are now: the catalogue's, and host metrics created so far. */
   #known(): BindScope {
     const known = new Map<string, Kind>(this.#context.metrics.collect().map((m) => [m.name, m.kind]));
-    const catalog = this.#context.catalog;
-    return bindScope(known, (name) => catalog.get(name)?.counter === false);
+    const uncounted = this.#context.catalog.events.filter((e) => !e.counter).map((e) => e.name);
+    return bindScope(known, uncounted);
   }
 
   #bind(options: ResolvedRule, scope: BindScope): Rule {

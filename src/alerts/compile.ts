@@ -50,13 +50,19 @@ export interface BindScope {
   readonly known: ReadonlyMap<string, Kind>;
   /** Sanitised name → registry name. */
   readonly bySanitised: ReadonlyMap<string, string>;
-  /** True for a catalogue event that has no counter, and so no value. */
-  readonly uncounted: (name: string) => boolean;
+  /** Catalogue events that have no counter, and so no value: by name and by sanitised name. */
+  readonly uncounted: ReadonlyMap<string, string>;
 }
 
-export function bindScope(known: ReadonlyMap<string, Kind>, uncounted: (name: string) => boolean = () => false): BindScope {
+export function bindScope(known: ReadonlyMap<string, Kind>, uncountedEvents: Iterable<string> = []): BindScope {
   const bySanitised = new Map<string, string>();
   for (const name of known.keys()) if (!bySanitised.has(sanitise(name))) bySanitised.set(sanitise(name), name);
+  const uncounted = new Map<string, string>();
+  for (const name of uncountedEvents) {
+    if (known.has(name)) continue;
+    uncounted.set(name, name);
+    uncounted.set(sanitise(name), name);
+  }
   return { known, bySanitised, uncounted };
 }
 
@@ -74,12 +80,12 @@ export function compile(expr: Expr, source: string, scope: BindScope): Compiled 
 
   const resolve = (ref: MetricRef): string => {
     if (ref.exact) {
-      if (!known.has(ref.name) && scope.uncounted(ref.name))
-        throw new ExpressionError(`${ref.name} is an event without a counter, so it has no value`, source, ref.pos);
+      if (!known.has(ref.name) && scope.uncounted.has(ref.name)) throw uncountedError(ref);
       metrics.add(ref.name);
       return ref.name;
     }
     const name = bySanitised.get(ref.name);
+    if (name === undefined && scope.uncounted.has(ref.name)) throw uncountedError(ref);
     if (name === undefined) {
       const near = nearest(ref.name, [...bySanitised.keys()]);
       const hint = near.length > 0 ? `nearest: ${near.join(', ')}` : "a host metric not created yet is named with metric('…')";
@@ -88,6 +94,9 @@ export function compile(expr: Expr, source: string, scope: BindScope): Compiled 
     metrics.add(name);
     return name;
   };
+
+  const uncountedError = (ref: MetricRef): ExpressionError =>
+    new ExpressionError(`${scope.uncounted.get(ref.name)} is an event without a counter, so it has no value`, source, ref.pos);
 
   const needKind = (ref: MetricRef, name: string, kinds: readonly Kind[], what: string): void => {
     const kind = known.get(name);

@@ -13,7 +13,7 @@ const KNOWN = bindScope(
     ['delivery.total-time', 'histogram'],
     ['server.memory', 'gauge'],
   ]),
-  (name) => name === 'delivery.failed',
+  ['delivery.failed'],
 );
 
 const BOUNDS = [10, 100, 1000];
