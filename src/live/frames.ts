@@ -37,8 +37,25 @@ function eventJSON(event: TelemetryEvent, describe: (type: string) => string): s
   const data = event.data;
   // A replacer slows JSON.stringify down a lot: only data that needs one gets it.
   const json = needsReplacer(data) ? JSON.stringify(data, jsonValue) : JSON.stringify(data);
-  const span = event.spanId === undefined ? '' : `,"spanId":${JSON.stringify(event.spanId)}`;
-  return `{"id":${event.id},"createdAt":"${new Date(event.timestamp).toISOString()}","type":"${event.type}","level":"${event.level}","text":${text}${span},"data":${json}}`;
+  const span =
+    event.spanId === undefined
+      ? ''
+      : typeof event.spanId === 'number'
+        ? `,"spanId":${event.spanId}`
+        : `,"spanId":${JSON.stringify(event.spanId)}`;
+  return `{"id":${event.id},"createdAt":"${isoTime(event.timestamp)}","type":"${event.type}","level":"${event.level}","text":${text}${span},"data":${json}}`;
+}
+
+let lastStamp = Number.NaN;
+let lastIso = '';
+
+/** Events come in bursts within one millisecond: the last rendering is reused. */
+function isoTime(timestamp: number): string {
+  if (timestamp !== lastStamp) {
+    lastStamp = timestamp;
+    lastIso = new Date(timestamp).toISOString();
+  }
+  return lastIso;
 }
 
 function needsReplacer(data: Readonly<Record<string, unknown>>): boolean {

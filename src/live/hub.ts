@@ -20,6 +20,7 @@ export class Hub {
   readonly #context: PartContext;
   readonly #redact: ReadonlySet<string>;
   readonly #groups = new Map<Level, Group>();
+  #closed = false;
 
   constructor(context: PartContext, redact: ReadonlySet<string>) {
     this.#context = context;
@@ -36,10 +37,18 @@ export class Hub {
   }
 
   remove(stream: EventStream): void {
+    if (this.#closed) return;
     const group = this.#groups.get(stream.filter.level);
     if (group === undefined) return;
     group.remove(stream);
     if (group.size === 0) this.#groups.delete(stream.filter.level);
+  }
+
+  /** Drops every subscription at once; streams ended afterwards need no hand-over. */
+  close(): void {
+    this.#closed = true;
+    for (const group of this.#groups.values()) group.close();
+    this.#groups.clear();
   }
 
   /** Core subscriptions held now, retiring ones included. */
@@ -88,6 +97,12 @@ class Group {
     if (!this.#streams.delete(stream)) return;
     if (stream.unreported > 0) this.#reportDrops(stream);
     this.#list = [...this.#streams];
+    this.#resubscribe();
+  }
+
+  close(): void {
+    this.#streams.clear();
+    this.#list = [];
     this.#resubscribe();
   }
 

@@ -125,6 +125,7 @@ export function createLive(context: PartContext, options: ResolvedLive): LivePar
     },
     close: () => {
       closed = true;
+      hub.close();
       for (const stream of [...eventStreams]) stream.end();
       for (const stream of [...metricStreams]) stream.close();
     },

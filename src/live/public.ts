@@ -1,4 +1,4 @@
-export type { AccessStatus, LiveAuthorize, LiveAuthRequest, LiveVerdict } from './access.js';
+export type { LiveAuthorize, LiveAuthRequest, LiveVerdict } from './access.js';
 export type { LiveFilter } from './filter.js';
 export type { StalwartMetric } from './frames.js';
 export type { LiveApi, LiveStats } from './live.js';

@@ -131,8 +131,12 @@ describe('ending a stream frees its subscription at once', () => {
   it('on shutdown, after the reader got what was buffered', async () => {
     const telemetry = make();
     const stream = telemetry.live.events({ events: ['smtp.ehlo'] });
+    const others = [telemetry.live.events({ events: ['auth.*'] }), telemetry.live.events({ events: ['queue.*'] })];
     telemetry.emit('smtp.ehlo', { domain: 'last' });
-    await telemetry.shutdown();
+    const report = await telemetry.shutdown();
+    expect(report.complete).toBe(true);
+    expect(others.every((s) => s.closed)).toBe(true);
+    expect(telemetry.live.stats()).toMatchObject({ eventStreams: 0, subscriptions: 0 });
     const events: TelemetryEvent[] = [];
     for await (const event of stream) events.push(event);
     expect(events.map((e) => e.data.domain)).toEqual(['last']);
