@@ -658,14 +658,18 @@ export class TelemetryRuntime {
       }, timeout);
     });
     const drained = (async () => {
-      while (!timedOut && this.#pending() > 0) {
-        if (this.#immediate !== undefined) {
-          clearImmediate(this.#immediate);
-          this.#deliverReady();
+      // Two rounds: reports made while sinks and parts flush (webhook failures, discards) are
+      // delivered too, and a part that takes those reports (another webhook) flushes them.
+      for (let round = 0; round < 2 && !timedOut && (round === 0 || this.#pending() > 0); round++) {
+        while (!timedOut && this.#pending() > 0) {
+          if (this.#immediate !== undefined) {
+            clearImmediate(this.#immediate);
+            this.#deliverReady();
+          }
+          await Promise.all([...this.#subscribers].map((s) => s.whenIdle()));
         }
-        await Promise.all([...this.#subscribers].map((s) => s.whenIdle()));
+        if (!timedOut) await Promise.all([this.#eachSink('flush'), this.#eachPart('flush')]);
       }
-      if (!timedOut) await Promise.all([this.#eachSink('flush'), this.#eachPart('flush')]);
     })();
     await Promise.race([drained, expired]);
     clearTimeout(timer);
