@@ -1,8 +1,7 @@
 import type { SpanId } from '../catalog/keys.js';
 import { LEVELS, type Level, severity } from '../catalog/levels.js';
 import { matchPattern } from '../core/patterns.js';
-import { Interner, ITEM_SEPARATOR } from './interner.js';
-import { encodeEventCursor, type KeyCondition, matchesKey, matchesText, type ResolvedEventQuery, valueText } from './query.js';
+import { encodeEventCursor, type KeyCondition, matchesKey, matchesText, type ResolvedEventQuery } from './query.js';
 import type { HistoryEvent, Page } from './types.js';
 
 type Data = Readonly<Record<string, unknown>>;
@@ -10,8 +9,9 @@ const EMPTY: Data = Object.freeze({});
 
 /**
  * A fixed-capacity ring of events stored as columns: ids, times, levels, types and span ids in typed
- * arrays, the data object by reference, and each indexed key as a column of interned value ids.
- * Appending is O(1) and allocates nothing once the ring is full (past the data itself).
+ * arrays, the data object by reference, and each indexed key's value in a column of its own, so a key
+ * query reads one dense array instead of a million differently shaped objects. Appending is O(1) and
+ * allocates nothing (past the data the event already has).
  */
 export class EventRing {
   readonly capacity: number;
@@ -29,11 +29,7 @@ export class EventRing {
   readonly #typeNames: string[] = [];
   readonly #keys: readonly string[];
   readonly #keyIndex: Map<string, number>;
-  readonly #columns: Int32Array[];
-  /** Per column, the last value interned and its id: events of one span share their span's strings. */
-  readonly #lastText: (string | undefined)[];
-  readonly #lastValue: Int32Array;
-  readonly #values = new Interner();
+  readonly #columns: unknown[][];
   #sortedIds = true;
   #lastId = Number.NEGATIVE_INFINITY;
 
@@ -47,19 +43,12 @@ export class EventRing {
     this.#data = new Array<Data | undefined>(capacity).fill(undefined);
     this.#keys = indexKeys;
     this.#keyIndex = new Map(indexKeys.map((k, i) => [k, i]));
-    this.#columns = indexKeys.map(() => new Int32Array(capacity));
-    this.#lastText = indexKeys.map(() => undefined);
-    this.#lastValue = new Int32Array(indexKeys.length);
+    this.#columns = indexKeys.map(() => new Array<unknown>(capacity).fill(undefined));
   }
 
   /** Events held. */
   get size(): number {
     return this.#size;
-  }
-
-  /** Distinct indexed values held (for memory accounting). */
-  get distinctValues(): number {
-    return this.#values.size;
   }
 
   /** Appends one event, overwriting the oldest when full. */
@@ -82,24 +71,8 @@ export class EventRing {
     this.#data[slot] = data;
     for (const key in data) {
       const column = this.#keyIndex.get(key);
-      if (column === undefined) continue;
-      const text = indexText(data[key]);
-      if (text !== undefined) (this.#columns[column] as Int32Array)[slot] = this.#intern(column, text);
+      if (column !== undefined) (this.#columns[column] as unknown[])[slot] = data[key];
     }
-  }
-
-  #intern(column: number, text: string): number {
-    const values = this.#values;
-    const last = this.#lastValue[column] as number;
-    // The id may have been freed and reused since: check that it still holds the same text.
-    if (text === this.#lastText[column] && values.value(last) === text) {
-      values.retain(last);
-      return last;
-    }
-    const id = values.acquire(text);
-    this.#lastText[column] = text;
-    this.#lastValue[column] = id;
-    return id;
   }
 
   /** Drops events older than `time` from the old end. */
@@ -120,7 +93,6 @@ export class EventRing {
       this.#evict(this.#slot(this.#size - 1));
       this.#size--;
     }
-    this.#values.clear();
   }
 
   /** The events matching `q`, newest first. */
@@ -132,7 +104,7 @@ export class EventRing {
     const types = this.#types;
     const typeMask = this.#typeMask(q.types);
     if (typeMask === null) return { items: [] };
-    const indexed: { column: Int32Array; mask: Uint8Array }[] = [];
+    const indexed: { column: unknown[]; condition: KeyCondition; number: number; lower: boolean }[] = [];
     const scanned: KeyCondition[] = [];
     for (const condition of q.keys) {
       const column = this.#keyIndex.get(condition.key);
@@ -140,9 +112,9 @@ export class EventRing {
         scanned.push(condition);
         continue;
       }
-      const mask = this.#valueMask(condition);
-      if (mask === null) return { items: [] };
-      indexed.push({ column: this.#columns[column] as Int32Array, mask });
+      // Numbers are compared as numbers: queueId 7 matches "7" without a String() per slot.
+      const number = condition.exact === undefined ? Number.NaN : Number(condition.exact);
+      indexed.push({ column: this.#columns[column] as unknown[], condition, number, lower: condition.exact === undefined });
     }
     const spanNumber = q.spanId === undefined ? Number.NaN : Number(q.spanId);
     const spanIsNumber = q.spanId !== undefined && Number.isSafeInteger(spanNumber) && String(spanNumber) === q.spanId;
@@ -160,8 +132,12 @@ export class EventRing {
       if (typeMask !== undefined && typeMask[types[slot] as number] === 0) continue;
       let ok = true;
       for (let c = 0; c < indexed.length; c++) {
-        const { column, mask } = indexed[c] as { column: Int32Array; mask: Uint8Array };
-        if (mask[column[slot] as number] !== 1) {
+        const { column, condition, number, lower } = indexed[c] as (typeof indexed)[number];
+        const value = column[slot];
+        if (
+          value === undefined ||
+          !(lower ? matchesKey(value, condition) : value === condition.exact || matchesExact(value, condition, number))
+        ) {
           ok = false;
           break;
         }
@@ -214,13 +190,7 @@ export class EventRing {
   }
 
   #evict(slot: number): void {
-    for (const column of this.#columns) {
-      const value = column[slot] as number;
-      if (value !== 0) {
-        this.#values.release(value);
-        column[slot] = 0;
-      }
-    }
+    for (const column of this.#columns) column[slot] = undefined;
     this.#data[slot] = undefined;
     if (Number.isNaN(this.#spans[slot] as number)) this.#spanText.delete(slot);
     else this.#spans[slot] = Number.NaN;
@@ -249,46 +219,11 @@ export class EventRing {
     });
     return any ? mask : null;
   }
-
-  /** Per interned value id, 1 when the value satisfies `condition`; `null` when none does. */
-  #valueMask(condition: KeyCondition): Uint8Array | null {
-    const values = this.#values;
-    const mask = new Uint8Array(values.span);
-    let any = false;
-    if (condition.exact !== undefined) {
-      const id = values.find(condition.exact);
-      if (id !== undefined) {
-        mask[id] = 1;
-        any = true;
-      }
-      for (const composite of values.composites) {
-        if ((values.value(composite) as string).split(ITEM_SEPARATOR).includes(condition.exact)) {
-          mask[composite] = 1;
-          any = true;
-        }
-      }
-    } else {
-      const needle = condition.contains ?? '';
-      for (let id = 1; id < mask.length; id++) {
-        const value = values.value(id);
-        if (value?.toLowerCase().includes(needle)) {
-          mask[id] = 1;
-          any = true;
-        }
-      }
-    }
-    return any ? mask : null;
-  }
 }
 
-/** The interned text of an indexed value: arrays join their items; objects are not indexed. */
-function indexText(value: unknown): string | undefined {
-  if (!Array.isArray(value)) return valueText(value);
-  if (value.length === 1) return valueText(value[0]);
-  let text = '';
-  for (const item of value) {
-    const t = valueText(item);
-    if (t !== undefined) text = text === '' ? t : `${text}${ITEM_SEPARATOR}${t}`;
-  }
-  return text === '' ? undefined : text;
+/** The slow half of an exact match, once the string fast path failed. */
+function matchesExact(value: unknown, condition: KeyCondition, number: number): boolean {
+  if (typeof value === 'string') return false;
+  if (typeof value === 'number') return value === number && String(value) === condition.exact;
+  return matchesKey(value, condition);
 }
