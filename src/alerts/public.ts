@@ -1,6 +1,5 @@
 export type { AlertWebhookBody } from './actions.js';
 export type { AlertState, AlertStatus, AlertsApi, AlertTransition } from './alerts.js';
-export { ExpressionError } from './errors.js';
 export type {
   AlertEmailOptions,
   AlertEventOptions,
