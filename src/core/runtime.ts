@@ -498,6 +498,7 @@ export class TelemetryRuntime {
       },
       describe: (type) => this.catalog.get(type)?.description ?? type,
       now: () => this.#now(),
+      systemClock: this.#now === Date.now,
       spans,
       onEmit: (hook) => {
         hooks.push(hook);

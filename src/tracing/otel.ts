@@ -4,6 +4,7 @@ import {
   context as otelContext,
   type Span,
   SpanKind,
+  type SpanOptions,
   SpanStatusCode,
   type TracerProvider,
   trace,
@@ -63,12 +64,15 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
   const ends = new Set(context.spans.values());
   const open = new Map<SpanId, Open>();
   const attach = options.attachToActiveSpan ?? true;
+  // At emit time OTel's own clock reads the same moment, with sub-millisecond precision; an
+  // injected telemetry clock (tests) is followed instead.
+  const at = (event: TelemetryEvent) => (context.systemClock ? undefined : event.timestamp);
 
   const end = (entry: Open, event: TelemetryEvent) => {
     const elapsed = ownKeys(event).elapsed;
     if (typeof elapsed === 'number') entry.span.setAttribute('elapsed', elapsed);
     if (entry.error !== undefined) entry.span.setStatus({ code: SpanStatusCode.ERROR, message: entry.error });
-    entry.span.end(event.timestamp);
+    entry.span.end(at(event));
   };
 
   // Everything happens at emit time, as hand-written OTel calls would: the caller's context is
@@ -76,7 +80,7 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
   context.onEmit((event) => {
     const id = event.spanId;
     if (id === undefined) {
-      if (attach) trace.getSpan(otelContext.active())?.addEvent(event.type, attributes(event.data), event.timestamp);
+      if (attach) trace.getSpan(otelContext.active())?.addEvent(event.type, attributes(event.data), at(event));
       return;
     }
     let entry = open.get(id);
@@ -86,7 +90,9 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
       const parent = parentId === undefined ? undefined : open.get(parentId)?.span;
       const active = otelContext.active();
       const kind = event.type.startsWith('delivery.') ? SpanKind.CLIENT : SpanKind.SERVER;
-      const options = { kind, startTime: event.timestamp, attributes: attributes(event.data) };
+      const startTime = at(event);
+      const attrs = attributes(event.data);
+      const options: SpanOptions = startTime === undefined ? { kind, attributes: attrs } : { kind, startTime, attributes: attrs };
       const span = tracer.startSpan(event.type, options, parent === undefined ? active : trace.setSpan(active, parent));
       entry = { span, error: undefined };
       open.set(id, entry);
@@ -98,7 +104,7 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
       end(entry, event);
       open.delete(id);
     } else {
-      entry.span.addEvent(event.type, attributes(ownKeys(event)), event.timestamp);
+      entry.span.addEvent(event.type, attributes(ownKeys(event)), at(event));
     }
   });
 

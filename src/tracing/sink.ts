@@ -42,6 +42,8 @@ export interface SinkContext {
   describe(type: string): string;
   /** The clock, in epoch ms. */
   now(): number;
+  /** True when `now` is the system clock, not one injected through `createTelemetry({ now })`. */
+  readonly systemClock: boolean;
   /** Span start events, each with the event that ends its span (built-in and host). */
   readonly spans: ReadonlyMap<string, string>;
   /** Registers a hook run at emit time for each selected event; see {@link EmitHook}. */
