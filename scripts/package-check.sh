@@ -21,6 +21,8 @@ node -e "
 const { createTelemetry } = require('mail-telemetry');
 const { exportMetrics } = require('mail-telemetry/otel');
 if (typeof exportMetrics !== 'function') throw new Error('require(): mail-telemetry/otel has no exportMetrics');
+const { SqliteHistoryStore } = require('mail-telemetry/sqlite');
+if (typeof SqliteHistoryStore !== 'function') throw new Error('require(): mail-telemetry/sqlite has no SqliteHistoryStore');
 const t = createTelemetry();
 t.emit('smtp.connection-start', { remoteIp: '192.0.2.1', remotePort: 1, listenerId: 'smtp', localPort: 25 });
 if (t.metrics.eventCount('smtp.connection-start') !== 1) throw new Error('require(): counter not updated');
@@ -30,6 +32,8 @@ node --input-type=module -e "
 import { createTelemetry } from 'mail-telemetry';
 import { exportMetrics } from 'mail-telemetry/otel';
 if (typeof exportMetrics !== 'function') throw new Error('import: mail-telemetry/otel has no exportMetrics');
+const { SqliteHistoryStore } = await import('mail-telemetry/sqlite');
+if (typeof SqliteHistoryStore !== 'function') throw new Error('import: mail-telemetry/sqlite has no SqliteHistoryStore');
 const t = createTelemetry();
 await t.shutdown();
 console.log('import from ESM: ok');
