@@ -52,13 +52,14 @@ export function tracingQuery(params: URLSearchParams, keys: ReadonlyMap<string, 
 }
 
 /** The metric options a metrics URL asks for: `metrics=a,b` and `interval=<seconds>` (Stalwart's units). */
-export function metricsQuery(params: URLSearchParams): Record<string, unknown> {
+export function metricsQuery(params: URLSearchParams, minimum: number): Record<string, unknown> {
   const options: Record<string, unknown> = {};
   for (const [name, value] of params) {
     if (name === 'metrics') options.metrics = list(value);
     else if (name === 'interval') {
       const seconds = Number(value);
-      if (value.trim() === '' || !Number.isFinite(seconds)) throw new TelemetryConfigError('query.interval', value, 'seconds');
+      if (value.trim() === '' || !Number.isFinite(seconds) || seconds * 1000 < minimum || seconds > 86_400)
+        throw new TelemetryConfigError('query.interval', value, `seconds, from ${minimum / 1000} to 86400`);
       options.interval = Math.round(seconds * 1000);
     } else if (!METRICS_PARAMS.includes(name)) {
       throw new TelemetryConfigError(`query.${name}`, name, 'metrics, interval or token');

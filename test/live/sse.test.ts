@@ -140,11 +140,14 @@ describe('handlers.liveMetrics', () => {
     const telemetry = make();
     const { base } = await serve(telemetry);
     const token = telemetry.live.issueToken({ scope: 'metrics' });
-    for (const query of ['interval=0.5', 'interval=abc', 'colour=red']) {
+    const messages: string[] = [];
+    for (const query of ['interval=0.5', 'interval=abc', 'colour=red', 'metrics=Bad%20Name']) {
       const response = await fetch(`${base}/api/live/metrics?token=${token}&${query}`);
       expect(response.status).toBe(400);
-      await response.text();
+      messages.push(await response.text());
     }
+    expect(messages[0]).toBe('query.interval: expected seconds, from 1 to 86400, got "0.5"\n');
+    expect(messages[2]).toMatch(/query\.colour/);
     expect(telemetry.live.stats().metricStreams).toBe(0);
   });
 });
