@@ -1270,6 +1270,8 @@ export interface BuiltinEvents {
   "task-manager.task-retry": KeysOf<"details" | "id" | "nextRetry" | "reason">;
   /** Background task scheduled to run later */
   "task-manager.task-scheduled": KeysOf<"due" | "id">;
+  /** Alert action or evaluation failed */
+  "telemetry.alert-error": KeysOf<"causedBy" | "details" | "id" | "reason">;
   /** Alert condition triggered and emitted as an event */
   "telemetry.alert-event": KeysOf<"details" | "id">;
   /** Alert notification email sent */
@@ -1990,6 +1992,7 @@ export const BUILTIN_EVENTS: readonly EventRow[] = [
   { name: "task-manager.task-queued", id: 149, level: "info", counter: false, keys: ["type"], description: "Background task queued" },
   { name: "task-manager.task-retry", id: 53, level: "debug", counter: false, keys: ["details", "id", "nextRetry", "reason"], description: "Background task scheduled for retry" },
   { name: "task-manager.task-scheduled", id: 370, level: "info", counter: false, keys: ["due", "id"], description: "Background task scheduled to run later" },
+  { name: "telemetry.alert-error", id: 705, level: "warn", counter: true, keys: ["causedBy", "details", "id", "reason"], description: "Alert action or evaluation failed", library: true },
   { name: "telemetry.alert-event", id: 548, level: "warn", counter: true, keys: ["details", "id"], description: "Alert condition triggered and emitted as an event" },
   { name: "telemetry.alert-message", id: 365, level: "info", counter: true, keys: ["details", "id", "to"], description: "Alert notification email sent" },
   { name: "telemetry.events-dropped", id: 701, level: "warn", counter: true, keys: ["details", "id", "reason", "total"], description: "Telemetry events dropped before reaching a consumer", library: true },

@@ -1,4 +1,10 @@
-import { type AlertRuleOptions, type ResolvedAlerts, resolveAlerts, type SendMail } from '../alerts/options.js';
+import {
+  type AlertRuleOptions,
+  type AlertsOptions,
+  type ResolvedAlerts,
+  resolveAlerts,
+  type SendMail,
+} from '../alerts/options.js';
 import type { HostEvents } from '../catalog/define.js';
 import { isLevel, isLevelSetting, type Level, type LevelSetting } from '../catalog/levels.js';
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from '../history/options.js';
@@ -72,10 +78,11 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
   /** Live event and metric streams, and their access tokens. */
   readonly live?: LiveOptions;
   /**
-   * Alert rules over metrics and their history.
+   * Alert rules over metrics and their history: a list of rules, or
+   * `{ rules, interval, timeout, maxTransitions }`.
    * @default []
    */
-  readonly alerts?: readonly AlertRuleOptions[];
+  readonly alerts?: readonly AlertRuleOptions[] | AlertsOptions;
   /**
    * The host's mail transport, used by alert email actions.
    * @default undefined

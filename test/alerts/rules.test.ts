@@ -121,7 +121,7 @@ describe('alert rule states', () => {
 
   it('keeps a bounded transition history', async () => {
     const telemetry = make({
-      alerts: { rules: [{ id: 'q', condition: 'queue_count > 0' }], maxTransitions: 3 } as unknown as AlertRuleOptions[],
+      alerts: { rules: [{ id: 'q', condition: 'queue_count > 0' }], maxTransitions: 3 },
     });
     const queue = telemetry.metrics.gauge('queue.count');
     for (let i = 0; i < 6; i++) {
@@ -152,7 +152,7 @@ describe('alert rule states', () => {
     vi.useFakeTimers({ now: Date.UTC(2026, 10, 24) });
     const telemetry = make({
       now: () => Date.now(),
-      alerts: { rules: [{ id: 'q', condition: 'queue_count > 10' }], interval: '5s' } as unknown as AlertRuleOptions[],
+      alerts: { rules: [{ id: 'q', condition: 'queue_count > 10' }], interval: '5s' },
     });
     telemetry.metrics.gauge('queue.count').set(11);
     await vi.advanceTimersByTimeAsync(5000);

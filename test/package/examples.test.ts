@@ -23,4 +23,13 @@ describe('the examples run as written', () => {
     expect(out).toContain('mail_mta_bounces_total{node="mx1",reason="mailbox-full"} 1');
     expect(out).not.toContain('change-me');
   });
+
+  it('alerts.ts goes pending → firing → resolved and notifies by event, email and webhook', () => {
+    const out = run('alerts.ts');
+    expect(out).toContain('minute 0: queue-backlog inactive → pending (value 1500)');
+    expect(out).toContain('minute 2: queue-backlog pending → firing (value 1500)');
+    expect(out).toContain('email to postmaster@example.org: [page] queue-backlog firing');
+    expect(out).toContain('event: queue-backlog resolved: outbound queue at 200 messages');
+    expect(out).toContain('webhook: queue-backlog resolved: outbound queue at 200 messages');
+  });
 });
