@@ -181,7 +181,12 @@ export function createLive(context: PartContext, options: ResolvedLive): LivePar
         authorize: options.authorize,
         failed,
         open: (params) =>
-          track(new MetricFrames(openMetrics(metricsQuery(params, options.minMetricsInterval), 'query', options.minMetricsInterval), options.pingInterval)),
+          track(
+            new MetricFrames(
+              openMetrics(metricsQuery(params, options.minMetricsInterval), 'query', options.minMetricsInterval),
+              options.pingInterval,
+            ),
+          ),
       }),
     },
   };
