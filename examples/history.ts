@@ -11,6 +11,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTelemetry, type HistoryStore } from '../src/index.js';
 
+const ADMIN_TOKEN = process.env.HISTORY_TOKEN ?? 'change-me';
+const auth = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
+
 let store: HistoryStore | undefined;
 if (process.argv.includes('--sqlite')) {
   // A separate entry point: the main one never loads node:sqlite (Node >= 22.13).
@@ -28,6 +31,8 @@ const telemetry = createTelemetry({
     traces: { capacity: 5_000 },
     series: { interval: 60_000, metrics: ['smtp.*', 'delivery.*', 'queue.count'] },
     ...(store === undefined ? {} : { store }),
+    // The handler serves addresses and IPs: it stays closed (401) until authorize says who may read.
+    authorize: (request) => request.header('authorization') === `Bearer ${ADMIN_TOKEN}`,
   },
 });
 
@@ -64,11 +69,12 @@ console.log('delivery attempts in the last interval:', points.at(-1)?.value);
 const server = createServer((req, res) => telemetry.handlers.history.node(req, res));
 await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
 const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/telemetry`;
-const listed = (await (await fetch(`${base}/traces?queue_id=1001`)).json()) as { data: { items: number[] } };
+const listed = (await (await fetch(`${base}/traces?queue_id=1001`, auth)).json()) as { data: { items: number[] } };
 console.log('GET /api/telemetry/traces?queue_id=1001 →', listed.data.items.length, 'trace ids');
-const one = (await (await fetch(`${base}/trace/${attempt.id}`)).json()) as { data: { events: { type: string }[] } };
+const one = (await (await fetch(`${base}/trace/${attempt.id}`, auth)).json()) as { data: { events: { type: string }[] } };
 console.log('GET /api/telemetry/trace/{id} →', one.data.events.map((e) => e.type).join(' → '));
-const bad = await fetch(`${base}/traces?limit=0`);
+const bad = await fetch(`${base}/traces?limit=0`, auth);
+console.log('GET /api/telemetry/traces without a token →', (await fetch(`${base}/traces`)).status);
 console.log('GET /api/telemetry/traces?limit=0 →', bad.status, ((await bad.json()) as { detail: string }).detail);
 
 server.close();

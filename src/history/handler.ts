@@ -6,6 +6,23 @@ import type { HistoryApi } from './history.js';
 import { HistoryQueryError, MAX_LIMIT } from './query.js';
 import type { EventQuery, KeyMatch, Trace, TraceQuery } from './types.js';
 
+/** What `authorize` sees of a history request. */
+export interface HistoryAuthRequest {
+  readonly method: string;
+  /** The request URL, query included. */
+  readonly url: URL;
+  /** A request header, lower or mixed case. */
+  header(name: string): string | undefined;
+  /** The original request, for the host's own session checks (`req.user`, cookies, …). */
+  readonly raw: IncomingMessage | Request;
+}
+
+/** `true` answers the request; `false` or `401` refuses it as unauthenticated, `403` as forbidden. */
+export type HistoryVerdict = boolean | 401 | 403;
+
+/** Decides who may read the history over HTTP. */
+export type HistoryAuthorize = (request: HistoryAuthRequest) => HistoryVerdict | PromiseLike<HistoryVerdict>;
+
 /** What the history answers. */
 interface Answer {
   readonly status: number;
@@ -27,21 +44,48 @@ const KEY_PARAM = /^([A-Za-z][A-Za-z0-9_]*)(~?)$/;
  * prefix works): `GET …/telemetry/traces`, `…/telemetry/trace/{id}`, `…/telemetry/metrics`, and
  * `…/telemetry/events`. Bodies are `{ "data": … }`; errors are RFC 7807 problem documents.
  */
-export function historyHandler(api: HistoryApi, now: () => number = Date.now): RequestHandler {
-  const answer = (method: string, url: URL): Promise<Answer> => route(api, now, method, url);
+export function historyHandler(api: HistoryApi, now: () => number, authorize: HistoryAuthorize | undefined): RequestHandler {
+  const answer = async (request: HistoryAuthRequest): Promise<Answer> => {
+    const verdict = authorize === undefined ? 401 : await authorize(request);
+    if (verdict === 403) return problem(403, 'Forbidden', 'this request may not read the history');
+    if (verdict !== true)
+      return problem(
+        401,
+        'Unauthorized',
+        authorize === undefined
+          ? 'the history handler is closed: set options.history.authorize to open it'
+          : 'authentication required',
+      );
+    return route(api, now, request.method, request.url);
+  };
   return {
     node(req: IncomingMessage, res: ServerResponse) {
-      const url = new URL(req.url ?? '/', 'http://localhost');
-      void settle(answer(req.method ?? 'GET', url)).then((reply) => {
+      const view: HistoryAuthRequest = {
+        method: req.method ?? 'GET',
+        url: new URL(req.url ?? '/', 'http://localhost'),
+        header: (name) => single(req.headers[name.toLowerCase()]),
+        raw: req,
+      };
+      void settle(answer(view)).then((reply) => {
         res.writeHead(reply.status, reply.headers);
         res.end(req.method === 'HEAD' ? undefined : reply.body);
       });
     },
     async fetch(request: Request) {
-      const reply = await settle(answer(request.method, new URL(request.url)));
+      const view: HistoryAuthRequest = {
+        method: request.method,
+        url: new URL(request.url),
+        header: (name) => request.headers.get(name) ?? undefined,
+        raw: request,
+      };
+      const reply = await settle(answer(view));
       return new Response(request.method === 'HEAD' ? null : reply.body, { status: reply.status, headers: reply.headers });
     },
   };
+}
+
+function single(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(', ') : value;
 }
 
 /** The async twin of `http/handler.ts`: a failure becomes a problem document, never a thrown error. */
@@ -85,9 +129,9 @@ async function route(api: HistoryApi, now: () => number, method: string, url: UR
 
 async function traces(api: HistoryApi, now: () => number, params: URLSearchParams): Promise<Answer> {
   known(params, TRACES_PARAMS);
-  const type = single(params, 'type');
-  const queueId = single(params, 'queue_id');
-  const filter = single(params, 'filter');
+  const type = param(params, 'type');
+  const queueId = param(params, 'queue_id');
+  const filter = param(params, 'filter');
   let from = time(params, 'after');
   const to = time(params, 'before');
   if (filter === undefined && queueId === undefined && from === undefined && to === undefined) from = now() - DEFAULT_WINDOW;
@@ -116,7 +160,7 @@ async function one(api: HistoryApi, id: string): Promise<Answer> {
 async function metrics(api: HistoryApi, params: URLSearchParams): Promise<Answer> {
   known(params, METRICS_PARAMS);
   if (!api.recordsSeries) return problem(404, 'Not found', 'metric series are not recorded (options.history.series is off)');
-  const names = single(params, 'metrics');
+  const names = param(params, 'metrics');
   const from = time(params, 'after');
   const to = time(params, 'before');
   const points = await api.series({
@@ -140,15 +184,15 @@ async function events(api: HistoryApi, params: URLSearchParams): Promise<Answer>
     if (EVENTS_PARAMS.has(name)) continue;
     const m = KEY_PARAM.exec(name);
     if (m === null) throw unknown(name, EVENTS_PARAMS, ', or a key such as remoteIp=… (exact) or remoteIp~=… (substring)');
-    const value = single(params, name) as string;
+    const value = param(params, name) as string;
     keys[m[1] as string] = m[2] === '~' ? { contains: value } : value;
   }
-  const level = single(params, 'level');
+  const level = param(params, 'level');
   if (level !== undefined && !isLevel(level))
     throw new HistoryQueryError('level', `expected trace, debug, info, warn or error, got ${JSON.stringify(level)}`);
-  const type = single(params, 'type');
-  const text = single(params, 'filter');
-  const spanId = single(params, 'span_id');
+  const type = param(params, 'type');
+  const text = param(params, 'filter');
+  const spanId = param(params, 'span_id');
   const from = time(params, 'after');
   const to = time(params, 'before');
   const query: EventQuery = {
@@ -171,7 +215,7 @@ async function paged<T>(
 ): Promise<{ readonly items: readonly T[]; readonly cursor?: string }> {
   const limit = integer(params, 'limit', 1, MAX_LIMIT);
   const page = integer(params, 'page', 1, Number.MAX_SAFE_INTEGER) ?? 1;
-  let cursor = single(params, 'cursor');
+  let cursor = param(params, 'cursor');
   if (cursor !== undefined && page > 1) throw new HistoryQueryError('page', 'give either page or cursor, not both');
   const size = limit ?? 100;
   if ((page - 1) * size > MAX_SKIPPED)
@@ -198,14 +242,14 @@ function unknown(name: string, names: Set<string>, extra = ''): HistoryQueryErro
   return new HistoryQueryError(name, `unknown parameter; known: ${[...names].join(', ')}${extra}`);
 }
 
-function single(params: URLSearchParams, name: string): string | undefined {
+function param(params: URLSearchParams, name: string): string | undefined {
   const all = params.getAll(name);
   if (all.length > 1) throw new HistoryQueryError(name, 'given more than once');
   return all[0];
 }
 
 function integer(params: URLSearchParams, name: string, min: number, max: number): number | undefined {
-  const text = single(params, name);
+  const text = param(params, name);
   if (text === undefined) return undefined;
   const value = /^\d{1,16}$/.test(text) ? Number(text) : Number.NaN;
   if (!(value >= min && value <= max))
@@ -214,7 +258,7 @@ function integer(params: URLSearchParams, name: string, min: number, max: number
 }
 
 function flag(params: URLSearchParams, name: string): boolean {
-  const text = single(params, name);
+  const text = param(params, name);
   if (text === undefined || text === '0' || text === 'false') return false;
   if (text === '' || text === '1' || text === 'true') return true;
   throw new HistoryQueryError(name, `expected 1, 0, true or false, got ${JSON.stringify(text)}`);
@@ -222,7 +266,7 @@ function flag(params: URLSearchParams, name: string): boolean {
 
 /** Unix seconds, as Stalwart takes them, or an RFC 3339 date-time; returns epoch ms. */
 function time(params: URLSearchParams, name: string): number | undefined {
-  const text = single(params, name);
+  const text = param(params, name);
   if (text === undefined) return undefined;
   if (/^\d{1,12}(\.\d+)?$/.test(text)) return Number(text) * 1000;
   const ms = /^\d{4}-\d{2}-\d{2}T/.test(text) ? Date.parse(text) : Number.NaN;

@@ -59,7 +59,7 @@ export interface HistoryPart {
 
 export function createHistory(context: PartContext, options: ResolvedHistory | undefined): HistoryPart {
   const api = options === undefined ? disabledApi() : new History(context, options);
-  return { api, handler: historyHandler(api, () => context.now()) };
+  return { api, handler: historyHandler(api, () => context.now(), options?.authorize) };
 }
 
 class History implements HistoryApi {

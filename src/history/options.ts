@@ -1,6 +1,7 @@
 import { isLevel, type Level } from '../catalog/levels.js';
 import { TelemetryConfigError } from '../core/errors.js';
 import { checkMetricPatterns } from '../core/patterns.js';
+import type { HistoryAuthorize } from './handler.js';
 import type { HistoryStore } from './store.js';
 import type { Trace } from './types.js';
 
@@ -138,6 +139,14 @@ export interface HistoryOptions<P extends string = string> {
    * @default 65_536
    */
   readonly maxQueue?: number;
+  /**
+   * Decides who may read `handlers.history`: history holds addresses and IPs, so the handler is
+   * closed until you say who may read it. Return `true` to answer, `false` or `401` to refuse as
+   * unauthenticated, `403` as forbidden; may return a promise. `() => true` opens it (for a route
+   * your own middleware already protects).
+   * @default undefined (every request gets 401)
+   */
+  readonly authorize?: HistoryAuthorize;
 }
 
 /** Validated trace options. */
@@ -172,9 +181,22 @@ export interface ResolvedHistory {
   readonly series: ResolvedSeriesHistory | undefined;
   readonly store: HistoryStore | undefined;
   readonly maxQueue: number;
+  readonly authorize: HistoryAuthorize | undefined;
 }
 
-const KEYS = new Set(['events', 'exclude', 'level', 'capacity', 'maxAge', 'indexKeys', 'traces', 'series', 'store', 'maxQueue']);
+const KEYS = new Set([
+  'events',
+  'exclude',
+  'level',
+  'capacity',
+  'maxAge',
+  'indexKeys',
+  'traces',
+  'series',
+  'store',
+  'maxQueue',
+  'authorize',
+]);
 const TRACE_KEYS = new Set(['events', 'exclude', 'capacity', 'maxAge', 'maxSpanEvents', 'maxOpenSpans', 'keep']);
 const SERIES_KEYS = new Set(['interval', 'metrics', 'capacity', 'maxAge']);
 const STORE_METHODS = ['append', 'events', 'traces', 'trace', 'series', 'purge'] as const;
@@ -197,6 +219,7 @@ export function resolveHistory(value: unknown, path: string): ResolvedHistory | 
     series: o.series === false ? undefined : resolveSeries(o.series, `${path}.series`),
     store: o.store === undefined ? undefined : store(o.store, `${path}.store`),
     maxQueue: integer(o.maxQueue, `${path}.maxQueue`, 65_536, 1, 10_000_000),
+    authorize: authorize(o.authorize, `${path}.authorize`),
   };
 }
 
@@ -232,6 +255,12 @@ function resolveSeries(value: unknown, path: string): ResolvedSeriesHistory {
     capacity: integer(o.capacity, `${path}.capacity`, 500_000, 1, 50_000_000),
     maxAge: duration(o.maxAge, `${path}.maxAge`, 7 * DAY),
   };
+}
+
+function authorize(value: unknown, path: string): HistoryAuthorize | undefined {
+  if (value !== undefined && typeof value !== 'function')
+    throw new TelemetryConfigError(path, value, 'a function (request) => boolean | 401 | 403');
+  return value as HistoryAuthorize | undefined;
 }
 
 function patterns(value: unknown, path: string): readonly string[] | undefined {

@@ -1,3 +1,4 @@
+export type { HistoryAuthorize, HistoryAuthRequest, HistoryVerdict } from './handler.js';
 export type { HistoryApi, HistoryStats } from './history.js';
 export type {
   HistoryOptions,

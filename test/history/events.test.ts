@@ -196,6 +196,7 @@ describe('history options', () => {
     [{ store: { append() {} } }, 'options.history.store'],
     [{ maxQueue: 0 }, 'options.history.maxQueue'],
     [{ colour: 'red' }, 'options.history.colour'],
+    [{ authorize: 'admin' }, 'options.history.authorize'],
   ];
   it.each(bad)('rejects %j at %s', (history, path) => {
     let error: unknown;

@@ -25,7 +25,10 @@ async function serve(telemetry: Telemetry): Promise<string> {
 
 async function populated() {
   let now = T0;
-  const telemetry = make({ now: () => now, history: { level: 'debug', series: { metrics: ['queue.count', 'delivery.*'] } } });
+  const telemetry = make({
+    now: () => now,
+    history: { level: 'debug', series: { metrics: ['queue.count', 'delivery.*'] }, authorize: () => true },
+  });
   const inbound = telemetry.span('smtp.connection-start', {
     remoteIp: '192.0.2.7',
     remotePort: 1,
@@ -171,7 +174,7 @@ describe('handlers.history over node:http (Stalwart paths and parameters)', () =
   });
 
   it('works as a fetch handler too, and says when series are off', async () => {
-    const telemetry = make({ history: { series: false } });
+    const telemetry = make({ history: { series: false, authorize: async () => true } });
     const handler = telemetry.handlers.history;
     const ok = await handler.fetch(new Request('http://localhost/api/telemetry/traces?filter=x'));
     expect(ok.status).toBe(200);
@@ -182,8 +185,45 @@ describe('handlers.history over node:http (Stalwart paths and parameters)', () =
     const head = await handler.fetch(new Request('http://localhost/api/telemetry/traces?filter=x', { method: 'HEAD' }));
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
-    const disabled = make();
+    const disabled = make({ history: { traces: false, series: false, events: [], authorize: () => true } });
     const response = await disabled.handlers.history.fetch(new Request('http://localhost/telemetry/traces?limit=5'));
     expect(await response.json()).toEqual({ data: { items: [] } });
+  });
+
+  it('is closed until authorize is set, and asks authorize with the request', async () => {
+    const closed = make({ history: {} });
+    const refused = await closed.handlers.history.fetch(new Request('http://localhost/api/telemetry/traces'));
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as Problem).detail).toMatch(/set options\.history\.authorize/);
+    const off = make();
+    expect((await off.handlers.history.fetch(new Request('http://localhost/api/telemetry/traces'))).status).toBe(401);
+
+    const seen: string[] = [];
+    const telemetry = make({
+      history: {
+        authorize: async (request) => {
+          seen.push(`${request.method} ${request.url.pathname} ${request.raw instanceof Request ? 'fetch' : 'node'}`);
+          const header = request.header('Authorization');
+          if (header === undefined) return 401;
+          return header === 'Bearer admin' ? true : 403;
+        },
+      },
+    });
+    const base = await serve(telemetry);
+    expect((await fetch(`${base}/telemetry/traces`)).status).toBe(401);
+    const forbidden = await fetch(`${base}/telemetry/traces`, { headers: { authorization: 'Bearer guest' } });
+    expect(forbidden.status).toBe(403);
+    expect(((await forbidden.json()) as Problem).title).toBe('Forbidden');
+    expect((await fetch(`${base}/telemetry/traces`, { headers: { authorization: 'Bearer admin' } })).status).toBe(200);
+    const viaFetch = await telemetry.handlers.history.fetch(
+      new Request('http://localhost/api/telemetry/events', { headers: { authorization: 'Bearer admin' } }),
+    );
+    expect(viaFetch.status).toBe(200);
+    expect(seen).toEqual([
+      'GET /api/telemetry/traces node',
+      'GET /api/telemetry/traces node',
+      'GET /api/telemetry/traces node',
+      'GET /api/telemetry/events fetch',
+    ]);
   });
 });

@@ -48,7 +48,7 @@ describe('a custom HistoryStore', () => {
 
   it('reports failed writes as telemetry.subscriber-error, and failed reads as a rejection or a 500', async () => {
     const store = new FlakyStore();
-    const telemetry = make({ history: { store } });
+    const telemetry = make({ history: { store, authorize: () => true } });
     const errors: Record<string, unknown>[] = [];
     telemetry.on('telemetry.subscriber-error', (e) => errors.push({ ...e.data }));
     store.failWrites = true;
