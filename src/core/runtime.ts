@@ -141,6 +141,8 @@ export class TelemetryRuntime {
   readonly #spanPairs: ReadonlyMap<string, string>;
   readonly #sinks: { readonly sink: Sink; readonly report: (error: unknown, details?: string) => void }[] = [];
   readonly #parts: Part[] = [];
+  /** Span start event id → its end event's name ('' for events that start no span). */
+  readonly #spanEnds: string[];
   #als: AsyncLocalStorage<SpanState> | undefined;
   #ready: Subscriber[] = [];
   #immediate: NodeJS.Immediate | undefined;
@@ -213,6 +215,7 @@ export class TelemetryRuntime {
     this.#memoryTimer = setInterval(() => this.#registry.sampleMemory(), options.metrics.memoryInterval);
     this.#memoryTimer.unref();
     this.#registry.sampleMemory();
+    this.#spanEnds = this.#names.map((n) => this.catalog.get(n)?.spanEnd ?? '');
     this.#spanPairs = new Map(
       this.catalog.events.flatMap((e) => (e.spanEnd === undefined ? [] : [[e.name, e.spanEnd] as const])),
     );
@@ -298,17 +301,18 @@ export class TelemetryRuntime {
 
   span(name: string, data: Data | undefined): SpanHandle {
     const now = this.#now();
-    const definition = this.catalog.get(name);
+    const entry = this.#index[name];
+    const endName = typeof entry === 'number' ? (this.#spanEnds[entry >>> FLAG_BITS] ?? '') : '';
     const state: SpanState = {
       id: nextId(now),
-      endName: definition?.spanEnd ?? '',
+      endName,
       startedAt: now,
       // A copy, so later changes to the caller's object do not leak in; read-only by type (freezing costs more than the copy).
       data: { ...data },
       parentId: this.#als?.getStore()?.id,
       ended: false,
     };
-    if (definition?.spanEnd === undefined) this.#unknown(name, 'is not a span start event');
+    if (endName === '') this.#unknown(name, 'is not a span start event');
     else if (!this.#closed) this.#spans.open(state, now);
     this.emitInSpan(state, name, data);
     return new SpanHandle(this, state);
@@ -520,10 +524,13 @@ export class TelemetryRuntime {
     const o = tracer.selection;
     const id = o.id ?? tracer.id;
     if (hooks.length > 0) {
-      const hook = (event: EventRecord) => {
-        const seen = redact === undefined ? event : (redactBatch([event], redact)[0] as EventRecord);
-        for (const h of hooks) h(seen);
-      };
+      const only = hooks.length === 1 && redact === undefined ? hooks[0] : undefined;
+      const hook =
+        only ??
+        ((event: EventRecord) => {
+          const seen = redact === undefined ? event : (redactBatch([event], redact)[0] as EventRecord);
+          for (const h of hooks) h(seen);
+        });
       subscriber = new EmitSubscriber(`${id}:emit`, bits, tracer.errorEvent, hook, this.#host);
       this.#subscribers.add(subscriber);
     }
