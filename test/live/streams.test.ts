@@ -172,6 +172,17 @@ describe('metric streams', () => {
     expect(telemetry.live.stats().metricStreams).toBe(0);
   });
 
+  it('end on an AbortSignal, also while waiting for the next frame', async () => {
+    const telemetry = make();
+    const controller = new AbortController();
+    const stream = telemetry.live.metrics({ interval: 60_000, signal: controller.signal });
+    expect((await stream.next()).done).toBe(false);
+    const waiting = stream.next();
+    controller.abort();
+    expect(await waiting).toEqual({ done: true, value: undefined });
+    expect(telemetry.live.stats().metricStreams).toBe(0);
+  });
+
   it('reject bad options', () => {
     const telemetry = make();
     expect(() => telemetry.live.metrics({ interval: 5 })).toThrow(/interval.*1000/);
