@@ -4,7 +4,7 @@ import type { PartContext, PartSubscription } from '../core/part.js';
 import type { RequestHandler } from '../http/handler.js';
 import { historyHandler } from './handler.js';
 import type { ResolvedHistory } from './options.js';
-import { resolveEventQuery, resolveTraceQuery } from './query.js';
+import { resolveEventQuery, resolveSeriesQuery, resolveTraceQuery } from './query.js';
 import { type SeriesPoint, type SeriesQuery, SeriesRecorder } from './series.js';
 import { type HistoryStore, MemoryHistoryStore, type RetentionPolicy } from './store.js';
 import { keepsMessages, TraceCollector } from './traces.js';
@@ -164,9 +164,10 @@ class History implements HistoryApi {
     return this.#store.trace(id);
   }
 
-  async series(query: SeriesQuery = {}): Promise<readonly SeriesPoint[]> {
+  async series(query?: SeriesQuery): Promise<readonly SeriesPoint[]> {
+    const q = resolveSeriesQuery(query);
     await this.#flush();
-    return this.#store.series(query);
+    return this.#store.series(q);
   }
 
   async snapshot(): Promise<readonly SeriesPoint[]> {
@@ -271,7 +272,10 @@ function disabledApi(): HistoryApi {
       return { items: [] };
     },
     trace: async () => undefined,
-    series: async () => [],
+    series: async (query) => {
+      resolveSeriesQuery(query);
+      return [];
+    },
     snapshot: async () => [],
     purge: async () => undefined,
     stats: () => ({ openSpans: 0, abandonedSpans: 0, storedTraces: 0, skippedTraces: 0, snapshots: 0 }),

@@ -1,4 +1,5 @@
 import { isLevel, type Level, severity } from '../catalog/levels.js';
+import type { SeriesQuery } from './series.js';
 import type { EventQuery, KeyMatch, TraceQuery } from './types.js';
 
 /** A query the history cannot run; the HTTP handler answers it with 400. */
@@ -119,6 +120,22 @@ export function resolveTraceQuery(query: TraceQuery | undefined): ResolvedTraceQ
     to,
     limit: limit(q.limit),
     after: q.cursor === undefined ? undefined : decodeTraceCursor(q.cursor),
+  };
+}
+
+const SERIES_QUERY_KEYS = new Set(['metrics', 'from', 'to']);
+
+/** Checks a series query: metric names and a time range. */
+export function resolveSeriesQuery(query: SeriesQuery | undefined): SeriesQuery {
+  const q = object(query ?? {}, 'query') as SeriesQuery;
+  known(q, SERIES_QUERY_KEYS);
+  if (q.metrics !== undefined && (!Array.isArray(q.metrics) || q.metrics.some((m) => typeof m !== 'string' || m === '')))
+    throw new HistoryQueryError('metrics', 'expected an array of metric names');
+  const [from, to] = range(q.from, q.to);
+  return {
+    ...(q.metrics === undefined ? {} : { metrics: [...q.metrics] }),
+    ...(from === Number.NEGATIVE_INFINITY ? {} : { from }),
+    ...(to === Number.POSITIVE_INFINITY ? {} : { to }),
   };
 }
 

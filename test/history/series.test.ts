@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { avgOver, increase, rate, type SeriesPoint } from '../../src/index.js';
+import { avgOver, HistoryQueryError, increase, rate, type SeriesPoint } from '../../src/index.js';
 import { make } from '../core/fixtures.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -117,6 +117,21 @@ describe('history.series', () => {
     tick(2000); // the clock jumps while no timer runs: the age limit drops two of three
     await telemetry.history.purge();
     expect((await telemetry.history.series()).map((p) => p.value)).toEqual([5]);
+  });
+
+  it('rejects bad series queries with HistoryQueryError', async () => {
+    const { telemetry } = setup();
+    for (const [query, field] of [
+      [{ metrics: 'queue.count' }, 'metrics'],
+      [{ metrics: [''] }, 'metrics'],
+      [{ from: 'today' }, 'from'],
+      [{ from: 5, to: 1 }, 'from'],
+      [{ metric: ['queue.count'] }, 'metric'],
+    ] as const) {
+      const error = await telemetry.history.series(query as never).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(HistoryQueryError);
+      expect((error as HistoryQueryError).field).toBe(field);
+    }
   });
 
   it('records nothing when series are off, and reports it', async () => {
