@@ -181,6 +181,11 @@ export class MemoryHistoryStore implements HistoryStore {
       const out = this.#traces.shift() as StoredTrace;
       this.#forget(out);
     }
+    // Traces are stored in end order: a long span that ended late may be older than newer ones before it.
+    for (let i = 0; i < this.#traces.size; i++) {
+      const stored = this.#traces.at(i);
+      if (stored.trace.timestamp < traceCut) this.#forget(stored);
+    }
     const seriesCut = now - retention.series.maxAge;
     while (this.#series.size > 0 && this.#series.at(0).timestamp < seriesCut) this.#series.shift();
   }

@@ -212,6 +212,13 @@ describe('SqliteHistoryStore answers like the memory store', () => {
     expect(sqlite.series({}).map((p) => p.value)).toEqual([2, 3]);
     sqlite.purge({ ...RETENTION, series: { maxAge: 7.5, capacity: 10 } }, 10);
     expect(sqlite.series({}).map((p) => p.value)).toEqual([3]);
+    const traces = [1, 2, 3].map((n) => traceOf(n, 'delivery.attempt-start', n * 100, [], 0));
+    sqlite.append({ traces: [traces[2], traces[0], traces[1]].filter((t) => t !== undefined) });
+    sqlite.purge({ ...RETENTION, traces: { maxAge: 1e12, capacity: 2 } }, 1000);
+    // Capacity keeps the last stored; age goes by span start.
+    expect(sqlite.traces(resolveTraceQuery({})).items.map((t) => t.id)).toEqual([2, 1]);
+    sqlite.purge({ ...RETENTION, traces: { maxAge: 850, capacity: 10 } }, 1000);
+    expect(sqlite.traces(resolveTraceQuery({})).items.map((t) => t.id)).toEqual([2]);
     sqlite.close();
     sqlite.close(); // twice is harmless
   });

@@ -196,6 +196,21 @@ describe('history.traces and trace(id)', () => {
     expect((await telemetry.history.traces()).items.map((t) => t.id)).toEqual([ids[2]]);
   });
 
+  it('expires a long span by its start time even when it ended after newer ones', async () => {
+    const { telemetry, tick } = setup({ traces: { maxAge: 10_000 } });
+    const long = telemetry.span('delivery.attempt-start', { queueId: 1, from: 'a@x.test', to: ['b@y.test'] });
+    await tick(5000);
+    const short = delivery(telemetry, 2, 'c@y.test', 'mx.y.test');
+    await tick(1000);
+    long.end();
+    await telemetry.flush();
+    expect((await telemetry.history.traces()).items.map((t) => t.id)).toEqual([short, long.id]);
+    await tick(4500);
+    await telemetry.history.purge();
+    expect((await telemetry.history.traces()).items.map((t) => t.id)).toEqual([short]);
+    expect(await telemetry.history.trace(long.id)).toBeUndefined();
+  });
+
   it('bounds open spans: the oldest is dropped past maxOpenSpans', async () => {
     const { telemetry } = setup({ traces: { maxOpenSpans: 2 } });
     const spans = [1, 2, 3].map((q) =>
