@@ -98,14 +98,20 @@ export function createLive(context: PartContext, options: ResolvedLive): LivePar
     return stream;
   };
 
+  /** Counts an SSE response for `flush`, `pending` and `stats` until its writer closes it. */
   const track = (source: FrameSource): FrameSource => {
     sources.add(source);
-    const close = source.close.bind(source);
-    source.close = () => {
-      sources.delete(source);
-      close();
+    return {
+      next: () => source.next(),
+      hurry: () => source.hurry(),
+      get pending() {
+        return source.pending;
+      },
+      close: () => {
+        sources.delete(source);
+        source.close();
+      },
     };
-    return source;
   };
 
   const failed = (error: unknown) => {

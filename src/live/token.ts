@@ -82,7 +82,10 @@ export class TokenSigner {
     const dot = token.indexOf('.', TOKEN_PREFIX.length);
     if (dot < 0) return INVALID;
     const body = token.slice(TOKEN_PREFIX.length, dot);
-    const signature = Buffer.from(token.slice(dot + 1), 'base64url');
+    const text = token.slice(dot + 1);
+    const signature = Buffer.from(text, 'base64url');
+    // One token, one spelling: a re-encoded or padded variant is not the token that was issued.
+    if (!CANONICAL.test(body) || signature.toString('base64url') !== text) return INVALID;
     const expected = this.#sign(body);
     // The length of an HMAC is public; only equal-length buffers reach the constant-time compare.
     if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return INVALID;
@@ -99,11 +102,14 @@ export class TokenSigner {
 }
 
 const INVALID: TokenCheck = { ok: false, reason: 'invalid' };
+const CANONICAL = /^[A-Za-z0-9_-]+$/;
 
 function parseClaims(body: string): LiveTokenClaims | undefined {
   let raw: unknown;
+  const bytes = Buffer.from(body, 'base64url');
+  if (bytes.toString('base64url') !== body) return undefined;
   try {
-    raw = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));
+    raw = JSON.parse(bytes.toString('utf8'));
   } catch {
     return undefined;
   }
