@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -275,5 +275,27 @@ await telemetry.shutdown();
     expect((await telemetry.history.events({ types: ['smtp.ehlo'] })).items[0]?.data).toEqual({ domain: 'x.test' });
     await telemetry.shutdown();
     expect(() => store.events(resolveEventQuery({}))).toThrow();
+  });
+});
+
+describe('the main entry', () => {
+  it('never imports node:sqlite (only mail-telemetry/sqlite does)', () => {
+    const seen = new Set<string>();
+    const visit = (file: string): string[] => {
+      if (seen.has(file)) return [];
+      seen.add(file);
+      const text = readFileSync(file, 'utf8');
+      const found: string[] = [];
+      for (const m of text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)) {
+        const spec = m[1] as string;
+        if (spec === 'node:sqlite') found.push(file);
+        else if (spec.startsWith('.')) found.push(...visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts'))));
+      }
+      return found;
+    };
+    expect(visit(join(root, 'src/index.ts'))).toEqual([]);
+    expect(seen.size).toBeGreaterThan(20);
+    seen.clear();
+    expect(visit(join(root, 'src/sqlite.ts'))).toEqual([join(root, 'src/history/sqlite.ts')]);
   });
 });
