@@ -15,12 +15,13 @@ const ADMIN_TOKEN = process.env.HISTORY_TOKEN ?? 'change-me';
 const auth = { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } };
 
 let store: HistoryStore | undefined;
+let dbPath: string | undefined;
 if (process.argv.includes('--sqlite')) {
   // A separate entry point: the main one never loads node:sqlite (Node >= 22.13).
   const { SqliteHistoryStore } = await import('../src/sqlite.js');
-  const path = join(tmpdir(), 'mail-telemetry-history-example.db');
-  for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true }); // start afresh each run
-  store = new SqliteHistoryStore({ path });
+  // A real file; this demo removes it at the end. A server would keep it, e.g. in /var/lib.
+  dbPath = join(tmpdir(), `mail-telemetry-history-example-${process.pid}.db`);
+  store = new SqliteHistoryStore({ path: dbPath });
 }
 
 const telemetry = createTelemetry({
@@ -78,4 +79,5 @@ console.log('GET /api/telemetry/traces without a token →', (await fetch(`${bas
 console.log('GET /api/telemetry/traces?limit=0 →', bad.status, ((await bad.json()) as { detail: string }).detail);
 
 server.close();
-await telemetry.shutdown();
+await telemetry.shutdown(); // also closes the store
+if (dbPath !== undefined) for (const suffix of ['', '-wal', '-shm']) rmSync(`${dbPath}${suffix}`, { force: true });
