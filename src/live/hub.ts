@@ -33,7 +33,11 @@ export class Hub {
       group = new Group(this.#context, stream.filter.level, this.#redact);
       this.#groups.set(stream.filter.level, group);
     }
-    group.add(stream);
+    try {
+      group.add(stream);
+    } finally {
+      if (group.size === 0) this.#groups.delete(stream.filter.level);
+    }
   }
 
   remove(stream: EventStream): void {
@@ -90,14 +94,24 @@ class Group {
   add(stream: EventStream): void {
     this.#streams.add(stream);
     this.#list = [...this.#streams];
-    this.#resubscribe();
+    try {
+      this.#resubscribe();
+    } catch (error) {
+      this.#streams.delete(stream);
+      this.#list = [...this.#streams];
+      throw error;
+    }
   }
 
   remove(stream: EventStream): void {
     if (!this.#streams.delete(stream)) return;
     if (stream.unreported > 0) this.#reportDrops(stream);
     this.#list = [...this.#streams];
-    this.#resubscribe();
+    try {
+      this.#resubscribe();
+    } catch {
+      // The instance is shutting down: the wider subscription stays until the part closes.
+    }
   }
 
   close(): void {

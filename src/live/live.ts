@@ -84,7 +84,13 @@ export function createLive(context: PartContext, options: ResolvedLive): LivePar
       return stream;
     }
     eventStreams.add(stream);
-    hub.add(stream);
+    try {
+      hub.add(stream);
+    } catch (error) {
+      eventStreams.delete(stream);
+      stream.close();
+      throw error;
+    }
     return stream;
   };
 

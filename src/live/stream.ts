@@ -215,8 +215,12 @@ export class EventStream implements LiveEventStream {
   async next(): Promise<IteratorResult<TelemetryEvent, undefined>> {
     for (;;) {
       if (this.#size > 0) {
-        const [event] = this.take(1);
-        return { done: false, value: event as TelemetryEvent };
+        const at = this.#head;
+        const event = this.#items[at] as TelemetryEvent;
+        this.#items[at] = undefined;
+        this.#head = (at + 1) % this.#items.length;
+        this.#size--;
+        return { done: false, value: event };
       }
       if (this.#closed || this.#ending) {
         this.close();
