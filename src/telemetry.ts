@@ -101,7 +101,7 @@ export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
   /** Events, span traces and metric series kept in memory or in a store. */
   readonly history: HistoryApi;
   /** Live event and metric streams, and tokens for browser clients. */
-  readonly live: LiveApi;
+  readonly live: LiveApi<EventPattern<M>>;
   /** Alert rules: states, transitions and on-demand evaluation. */
   readonly alerts: AlertsApi;
   /** The catalogue entry of an event. */

@@ -202,7 +202,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     ),
     webhooks: resolveWebhooks(o.webhooks, `${path}.webhooks`),
     history: resolveHistory(o.history, `${path}.history`),
-    live: resolveLive(o.live, `${path}.live`),
+    live: resolveLive(o.live, `${path}.live`, o.sensitiveKeys),
     alerts: resolveAlerts(o.alerts, o.sendMail, `${path}.alerts`),
     now: (o.now as (() => number) | undefined) ?? Date.now,
   };

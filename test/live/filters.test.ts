@@ -63,7 +63,7 @@ describe('live.events(filter): names, wildcards and level', () => {
 
   it('rejects bad filters with the option path', () => {
     const telemetry = make();
-    expect(() => telemetry.live.events({ events: ['smtp.ehol'] })).toThrow(
+    expect(() => telemetry.live.events({ events: ['smtp.ehol' as never] })).toThrow(
       /live\.events\(filter\)\.events\[0\].*did you mean "smtp\.ehlo"/,
     );
     expect(() => telemetry.live.events({ level: 'loud' as never })).toThrow(TelemetryConfigError);
