@@ -300,7 +300,7 @@ export class TelemetryRuntime {
   }
 
   span(name: string, data: Data | undefined): SpanHandle {
-    const now = this.#now();
+    const now = this.#spanClock();
     const entry = this.#index[name];
     const endName = typeof entry === 'number' ? (this.#spanEnds[entry >>> FLAG_BITS] ?? '') : '';
     const state: SpanState = {
@@ -322,7 +322,7 @@ export class TelemetryRuntime {
     if (span.ended) return;
     this.#spans.close(span);
     if (span.endName === '') return;
-    const elapsed = data?.elapsed ?? this.#now() - span.startedAt;
+    const elapsed = data?.elapsed ?? this.#spanClock() - span.startedAt;
     this.emitInSpan(span, span.endName, { ...data, elapsed });
   }
 
@@ -394,6 +394,14 @@ export class TelemetryRuntime {
       this.#clockReads = 0;
     }
     return this.#cachedNow;
+  }
+
+  /**
+   * The system clock is read once per synchronous run for spans too; an injected clock (tests) is
+   * read at every span start and end, so that moving it between them always shows in `elapsed`.
+   */
+  #spanClock(): number {
+    return this.#now === Date.now ? this.#time() : this.#now();
   }
 
   /** Emits one of the library's own events on behalf of `origin`, which never receives it. */

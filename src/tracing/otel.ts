@@ -12,6 +12,7 @@ import {
 import type { SpanId } from '../catalog/keys.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { EventRecord } from '../core/event.js';
+import { IdTable } from '../core/id-table.js';
 import type { Sink, SinkContext, TracerCommonOptions } from './sink.js';
 
 /** Turns each span (start event … end event) into one OpenTelemetry span. */
@@ -62,7 +63,7 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
   const tracer = provider.getTracer(options.tracerName ?? 'mail-telemetry');
   const maxOpen = options.maxOpenSpans ?? 10_000;
   const ends = new Set(context.spans.values());
-  const open = new Map<SpanId, Open>();
+  const open = new IdTable<Open>();
   const attach = options.attachToActiveSpan ?? true;
   // At emit time OTel's own clock reads the same moment, with sub-millisecond precision; an
   // injected telemetry clock (tests) is followed instead.
@@ -83,11 +84,11 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
       if (attach) trace.getSpan(otelContext.active())?.addEvent(event.type, attributes(event.data), at(event));
       return;
     }
-    let entry = open.get(id);
+    let entry = open.get(id as number);
     if (entry === undefined) {
       if (!context.spans.has(event.type)) return;
       const parentId = context.parentOf(id);
-      const parent = parentId === undefined ? undefined : open.get(parentId)?.span;
+      const parent = parentId === undefined ? undefined : open.get(parentId as number)?.span;
       const active = otelContext.active();
       const kind = event.type.startsWith('delivery.') ? SpanKind.CLIENT : SpanKind.SERVER;
       const startTime = at(event);
@@ -95,14 +96,14 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
       const options: SpanOptions = startTime === undefined ? { kind, attributes: attrs } : { kind, startTime, attributes: attrs };
       const span = tracer.startSpan(event.type, options, parent === undefined ? active : trace.setSpan(active, parent));
       entry = { span, error: undefined };
-      open.set(id, entry);
-      if (open.size > maxOpen) endOldest(open);
+      open.set(id as number, entry);
+      if (open.size > maxOpen) endOldest(open, maxOpen);
       return;
     }
     if (event.level === 'error') entry.error ??= `${event.type}: ${context.describe(event.type)}`;
     if (ends.has(event.type)) {
       end(entry, event);
-      open.delete(id);
+      open.delete(id as number);
     } else {
       entry.span.addEvent(event.type, attributes(ownKeys(event)), at(event));
     }
@@ -110,11 +111,11 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
 
   return {
     activate<T>(spanId: SpanId, fn: () => T): T {
-      const entry = open.get(spanId);
+      const entry = open.get(spanId as number);
       return entry === undefined ? fn() : otelContext.with(trace.setSpan(otelContext.active(), entry.span), fn);
     },
     close() {
-      for (const entry of open.values()) {
+      for (const [, entry] of open.entries()) {
         entry.span.setAttribute('mail_telemetry.incomplete', true);
         entry.span.end();
       }
@@ -128,11 +129,16 @@ function ownKeys(event: TelemetryEvent): Readonly<Record<string, unknown>> {
   return event instanceof EventRecord ? event.own : event.data;
 }
 
-function endOldest(open: Map<SpanId, Open>): void {
-  const [id, entry] = open.entries().next().value as [SpanId, Open];
-  entry.span.setAttribute('mail_telemetry.incomplete', true);
-  entry.span.end();
-  open.delete(id);
+/** Ends the oldest spans (ids are time-ordered) down to seven eighths of the bound, marked incomplete. */
+function endOldest(open: IdTable<Open>, maxOpen: number): void {
+  const ids = [...open.entries()].map(([id]) => id).sort((a, b) => a - b);
+  const keep = Math.max(1, maxOpen - (maxOpen >> 3));
+  for (const id of ids.slice(0, ids.length - keep)) {
+    const entry = open.get(id) as Open;
+    entry.span.setAttribute('mail_telemetry.incomplete', true);
+    entry.span.end();
+    open.delete(id);
+  }
 }
 
 /** OTel attributes from event keys: primitives and primitive arrays as they are, the rest as text. */
