@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isLevel } from '../catalog/levels.js';
+import { jsonValue } from '../core/json.js';
 import type { RequestHandler } from '../http/handler.js';
-import { jsonValue } from '../tracing/format.js';
 import type { HistoryApi } from './history.js';
 import { HistoryQueryError, MAX_LIMIT } from './query.js';
 import type { EventQuery, KeyMatch, Trace, TraceQuery } from './types.js';

@@ -1,7 +1,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { SpanId } from '../catalog/keys.js';
 import { LEVELS, type Level, severity } from '../catalog/levels.js';
-import { jsonValue } from '../tracing/format.js';
+import { jsonValue } from '../core/json.js';
 import { DEFAULT_INDEX_KEYS } from './options.js';
 import {
   encodeEventCursor,

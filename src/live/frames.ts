@@ -1,7 +1,7 @@
 import type { TelemetryEvent } from '../catalog/types.js';
+import { dataJson, isoTime } from '../core/json.js';
 import { matchPattern } from '../core/patterns.js';
 import type { MetricSnapshot, MetricsSnapshot } from '../metrics/registry.js';
-import { jsonValue } from '../tracing/format.js';
 
 /** `event: ping` with the heartbeat interval in ms, as Stalwart sends first and when idle. */
 export function pingFrame(interval: number): string {
@@ -36,7 +36,7 @@ function eventJSON(event: TelemetryEvent, describe: (type: string) => string): s
   }
   const data = event.data;
   // A replacer slows JSON.stringify down a lot: only data that needs one gets it.
-  const json = needsReplacer(data) ? JSON.stringify(data, jsonValue) : JSON.stringify(data);
+  const json = dataJson(data);
   const span =
     event.spanId === undefined
       ? ''
@@ -44,29 +44,6 @@ function eventJSON(event: TelemetryEvent, describe: (type: string) => string): s
         ? `,"spanId":${event.spanId}`
         : `,"spanId":${JSON.stringify(event.spanId)}`;
   return `{"id":${event.id},"createdAt":"${isoTime(event.timestamp)}","type":"${event.type}","level":"${event.level}","text":${text}${span},"data":${json}}`;
-}
-
-let lastStamp = Number.NaN;
-let lastIso = '';
-
-/** Events come in bursts within one millisecond: the last rendering is reused. */
-function isoTime(timestamp: number): string {
-  if (timestamp !== lastStamp) {
-    lastStamp = timestamp;
-    lastIso = new Date(timestamp).toISOString();
-  }
-  return lastIso;
-}
-
-function needsReplacer(data: Readonly<Record<string, unknown>>): boolean {
-  for (const key in data) {
-    const value = data[key];
-    if (typeof value === 'bigint') return true;
-    if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
-      if (!Array.isArray(value) || value.some((v) => typeof v === 'object' || typeof v === 'bigint')) return true;
-    }
-  }
-  return false;
 }
 
 /** One item of a Stalwart 0.16 `event: metrics` frame, plus `labels` for labelled host metrics. */

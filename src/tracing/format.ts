@@ -1,6 +1,7 @@
 import { KEY_TYPES } from '../catalog/generated.js';
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
+import { dataJson, isoTime } from '../core/json.js';
 
 /** The syslog priority of each level, as systemd-journald reads it from a `<N>` line prefix. */
 export const SYSLOG_PRIORITY: Readonly<Record<Level, number>> = { error: 3, warn: 4, info: 6, debug: 7, trace: 7 };
@@ -59,18 +60,7 @@ function textValue(key: string, value: unknown): string {
   return JSON.stringify(value) ?? String(value);
 }
 
-let lastTimestamp = Number.NaN;
-let lastTime = '';
 const quoted = new Map<string, string>();
-
-/** RFC 3339 time of an epoch-ms timestamp; events of one batch share a clock reading, so it is cached. */
-function isoTime(timestamp: number): string {
-  if (timestamp !== lastTimestamp) {
-    lastTimestamp = timestamp;
-    lastTime = new Date(timestamp).toISOString();
-  }
-  return lastTime;
-}
 
 /** One JSON object per line: time, level, event, description, spanId and data. */
 export function jsonLine(event: TelemetryEvent, description: string): string {
@@ -81,26 +71,6 @@ export function jsonLine(event: TelemetryEvent, description: string): string {
   }
   const span = event.spanId === undefined ? '' : `,"spanId":${JSON.stringify(event.spanId)}`;
   const data = event.data;
-  // A replacer slows JSON.stringify down a lot: only values that need one get it.
-  const json = needsReplacer(data) ? JSON.stringify(data, jsonValue) : JSON.stringify(data);
+  const json = dataJson(data);
   return `{"time":"${isoTime(event.timestamp)}","level":"${event.level}","event":"${event.type}","description":${text}${span},"data":${json}}\n`;
-}
-
-function needsReplacer(data: Readonly<Record<string, unknown>>): boolean {
-  for (const key in data) {
-    const value = data[key];
-    if (typeof value === 'bigint') return true;
-    if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
-      if (!Array.isArray(value) || value.some((v) => typeof v === 'object' || typeof v === 'bigint')) return true;
-    }
-  }
-  return false;
-}
-
-/** Errors, byte arrays and bigints in JSON. */
-export function jsonValue(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { type: value.name, message: value.message };
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
-  if (typeof value === 'bigint') return value.toString();
-  return value;
 }

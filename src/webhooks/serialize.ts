@@ -1,6 +1,6 @@
 import { severity } from '../catalog/levels.js';
 import type { EventRecord } from '../core/event.js';
-import { jsonValue } from '../tracing/format.js';
+import { dataJson, isoTime } from '../core/json.js';
 import type { WebhookEvent } from './options.js';
 
 /** One event held by an endpoint: serialised once, so retries send (and sign) the same bytes. */
@@ -24,26 +24,17 @@ export function bodyBytes(events: number, bytes: number): number {
   return OPEN.length + CLOSE.length + bytes + (events > 0 ? events - 1 : 0);
 }
 
-let lastTime = Number.NaN;
-let lastIso = '';
-
 /** Serialises an event into Stalwart's body item. Never throws: unserialisable data is replaced by a note. */
 export function serialize(event: EventRecord): Item {
-  const t = event.timestamp;
-  if (t !== lastTime) {
-    lastTime = t;
-    lastIso = new Date(t).toISOString();
-  }
   let data: string;
   try {
-    const d = event.data;
-    data = (needsReplacer(d) ? JSON.stringify(d, jsonValue) : JSON.stringify(d)) ?? '{}';
+    data = dataJson(event.data) ?? '{}';
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     data = JSON.stringify({ details: `data could not be serialised: ${reason}` });
   }
-  const json = `{"id":"${event.id}","createdAt":"${lastIso}","type":"${event.type}","data":${data}}`;
-  return { seq: 0, id: event.id, timestamp: t, level: severity(event.level), json, bytes: Buffer.byteLength(json) };
+  const json = `{"id":"${event.id}","createdAt":"${isoTime(event.timestamp)}","type":"${event.type}","data":${data}}`;
+  return { seq: 0, id: event.id, timestamp: event.timestamp, level: severity(event.level), json, bytes: Buffer.byteLength(json) };
 }
 
 /** The request body for `items`, in order. */
@@ -56,15 +47,4 @@ export function body(items: readonly Item[]): Buffer {
 /** The events as plain objects, for `onDiscard`. */
 export function toEvents(items: readonly Item[]): WebhookEvent[] {
   return items.map((item) => JSON.parse(item.json) as WebhookEvent);
-}
-
-function needsReplacer(data: Readonly<Record<string, unknown>>): boolean {
-  for (const key in data) {
-    const value = data[key];
-    if (typeof value === 'bigint') return true;
-    if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
-      if (!Array.isArray(value) || value.some((v) => typeof v === 'object' || typeof v === 'bigint')) return true;
-    }
-  }
-  return false;
 }
