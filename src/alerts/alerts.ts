@@ -195,6 +195,14 @@ class Alerts {
         'window functions (rate, increase, avg_over) only with history recording metric series',
         'turn on history with metric series, or compare current values',
       );
+    const unrecorded = compiled.windows.find((w) => !this.#source.records(w.metric));
+    if (unrecorded !== undefined)
+      throw new TelemetryConfigError(
+        `${options.path}.condition`,
+        options.condition,
+        `window functions over metrics whose series the history records; ${unrecorded.metric} is not`,
+        'add it to options.history.series.metrics',
+      );
     return {
       options,
       compiled,

@@ -5,10 +5,16 @@ import type { SeriesPoint, SeriesQuery } from '../history/series.js';
 export interface SeriesSource {
   /** True when the history records metric series. */
   recording(): boolean;
+  /** True when the series of `metric` are recorded. */
+  records(metric: string): boolean;
   series(query: SeriesQuery): Promise<readonly SeriesPoint[]>;
 }
 
 /** The history as a series source. */
 export function seriesSource(history: HistoryApi): SeriesSource {
-  return { recording: () => history.enabled && history.recordsSeries, series: (query) => history.series(query) };
+  return {
+    recording: () => history.enabled && history.recordsSeries,
+    records: (metric) => history.enabled && history.recordsMetric(metric),
+    series: (query) => history.series(query),
+  };
 }

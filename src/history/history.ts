@@ -1,6 +1,7 @@
 import type { SpanId } from '../catalog/keys.js';
 import type { EventRecord } from '../core/event.js';
 import type { PartContext, PartSubscription } from '../core/part.js';
+import { matchPattern } from '../core/patterns.js';
 import type { RequestHandler } from '../http/handler.js';
 import { historyHandler } from './handler.js';
 import type { ResolvedHistory } from './options.js';
@@ -36,6 +37,8 @@ export interface HistoryApi {
   readonly recordsSeries: boolean;
   /** Milliseconds between metric snapshots, when series are recorded. */
   readonly seriesInterval: number | undefined;
+  /** True when the series of metric `name` are recorded (series on, and `series.metrics` selects it). */
+  recordsMetric(name: string): boolean;
   /** Stored events, newest first; rejects with `HistoryQueryError` on a bad query. */
   events(query?: EventQuery): Promise<Page<HistoryEvent>>;
   /** Stored span traces without their events, newest span first. */
@@ -68,6 +71,7 @@ class History implements HistoryApi {
   readonly seriesInterval: number | undefined;
   readonly #context: PartContext;
   readonly #options: ResolvedHistory;
+  readonly #seriesMetrics: readonly string[];
   readonly #store: HistoryStore;
   readonly #retention: RetentionPolicy;
   readonly #subscriptions: PartSubscription[] = [];
@@ -100,6 +104,7 @@ class History implements HistoryApi {
     };
     this.recordsSeries = series !== undefined;
     this.seriesInterval = series?.interval;
+    this.#seriesMetrics = series?.metrics ?? [];
     const common = { lossy: true, maxQueue: options.maxQueue, maxBatch: 1024, errorEvent: 'telemetry.subscriber-error' };
     if (options.events === undefined || options.events.length > 0) {
       this.#subscriptions.push(
@@ -145,6 +150,10 @@ class History implements HistoryApi {
       flush: () => this.#flush(),
       close: () => this.#close(),
     });
+  }
+
+  recordsMetric(name: string): boolean {
+    return this.recordsSeries && this.#seriesMetrics.some((pattern) => matchPattern(pattern, name));
   }
 
   async events(query?: EventQuery): Promise<Page<HistoryEvent>> {
@@ -263,6 +272,7 @@ function disabledApi(): HistoryApi {
     enabled: false,
     recordsSeries: false,
     seriesInterval: undefined,
+    recordsMetric: () => false,
     events: async (query) => {
       resolveEventQuery(query);
       return { items: [] };

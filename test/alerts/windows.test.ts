@@ -45,6 +45,13 @@ describe('window functions over the history’s metric series', () => {
     );
   });
 
+  it('are a configuration error over a metric the series leave out, with the fix', () => {
+    const rule = { id: 'r', condition: "rate(smtp_connection_start, '5m') > 1" };
+    const make = () => createTelemetry({ history: { series: { metrics: ['queue.*'] } }, alerts: [rule] });
+    expect(make).toThrow(/smtp\.connection-start is not.*add it to options\.history\.series\.metrics/);
+    expect(() => createTelemetry({ history: { series: { metrics: ['smtp.*'] } }, alerts: [rule] })).not.toThrow();
+  });
+
   it('keep a windowed rule’s state and report when the history cannot be read; other rules go on', async () => {
     class FlakyStore extends MemoryHistoryStore {
       failing = false;
