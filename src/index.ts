@@ -56,7 +56,7 @@ export { matchPattern } from './core/patterns.js';
 export type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/runtime.js';
 export type { BatchHandler, SubscriberStats } from './core/subscriber.js';
 export * from './history/public.js';
-export type { RequestHandler } from './http/handler.js';
+export type { RequestHandler, TelemetryHandlers } from './http/handler.js';
 export * from './live/public.js';
 export type { MetricName, MetricsApi } from './metrics/api.js';
 export type { ExpositionFormat } from './metrics/exposition.js';

@@ -7,7 +7,7 @@ import { resolveOptions, type SubscribeOptions, type TelemetryOptions } from './
 import { type EventInfo, type FlushReport, type Subscription, TelemetryRuntime, type TelemetryStats } from './core/runtime.js';
 import type { BatchHandler } from './core/subscriber.js';
 import type { HistoryApi } from './history/history.js';
-import type { RequestHandler } from './http/handler.js';
+import type { TelemetryHandlers } from './http/handler.js';
 import type { LiveApi } from './live/live.js';
 import type { MetricsApi } from './metrics/api.js';
 import type { WebhooksApi } from './webhooks/webhooks.js';
@@ -86,16 +86,7 @@ export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
   /** The metrics registry: event counters, the catalogue's gauges and histograms, the host's own. */
   readonly metrics: MetricsApi<EventName<M>, BuiltinGaugeName, BuiltinHistogramName>;
   /** Request handlers to mount on the host's HTTP server, each as `.node(req, res)` and `.fetch(request)`. */
-  readonly handlers: {
-    /** The Prometheus scrape endpoint (text 0.0.4 or OpenMetrics by `Accept`; Basic auth if configured). */
-    readonly prometheus: RequestHandler;
-    /** Server-sent events of live events (`event: trace`), filtered by query parameters. */
-    readonly liveTracing: RequestHandler;
-    /** Server-sent events of metric frames (`event: metrics`). */
-    readonly liveMetrics: RequestHandler;
-    /** The history queries as JSON, with Stalwart-compatible paths and parameters. */
-    readonly history: RequestHandler;
-  };
+  readonly handlers: TelemetryHandlers;
   /** Webhook endpoints: per-endpoint stats, pause and resume. */
   readonly webhooks: WebhooksApi;
   /** Events, span traces and metric series kept in memory or in a store. */

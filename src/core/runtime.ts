@@ -4,7 +4,7 @@ import { type AlertsApi, createAlerts } from '../alerts/alerts.js';
 import { Catalog, type EventDefinition } from '../catalog/catalog.js';
 import { DISABLED, LEVELS, type Level, severity } from '../catalog/levels.js';
 import { createHistory, type HistoryApi } from '../history/history.js';
-import type { RequestHandler } from '../http/handler.js';
+import type { TelemetryHandlers } from '../http/handler.js';
 import { prometheusHandler } from '../http/prometheus.js';
 import { createLive, type LiveApi } from '../live/live.js';
 import type { MetricsApi } from '../metrics/api.js';
@@ -158,12 +158,7 @@ export class TelemetryRuntime {
   /** The metrics registry: event counters, the catalogue's gauges and histograms, the host's own. */
   readonly metrics: MetricsApi;
   /** Request handlers to mount on the host's HTTP server. */
-  readonly handlers: {
-    readonly prometheus: RequestHandler;
-    readonly liveTracing: RequestHandler;
-    readonly liveMetrics: RequestHandler;
-    readonly history: RequestHandler;
-  };
+  readonly handlers: TelemetryHandlers;
   readonly webhooks: WebhooksApi;
   readonly history: HistoryApi;
   readonly live: LiveApi;

@@ -8,6 +8,18 @@ export interface RequestHandler {
   fetch(request: Request): Promise<Response>;
 }
 
+/** The request handlers a telemetry instance offers, to mount on the host's HTTP server. */
+export interface TelemetryHandlers {
+  /** The Prometheus scrape endpoint (text 0.0.4 or OpenMetrics by `Accept`; Basic auth if configured). */
+  readonly prometheus: RequestHandler;
+  /** Server-sent events of live events (`event: trace`), filtered by query parameters. */
+  readonly liveTracing: RequestHandler;
+  /** Server-sent events of metric frames (`event: metrics`). */
+  readonly liveMetrics: RequestHandler;
+  /** The history queries as JSON, with Stalwart-compatible paths and parameters. */
+  readonly history: RequestHandler;
+}
+
 /** What a handler sees of a request, whatever its shape. */
 export interface RequestView {
   readonly method: string;
