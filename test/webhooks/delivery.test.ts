@@ -1,29 +1,17 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTelemetry, type TelemetryEvent, type WebhookOptions } from '../../src/index.js';
-import { Receiver } from './receiver.js';
-
-/** One element of `options.webhooks`, typed as `createTelemetry` takes it. */
-type Hook = WebhookOptions<`${string}*${string}` | 'smtp.rcpt-to' | 'auth.success'>;
+import { describe, expect, it } from 'vitest';
+import { createTelemetry, type TelemetryEvent } from '../../src/index.js';
+import { type Hook, useReceiver } from './receiver.js';
 
 const KEY = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
-let receiver: Receiver;
-const open: { shutdown(timeout?: number): Promise<unknown> }[] = [];
-
-beforeEach(async () => {
-  receiver = await Receiver.start();
-});
-afterEach(async () => {
-  for (const t of open.splice(0)) await t.shutdown(200);
-  await receiver.close();
-});
+const env = useReceiver();
 
 function make(webhook: Partial<Hook> = {}, extra: Partial<Hook>[] = []) {
   const telemetry = createTelemetry({
-    webhooks: [{ id: 'hook', url: receiver.url, throttle: 5, ...webhook }, ...(extra as Hook[])],
+    webhooks: [{ id: 'hook', url: env.receiver.url, throttle: 5, ...webhook }, ...(extra as Hook[])],
   });
-  open.push(telemetry);
+  env.track(telemetry);
   return telemetry;
 }
 
@@ -45,10 +33,10 @@ describe('body', () => {
     const telemetry = make();
     const span = session(telemetry);
     await telemetry.flush();
-    expect(receiver.requests).toHaveLength(1);
-    const [request] = receiver.requests;
+    expect(env.receiver.requests).toHaveLength(1);
+    const [request] = env.receiver.requests;
     expect(request?.headers['content-type']).toBe('application/json');
-    const events = receiver.events;
+    const events = env.receiver.events;
     expect(events.map((e) => e.type)).toEqual(['smtp.connection-start', 'smtp.mail-from', 'smtp.rcpt-to', 'smtp.connection-end']);
     const from = events[1];
     expect(Object.keys(from ?? {})).toEqual(['id', 'createdAt', 'type', 'data']);
@@ -75,9 +63,9 @@ describe('body', () => {
     telemetry.emit('smtp.raw-input', { contents: new Uint8Array([104, 105]) as never, size: 2 });
     telemetry.emit('smtp.syntax-error', { details: 'bad', causedBy: new Error('boom') });
     await telemetry.flush();
-    expect(receiver.events.map((e) => e.id)).toEqual(seen.map((e) => String(e.id)));
-    expect(receiver.events[0]?.data).toEqual({ contents: 'aGk=', size: 2 });
-    expect(receiver.events[1]?.data).toEqual({ details: 'bad', causedBy: { type: 'Error', message: 'boom' } });
+    expect(env.receiver.events.map((e) => e.id)).toEqual(seen.map((e) => String(e.id)));
+    expect(env.receiver.events[0]?.data).toEqual({ contents: 'aGk=', size: 2 });
+    expect(env.receiver.events[1]?.data).toEqual({ details: 'bad', causedBy: { type: 'Error', message: 'boom' } });
   });
 
   it('sends only the selected events', async () => {
@@ -86,7 +74,7 @@ describe('body', () => {
     telemetry.emit('auth.success');
     await telemetry.flush();
     // connection start/end are debug-level: below `info`.
-    expect(receiver.events.map((e) => e.type)).toEqual(['smtp.mail-from']);
+    expect(env.receiver.events.map((e) => e.type)).toEqual(['smtp.mail-from']);
   });
 });
 
@@ -95,7 +83,7 @@ describe('signatures', () => {
     const telemetry = make({ signatureKey: 'shared-secret' });
     session(telemetry);
     await telemetry.flush();
-    const [request] = receiver.requests;
+    const [request] = env.receiver.requests;
     const expected = createHmac('sha256', 'shared-secret')
       .update(request?.raw ?? '')
       .digest('base64');
@@ -108,7 +96,7 @@ describe('signatures', () => {
     const telemetry = make({ signatureKey: KEY, signing: 'standard' });
     session(telemetry);
     await telemetry.flush();
-    const [request] = receiver.requests;
+    const [request] = env.receiver.requests;
     const headers = request?.headers as Record<string, string>;
     expect(headers['x-signature']).toBeUndefined();
     expect(headers['webhook-signature']).toMatch(/^v1,/);
@@ -124,7 +112,7 @@ describe('signatures', () => {
     const telemetry = make({ signatureKey: KEY, signing: 'both' });
     session(telemetry);
     await telemetry.flush();
-    const [request] = receiver.requests;
+    const [request] = env.receiver.requests;
     const headers = request?.headers as Record<string, string>;
     expect(headers['x-signature']).toBe(
       createHmac('sha256', KEY)
@@ -143,7 +131,7 @@ describe('headers and auth', () => {
     const bearer = make({ id: 'b', auth: { type: 'bearer', token: 'tok-123' } });
     bearer.emit('auth.success');
     await bearer.flush();
-    const [first, second] = receiver.requests;
+    const [first, second] = env.receiver.requests;
     expect(first?.headers['x-tenant']).toBe('mx1');
     expect(first?.headers.authorization).toBe(`Basic ${Buffer.from('mx:pa:ss').toString('base64')}`);
     expect(second?.headers.authorization).toBe('Bearer tok-123');
@@ -154,21 +142,21 @@ describe('batching', () => {
   it('groups a throttle window into one request', async () => {
     const telemetry = make({ throttle: 50 });
     for (let i = 0; i < 20; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
-    await receiver.until(20);
-    expect(receiver.requests).toHaveLength(1);
+    await env.receiver.until(20);
+    expect(env.receiver.requests).toHaveLength(1);
   });
 
   it('splits by maxBatchEvents and maxBatchBytes, in order', async () => {
     const telemetry = make({ maxBatchEvents: 7, throttle: 1000 });
     for (let i = 0; i < 50; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await telemetry.flush();
-    expect(receiver.requests.map((r) => r.events.length)).toEqual([7, 7, 7, 7, 7, 7, 7, 1]);
-    expect(receiver.events.map((e) => e.data.from)).toEqual(Array.from({ length: 50 }, (_, i) => `u${i}@example.org`));
+    expect(env.receiver.requests.map((r) => r.events.length)).toEqual([7, 7, 7, 7, 7, 7, 7, 1]);
+    expect(env.receiver.events.map((e) => e.data.from)).toEqual(Array.from({ length: 50 }, (_, i) => `u${i}@example.org`));
 
     const bytes = make({ id: 'bytes', maxBatchBytes: 1000 });
     for (let i = 0; i < 40; i++) bytes.emit('smtp.mail-from', { from: `v${i}@example.org` });
     await bytes.flush();
-    const sized = receiver.requests.slice(8);
+    const sized = env.receiver.requests.slice(8);
     expect(sized.length).toBeGreaterThan(3);
     for (const r of sized) expect(r.raw.length).toBeLessThanOrEqual(1000);
     expect(sized.flatMap((r) => r.events).map((e) => e.data.from)).toEqual(
@@ -182,7 +170,7 @@ describe('batching', () => {
     telemetry.emit('smtp.mail-from', { from: `${'x'.repeat(500)}@example.org` });
     telemetry.emit('smtp.mail-from', { from: 'c@example.org' });
     await telemetry.flush();
-    expect(receiver.requests.map((r) => r.events.length)).toEqual([1, 1, 1]);
+    expect(env.receiver.requests.map((r) => r.events.length)).toEqual([1, 1, 1]);
   });
 });
 
@@ -218,9 +206,9 @@ describe('stats and metrics', () => {
     expect(report.complete).toBe(false);
     expect(report.subscribers).toContainEqual({ id: 'webhooks', pending: 4 });
     expect(telemetry.webhooks.stats('hook').state).toBe('paused');
-    expect(receiver.attempts).toBe(0);
+    expect(env.receiver.attempts).toBe(0);
     telemetry.webhooks.resume('hook');
     await telemetry.flush();
-    expect(receiver.events).toHaveLength(4);
+    expect(env.receiver.events).toHaveLength(4);
   });
 });

@@ -1,27 +1,9 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createTelemetry,
-  type TelemetryEvent,
-  type WebhookDiscardReason,
-  type WebhookEvent,
-  type WebhookOptions,
-} from '../../src/index.js';
-import { Receiver } from './receiver.js';
+import { describe, expect, it } from 'vitest';
+import { createTelemetry, type TelemetryEvent, type WebhookDiscardReason, type WebhookEvent } from '../../src/index.js';
+import { type Hook, useReceiver } from './receiver.js';
 
-/** One element of `options.webhooks`, typed as `createTelemetry` takes it. */
-type Hook = WebhookOptions<`${string}*${string}` | 'smtp.rcpt-to' | 'auth.success'>;
-
-let receiver: Receiver;
-const open: { shutdown(timeout?: number): Promise<unknown> }[] = [];
 const FAST = { initialDelay: 1, maxDelay: 5, jitter: 0.5 };
-
-beforeEach(async () => {
-  receiver = await Receiver.start();
-});
-afterEach(async () => {
-  for (const t of open.splice(0)) await t.shutdown(200);
-  await receiver.close();
-});
+const env = useReceiver();
 
 function make(webhook: Partial<Hook>, now?: () => number) {
   const discards: [readonly WebhookEvent[], WebhookDiscardReason][] = [];
@@ -29,7 +11,7 @@ function make(webhook: Partial<Hook>, now?: () => number) {
     webhooks: [
       {
         id: 'hook',
-        url: receiver.url,
+        url: env.receiver.url,
         throttle: 1,
         retry: FAST,
         onDiscard: (events, reason) => discards.push([events, reason]),
@@ -38,7 +20,7 @@ function make(webhook: Partial<Hook>, now?: () => number) {
     ],
     ...(now === undefined ? {} : { now }),
   });
-  open.push(telemetry);
+  env.track(telemetry);
   const reports: TelemetryEvent[] = [];
   telemetry.on('telemetry.*', (e) => reports.push(e));
   return { telemetry, discards, reports };
@@ -57,20 +39,21 @@ const names = (from: number, n: number) => Array.from({ length: n }, (_, i) => `
 describe('lossless delivery', () => {
   it('delivers 10,000 events while 30% of requests fail: every one, in order, deduplicated by id', async () => {
     // A fixed pattern: three in ten requests fail, by 500 or 503, by a reset connection, or (one in fifty) by no answer.
-    receiver.answer = (n) => (n % 10 === 3 ? 500 : n % 10 === 6 ? 'reset' : n % 10 === 9 ? (n % 50 === 49 ? 'hang' : 503) : 200);
+    env.receiver.answer = (n) =>
+      n % 10 === 3 ? 500 : n % 10 === 6 ? 'reset' : n % 10 === 9 ? (n % 50 === 49 ? 'hang' : 503) : 200;
     const { telemetry } = make({ maxBatchEvents: 50, timeout: 250 });
     const total = 10_000;
     for (let i = 0; i < total; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
-    await receiver.until(total);
+    await env.receiver.until(total);
     await telemetry.flush(20_000);
     const seen = new Map<string, WebhookEvent>();
-    for (const event of receiver.events) if (!seen.has(event.id)) seen.set(event.id, event);
+    for (const event of env.receiver.events) if (!seen.has(event.id)) seen.set(event.id, event);
     expect(seen.size).toBe(total);
     expect(froms([...seen.values()])).toEqual(names(0, total));
     const stats = telemetry.webhooks.stats('hook');
     expect(stats).toMatchObject({ delivered: total, pending: 0, discarded: 0, dropped: 0 });
     expect(stats.failed).toBeGreaterThanOrEqual(Math.floor(stats.requests * 0.3) - 1);
-    expect(receiver.attempts).toBe(stats.requests + stats.failed);
+    expect(env.receiver.attempts).toBe(stats.requests + stats.failed);
   }, 30_000);
 
   it('flush and shutdown deliver what the window still holds', async () => {
@@ -79,13 +62,13 @@ describe('lossless delivery', () => {
     expect((await telemetry.flush()).complete).toBe(true);
     telemetry.emit('smtp.mail-from', { from: 'b@example.org' });
     expect(await telemetry.shutdown()).toEqual({ complete: true, pending: 0, subscribers: [] });
-    expect(froms(receiver.events)).toEqual(['a@example.org', 'b@example.org']);
+    expect(froms(env.receiver.events)).toEqual(['a@example.org', 'b@example.org']);
   });
 
   it('discards stale events after discardAfter, with exact counts and onDiscard', async () => {
     let clock = Date.UTC(2026, 0, 1);
     const start = clock;
-    receiver.answer = () => 503;
+    env.receiver.answer = () => 503;
     const { telemetry, discards, reports } = make({ discardAfter: 1000 }, () => clock);
     for (let i = 0; i < 5; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await waitFor(() => telemetry.webhooks.stats('hook').failed > 0);
@@ -97,12 +80,12 @@ describe('lossless delivery', () => {
     expect(telemetry.webhooks.stats('hook')).toMatchObject({ discarded: 5, pending: 3 });
     clock = start + 1501;
     await waitFor(() => telemetry.webhooks.stats('hook').discarded === 8);
-    receiver.answer = () => 200;
+    env.receiver.answer = () => 200;
     for (let i = 8; i < 10; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await telemetry.flush();
     await telemetry.flush();
     expect(telemetry.webhooks.stats('hook')).toMatchObject({ discarded: 8, delivered: 2, pending: 0, dropped: 0 });
-    expect(froms(receiver.events)).toEqual(names(8, 2));
+    expect(froms(env.receiver.events)).toEqual(names(8, 2));
     expect(discards.map(([events, reason]) => [froms(events), reason])).toEqual([
       [names(0, 5), 'stale'],
       [names(5, 3), 'stale'],
@@ -130,7 +113,7 @@ describe('lossless delivery', () => {
     expect(new Set(discards.map(([, reason]) => reason))).toEqual(new Set(['bytes']));
     telemetry.webhooks.resume('hook');
     await telemetry.flush();
-    expect(froms(receiver.events)).toEqual(names(stats.discarded, stats.pending));
+    expect(froms(env.receiver.events)).toEqual(names(stats.discarded, stats.pending));
   });
 
   it('shutdown hands what it could not deliver to onDiscard and reports it as pending', async () => {
@@ -175,7 +158,7 @@ describe('lossy delivery', () => {
     expect(dropped.reduce((sum, e) => sum + Number(e.data.total), 0)).toBe(15);
     telemetry.webhooks.resume('hook');
     await telemetry.flush();
-    expect(receiver.events.map((e) => e.data.details ?? e.data.from)).toEqual([
+    expect(env.receiver.events.map((e) => e.data.details ?? e.data.from)).toEqual([
       'e0',
       'e5',
       'e10',
@@ -194,13 +177,13 @@ describe('lossy delivery', () => {
 describe('secrets', () => {
   it('never appear in events, stats, metrics or errors, whatever fails', async () => {
     const secrets = ['sig-key-5f1d', 'basic-pass-93a0', 'api-key-77c2'];
-    receiver.answer = (n) => (n === 1 ? 500 : n === 2 ? 'reset' : n === 3 ? 'hang' : n === 4 ? 302 : 410);
+    env.receiver.answer = (n) => (n === 1 ? 500 : n === 2 ? 'reset' : n === 3 ? 'hang' : n === 4 ? 302 : 410);
     const seen: TelemetryEvent[] = [];
     const telemetry = createTelemetry({
       webhooks: [
         {
           id: 'secretive',
-          url: `${receiver.url}?x=1`,
+          url: `${env.receiver.url}?x=1`,
           throttle: 1,
           timeout: 500,
           retry: FAST,
@@ -210,7 +193,7 @@ describe('secrets', () => {
         },
       ],
     });
-    open.push(telemetry);
+    env.track(telemetry);
     telemetry.subscribe({}, (batch) => {
       seen.push(...batch);
     });

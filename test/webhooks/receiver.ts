@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { WebhookEvent, WebhookPayload } from '../../src/index.js';
+import { afterEach, beforeEach } from 'vitest';
+import type { WebhookEvent, WebhookOptions, WebhookPayload } from '../../src/index.js';
 
 /** One request as the receiver saw it. */
 export interface Received {
@@ -96,4 +97,34 @@ export class Receiver {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
+}
+
+/** One element of `options.webhooks`, typed as `createTelemetry` takes it. */
+export type Hook = WebhookOptions<`${string}*${string}` | 'smtp.rcpt-to' | 'auth.success'>;
+
+interface Closable {
+  shutdown(timeout?: number): Promise<unknown>;
+}
+
+/** A fresh receiver for each test, and the telemetry instances to shut down after it. */
+export function useReceiver(): { readonly receiver: Receiver; track<T extends Closable>(telemetry: T): T } {
+  let current: Receiver | undefined;
+  const open: Closable[] = [];
+  beforeEach(async () => {
+    current = await Receiver.start();
+  });
+  afterEach(async () => {
+    for (const t of open.splice(0)) await t.shutdown(200);
+    await current?.close();
+  });
+  return {
+    get receiver() {
+      if (current === undefined) throw new Error('the receiver starts in beforeEach');
+      return current;
+    },
+    track(telemetry) {
+      open.push(telemetry);
+      return telemetry;
+    },
+  };
 }

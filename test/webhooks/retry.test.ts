@@ -1,34 +1,16 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import {
-  createTelemetry,
-  type TelemetryEvent,
-  type WebhookDiscardReason,
-  type WebhookEvent,
-  type WebhookOptions,
-} from '../../src/index.js';
-import { Receiver } from './receiver.js';
+import { describe, expect, it } from 'vitest';
+import { createTelemetry, type TelemetryEvent, type WebhookDiscardReason, type WebhookEvent } from '../../src/index.js';
+import { type Hook, useReceiver } from './receiver.js';
 
-/** One element of `options.webhooks`, typed as `createTelemetry` takes it. */
-type Hook = WebhookOptions<`${string}*${string}` | 'smtp.rcpt-to' | 'auth.success'>;
-
-let receiver: Receiver;
-const open: { shutdown(timeout?: number): Promise<unknown> }[] = [];
 const FAST = { initialDelay: 1, maxDelay: 5, jitter: 0 };
-
-beforeEach(async () => {
-  receiver = await Receiver.start();
-});
-afterEach(async () => {
-  for (const t of open.splice(0)) await t.shutdown(200);
-  await receiver.close();
-});
+const env = useReceiver();
 
 function make(webhooks: Partial<Hook>[], now?: () => number) {
   const telemetry = createTelemetry({
-    webhooks: webhooks.map((w, i) => ({ id: `hook${i}`, url: receiver.url, throttle: 1, retry: FAST, ...w })),
+    webhooks: webhooks.map((w, i) => ({ id: `hook${i}`, url: env.receiver.url, throttle: 1, retry: FAST, ...w })),
     ...(now === undefined ? {} : { now }),
   });
-  open.push(telemetry);
+  env.track(telemetry);
   const errors: TelemetryEvent[] = [];
   telemetry.on('telemetry.webhook-*', (e) => errors.push(e));
   return { telemetry, errors };
@@ -55,12 +37,12 @@ function froms(events: readonly WebhookEvent[]): unknown[] {
 
 describe('retries', () => {
   it('retries 500s with backoff until delivered, reporting each failure', async () => {
-    receiver.answer = (n) => (n <= 3 ? 500 : 200);
+    env.receiver.answer = (n) => (n <= 3 ? 500 : 200);
     const { telemetry, errors } = make([{}]);
     emit(telemetry, 5);
-    await receiver.until(5);
+    await env.receiver.until(5);
     await settle(telemetry);
-    expect(froms(receiver.events)).toEqual([
+    expect(froms(env.receiver.events)).toEqual([
       'u0@example.org',
       'u1@example.org',
       'u2@example.org',
@@ -85,21 +67,21 @@ describe('retries', () => {
   });
 
   it('retries a timeout and a reset connection', async () => {
-    receiver.answer = (n) => (n === 1 ? 'hang' : n === 2 ? 'reset' : 200);
+    env.receiver.answer = (n) => (n === 1 ? 'hang' : n === 2 ? 'reset' : 200);
     const { telemetry, errors } = make([{ timeout: 1000 }]);
     emit(telemetry, 3);
-    await receiver.until(3);
+    await env.receiver.until(3);
     await settle(telemetry);
     const reasons = errors.filter((e) => e.type === 'telemetry.webhook-error').map((e) => [e.data.reason, e.data.code]);
     expect(reasons[0]).toEqual(['no answer within 1000 ms', 'ETIMEDOUT']);
     expect(reasons[1]?.[0]).toMatch(/^request failed: [A-Z_]+$/);
-    expect(froms(receiver.events)).toEqual(['u0@example.org', 'u1@example.org', 'u2@example.org']);
+    expect(froms(env.receiver.events)).toEqual(['u0@example.org', 'u1@example.org', 'u2@example.org']);
     expect(telemetry.webhooks.stats('hook0')).toMatchObject({ delivered: 3, failed: 2, retried: 2 });
   });
 
   it('honours Retry-After in seconds and as an HTTP date', async () => {
     const T = Date.UTC(2026, 0, 1, 12, 0, 0);
-    receiver.answer = (n) =>
+    env.receiver.answer = (n) =>
       n === 1
         ? { status: 503, headers: { 'retry-after': '1' } }
         : n === 2
@@ -111,31 +93,31 @@ describe('retries', () => {
     expect(telemetry.webhooks.stats('hook0')).toMatchObject({ failed: 1, retryAt: T + 1000 });
     // A flush does not cut short a wait the receiver asked for.
     expect((await telemetry.flush(100)).complete).toBe(false);
-    expect(receiver.attempts).toBe(1);
-    await receiver.until(1);
+    expect(env.receiver.attempts).toBe(1);
+    await env.receiver.until(1);
     await settle(telemetry);
     const details = errors.filter((e) => e.type === 'telemetry.webhook-error').map((e) => e.data.details);
     expect(details).toEqual([
       'attempt 1 failed; retrying in 1000 ms as Retry-After asks',
       'attempt 2 failed; retrying in 1000 ms as Retry-After asks',
     ]);
-    expect(receiver.attempts).toBe(3);
+    expect(env.receiver.attempts).toBe(3);
   });
 
   it('treats a 3xx as a failure and does not follow it', async () => {
-    receiver.answer = (n, url) =>
+    env.receiver.answer = (n, url) =>
       url.startsWith('/moved') ? 200 : n === 1 ? { status: 302, headers: { location: '/moved' } } : 200;
     const { telemetry } = make([{}]);
     emit(telemetry, 2);
-    await receiver.until(2);
+    await env.receiver.until(2);
     await telemetry.flush();
-    expect(receiver.requests.map((r) => r.url)).toEqual(['/hook']);
-    expect(receiver.attempts).toBe(2);
+    expect(env.receiver.requests.map((r) => r.url)).toEqual(['/hook']);
+    expect(env.receiver.attempts).toBe(2);
     expect(telemetry.webhooks.stats('hook0').lastError).toBe('HTTP 302 (redirects are not followed)');
   });
 
   it('a 410 disables the endpoint, discards what it held, and resume enables it again', async () => {
-    receiver.answer = (n) => (n === 1 ? 410 : 200);
+    env.receiver.answer = (n) => (n === 1 ? 410 : 200);
     const discarded: [readonly WebhookEvent[], WebhookDiscardReason][] = [];
     const { telemetry, errors } = make([{ onDiscard: (events, reason) => discarded.push([events, reason]) }]);
     emit(telemetry, 3);
@@ -148,11 +130,11 @@ describe('retries', () => {
     ]);
     emit(telemetry, 2, 3);
     await telemetry.flush();
-    expect(receiver.attempts).toBe(1);
+    expect(env.receiver.attempts).toBe(1);
     telemetry.webhooks.resume('hook0');
     emit(telemetry, 2, 5);
     await telemetry.flush();
-    expect(froms(receiver.events)).toEqual(['u5@example.org', 'u6@example.org']);
+    expect(froms(env.receiver.events)).toEqual(['u5@example.org', 'u6@example.org']);
     expect(telemetry.webhooks.stats('hook0').state).toBe('active');
   });
 
@@ -160,38 +142,38 @@ describe('retries', () => {
     const { telemetry, errors } = make([{ throttle: 600_000 }]);
     const limit = 3;
     // The receiver refuses bodies of more than three events.
-    receiver.answer = (_n, _url, raw) =>
+    env.receiver.answer = (_n, _url, raw) =>
       (JSON.parse(raw.toString()) as { events: unknown[] }).events.length > limit ? 413 : 200;
     emit(telemetry, 10);
     await settle(telemetry);
-    expect(froms(receiver.events)).toEqual(Array.from({ length: 10 }, (_, i) => `u${i}@example.org`));
-    expect(receiver.requests.every((r) => r.events.length <= limit)).toBe(true);
+    expect(froms(env.receiver.events)).toEqual(Array.from({ length: 10 }, (_, i) => `u${i}@example.org`));
+    expect(env.receiver.requests.every((r) => r.events.length <= limit)).toBe(true);
     const splits = errors.filter((e) => e.type === 'telemetry.webhook-error').map((e) => e.data.details);
     expect(splits[0]).toBe('payload too large: sending it as 5 and 5 events');
     expect(telemetry.webhooks.stats('hook0')).toMatchObject({ delivered: 10, discarded: 0, pending: 0 });
   });
 
   it('keeps order across failures', async () => {
-    receiver.answer = (n) => (n % 2 === 0 ? 500 : 200);
+    env.receiver.answer = (n) => (n % 2 === 0 ? 500 : 200);
     const { telemetry } = make([{ maxBatchEvents: 3 }]);
     emit(telemetry, 30);
-    await receiver.until(30);
-    expect(froms(receiver.events)).toEqual(Array.from({ length: 30 }, (_, i) => `u${i}@example.org`));
+    await env.receiver.until(30);
+    expect(froms(env.receiver.events)).toEqual(Array.from({ length: 30 }, (_, i) => `u${i}@example.org`));
   });
 });
 
 describe('isolation', () => {
   it('a webhook never receives its own error events, but another one does', async () => {
-    receiver.answer = (n, url) => (url.includes('a') && n <= 4 ? 500 : 200);
+    env.receiver.answer = (n, url) => (url.includes('a') && n <= 4 ? 500 : 200);
     const { telemetry } = make([
-      { id: 'a', url: `${receiver.url}?a` },
-      { id: 'b', url: `${receiver.url}?b` },
+      { id: 'a', url: `${env.receiver.url}?a` },
+      { id: 'b', url: `${env.receiver.url}?b` },
     ]);
     emit(telemetry, 2);
     await telemetry.flush();
     await telemetry.flush();
-    const toA = receiver.requests.filter((r) => r.url.endsWith('?a')).flatMap((r) => r.events);
-    const toB = receiver.requests.filter((r) => r.url.endsWith('?b')).flatMap((r) => r.events);
+    const toA = env.receiver.requests.filter((r) => r.url.endsWith('?a')).flatMap((r) => r.events);
+    const toB = env.receiver.requests.filter((r) => r.url.endsWith('?b')).flatMap((r) => r.events);
     expect(telemetry.webhooks.stats('a').failed).toBeGreaterThan(0);
     expect(toA.filter((e) => e.data.id === 'a')).toEqual([]);
     const aboutA = toB.filter((e) => e.type === 'telemetry.webhook-error' && e.data.id === 'a');
