@@ -125,6 +125,8 @@ export class TelemetryRuntime {
    * V8's fast properties: a constant-name lookup is an inline-cached load, cheaper than a Map.
    */
   readonly #index: Record<string, number>;
+  /** The same entries as `#index`, for lookups from shared call sites. */
+  readonly #entries = new Map<string, number>();
   readonly #names: string[];
   readonly #levels: Uint8Array;
   readonly #levelNames: Level[];
@@ -272,7 +274,9 @@ export class TelemetryRuntime {
   }
 
   emitInSpan(span: SpanState, name: string, input?: unknown): void {
-    const entry = this.#index[name] as number;
+    // Called from one shared place (Span.emit) with every name: a keyed load there is megamorphic
+    // and costs more than a Map lookup, which does not care how many names it has seen.
+    const entry = this.#entries.get(name) as number;
     if ((entry & WANTED) !== 0) this.#wanted(entry, input, span);
     else if (typeof entry !== 'number') this.#unknown(name);
   }
@@ -616,7 +620,9 @@ export class TelemetryRuntime {
       const routed = live && routes.length > 0 ? ROUTED : 0;
       const counted = live && event.counter && this.#registry.active(event.name) ? COUNTED : 0;
       const metered = live && this.#registry.feeds(id) ? METERED : 0;
-      this.#index[event.name] = (id << FLAG_BITS) | routed | counted | metered;
+      const entry = (id << FLAG_BITS) | routed | counted | metered;
+      this.#index[event.name] = entry;
+      this.#entries.set(event.name, entry);
     }
   }
 
