@@ -353,15 +353,18 @@ export class TelemetryRuntime {
 
   #route(id: number, data: unknown, span: SpanState | undefined, origin: object | undefined): void {
     const own = typeof data === 'object' && data !== null ? (data as Data) : undefined;
-    let spanId = own?.spanId as number | string | undefined;
     let state = span;
-    if (spanId !== undefined) {
-      if (state === undefined || state.id !== spanId) state = this.#spans.get(spanId);
-    } else if (state !== undefined) {
-      spanId = state.id;
-    } else if (this.#als !== undefined) {
-      state = this.#als.getStore();
-      spanId = state?.id;
+    let spanId: number | string | undefined;
+    // An event emitted through a span handle belongs to that span: reading `spanId` from data of
+    // every shape is a megamorphic load, paid only by events emitted without a handle.
+    if (state !== undefined) spanId = state.id;
+    else {
+      spanId = own?.spanId as number | string | undefined;
+      if (spanId !== undefined) state = this.#spans.get(spanId);
+      else if (this.#als !== undefined) {
+        state = this.#als.getStore();
+        spanId = state?.id;
+      }
     }
     const now = this.#time();
     const event = new EventRecord(
