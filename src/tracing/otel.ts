@@ -67,47 +67,52 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
   const attach = options.attachToActiveSpan ?? true;
   // At emit time OTel's own clock reads the same moment, with sub-millisecond precision; an
   // injected telemetry clock (tests) is followed instead.
-  const at = (event: TelemetryEvent) => (context.systemClock ? undefined : event.timestamp);
+  const system = context.systemClock;
 
-  const end = (entry: Open, event: TelemetryEvent) => {
+  const start = (event: TelemetryEvent, id: number) => {
+    if (!context.spans.has(event.type)) return;
+    const parentId = context.parentOf(id);
+    const parent = parentId === undefined ? undefined : open.get(parentId as number)?.span;
+    const active = otelContext.active();
+    const kind = event.type.startsWith('delivery.') ? SpanKind.CLIENT : SpanKind.SERVER;
+    // A spread of the own keys is cheaper than the merged view; a start event's own keys are its span's.
+    const attrs = attributes({ ...ownKeys(event), spanId: id });
+    const options: SpanOptions = system ? { kind, attributes: attrs } : { kind, startTime: event.timestamp, attributes: attrs };
+    const span = tracer.startSpan(event.type, options, parent === undefined ? active : trace.setSpan(active, parent));
+    open.set(id, { span, error: undefined });
+    if (open.size > maxOpen) endOldest(open, maxOpen);
+  };
+
+  const end = (entry: Open, event: TelemetryEvent, id: number) => {
     const elapsed = ownKeys(event).elapsed;
     if (typeof elapsed === 'number') entry.span.setAttribute('elapsed', elapsed);
     if (entry.error !== undefined) entry.span.setStatus({ code: SpanStatusCode.ERROR, message: entry.error });
-    entry.span.end(at(event));
+    if (system) entry.span.end();
+    else entry.span.end(event.timestamp);
+    open.delete(id);
+  };
+
+  const outside = (event: TelemetryEvent) => {
+    const active = trace.getSpan(otelContext.active());
+    if (active === undefined) return;
+    if (system) active.addEvent(event.type, attributes(event.data));
+    else active.addEvent(event.type, attributes(event.data), event.timestamp);
   };
 
   // Everything happens at emit time, as hand-written OTel calls would: the caller's context is
   // there, and the host's span processor does the exporting off the emitter's stack.
   context.onEmit((event) => {
-    const id = event.spanId;
+    const id = event.spanId as number | undefined;
     if (id === undefined) {
-      if (attach) trace.getSpan(otelContext.active())?.addEvent(event.type, attributes(event.data), at(event));
+      if (attach) outside(event);
       return;
     }
-    let entry = open.get(id as number);
-    if (entry === undefined) {
-      if (!context.spans.has(event.type)) return;
-      const parentId = context.parentOf(id);
-      const parent = parentId === undefined ? undefined : open.get(parentId as number)?.span;
-      const active = otelContext.active();
-      const kind = event.type.startsWith('delivery.') ? SpanKind.CLIENT : SpanKind.SERVER;
-      const startTime = at(event);
-      // A spread of the own keys is cheaper than the merged view; a start event's own keys are its span's.
-      const attrs = attributes({ ...ownKeys(event), spanId: id });
-      const options: SpanOptions = startTime === undefined ? { kind, attributes: attrs } : { kind, startTime, attributes: attrs };
-      const span = tracer.startSpan(event.type, options, parent === undefined ? active : trace.setSpan(active, parent));
-      entry = { span, error: undefined };
-      open.set(id as number, entry);
-      if (open.size > maxOpen) endOldest(open, maxOpen);
-      return;
-    }
+    const entry = open.get(id);
+    if (entry === undefined) return start(event, id);
     if (event.level === 'error') entry.error ??= `${event.type}: ${context.describe(event.type)}`;
-    if (ends.has(event.type)) {
-      end(entry, event);
-      open.delete(id as number);
-    } else {
-      entry.span.addEvent(event.type, attributes(ownKeys(event)), at(event));
-    }
+    if (ends.has(event.type)) end(entry, event, id);
+    else if (system) entry.span.addEvent(event.type, attributes(ownKeys(event)));
+    else entry.span.addEvent(event.type, attributes(ownKeys(event)), event.timestamp);
   });
 
   return {
