@@ -21,7 +21,14 @@ import { type ResolvedOptions, resolveSubscribe } from './options.js';
 import type { Part, PartContext, PartSubscribeOptions, PartSubscription } from './part.js';
 import { checkPatterns, compileSelection, hasBit } from './patterns.js';
 import { type SpanState, SpanTable } from './spans.js';
-import { type BatchHandler, EmitSubscriber, Subscriber, type SubscriberHost, type SubscriberStats } from './subscriber.js';
+import {
+  type BatchHandler,
+  EmitSubscriber,
+  Subscriber,
+  type SubscriberHost,
+  type SubscriberOptions,
+  type SubscriberStats,
+} from './subscriber.js';
 
 /** A subscription made with `subscribe`. */
 export interface Subscription {
@@ -445,11 +452,15 @@ export class TelemetryRuntime {
     const o = resolveSubscribe(options, path);
     const bits = compileSelection(this.catalog, this.#levels, o, path);
     const id = o.id ?? `subscriber-${this.#nextSubscriber++}`;
-    const options_ = { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits };
-    const subscriber = new Subscriber(id, options_, handler, this.#host);
+    const subscriber = this.#addSubscriber(id, { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits }, handler);
+    return { id, unsubscribe: () => this.#unsubscribe(subscriber), stats: () => subscriber.stats() };
+  }
+
+  #addSubscriber(id: string, options: SubscriberOptions, handler: BatchHandler<EventRecord>): Subscriber {
+    const subscriber = new Subscriber(id, options, handler, this.#host);
     this.#subscribers.add(subscriber);
     this.#rebuild();
-    return { id, unsubscribe: () => this.#unsubscribe(subscriber), stats: () => subscriber.stats() };
+    return subscriber;
   }
 
   /** Span starts and ends are debug-level; a span exporter needs them whatever its level. */
@@ -463,6 +474,8 @@ export class TelemetryRuntime {
     }
   }
 
+  readonly #describeType = (type: string): string => this.catalog.get(type)?.description ?? type;
+
   /** What webhooks, history, live streams and alerts get from the core. */
   partContext(): PartContext {
     return {
@@ -470,7 +483,7 @@ export class TelemetryRuntime {
       catalog: this.catalog,
       now: () => this.#now(),
       metrics: this.metrics,
-      describe: (type) => this.catalog.get(type)?.description ?? type,
+      describe: this.#describeType,
       spans: this.#spanPairs,
       subscribe: (options, handler) => this.#partSubscribe(options, handler),
       report: (name, data) => this.#report(name, data, this),
@@ -485,9 +498,7 @@ export class TelemetryRuntime {
     const bits = compileSelection(this.catalog, this.#levels, o, o.path);
     if (o.spans === true) this.#addSpanBits(bits);
     const options = { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: o.errorEvent };
-    const subscriber = new Subscriber(o.id, options, handler, this.#host);
-    this.#subscribers.add(subscriber);
-    this.#rebuild();
+    const subscriber = this.#addSubscriber(o.id, options, handler);
     return {
       id: o.id,
       unsubscribe: () => this.#unsubscribe(subscriber),
@@ -510,7 +521,7 @@ export class TelemetryRuntime {
         const data = details === undefined ? { id: tracer.id, reason } : { id: tracer.id, reason, details };
         this.#report(tracer.errorEvent, { ...data, causedBy: asCause(error) }, subscriber ?? this);
       },
-      describe: (type) => this.catalog.get(type)?.description ?? type,
+      describe: this.#describeType,
       now: () => this.#now(),
       systemClock: this.#now === Date.now,
       spans,

@@ -20,6 +20,17 @@ export interface SubscriberStats {
   readonly failures: number;
 }
 
+/** How a subscriber queues and which events it takes. */
+export interface SubscriberOptions {
+  readonly lossy: boolean;
+  readonly maxQueue: number;
+  readonly maxBatch: number;
+  /** Interest bitset over event ids. */
+  readonly bits: Uint32Array;
+  /** The library event a failure is reported as. @default 'telemetry.subscriber-error' */
+  readonly errorEvent?: string | undefined;
+}
+
 /** What the subscriber needs from the dispatcher that drives it. */
 export interface SubscriberHost {
   ready(subscriber: Subscriber): void;
@@ -50,12 +61,7 @@ export class Subscriber {
   #failures = 0;
   #settled: (() => void)[] = [];
 
-  constructor(
-    id: string,
-    options: { lossy: boolean; maxQueue: number; maxBatch: number; bits: Uint32Array; errorEvent?: string | undefined },
-    handler: BatchHandler<EventRecord>,
-    host: SubscriberHost,
-  ) {
+  constructor(id: string, options: SubscriberOptions, handler: BatchHandler<EventRecord>, host: SubscriberHost) {
     this.id = id;
     this.lossy = options.lossy;
     this.maxQueue = options.maxQueue;
