@@ -5,8 +5,8 @@ import { describe, expect, it } from 'vitest';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
 
-function run(example: string): string {
-  return execFileSync(process.execPath, [tsx, `examples/${example}`], { cwd: root, encoding: 'utf8', timeout: 20_000 });
+function run(example: string, ...args: string[]): string {
+  return execFileSync(process.execPath, [tsx, `examples/${example}`, ...args], { cwd: root, encoding: 'utf8', timeout: 20_000 });
 }
 
 describe('the examples run as written', () => {
@@ -31,5 +31,36 @@ describe('the examples run as written', () => {
     expect(out).toContain('email to postmaster@example.org: [page] queue-backlog firing');
     expect(out).toContain('event: queue-backlog resolved: outbound queue at 200 messages');
     expect(out).toContain('webhook: queue-backlog resolved: outbound queue at 200 messages');
+  });
+  it('webhooks-receiver.ts verifies both signatures, sees a retry, exits by itself', () => {
+    const out = run('webhooks-receiver.ts');
+    expect(out).toContain('receiver: 503 to the first request');
+    expect(out).toContain('receiver: smtp.mail-from {"from":"bill@example.org"');
+    expect(out).toContain('sender: delivered 5 events in 1 request(s), 1 failed attempt(s)');
+    expect(out).toContain('sender: shutdown complete=true, pending=0');
+    expect(out).not.toContain('MfKQ9r8G');
+  });
+
+  it('live-server.ts refuses without a token, streams the filtered session, exits', () => {
+    const out = run('live-server.ts');
+    expect(out).toContain('without a token: 401');
+    expect(out).toContain('ping {"interval":30000}');
+    expect(out).toContain('smtp.rcpt-to (SMTP RCPT TO received)');
+    expect(out).toContain('"remoteIp":"192.0.2.10"');
+    expect(out).not.toContain('198.51.100.7');
+    expect(out).not.toContain('an example key');
+    expect(out).toContain('streams left open: 0');
+  });
+
+  it.each([[[]], [['--sqlite']]])('history.ts runs as written with %j', (args: string[]) => {
+    const out = run('history.ts', ...args);
+    expect(out).toContain('events from 192.0.2.7: queue.message-queued, smtp.rcpt-to, smtp.mail-from, smtp.ehlo');
+    expect(out).toContain('trace delivery.attempt-start queueId=1001 from=alice@example.org to=bob@example.com');
+    expect(out).toContain('delivery attempts in the last interval: 1');
+    expect(out).toContain('GET /api/telemetry/traces?queue_id=1001 → 2 trace ids');
+    expect(out).toContain('delivery.attempt-start → delivery.connect → delivery.completed → delivery.attempt-end');
+    expect(out).toContain('GET /api/telemetry/traces without a token → 401');
+    expect(out).toContain('→ 400 limit: expected an integer from 1 to 10000');
+    expect(out).not.toContain('change-me');
   });
 });
