@@ -140,14 +140,7 @@ export class SqliteHistoryStore implements HistoryStore {
       where.push('id < ?');
       args.push(q.before);
     }
-    if (q.from !== Number.NEGATIVE_INFINITY) {
-      where.push('ts >= ?');
-      args.push(q.from);
-    }
-    if (q.to !== Number.POSITIVE_INFINITY) {
-      where.push('ts <= ?');
-      args.push(q.to);
-    }
+    timeRange(where, args, q.from, q.to);
     if (q.minLevel > 0) {
       where.push('level >= ?');
       args.push(q.minLevel);
@@ -201,14 +194,7 @@ export class SqliteHistoryStore implements HistoryStore {
   traces(q: ResolvedTraceQuery): Page<TraceSummary> {
     const where: string[] = [];
     const args: SQLInputValue[] = [];
-    if (q.from !== Number.NEGATIVE_INFINITY) {
-      where.push('ts >= ?');
-      args.push(q.from);
-    }
-    if (q.to !== Number.POSITIVE_INFINITY) {
-      where.push('ts <= ?');
-      args.push(q.to);
-    }
+    timeRange(where, args, q.from, q.to);
     if (q.type !== undefined) {
       where.push('type = ?');
       args.push(q.type);
@@ -252,14 +238,7 @@ export class SqliteHistoryStore implements HistoryStore {
       where.push(`metric IN (${query.metrics.map(() => '?').join(', ')})`);
       args.push(...query.metrics);
     }
-    if (query.from !== undefined) {
-      where.push('ts >= ?');
-      args.push(query.from);
-    }
-    if (query.to !== undefined) {
-      where.push('ts <= ?');
-      args.push(query.to);
-    }
+    timeRange(where, args, query.from ?? Number.NEGATIVE_INFINITY, query.to ?? Number.POSITIVE_INFINITY);
     const sql = `SELECT * FROM series${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ts, rowid`;
     const rows = this.#db.prepare(sql).all(...args) as unknown as {
       ts: number;
@@ -367,4 +346,16 @@ function traceOf(row: TraceRow): Trace {
     keywords: row.keywords,
     events: row.events === undefined ? [] : (JSON.parse(row.events) as HistoryEvent[]),
   };
+}
+
+/** Adds the `ts` bounds of a query that has them (infinite bounds mean none). */
+function timeRange(where: string[], args: SQLInputValue[], from: number, to: number): void {
+  if (from !== Number.NEGATIVE_INFINITY) {
+    where.push('ts >= ?');
+    args.push(from);
+  }
+  if (to !== Number.POSITIVE_INFINITY) {
+    where.push('ts <= ?');
+    args.push(to);
+  }
 }
