@@ -14,6 +14,7 @@ import type { TracerOptions } from '../tracing/sink.js';
 import { type ResolvedTracer, resolveTracers } from '../tracing/tracers.js';
 import { type ResolvedWebhook, resolveWebhooks, type WebhookOptions } from '../webhooks/options.js';
 import { TelemetryConfigError } from './errors.js';
+import { checkKeys, nonEmptyString, record } from './validate.js';
 
 /** Bounds on spans that are opened and never ended. */
 export interface SpanOptions {
@@ -173,9 +174,9 @@ export interface ResolvedOptions {
 export function resolveOptions(options: unknown): ResolvedOptions {
   const path = 'options';
   const o = record(options === undefined ? {} : options, path);
-  for (const key of Object.keys(o)) if (!TELEMETRY_KEYS.has(key)) throw unknownKey(path, key, TELEMETRY_KEYS);
+  checkKeys(o, TELEMETRY_KEYS, path);
   const spans = record(o.spans === undefined ? {} : o.spans, `${path}.spans`);
-  for (const key of Object.keys(spans)) if (!SPAN_KEYS.has(key)) throw unknownKey(`${path}.spans`, key, SPAN_KEYS);
+  checkKeys(spans, SPAN_KEYS, `${path}.spans`);
   const levels = record(o.levels === undefined ? {} : o.levels, `${path}.levels`);
   for (const [name, level] of Object.entries(levels)) {
     if (!isLevelSetting(level)) {
@@ -221,7 +222,7 @@ export interface ResolvedSubscribe {
 
 export function resolveSubscribe(options: unknown, path: string): ResolvedSubscribe {
   const o = record(options === undefined ? {} : options, path);
-  for (const key of Object.keys(o)) if (!SUBSCRIBE_KEYS.has(key)) throw unknownKey(path, key, SUBSCRIBE_KEYS);
+  checkKeys(o, SUBSCRIBE_KEYS, path);
   if (o.level !== undefined && !isLevel(o.level))
     throw new TelemetryConfigError(`${path}.level`, o.level, 'trace, debug, info, warn or error');
   if (o.lossy !== undefined && typeof o.lossy !== 'boolean')
@@ -236,21 +237,6 @@ export function resolveSubscribe(options: unknown, path: string): ResolvedSubscr
     maxQueue: positiveInteger(o.maxQueue === undefined ? (lossy ? 10_240 : 100_000) : o.maxQueue, `${path}.maxQueue`, true),
     maxBatch: positiveInteger(o.maxBatch === undefined ? 1024 : o.maxBatch, `${path}.maxBatch`),
   };
-}
-
-function record(value: unknown, path: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new TelemetryConfigError(path, value, 'an object');
-  return value as Record<string, unknown>;
-}
-
-function unknownKey(path: string, key: string, known: Set<string>): TelemetryConfigError {
-  return new TelemetryConfigError(`${path}.${key}`, key, `one of the known options: ${[...known].join(', ')}`);
-}
-
-function nonEmptyString(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new TelemetryConfigError(path, value, 'a non-empty string');
-  return value;
 }
 
 function positiveInteger(value: unknown, path: string, allowInfinity = false): number {

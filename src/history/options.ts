@@ -1,6 +1,7 @@
 import { isLevel, type Level } from '../catalog/levels.js';
 import { TelemetryConfigError } from '../core/errors.js';
 import { checkMetricPatterns } from '../core/patterns.js';
+import { checkKeys, record } from '../core/validate.js';
 import type { HistoryAuthorize } from './handler.js';
 import type { HistoryStore } from './store.js';
 import type { Trace } from './types.js';
@@ -205,7 +206,7 @@ const KEY_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 export function resolveHistory(value: unknown, path: string): ResolvedHistory | undefined {
   if (value === undefined) return undefined;
   const o = record(value, path);
-  known(o, KEYS, path);
+  checkKeys(o, KEYS, path);
   if (o.level !== undefined && !isLevel(o.level))
     throw new TelemetryConfigError(`${path}.level`, o.level, 'trace, debug, info, warn or error');
   return {
@@ -225,7 +226,7 @@ export function resolveHistory(value: unknown, path: string): ResolvedHistory | 
 
 function resolveTraces(value: unknown, path: string): ResolvedTraceHistory {
   const o = record(value ?? {}, path);
-  known(o, TRACE_KEYS, path);
+  checkKeys(o, TRACE_KEYS, path);
   if (o.keep !== undefined && typeof o.keep !== 'function')
     throw new TelemetryConfigError(`${path}.keep`, o.keep, 'a function (trace) => boolean');
   return {
@@ -241,7 +242,7 @@ function resolveTraces(value: unknown, path: string): ResolvedTraceHistory {
 
 function resolveSeries(value: unknown, path: string): ResolvedSeriesHistory {
   const o = record(value ?? {}, path);
-  known(o, SERIES_KEYS, path);
+  checkKeys(o, SERIES_KEYS, path);
   let metrics: readonly string[] = ['*'];
   if (o.metrics !== undefined) {
     checkMetricPatterns(o.metrics, `${path}.metrics`);
@@ -294,18 +295,6 @@ function store(value: unknown, path: string): HistoryStore {
       `missing ${missing.join(', ')}`,
     );
   return value as HistoryStore;
-}
-
-function record(value: unknown, path: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new TelemetryConfigError(path, value, 'an object');
-  return value as Record<string, unknown>;
-}
-
-function known(o: Record<string, unknown>, keys: Set<string>, path: string): void {
-  for (const key of Object.keys(o))
-    if (!keys.has(key))
-      throw new TelemetryConfigError(`${path}.${key}`, key, `one of the known options: ${[...keys].join(', ')}`);
 }
 
 function integer(value: unknown, path: string, fallback: number, min: number, max: number): number {

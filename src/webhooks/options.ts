@@ -1,5 +1,6 @@
 import { isLevel, type Level } from '../catalog/levels.js';
 import { TelemetryConfigError } from '../core/errors.js';
+import { checkKeys, nonEmptyString, record } from '../core/validate.js';
 
 /** How requests are signed. */
 export type WebhookSigning = 'stalwart' | 'standard' | 'both';
@@ -233,8 +234,8 @@ export function resolveWebhooks(value: unknown, path: string): readonly Resolved
 
 function resolveWebhook(value: unknown, path: string): ResolvedWebhook {
   const o = record(value, path);
-  for (const key of Object.keys(o)) if (!KEYS.has(key)) throw unknownKey(path, key, KEYS);
-  const id = string(o.id, `${path}.id`);
+  checkKeys(o, KEYS, path);
+  const id = nonEmptyString(o.id, `${path}.id`);
   const url = resolveUrl(o.url, `${path}.url`);
   const lossy = o.lossy === undefined ? false : boolean(o.lossy, `${path}.lossy`);
   if (o.level !== undefined && !isLevel(o.level))
@@ -342,19 +343,20 @@ function resolveHeaders(headers: unknown, auth: unknown, path: string): Record<s
   return out;
 }
 
+const BASIC_KEYS = new Set(['type', 'username', 'password']);
+const BEARER_KEYS = new Set(['type', 'token']);
+
 function resolveAuth(value: unknown, path: string): string {
   const o = record(value, path);
   if (o.type === 'basic') {
-    for (const key of Object.keys(o))
-      if (!['type', 'username', 'password'].includes(key)) throw unknownKey(path, key, new Set(['type', 'username', 'password']));
-    const username = string(o.username, `${path}.username`);
+    checkKeys(o, BASIC_KEYS, path);
+    const username = nonEmptyString(o.username, `${path}.username`);
     if (username.includes(':')) throw new TelemetryConfigError(`${path}.username`, username, 'a user name without ":"');
     const password = secret(o.password, `${path}.password`);
     return `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
   }
   if (o.type === 'bearer') {
-    for (const key of Object.keys(o))
-      if (!['type', 'token'].includes(key)) throw unknownKey(path, key, new Set(['type', 'token']));
+    checkKeys(o, BEARER_KEYS, path);
     return `Bearer ${secret(o.token, `${path}.token`)}`;
   }
   throw new TelemetryConfigError(`${path}.type`, o.type, '"basic" (with username, password) or "bearer" (with token)');
@@ -362,7 +364,7 @@ function resolveAuth(value: unknown, path: string): string {
 
 function resolveRetry(value: unknown, path: string): ResolvedRetry {
   const o = record(value === undefined ? {} : value, path);
-  for (const key of Object.keys(o)) if (!RETRY_KEYS.has(key)) throw unknownKey(path, key, RETRY_KEYS);
+  checkKeys(o, RETRY_KEYS, path);
   const initialDelay = duration(o.initialDelay, 1000, `${path}.initialDelay`, 1);
   const maxDelay = duration(o.maxDelay, Math.max(60_000, initialDelay), `${path}.maxDelay`, 1);
   if (maxDelay < initialDelay)
@@ -397,17 +399,6 @@ function count(value: unknown, fallback: number, path: string, minimum = 1): num
   return v;
 }
 
-function record(value: unknown, path: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value))
-    throw new TelemetryConfigError(path, value, 'an object');
-  return value as Record<string, unknown>;
-}
-
-function string(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value.trim() === '') throw new TelemetryConfigError(path, value, 'a non-empty string');
-  return value;
-}
-
 function secret(value: unknown, path: string): string {
   if (typeof value !== 'string' || value === '' || /[\r\n\0]/.test(value))
     throw new TelemetryConfigError(path, typeof value === 'string' ? HIDDEN : value, 'a non-empty string without CR, LF or NUL');
@@ -417,8 +408,4 @@ function secret(value: unknown, path: string): string {
 function boolean(value: unknown, path: string): boolean {
   if (typeof value !== 'boolean') throw new TelemetryConfigError(path, value, 'a boolean');
   return value;
-}
-
-function unknownKey(path: string, key: string, known: Set<string>): TelemetryConfigError {
-  return new TelemetryConfigError(`${path}.${key}`, key, `one of the known options: ${[...known].join(', ')}`);
 }
