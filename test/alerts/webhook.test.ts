@@ -1,7 +1,7 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { IncomingHttpHeaders } from 'node:http';
+import { describe, expect, it } from 'vitest';
 import type { AlertWebhookBody } from '../../src/index.js';
+import { listenLoopback } from '../support/loopback.js';
 import { collect, make } from './helpers.js';
 
 interface Hit {
@@ -10,18 +10,10 @@ interface Hit {
   readonly body: unknown;
 }
 
-const servers: Server[] = [];
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-});
-
 /** A real HTTP receiver on loopback: answers `status`, or never answers when `hang`. */
 async function receiver(options: { status?: number; hang?: boolean } = {}): Promise<{ url: string; hits: Hit[] }> {
   const hits: Hit[] = [];
-  const server = createServer((req, res) => {
+  const { origin } = await listenLoopback((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -30,9 +22,7 @@ async function receiver(options: { status?: number; hang?: boolean } = {}): Prom
       res.writeHead(options.status ?? 204).end();
     });
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, hits };
+  return { url: origin, hits };
 }
 
 describe('the webhook action', () => {

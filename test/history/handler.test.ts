@@ -1,26 +1,15 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { make } from '../core/fixtures.js';
+import { listenLoopback } from '../support/loopback.js';
 
 const T0 = Date.UTC(2026, 0, 1);
-const servers: Server[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
 
 type Telemetry = ReturnType<typeof make>;
 
 /** Mounts the history handler under /api on a real node:http server on 127.0.0.1. */
 async function serve(telemetry: Telemetry): Promise<string> {
-  const server = createServer((req, res) => telemetry.handlers.history.node(req, res));
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
+  const { origin } = await listenLoopback((req, res) => telemetry.handlers.history.node(req, res));
+  return `${origin}/api`;
 }
 
 async function populated() {

@@ -1,25 +1,20 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
 import { EventSource } from 'eventsource';
 import { afterEach } from 'vitest';
+import { listenLoopback } from '../support/loopback.js';
 import type { make } from './helpers.js';
 
 type Telemetry = ReturnType<typeof make>;
 
-const servers: Server[] = [];
 const sources: EventSource[] = [];
 
-afterEach(async () => {
+afterEach(() => {
   for (const source of sources.splice(0)) source.close();
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
 });
 
 /** Mounts the live handlers on a real node:http server on 127.0.0.1; returns its base URL. */
 export async function serve(telemetry: Telemetry): Promise<{ base: string; server: Server }> {
-  const server = createServer((req, res) => {
+  const { server, origin } = await listenLoopback((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/api/live/tracing') telemetry.handlers.liveTracing.node(req, res);
     else if (path === '/api/live/metrics') telemetry.handlers.liveMetrics.node(req, res);
@@ -28,9 +23,7 @@ export async function serve(telemetry: Telemetry): Promise<{ base: string; serve
       res.end();
     }
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  return { base: origin, server };
 }
 
 /** What an EventSource client received, by event type, as parsed JSON. */

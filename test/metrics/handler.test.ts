@@ -1,37 +1,25 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CONTENT_TYPES } from '../../src/index.js';
 import { make } from '../core/fixtures.js';
+import { listenLoopback } from '../support/loopback.js';
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
 const PROMETHEUS_ACCEPT =
   'application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1';
 
-const servers: Server[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) {
-    server.closeAllConnections();
-    await new Promise((resolve) => server.close(resolve));
-  }
-});
-
 type Telemetry = ReturnType<typeof make>;
 
 /** Mounts the scrape handler on a real node:http server on 127.0.0.1; returns its URL. */
 async function serve(telemetry: Telemetry): Promise<string> {
-  const server = createServer((req, res) => {
+  const { origin } = await listenLoopback((req, res) => {
     if (req.url === '/metrics') telemetry.handlers.prometheus.node(req, res);
     else {
       res.writeHead(404);
       res.end();
     }
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}/metrics`;
+  return `${origin}/metrics`;
 }
 
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
