@@ -328,8 +328,9 @@ export class TelemetryRuntime {
     if (span.ended) return;
     this.#spans.close(span);
     if (span.endName === '') return;
-    const elapsed = data?.elapsed ?? this.#spanClock() - span.startedAt;
-    this.emitInSpan(span, span.endName, { ...data, elapsed });
+    // Like any event's keys, the caller's object is used as it is when it already has `elapsed`.
+    const given = data?.elapsed;
+    this.emitInSpan(span, span.endName, given !== undefined ? data : { ...data, elapsed: this.#spanClock() - span.startedAt });
   }
 
   withSpan<T>(span: SpanHandle, fn: () => T): T {

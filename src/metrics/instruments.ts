@@ -247,6 +247,12 @@ export class Gauge extends Instrument<ValueSeries> {
     this.#update(first, second, true, -1);
   }
 
+  /** Adds a finite `delta` to the unlabelled series: the path of the catalogue's event-fed gauges. */
+  step(delta: number): void {
+    const series = this.resolve(undefined);
+    if (series !== undefined) series.value += delta;
+  }
+
   #update(first: unknown, second: unknown, relative: boolean, sign: number): void {
     const labelled = this.labelNames.length > 0;
     const raw = labelled ? second : first;

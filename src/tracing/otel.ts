@@ -45,6 +45,12 @@ export interface OtelTracerOptions extends TracerCommonOptions {
 /** The tracer option names specific to `otel`. */
 export const OTEL_TRACER_KEYS: readonly string[] = ['tracerProvider', 'tracerName', 'maxOpenSpans', 'attachToActiveSpan'];
 
+/** What an event type is to a span: it starts a server or a client span, ends one, or falls inside. */
+const START_SERVER = 1;
+const START_CLIENT = 2;
+const END = 3;
+const INSIDE = 4;
+
 interface Open {
   readonly span: Span;
   error: string | undefined;
@@ -69,18 +75,33 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
   // injected telemetry clock (tests) is followed instead.
   const system = context.systemClock;
 
-  const start = (event: TelemetryEvent, id: number) => {
-    if (!context.spans.has(event.type)) return;
+  // What each event type is to a span, learnt on first sight: cheaper than string checks per event.
+  const roles: number[] = [];
+  const role = (event: TelemetryEvent): number => {
+    let known = roles[event.typeId];
+    if (known === undefined) {
+      const kind = event.type.startsWith('delivery.') ? START_CLIENT : START_SERVER;
+      known = context.spans.has(event.type) ? kind : ends.has(event.type) ? END : INSIDE;
+      roles[event.typeId] = known;
+    }
+    return known;
+  };
+  // The previous event's span: a session's events come in runs, so most lookups stop here.
+  let lastId = -1;
+  let last: Open | undefined;
+
+  const start = (event: TelemetryEvent, id: number, kind: SpanKind): Open => {
     const parentId = context.parentOf(id);
     const parent = parentId === undefined ? undefined : open.get(parentId as number)?.span;
     const active = otelContext.active();
-    const kind = event.type.startsWith('delivery.') ? SpanKind.CLIENT : SpanKind.SERVER;
-    // A spread of the own keys is cheaper than the merged view; a start event's own keys are its span's.
+    // A start event's own keys are its span's keys.
     const attrs = attributes({ ...ownKeys(event), spanId: id });
     const options: SpanOptions = system ? { kind, attributes: attrs } : { kind, startTime: event.timestamp, attributes: attrs };
     const span = tracer.startSpan(event.type, options, parent === undefined ? active : trace.setSpan(active, parent));
-    open.set(id, { span, error: undefined });
+    const entry: Open = { span, error: undefined };
+    open.set(id, entry);
     if (open.size > maxOpen) endOldest(open, maxOpen);
+    return entry;
   };
 
   const end = (entry: Open, event: TelemetryEvent, id: number) => {
@@ -107,11 +128,21 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
       if (attach) outside(event);
       return;
     }
-    const entry = open.get(id);
-    if (entry === undefined) return start(event, id);
+    const entry = id === lastId ? last : open.get(id);
+    if (entry === undefined) {
+      const kind = role(event);
+      if (kind === START_SERVER || kind === START_CLIENT) {
+        last = start(event, id, kind === START_CLIENT ? SpanKind.CLIENT : SpanKind.SERVER);
+        lastId = id;
+      }
+      return;
+    }
     if (event.level === 'error') entry.error ??= `${event.type}: ${context.describe(event.type)}`;
-    if (ends.has(event.type)) end(entry, event, id);
-    else if (system) entry.span.addEvent(event.type, attributes(ownKeys(event)));
+    if (role(event) === END) {
+      end(entry, event, id);
+      lastId = -1;
+      last = undefined;
+    } else if (system) entry.span.addEvent(event.type, attributes(ownKeys(event)));
     else entry.span.addEvent(event.type, attributes(ownKeys(event)), event.timestamp);
   });
 
@@ -126,6 +157,8 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
         entry.span.end();
       }
       open.clear();
+      lastId = -1;
+      last = undefined;
     },
   };
 }

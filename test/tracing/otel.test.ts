@@ -63,6 +63,34 @@ describe('the OpenTelemetry tracer', () => {
     await telemetry.shutdown();
   });
 
+  it('keeps interleaved sessions apart and ignores events after a span ended', async () => {
+    const { exporter, tracerProvider } = otel();
+    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider }] });
+    const a = telemetry.span('smtp.connection-start', { ...CONNECTION, remotePort: 1 });
+    const b = telemetry.span('smtp.connection-start', { ...CONNECTION, remotePort: 2 });
+    a.emit('smtp.ehlo', { domain: 'a.example' });
+    a.emit('smtp.mail-from', { from: 'a@a.example' });
+    b.emit('smtp.ehlo', { domain: 'b.example' });
+    a.emit('smtp.rcpt-to', { to: 'x@example.net' });
+    a.end({ elapsed: 5 });
+    a.emit('smtp.rcpt-to', { to: 'late@example.net' }); // after its end: belongs to no OTel span
+    telemetry.emit('smtp.rcpt-to', { spanId: a.id, to: 'later@example.net' });
+    b.emit('smtp.mail-from', { from: 'b@b.example' });
+    b.end({ elapsed: 7 });
+    await telemetry.flush();
+    const byPort = new Map(exporter.getFinishedSpans().map((s) => [s.attributes.remotePort, s]));
+    expect(exporter.getFinishedSpans()).toHaveLength(2);
+    expect(byPort.get(1)?.events.map((e) => e.attributes)).toEqual([
+      { domain: 'a.example' },
+      { from: 'a@a.example' },
+      { to: 'x@example.net' },
+    ]);
+    expect(byPort.get(1)?.attributes.elapsed).toBe(5);
+    expect(byPort.get(2)?.events.map((e) => e.attributes)).toEqual([{ domain: 'b.example' }, { from: 'b@b.example' }]);
+    expect(byPort.get(2)?.attributes.elapsed).toBe(7);
+    await telemetry.shutdown();
+  });
+
   it('ends spans still open at shutdown as incomplete, reports exporter failures, and refuses bad options', async () => {
     const { exporter, tracerProvider } = otel();
     const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider, maxOpenSpans: 1 }] });
