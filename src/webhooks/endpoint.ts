@@ -80,6 +80,7 @@ const DISCARD_DETAILS: Readonly<Record<WebhookDiscardReason, string>> = {
   dropped: 'lossy endpoint over maxPending: lowest-level events dropped first',
   disabled: 'endpoint disabled',
   shutdown: 'undelivered at shutdown',
+  'too-large': 'refused with 413 on its own: retrying cannot help',
 };
 
 /** One webhook endpoint: its buffer, its ordered request queue and its retry loop. */
@@ -287,6 +288,11 @@ export class Endpoint {
             details: `payload too large: sending it as ${batch.items.length} and ${rest.items.length} events`,
           });
           continue;
+        }
+        if (outcome.code === 413) {
+          // One event the receiver will never take: holding it would only delay the ones behind it.
+          this.#discard(batch.items.splice(0), 'too-large');
+          return;
         }
         const asked = outcome.retryAfter;
         const delay =

@@ -6,7 +6,7 @@ import { checkKeys, nonEmptyString, record } from '../core/validate.js';
 export type WebhookSigning = 'stalwart' | 'standard' | 'both';
 
 /** Why events were discarded or dropped. */
-export type WebhookDiscardReason = 'stale' | 'bytes' | 'dropped' | 'disabled' | 'shutdown';
+export type WebhookDiscardReason = 'stale' | 'bytes' | 'dropped' | 'disabled' | 'shutdown' | 'too-large';
 
 /** One event as it is sent: an item of the body's `events` array (Stalwart's `WebhookEvent`). */
 export interface WebhookEvent {

@@ -153,6 +153,21 @@ describe('retries', () => {
     expect(telemetry.webhooks.stats('hook0')).toMatchObject({ delivered: 10, discarded: 0, pending: 0 });
   });
 
+  it('discards at once one event the receiver refuses with 413 on its own, and delivers the rest', async () => {
+    const discarded: [unknown[], WebhookDiscardReason][] = [];
+    const { telemetry, errors } = make([{ throttle: 600_000, onDiscard: (events, reason) => discarded.push([froms(events), reason]) }]);
+    env.receiver.answer = (_n, _url, raw) => (raw.toString().includes('huge@') ? 413 : 200);
+    emit(telemetry, 2);
+    telemetry.emit('smtp.mail-from', { from: 'huge@example.org' });
+    emit(telemetry, 2, 2);
+    await settle(telemetry);
+    expect(froms(env.receiver.events)).toEqual(['u0@example.org', 'u1@example.org', 'u2@example.org', 'u3@example.org']);
+    expect(discarded).toEqual([[['huge@example.org'], 'too-large']]);
+    expect(telemetry.webhooks.stats('hook0')).toMatchObject({ delivered: 4, discarded: 1, pending: 0 });
+    const reasons = errors.filter((e) => e.type === 'telemetry.webhook-error').map((e) => e.data.reason);
+    expect(reasons).toContain('events discarded (too-large)');
+  });
+
   it('keeps order across failures', async () => {
     env.receiver.answer = (n) => (n % 2 === 0 ? 500 : 200);
     const { telemetry } = make([{ maxBatchEvents: 3 }]);
