@@ -1,0 +1,176 @@
+import { isLevel, type Level } from '../catalog/levels.js';
+import { TelemetryConfigError } from '../core/errors.js';
+import { checkMetricPatterns } from '../core/patterns.js';
+import { checkKeys, record } from '../core/validate.js';
+
+/** Options of `telemetry.handlers.dashboard`: the live web page an operator opens. */
+export interface DashboardOptions {
+  /**
+   * Serves the page. `false` makes the handler answer 404, for hosts that mount every handler.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * The page title and heading (plain text; it is escaped).
+   * @default 'mail-telemetry'
+   */
+  readonly title?: string;
+  /**
+   * Where the host mounted `handlers.liveMetrics`: an absolute path (`/api/live/metrics`) or one
+   * relative to the page (`live/metrics`). Same origin only: the page's CSP allows no other.
+   * @default '/api/live/metrics' (Stalwart v0.16)
+   */
+  readonly liveMetricsPath?: string;
+  /**
+   * Where the host mounted `handlers.liveTracing`, as `liveMetricsPath`.
+   * @default '/api/live/tracing' (Stalwart v0.16)
+   */
+  readonly liveTracingPath?: string;
+  /**
+   * A same-origin path the page GETs a fresh live token from before each connection, with
+   * `{scope}` standing for `tracing` or `metrics` (Stalwart v0.16: `/api/token/{scope}`). The host
+   * serves it behind its own login (the page sends cookies) and answers with
+   * `telemetry.live.issueToken({ scope })` as plain text (or Stalwart v0.15's `{"data": token}`).
+   * Without it the page uses tokens from its URL fragment (`#token=…`), which stop opening streams
+   * once they expire: a filter change or reconnect after that shows "unauthorized".
+   * @default undefined (tokens from the URL fragment, or the live `authorize` callback)
+   */
+  readonly tokenPath?: string;
+  /**
+   * Most rows the event table keeps; past it the oldest are dropped.
+   * @default 500
+   */
+  readonly maxRows?: number;
+  /**
+   * Metric names or wildcards shown as tiles, in this order: event counters by event name,
+   * gauges and histograms by metric name.
+   * @default ['smtp.connection-start', 'queue.message-queued', 'delivery.completed', 'delivery.dsn-perm-fail', 'auth.failed', 'queue.count', '*.active-connections']
+   */
+  readonly metrics?: readonly string[];
+  /**
+   * Milliseconds between metric frames the page asks for; at least the `live.minMetricsInterval` option.
+   * @default 1000
+   */
+  readonly metricsInterval?: number;
+  /**
+   * The level the event table's selector starts at.
+   * @default 'info'
+   */
+  readonly level?: Level;
+}
+
+/** Validated dashboard options with defaults applied. */
+export interface ResolvedDashboard {
+  readonly enabled: boolean;
+  readonly title: string;
+  readonly liveMetricsPath: string;
+  readonly liveTracingPath: string;
+  readonly tokenPath: string | undefined;
+  readonly maxRows: number;
+  readonly metrics: readonly string[];
+  readonly metricsInterval: number;
+  readonly level: Level;
+}
+
+/** The headline tiles: traffic in, queue, delivery outcomes, auth failures and open connections. */
+export const DEFAULT_DASHBOARD_METRICS: readonly string[] = [
+  'smtp.connection-start',
+  'queue.message-queued',
+  'delivery.completed',
+  'delivery.dsn-perm-fail',
+  'auth.failed',
+  'queue.count',
+  '*.active-connections',
+];
+
+const KEYS = new Set([
+  'enabled',
+  'title',
+  'liveMetricsPath',
+  'liveTracingPath',
+  'tokenPath',
+  'maxRows',
+  'metrics',
+  'metricsInterval',
+  'level',
+]);
+const MAX_TITLE = 200;
+const MAX_PATH = 2048;
+
+/**
+ * Validates `options.dashboard`. `minMetricsInterval` is the resolved `live.minMetricsInterval`:
+ * a page asking for faster frames would only ever be refused with 400.
+ */
+export function resolveDashboard(value: unknown, path: string, minMetricsInterval = 1000): ResolvedDashboard {
+  const o = record(value === undefined ? {} : value, path);
+  checkKeys(o, KEYS, path);
+  if (o.enabled !== undefined && typeof o.enabled !== 'boolean')
+    throw new TelemetryConfigError(`${path}.enabled`, o.enabled, 'a boolean');
+  const level = o.level === undefined ? 'info' : o.level;
+  if (!isLevel(level)) throw new TelemetryConfigError(`${path}.level`, level, 'trace, debug, info, warn or error');
+  const metrics = o.metrics === undefined ? DEFAULT_DASHBOARD_METRICS : o.metrics;
+  checkMetricPatterns(metrics, `${path}.metrics`);
+  if (metrics.length === 0) throw new TelemetryConfigError(`${path}.metrics`, metrics, 'at least one metric name or wildcard');
+  return {
+    enabled: o.enabled !== false,
+    title: title(o.title, `${path}.title`),
+    liveMetricsPath: streamPath(o.liveMetricsPath, '/api/live/metrics', `${path}.liveMetricsPath`),
+    liveTracingPath: streamPath(o.liveTracingPath, '/api/live/tracing', `${path}.liveTracingPath`),
+    tokenPath: tokenPath(o.tokenPath, `${path}.tokenPath`),
+    maxRows: integer(o.maxRows, 500, 1, 100_000, `${path}.maxRows`),
+    metrics: [...metrics],
+    metricsInterval: integer(
+      o.metricsInterval,
+      Math.max(1000, minMetricsInterval),
+      minMetricsInterval,
+      86_400_000,
+      `${path}.metricsInterval`,
+    ),
+    level,
+  };
+}
+
+function integer(value: unknown, fallback: number, min: number, max: number, path: string): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw new TelemetryConfigError(path, value, `an integer from ${min} to ${max}`);
+  return value;
+}
+
+function title(value: unknown, path: string): string {
+  if (value === undefined) return 'mail-telemetry';
+  // Control characters have no business in a title, and a newline would break the page's layout.
+  if (typeof value !== 'string' || value.trim() === '' || value.length > MAX_TITLE || /\p{Cc}/u.test(value))
+    throw new TelemetryConfigError(path, value, `a non-empty string of at most ${MAX_TITLE} characters, no control characters`);
+  return value;
+}
+
+/**
+ * A same-origin path: no scheme, no `//host`, no query or fragment (the page adds its own query),
+ * no backslash (browsers read it as `/`), no whitespace.
+ */
+function streamPath(value: unknown, fallback: string, path: string): string {
+  if (value === undefined) return fallback;
+  if (
+    typeof value !== 'string' ||
+    value === '' ||
+    value.length > MAX_PATH ||
+    value.startsWith('//') ||
+    /^[A-Za-z][A-Za-z0-9+.-]*:/.test(value) ||
+    /[?#\\\s\p{Cc}]/u.test(value)
+  )
+    throw new TelemetryConfigError(
+      path,
+      value,
+      'a same-origin path such as "/api/live/metrics", without scheme, host, query or fragment',
+    );
+  return value;
+}
+
+function tokenPath(value: unknown, path: string): string | undefined {
+  if (value === undefined) return undefined;
+  const checked = streamPath(value, '', path);
+  if (!checked.includes('{scope}'))
+    throw new TelemetryConfigError(path, value, 'a same-origin path with {scope}, such as "/api/token/{scope}"');
+  return checked;
+}

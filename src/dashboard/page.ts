@@ -1,0 +1,95 @@
+import { createHash } from 'node:crypto';
+import { SCRIPT } from './client.js';
+import type { ResolvedDashboard } from './options.js';
+import { STYLE } from './style.js';
+
+const hash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+
+/**
+ * The page's policy: nothing loads but its own hashed script and style, streams from its own origin,
+ * and a `data:` favicon (else Chromium fetches `/favicon.ico` and reports it refused). Hashes rather
+ * than nonces: the script is the same for every response, so the page can be rendered once.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'none'",
+  `script-src ${hash(SCRIPT)}`,
+  `style-src ${hash(STYLE)}`,
+  "connect-src 'self'",
+  'img-src data:',
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
+
+/** Escapes text for HTML content and double-quoted attributes. */
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+/** The whole page. Settings reach the script as `data-*` attributes; no secret is ever part of it. */
+export function renderPage(options: ResolvedDashboard): string {
+  const title = escapeHtml(options.title);
+  const data: Record<string, string> = {
+    'metrics-path': options.liveMetricsPath,
+    'tracing-path': options.liveTracingPath,
+    'max-rows': String(options.maxRows),
+    metrics: options.metrics.join(','),
+    interval: String(options.metricsInterval / 1000),
+  };
+  if (options.tokenPath !== undefined) data['token-path'] = options.tokenPath;
+  const attributes = Object.entries(data)
+    .map(([name, value]) => ` data-${name}="${escapeHtml(value)}"`)
+    .join('');
+  const levels = LEVELS.map(
+    (level) => `<option value="${level}"${level === options.level ? ' selected' : ''}>${level} and above</option>`,
+  ).join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${title}</title>
+<link rel="icon" href="data:,">
+<style>${STYLE}</style>
+</head>
+<body${attributes}>
+<header>
+<h1>${title}</h1>
+<div class="badges" role="status" aria-live="polite">
+<span id="metrics-state" class="badge" data-label="metrics" data-state="connecting">metrics: connecting</span>
+<span id="trace-state" class="badge" data-label="events" data-state="connecting">events: connecting</span>
+<span id="dropped" class="badge drops" hidden>dropped events: <b id="dropped-count">0</b></span>
+</div>
+</header>
+<main>
+<section aria-labelledby="metrics-heading">
+<h2 id="metrics-heading">Metrics</h2>
+<div id="tiles" class="tiles"></div>
+<p id="tiles-empty" class="muted">Waiting for the first metrics frame…</p>
+</section>
+<section aria-labelledby="events-heading">
+<h2 id="events-heading">Live events</h2>
+<div class="controls">
+<input id="filter" type="search" maxlength="1024" placeholder="Filter: text in any value (address, IP, EHLO name…)" aria-label="Filter text" autocomplete="off">
+<select id="level" aria-label="Least severe level">${levels}</select>
+<button id="pause" type="button" aria-pressed="false">Pause</button>
+<button id="clear" type="button">Clear</button>
+<span id="rows-info" class="muted"></span>
+</div>
+<div class="table">
+<table>
+<thead><tr><th>Time</th><th>Level</th><th>Event</th><th>Description</th><th>Values</th></tr></thead>
+<tbody id="rows"></tbody>
+</table>
+</div>
+</section>
+</main>
+<noscript>This dashboard needs JavaScript for its live streams.</noscript>
+<script>${SCRIPT}</script>
+</body>
+</html>
+`;
+}

@@ -1,0 +1,1 @@
+export type { DashboardOptions } from './options.js';

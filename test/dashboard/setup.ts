@@ -1,0 +1,107 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { createDashboard } from '../../src/dashboard/dashboard.js';
+import { type DashboardOptions, resolveDashboard } from '../../src/dashboard/options.js';
+import { make } from '../core/fixtures.js';
+import { listenLoopback } from '../support/loopback.js';
+
+type Telemetry = ReturnType<typeof make>;
+type LiveOptions = NonNullable<NonNullable<Parameters<typeof make>[0]>['live']>;
+
+/** Fast streams for tests: 20 ms trace batches, metric frames as often as 100 ms. */
+export const FAST = { batchWindow: 20, minMetricsInterval: 100 } as const;
+
+/** What a test server mounts besides the dashboard and the live handlers. */
+export interface ServeOptions {
+  readonly live?: LiveOptions;
+  readonly dashboard?: DashboardOptions;
+  /** Where the live handlers are mounted. */
+  readonly paths?: { readonly tracing: string; readonly metrics: string };
+  /** The telemetry clock, to let tokens expire without waiting. */
+  readonly now?: () => number;
+  /** The host's own routes, tried first; true when it answered. */
+  readonly route?: (path: string, req: IncomingMessage, res: ServerResponse) => boolean;
+}
+
+/**
+ * A real telemetry instance and a real node:http server on 127.0.0.1 mounting the dashboard at
+ * `/dashboard` and the live handlers at `paths` (Stalwart's by default). `requests` records every URL served.
+ */
+export async function serveDashboard(options: ServeOptions = {}) {
+  const live = options.live ?? { ...FAST, authorize: () => true };
+  const paths = options.paths ?? { tracing: '/api/live/tracing', metrics: '/api/live/metrics' };
+  const telemetry: Telemetry = make(options.now === undefined ? { live } : { live, now: options.now });
+  const dashboard = options.dashboard ?? { metricsInterval: 100 };
+  const handler = createDashboard(resolveDashboard(dashboard, 'options.dashboard', live.minMetricsInterval));
+  const requests: string[] = [];
+  const { origin } = await listenLoopback((req, res) => {
+    requests.push(req.url ?? '');
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (options.route?.(path, req, res) === true) return;
+    if (path === '/dashboard') handler.node(req, res);
+    else if (path === paths.tracing) telemetry.handlers.liveTracing.node(req, res);
+    else if (path === paths.metrics) telemetry.handlers.liveMetrics.node(req, res);
+    else {
+      res.writeHead(404);
+      res.end();
+    }
+  });
+  return { telemetry, origin, requests, url: `${origin}/dashboard` };
+}
+
+/** Everything the page said that a working page never says: CSP violations, errors, uncaught exceptions. */
+export interface PageLog {
+  readonly violations: string[];
+  readonly errors: string[];
+}
+
+let browser: Browser | undefined;
+let context: BrowserContext | undefined;
+
+/** One headless Chromium for a test file; a fresh context (no shared state) per test. */
+export function useBrowser(): void {
+  beforeAll(async () => {
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+  });
+  afterEach(async () => {
+    await context?.close();
+    context = undefined;
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+}
+
+/** Opens `url` in a new page that records CSP violations and errors; `cookie` (`name=value`) is set first. */
+export async function openPage(url: string, cookie?: string): Promise<{ page: Page; log: PageLog }> {
+  if (browser === undefined) throw new Error('useBrowser() first');
+  context ??= await browser.newContext();
+  if (cookie !== undefined) {
+    const [name = '', value = ''] = cookie.split('=');
+    await context.addCookies([{ name, value, url }]);
+  }
+  const page = await context.newPage();
+  const log: PageLog = { violations: [], errors: [] };
+  // Runs before the page's own script; init scripts are injected by the browser, outside the page's CSP.
+  await page.addInitScript(
+    "document.addEventListener('securitypolicyviolation', (e) => console.error('csp-violation: ' + e.violatedDirective + ' ' + e.blockedURI));",
+  );
+  page.on('console', (message) => {
+    if (message.text().startsWith('csp-violation')) log.violations.push(message.text());
+    else if (message.type() === 'error') log.errors.push(message.text());
+  });
+  page.on('pageerror', (error) => log.errors.push(`pageerror: ${error.message}`));
+  await page.goto(url);
+  return { page, log };
+}
+
+/** A demo SMTP session: connection, EHLO, MAIL FROM, RCPT TO, queued, end. */
+export function session(telemetry: Telemetry, remoteIp: string, domain: string): void {
+  const span = telemetry.span('smtp.connection-start', { remoteIp, remotePort: 40_000, listenerId: 'smtp', localPort: 25 });
+  span.emit('smtp.ehlo', { domain });
+  span.emit('smtp.mail-from', { from: `alice@${domain}` });
+  span.emit('smtp.rcpt-to', { to: 'bob@example.net' });
+  span.emit('queue.message-queued', {});
+  span.end();
+}
