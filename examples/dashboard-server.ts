@@ -8,8 +8,6 @@
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createDashboard } from '../src/dashboard/dashboard.js';
-import { resolveDashboard } from '../src/dashboard/options.js';
 import { createTelemetry } from '../src/index.js';
 
 const serve = process.argv.includes('--serve');
@@ -17,12 +15,12 @@ const telemetry = createTelemetry({
   service: 'example-mx',
   // Share one key between the processes behind a load balancer; 250 ms batches keep the demo lively.
   live: { tokenKey: process.env.LIVE_TOKEN_KEY ?? 'an example key of at least 32 bytes!', batchWindow: 250 },
+  dashboard: { title: 'example-mx telemetry' },
 });
-const dashboard = createDashboard(resolveDashboard({ title: 'example-mx telemetry' }, 'options.dashboard'));
 
 const server = createServer((req, res) => {
   const path = (req.url ?? '/').split('?')[0];
-  if (path === '/' || path === '/dashboard') dashboard.node(req, res);
+  if (path === '/' || path === '/dashboard') telemetry.handlers.dashboard.node(req, res);
   else if (path === '/api/live/tracing') telemetry.handlers.liveTracing.node(req, res);
   else if (path === '/api/live/metrics') telemetry.handlers.liveMetrics.node(req, res);
   else res.writeHead(404).end();

@@ -55,6 +55,7 @@ export type { SpanOptions, SubscribeOptions, TelemetryOptions } from './core/opt
 export { matchPattern } from './core/patterns.js';
 export type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/runtime.js';
 export type { BatchHandler, SubscriberStats } from './core/subscriber.js';
+export * from './dashboard/public.js';
 export * from './history/public.js';
 export type { RequestHandler, TelemetryHandlers } from './http/handler.js';
 export * from './live/public.js';

@@ -7,6 +7,7 @@ import {
 } from '../alerts/options.js';
 import type { HostEvents } from '../catalog/define.js';
 import { isLevel, isLevelSetting, type Level, type LevelSetting } from '../catalog/levels.js';
+import { type DashboardOptions, type ResolvedDashboard, resolveDashboard } from '../dashboard/options.js';
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from '../history/options.js';
 import { type LiveOptions, type ResolvedLive, resolveLive } from '../live/options.js';
 import { type MetricsOptions, type ResolvedMetricsOptions, resolveMetricsOptions } from '../metrics/options.js';
@@ -78,6 +79,8 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
   readonly history?: HistoryOptions<L | `${string}*${string}`>;
   /** Live event and metric streams, and their access tokens. */
   readonly live?: LiveOptions;
+  /** The live web page served by `handlers.dashboard`, which reads the live streams. */
+  readonly dashboard?: DashboardOptions;
   /**
    * Alert rules over metrics and their history: a list of rules, or
    * `{ rules, interval, timeout, maxTransitions }`.
@@ -147,6 +150,7 @@ const TELEMETRY_KEYS = new Set([
   'webhooks',
   'history',
   'live',
+  'dashboard',
   'alerts',
   'sendMail',
   'now',
@@ -167,6 +171,7 @@ export interface ResolvedOptions {
   readonly webhooks: readonly ResolvedWebhook[];
   readonly history: ResolvedHistory | undefined;
   readonly live: ResolvedLive;
+  readonly dashboard: ResolvedDashboard;
   readonly alerts: ResolvedAlerts;
   readonly now: () => number;
 }
@@ -189,6 +194,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   if (o.now !== undefined && typeof o.now !== 'function')
     throw new TelemetryConfigError(`${path}.now`, o.now, 'a function returning epoch milliseconds');
+  const live = resolveLive(o.live, `${path}.live`, o.sensitiveKeys);
   return {
     service: nonEmptyString(o.service === undefined ? 'mail-server' : o.service, `${path}.service`),
     events: o.events === undefined ? undefined : (o.events as HostEvents),
@@ -203,7 +209,9 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     ),
     webhooks: resolveWebhooks(o.webhooks, `${path}.webhooks`),
     history: resolveHistory(o.history, `${path}.history`),
-    live: resolveLive(o.live, `${path}.live`, o.sensitiveKeys),
+    live,
+    // The page's metrics interval must be one the streams accept.
+    dashboard: resolveDashboard(o.dashboard, `${path}.dashboard`, live.minMetricsInterval),
     alerts: resolveAlerts(o.alerts, o.sendMail, `${path}.alerts`),
     now: (o.now as (() => number) | undefined) ?? Date.now,
   };

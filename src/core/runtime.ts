@@ -3,6 +3,7 @@ import { EventEmitter } from 'eventemitter3';
 import { type AlertsApi, createAlerts } from '../alerts/alerts.js';
 import { Catalog, type EventDefinition } from '../catalog/catalog.js';
 import { DISABLED, LEVELS, type Level, severity } from '../catalog/levels.js';
+import { createDashboard } from '../dashboard/dashboard.js';
 import { createHistory, type HistoryApi } from '../history/history.js';
 import type { TelemetryHandlers } from '../http/handler.js';
 import { prometheusHandler } from '../http/prometheus.js';
@@ -240,6 +241,7 @@ export class TelemetryRuntime {
       liveTracing: live.handlers.liveTracing,
       liveMetrics: live.handlers.liveMetrics,
       history: history.handler,
+      dashboard: createDashboard(options.dashboard),
     };
     this.#rebuild();
   }

@@ -18,6 +18,8 @@ export interface TelemetryHandlers {
   readonly liveMetrics: RequestHandler;
   /** The history queries as JSON, with Stalwart-compatible paths and parameters. */
   readonly history: RequestHandler;
+  /** The live web dashboard: one self-contained HTML page that reads `liveMetrics` and `liveTracing`. */
+  readonly dashboard: RequestHandler;
 }
 
 /** What a handler sees of a request, whatever its shape. */

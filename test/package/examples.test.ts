@@ -52,6 +52,17 @@ describe('the examples run as written', () => {
     expect(out).toContain('streams left open: 0');
   });
 
+  it('dashboard-server.ts serves the page and the streams it reads, exits by itself', () => {
+    const out = run('dashboard-server.ts');
+    expect(out).toContain('dashboard: 200 text/html; charset=utf-8');
+    expect(out).toContain("csp: default-src 'none'");
+    expect(out).toContain('event: trace smtp.rcpt-to (SMTP RCPT TO received)');
+    expect(out).toContain('event: metrics data: [{"metric":"smtp.connection-start","@type":"Counter","count":1}');
+    expect(out).toContain('streams left open: 0');
+    expect(out).not.toContain('an example key');
+    expect(out).not.toContain('mtl1.');
+  });
+
   it.each([[[]], [['--sqlite']]])('history.ts runs as written with %j', (args: string[]) => {
     const out = run('history.ts', ...args);
     expect(out).toContain('events from 192.0.2.7: queue.message-queued, smtp.rcpt-to, smtp.mail-from, smtp.ehlo');
