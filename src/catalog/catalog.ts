@@ -10,9 +10,24 @@ const HOST_ID_MIN = 1000;
 const HOST_ID_MAX = 65535;
 const KEY_TAGS = new Set<string>(Object.values(KEY_TYPES).concat(['string', 'number', 'boolean']));
 
+/** Key types whose values may be objects (a `Date`, bytes, an `Error`) rather than primitives or arrays. */
+const OBJECT_TYPES = new Set<string>(['time', 'bytes', 'cause']);
+
+/** The keys among `keys` whose declared type may hold an object. */
+function objectKeysOf(keys: readonly string[], typeOf: (key: string) => unknown): readonly string[] {
+  return keys.filter((key) => OBJECT_TYPES.has(String(typeOf(key))));
+}
+
+const vocabularyType = (key: string): unknown => (KEY_TYPES as Readonly<Record<string, string>>)[key];
+
 /** A catalogue entry, built in or declared by the host. */
 export interface EventDefinition extends EventRow {
   readonly origin: 'builtin' | 'library' | 'host';
+  /**
+   * The keys whose declared type may hold an object (a `Date`, bytes, an `Error`); `undefined` for
+   * events that accept any vocabulary key.
+   */
+  readonly objectKeys: readonly string[] | undefined;
 }
 
 /** The events known to one telemetry instance, indexed by name and by id. */
@@ -28,6 +43,8 @@ export class Catalog {
     const events: EventDefinition[] = BUILTIN_EVENTS.map((row) => ({
       ...row,
       origin: row.library ? 'library' : 'builtin',
+      // A built-in event also takes the common keys besides the ones seen with it.
+      objectKeys: row.keys.length === 0 ? undefined : objectKeysOf([...row.keys, ...COMMON_KEYS], vocabularyType),
     }));
     if (host !== undefined) events.push(...hostDefinitions(host));
     events.sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -72,6 +89,8 @@ function hostDefinitions(host: HostEvents): EventDefinition[] {
     if (clash !== undefined) throw new TelemetryConfigError(`${at}.id`, spec.id, `an id not already used by "${clash}"`);
     usedIds.set(spec.id, name);
     const keys = spec.keys === undefined ? [] : Object.keys(spec.keys);
+    const declared = (spec.keys ?? {}) as Readonly<Record<string, unknown>>;
+    const typeOf = (key: string) => (declared[key] === true || declared[key] === undefined ? vocabularyType(key) : declared[key]);
     const definition: EventDefinition = {
       name,
       id: spec.id,
@@ -80,6 +99,7 @@ function hostDefinitions(host: HostEvents): EventDefinition[] {
       keys: keys.length > 0 ? [...new Set([...keys, ...COMMON_KEYS])] : [],
       description: spec.description,
       origin: 'host',
+      objectKeys: keys.length > 0 ? objectKeysOf([...new Set([...keys, ...COMMON_KEYS])], typeOf) : undefined,
       ...(spec.required === undefined ? {} : { required: spec.required }),
       ...(spec.span === undefined ? {} : { spanEnd: spec.span.end }),
     };

@@ -21,8 +21,8 @@ export class EventRecord implements TelemetryEvent {
   readonly #own: Data | undefined;
   /** The merged view, once read. */
   #data: Data | undefined;
-  /** The span's keys until the merge; `null` once merged. */
-  #span: Data | undefined | null;
+  /** The span's keys. */
+  readonly #span: Data | undefined;
 
   constructor(
     id: number,
@@ -53,16 +53,18 @@ export class EventRecord implements TelemetryEvent {
   }
 
   get data(): Data {
-    if (this.#span !== null) {
-      this.#data = merge(this.#own, this.#span, this.spanId);
-      this.#span = null;
-    }
-    return this.#data as Data;
+    this.#data ??= merge(this.#own, this.#span, this.spanId);
+    return this.#data;
   }
 
   /** The keys given at emit, without the span's: for sinks that record the span's keys once. */
   get own(): Data {
     return this.#own ?? EMPTY;
+  }
+
+  /** The keys of the event's span (its start event's), if it is in one. */
+  get spanKeys(): Data | undefined {
+    return this.#span;
   }
 
   toJSON(): TelemetryEventJSON {

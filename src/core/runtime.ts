@@ -532,6 +532,7 @@ export class TelemetryRuntime {
         hooks.push(hook);
       },
       parentOf: (spanId) => this.#spans.get(spanId)?.parentId,
+      objectKeys: (type) => this.catalog.get(type)?.objectKeys,
     };
     const hooks: EmitHook[] = [];
     const redact = tracer.redact.size > 0 ? tracer.redact : undefined;

@@ -51,6 +51,14 @@ const START_CLIENT = 2;
 const END = 3;
 const INSIDE = 4;
 
+/** Keys that may hold objects, or `undefined` when any key may. */
+type ObjectKeys = readonly string[] | undefined;
+
+interface TypeInfo {
+  readonly role: number;
+  readonly objectKeys: ObjectKeys;
+}
+
 interface Open {
   readonly span: Span;
   error: string | undefined;
@@ -75,14 +83,16 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
   // injected telemetry clock (tests) is followed instead.
   const system = context.systemClock;
 
-  // What each event type is to a span, learnt on first sight: cheaper than string checks per event.
-  const roles: number[] = [];
-  const role = (event: TelemetryEvent): number => {
-    let known = roles[event.typeId];
+  // What each event type is to a span, and which of its keys may hold objects, learnt on first
+  // sight: cheaper than string checks and key scans per event.
+  const types: TypeInfo[] = [];
+  const typeInfo = (event: TelemetryEvent): TypeInfo => {
+    let known = types[event.typeId];
     if (known === undefined) {
       const kind = event.type.startsWith('delivery.') ? START_CLIENT : START_SERVER;
-      known = context.spans.has(event.type) ? kind : ends.has(event.type) ? END : INSIDE;
-      roles[event.typeId] = known;
+      const role = context.spans.has(event.type) ? kind : ends.has(event.type) ? END : INSIDE;
+      known = { role, objectKeys: context.objectKeys(event.type) };
+      types[event.typeId] = known;
     }
     return known;
   };
@@ -90,12 +100,12 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
   let lastId = -1;
   let last: Open | undefined;
 
-  const start = (event: TelemetryEvent, id: number, kind: SpanKind): Open => {
+  const start = (event: TelemetryEvent, id: number, kind: SpanKind, objectKeys: ObjectKeys): Open => {
     const parentId = context.parentOf(id);
     const parent = parentId === undefined ? undefined : open.get(parentId as number)?.span;
     const active = otelContext.active();
     // A start event's own keys are its span's keys.
-    const attrs = attributes({ ...ownKeys(event), spanId: id });
+    const attrs = plain({ ...ownKeys(event), spanId: id }, objectKeys);
     const options: SpanOptions = system ? { kind, attributes: attrs } : { kind, startTime: event.timestamp, attributes: attrs };
     const span = tracer.startSpan(event.type, options, parent === undefined ? active : trace.setSpan(active, parent));
     const entry: Open = { span, error: undefined };
@@ -129,21 +139,21 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
       return;
     }
     const entry = id === lastId ? last : open.get(id);
+    const type = typeInfo(event);
     if (entry === undefined) {
-      const kind = role(event);
-      if (kind === START_SERVER || kind === START_CLIENT) {
-        last = start(event, id, kind === START_CLIENT ? SpanKind.CLIENT : SpanKind.SERVER);
+      if (type.role === START_SERVER || type.role === START_CLIENT) {
+        last = start(event, id, type.role === START_CLIENT ? SpanKind.CLIENT : SpanKind.SERVER, type.objectKeys);
         lastId = id;
       }
       return;
     }
     if (event.level === 'error') entry.error ??= `${event.type}: ${context.describe(event.type)}`;
-    if (role(event) === END) {
+    if (type.role === END) {
       end(entry, event, id);
       lastId = -1;
       last = undefined;
-    } else if (system) entry.span.addEvent(event.type, attributes(ownKeys(event)));
-    else entry.span.addEvent(event.type, attributes(ownKeys(event)), event.timestamp);
+    } else if (system) entry.span.addEvent(event.type, plain(ownKeys(event), type.objectKeys));
+    else entry.span.addEvent(event.type, plain(ownKeys(event), type.objectKeys), event.timestamp);
   });
 
   return {
@@ -178,6 +188,20 @@ function endOldest(open: IdTable<Open>, maxOpen: number): void {
     entry.span.end();
     open.delete(id);
   }
+}
+
+/**
+ * `data` as OTel attributes, scanned only where its event's declared types allow an object: most
+ * events hold strings and numbers, and a scan of every event costs more than the rest of the sink.
+ * (An untyped caller's object under a string key is dropped by the SDK, which only takes primitives.)
+ */
+function plain(data: Readonly<Record<string, unknown>>, objectKeys: ObjectKeys): Attributes {
+  if (objectKeys === undefined) return attributes(data);
+  for (let i = 0; i < objectKeys.length; i++) {
+    const value = data[objectKeys[i] as string];
+    if (typeof value === 'object' && value !== null) return attributes(data);
+  }
+  return data as Attributes;
 }
 
 /** OTel attributes from event keys: primitives and primitive arrays as they are, the rest as text. */

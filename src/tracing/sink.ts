@@ -50,6 +50,11 @@ export interface SinkContext {
   onEmit(hook: EmitHook): void;
   /** The span that was current (through `withSpan`) when the open span `spanId` started. */
   parentOf(spanId: SpanId): SpanId | undefined;
+  /**
+   * The keys of event `type` whose declared type may hold an object (a `Date`, bytes, an `Error`),
+   * for sinks that need plain values; `undefined` when the event accepts any vocabulary key.
+   */
+  objectKeys(type: string): readonly string[] | undefined;
 }
 
 /** Options every tracer takes. */

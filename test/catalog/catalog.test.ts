@@ -109,3 +109,25 @@ describe('the catalogue', () => {
     await telemetry.shutdown();
   });
 });
+
+describe('keys that may hold objects', () => {
+  it('are the time, bytes and cause keys an event takes, common keys included; undefined for any-key events', async () => {
+    const { Catalog } = await import('../../src/catalog/catalog.js');
+    const { defineEvents } = await import('../../src/index.js');
+    const host = defineEvents({
+      'billing.invoice-due': { id: 1000, description: 'Invoice due', keys: { due: true, amount: 'number', dueAgain: 'time' } },
+      'billing.note': { id: 1001, description: 'Any billing note' },
+    });
+    const catalog = new Catalog(host);
+    expect([...(catalog.get('delivery.failed')?.objectKeys ?? [])].sort()).toEqual([
+      'causedBy',
+      'expires',
+      'nextDsn',
+      'nextRetry',
+    ]);
+    expect(catalog.get('smtp.ehlo')?.objectKeys).toEqual(['causedBy']);
+    expect(catalog.get('smtp.connection-start')?.objectKeys).toBeUndefined();
+    expect([...(catalog.get('billing.invoice-due')?.objectKeys ?? [])].sort()).toEqual(['causedBy', 'due', 'dueAgain']);
+    expect(catalog.get('billing.note')?.objectKeys).toBeUndefined();
+  });
+});

@@ -122,4 +122,18 @@ describe('the OpenTelemetry tracer and the caller context', () => {
     expect(exporter.getFinishedSpans()[0]?.attributes.remoteIp).toBe('[redacted]');
     await telemetry.shutdown();
   });
+
+  it('redacts span events apart from their span: an event keeps only its own keys', async () => {
+    const { exporter, tracerProvider } = otel();
+    const telemetry = createTelemetry({ sensitiveKeys: ['remoteIp', 'from'], tracers: [{ type: 'otel', tracerProvider }] });
+    const session = telemetry.span('smtp.connection-start', CONNECTION);
+    session.emit('smtp.mail-from', { from: 'alice@example.org' });
+    session.emit('smtp.ehlo', { domain: 'client.example.org' });
+    session.end();
+    await telemetry.flush();
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.attributes).toMatchObject({ remoteIp: '[redacted]', remotePort: 40123 });
+    expect(span?.events.map((e) => e.attributes)).toEqual([{ from: '[redacted]' }, { domain: 'client.example.org' }]);
+    await telemetry.shutdown();
+  });
 });

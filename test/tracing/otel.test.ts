@@ -63,6 +63,24 @@ describe('the OpenTelemetry tracer', () => {
     await telemetry.shutdown();
   });
 
+  it('turns objects under keys typed to hold them into text, and passes plain keys as they are', async () => {
+    const { exporter, tracerProvider } = otel();
+    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider, level: 'debug' }] });
+    const attempt = telemetry.span('delivery.attempt-start', { queueId: 7, to: ['b@example.net', 'c@example.net'] });
+    const nextRetry = new Date(Date.UTC(2026, 10, 25, 8));
+    attempt.emit('delivery.failed', { reason: 'mailbox full', nextRetry, causedBy: new TypeError('boom'), queueId: 7 });
+    attempt.emit('delivery.mx-lookup', { domain: 'example.net', elapsed: 3 });
+    attempt.end();
+    await telemetry.flush();
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.attributes.to).toEqual(['b@example.net', 'c@example.net']);
+    expect(span?.events.map((e) => e.attributes)).toEqual([
+      { reason: 'mailbox full', nextRetry: '2026-11-25T08:00:00.000Z', causedBy: 'TypeError: boom', queueId: 7 },
+      { domain: 'example.net', elapsed: 3 },
+    ]);
+    await telemetry.shutdown();
+  });
+
   it('keeps interleaved sessions apart and ignores events after a span ended', async () => {
     const { exporter, tracerProvider } = otel();
     const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider }] });
