@@ -155,7 +155,9 @@ describe('retries', () => {
 
   it('discards at once one event the receiver refuses with 413 on its own, and delivers the rest', async () => {
     const discarded: [unknown[], WebhookDiscardReason][] = [];
-    const { telemetry, errors } = make([{ throttle: 600_000, onDiscard: (events, reason) => discarded.push([froms(events), reason]) }]);
+    const { telemetry, errors } = make([
+      { throttle: 600_000, onDiscard: (events, reason) => discarded.push([froms(events), reason]) },
+    ]);
     env.receiver.answer = (_n, _url, raw) => (raw.toString().includes('huge@') ? 413 : 200);
     emit(telemetry, 2);
     telemetry.emit('smtp.mail-from', { from: 'huge@example.org' });
