@@ -12,7 +12,7 @@ import type { MetricsApi } from '../metrics/api.js';
 import { expose } from '../metrics/exposition.js';
 import { type HistogramOptions, type MetricOptions, MetricsRegistry } from '../metrics/registry.js';
 import { redactBatch } from '../tracing/redact.js';
-import type { EmitHook, Sink, SinkContext } from '../tracing/sink.js';
+import { type EmitHook, type InternalSinkContext, SPAN_EMIT, type Sink, type SpanEmitHook } from '../tracing/sink.js';
 import type { ResolvedTracer } from '../tracing/tracers.js';
 import { createWebhooks, type WebhooksApi } from '../webhooks/webhooks.js';
 import { describeValue, TelemetryConfigError } from './errors.js';
@@ -377,21 +377,19 @@ export class TelemetryRuntime {
       }
     }
     const now = this.#time();
-    const event = new EventRecord(
-      nextId(now),
-      this.#names[id] as string,
-      id,
-      this.#levelNames[id] as Level,
-      now,
-      spanId,
-      own,
-      state?.data,
-      origin,
-    );
+    const type = this.#names[id] as string;
+    const level = this.#levelNames[id] as Level;
     const routes = this.#routes[id] as readonly Subscriber[];
+    // Built on first need: a sink that takes a span's events in parts needs no event object.
+    let event: EventRecord | undefined;
     for (let i = 0; i < routes.length; i++) {
       const subscriber = routes[i] as Subscriber;
-      if (subscriber !== origin) subscriber.push(event);
+      if (subscriber === origin) continue;
+      const hook = subscriber.spanHook;
+      // Only emit-time subscribers ever get a span hook.
+      if (hook !== undefined && state !== undefined)
+        (subscriber as EmitSubscriber).pushInSpan(hook, state, id, type, level, own, now);
+      else subscriber.push((event ??= new EventRecord(nextId(now), type, id, level, now, spanId, own, state?.data, origin)));
     }
   }
 
@@ -516,7 +514,7 @@ export class TelemetryRuntime {
     const spans = this.#spanPairs;
     if (tracer.spans === true) this.#addSpanBits(bits);
     let subscriber: Subscriber | undefined;
-    const context: SinkContext = {
+    const context: InternalSinkContext = {
       id: tracer.id,
       service: this.service,
       report: (error, details) => {
@@ -533,8 +531,12 @@ export class TelemetryRuntime {
       },
       parentOf: (spanId) => this.#spans.get(spanId)?.parentId,
       objectKeys: (type) => this.catalog.get(type)?.objectKeys,
+      [SPAN_EMIT]: (hook) => {
+        spanHooks.push(hook);
+      },
     };
     const hooks: EmitHook[] = [];
+    const spanHooks: SpanEmitHook[] = [];
     const redact = tracer.redact.size > 0 ? tracer.redact : undefined;
     let sink: Sink;
     try {
@@ -557,6 +559,8 @@ export class TelemetryRuntime {
           for (const h of hooks) h(seen);
         });
       subscriber = new EmitSubscriber(`${id}:emit`, bits, tracer.errorEvent, hook, this.#host);
+      // The events of open spans go to the sink in parts, unless they must be redacted first.
+      if (only !== undefined && spanHooks.length === 1) subscriber.spanHook = spanHooks[0];
       this.#subscribers.add(subscriber);
     }
     const write = sink.write?.bind(sink);

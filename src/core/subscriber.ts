@@ -1,5 +1,9 @@
-import type { EventRecord } from './event.js';
+import type { Level } from '../catalog/levels.js';
+import type { SpanEmitHook } from '../tracing/sink.js';
+import { EventRecord } from './event.js';
+import { nextId } from './ids.js';
 import { Ring } from './ring.js';
+import type { SpanState } from './spans.js';
 
 /** Receives a batch of events. A returned promise holds back the next batch until it settles. */
 export type BatchHandler<E> = (batch: readonly E[]) => void | PromiseLike<void>;
@@ -51,6 +55,8 @@ export class Subscriber {
   /** True while listed for the next delivery round. */
   scheduled = false;
   closed = false;
+  /** Set on emit-time subscribers whose sink takes the events of open spans in parts. */
+  spanHook: SpanEmitHook | undefined = undefined;
   readonly #queue = new Ring<EventRecord>(64);
   readonly #handler: BatchHandler<EventRecord>;
   readonly #host: SubscriberHost;
@@ -196,6 +202,27 @@ export class EmitSubscriber extends Subscriber {
       this.#hook(event);
     } catch (error) {
       this.#failed++;
+      this.#reportTo.failed(this, error, [event]);
+    }
+  }
+
+  /** Like `push`, for an event of an open span given in parts; the event object is built only to report a throw. */
+  pushInSpan(
+    hook: SpanEmitHook,
+    span: SpanState,
+    typeId: number,
+    type: string,
+    level: Level,
+    own: Readonly<Record<string, unknown>> | undefined,
+    now: number,
+  ): void {
+    if (this.closed) return;
+    this.#calls++;
+    try {
+      hook(span.id, typeId, type, level, own);
+    } catch (error) {
+      this.#failed++;
+      const event = new EventRecord(nextId(now), type, typeId, level, now, span.id, own, span.data, undefined);
       this.#reportTo.failed(this, error, [event]);
     }
   }

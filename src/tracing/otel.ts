@@ -10,10 +10,11 @@ import {
   trace,
 } from '@opentelemetry/api';
 import type { SpanId } from '../catalog/keys.js';
+import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { EventRecord } from '../core/event.js';
 import { IdTable } from '../core/id-table.js';
-import type { Sink, SinkContext, TracerCommonOptions } from './sink.js';
+import { type InternalSinkContext, SPAN_EMIT, type Sink, type TracerCommonOptions } from './sink.js';
 
 /** Turns each span (start event … end event) into one OpenTelemetry span. */
 export interface OtelTracerOptions extends TracerCommonOptions {
@@ -51,6 +52,9 @@ const START_CLIENT = 2;
 const END = 3;
 const INSIDE = 4;
 
+type Data = Readonly<Record<string, unknown>>;
+const EMPTY: Data = Object.freeze({});
+
 /** Keys that may hold objects, or `undefined` when any key may. */
 type ObjectKeys = readonly string[] | undefined;
 
@@ -72,7 +76,7 @@ interface Open {
  * sets the error status; the end event ends it at the event's time. Delivery attempts are client
  * spans, connections server spans.
  */
-export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink {
+export function otelSink(options: OtelTracerOptions, context: InternalSinkContext): Sink {
   const provider = options.tracerProvider ?? trace.getTracerProvider();
   const tracer = provider.getTracer(options.tracerName ?? 'mail-telemetry');
   const maxOpen = options.maxOpenSpans ?? 10_000;
@@ -86,13 +90,13 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
   // What each event type is to a span, and which of its keys may hold objects, learnt on first
   // sight: cheaper than string checks and key scans per event.
   const types: TypeInfo[] = [];
-  const typeInfo = (event: TelemetryEvent): TypeInfo => {
-    let known = types[event.typeId];
+  const typeInfo = (typeId: number, type: string): TypeInfo => {
+    let known = types[typeId];
     if (known === undefined) {
-      const kind = event.type.startsWith('delivery.') ? START_CLIENT : START_SERVER;
-      const role = context.spans.has(event.type) ? kind : ends.has(event.type) ? END : INSIDE;
-      known = { role, objectKeys: context.objectKeys(event.type) };
-      types[event.typeId] = known;
+      const kind = type.startsWith('delivery.') ? START_CLIENT : START_SERVER;
+      const role = context.spans.has(type) ? kind : ends.has(type) ? END : INSIDE;
+      known = { role, objectKeys: context.objectKeys(type) };
+      types[typeId] = known;
     }
     return known;
   };
@@ -100,27 +104,48 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
   let lastId = -1;
   let last: Open | undefined;
 
-  const start = (event: TelemetryEvent, id: number, kind: SpanKind, objectKeys: ObjectKeys): Open => {
+  const start = (id: number, type: string, info: TypeInfo, own: Data, timestamp: number): Open => {
     const parentId = context.parentOf(id);
     const parent = parentId === undefined ? undefined : open.get(parentId as number)?.span;
     const active = otelContext.active();
+    const kind = info.role === START_CLIENT ? SpanKind.CLIENT : SpanKind.SERVER;
     // A start event's own keys are its span's keys.
-    const attrs = plain({ ...ownKeys(event), spanId: id }, objectKeys);
-    const options: SpanOptions = system ? { kind, attributes: attrs } : { kind, startTime: event.timestamp, attributes: attrs };
-    const span = tracer.startSpan(event.type, options, parent === undefined ? active : trace.setSpan(active, parent));
+    const attrs = plain({ ...own, spanId: id }, info.objectKeys);
+    const options: SpanOptions = system ? { kind, attributes: attrs } : { kind, startTime: timestamp, attributes: attrs };
+    const span = tracer.startSpan(type, options, parent === undefined ? active : trace.setSpan(active, parent));
     const entry: Open = { span, error: undefined };
     open.set(id, entry);
     if (open.size > maxOpen) endOldest(open, maxOpen);
     return entry;
   };
 
-  const end = (entry: Open, event: TelemetryEvent, id: number) => {
-    const elapsed = ownKeys(event).elapsed;
+  const end = (entry: Open, id: number, own: Data, timestamp: number) => {
+    const elapsed = own.elapsed;
     if (typeof elapsed === 'number') entry.span.setAttribute('elapsed', elapsed);
     if (entry.error !== undefined) entry.span.setStatus({ code: SpanStatusCode.ERROR, message: entry.error });
     if (system) entry.span.end();
-    else entry.span.end(event.timestamp);
+    else entry.span.end(timestamp);
     open.delete(id);
+  };
+
+  /** One event of span `id`: it starts the OTel span, ends it, or becomes one of its events. */
+  const inSpan = (id: number, typeId: number, type: string, level: Level, own: Data, timestamp: number) => {
+    const entry = id === lastId ? last : open.get(id);
+    const info = typeInfo(typeId, type);
+    if (entry === undefined) {
+      if (info.role === START_SERVER || info.role === START_CLIENT) {
+        last = start(id, type, info, own, timestamp);
+        lastId = id;
+      }
+      return;
+    }
+    if (level === 'error') entry.error ??= `${type}: ${context.describe(type)}`;
+    if (info.role === END) {
+      end(entry, id, own, timestamp);
+      lastId = -1;
+      last = undefined;
+    } else if (system) entry.span.addEvent(type, plain(own, info.objectKeys));
+    else entry.span.addEvent(type, plain(own, info.objectKeys), timestamp);
   };
 
   const outside = (event: TelemetryEvent) => {
@@ -133,28 +158,17 @@ export function otelSink(options: OtelTracerOptions, context: SinkContext): Sink
   // Everything happens at emit time, as hand-written OTel calls would: the caller's context is
   // there, and the host's span processor does the exporting off the emitter's stack.
   context.onEmit((event) => {
-    const id = event.spanId as number | undefined;
+    const id = event.spanId;
     if (id === undefined) {
       if (attach) outside(event);
       return;
     }
-    const entry = id === lastId ? last : open.get(id);
-    const type = typeInfo(event);
-    if (entry === undefined) {
-      if (type.role === START_SERVER || type.role === START_CLIENT) {
-        last = start(event, id, type.role === START_CLIENT ? SpanKind.CLIENT : SpanKind.SERVER, type.objectKeys);
-        lastId = id;
-      }
-      return;
-    }
-    if (event.level === 'error') entry.error ??= `${event.type}: ${context.describe(event.type)}`;
-    if (type.role === END) {
-      end(entry, event, id);
-      lastId = -1;
-      last = undefined;
-    } else if (system) entry.span.addEvent(event.type, plain(ownKeys(event), type.objectKeys));
-    else entry.span.addEvent(event.type, plain(ownKeys(event), type.objectKeys), event.timestamp);
+    const spanId = typeof id === 'number' ? id : Number(id);
+    if (Number.isSafeInteger(spanId)) inSpan(spanId, event.typeId, event.type, event.level, ownKeys(event), event.timestamp);
   });
+  // The events of open spans, without an event object. Timestamps are OTel's own clock's then, so
+  // an injected clock (tests) keeps the path above, which carries each event's time.
+  if (system) context[SPAN_EMIT]((id, typeId, type, level, own) => inSpan(id, typeId, type, level, own ?? EMPTY, 0));
 
   return {
     activate<T>(spanId: SpanId, fn: () => T): T {

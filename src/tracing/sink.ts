@@ -57,6 +57,28 @@ export interface SinkContext {
   objectKeys(type: string): readonly string[] | undefined;
 }
 
+/**
+ * An emit-time hook for events of an open span, called with the event's parts rather than a whole
+ * event object, so the library's OTel tracer builds none. Internal: a sink reaches it through the
+ * {@link SPAN_EMIT} key of its context, which the package does not export.
+ */
+export type SpanEmitHook = (
+  spanId: number,
+  typeId: number,
+  type: string,
+  level: Level,
+  own: Readonly<Record<string, unknown>> | undefined,
+) => void;
+
+/** The context key under which first-party sinks register a {@link SpanEmitHook}. */
+export const SPAN_EMIT: unique symbol = Symbol('mail-telemetry.span-emit');
+
+/** The sink context as the library's own sinks see it. */
+export interface InternalSinkContext extends SinkContext {
+  /** Registers a hook for the events of open spans; the `onEmit` hook still gets every other event. */
+  [SPAN_EMIT](hook: SpanEmitHook): void;
+}
+
 /** Options every tracer takes. */
 export interface TracerCommonOptions {
   /**

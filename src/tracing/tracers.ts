@@ -4,7 +4,7 @@ import { consoleSink } from './console.js';
 import { checkFileOptions, FILE_TRACER_KEYS, type FileTracerOptions, fileSink } from './file.js';
 import { OTEL_TRACER_KEYS, type OtelTracerOptions, otelSink } from './otel.js';
 import { isPinoLike, type PinoTracerOptions, pinoSink } from './pino.js';
-import type { Sink, SinkContext } from './sink.js';
+import type { InternalSinkContext, Sink, SinkContext } from './sink.js';
 
 /** A validated tracer, ready to be subscribed. */
 export interface ResolvedTracer {
@@ -18,7 +18,7 @@ export interface ResolvedTracer {
   readonly redact: ReadonlySet<string>;
   /** True when the tracer needs every span start and end event, whatever its level. */
   readonly spans?: boolean;
-  readonly make: (context: SinkContext) => Sink;
+  readonly make: (context: InternalSinkContext) => Sink;
 }
 
 const COMMON = ['type', 'id', 'level', 'events', 'exclude', 'lossy', 'maxQueue', 'redact'];
@@ -69,7 +69,7 @@ export function resolveTracers(tracers: unknown, sensitiveKeys: unknown): Resolv
     if (t.type === 'otel') {
       checkOtelOptions(t, path);
       const options = t as unknown as OtelTracerOptions;
-      const make = (context: SinkContext) => otelSink(options, context);
+      const make = (context: InternalSinkContext) => otelSink(options, context);
       return { id, path, errorEvent: 'telemetry.otel-exporter-error', selection, redact, spans: true, make };
     }
     if (t.type === 'pino') {
