@@ -12,7 +12,7 @@ import type { MetricsApi } from '../metrics/api.js';
 import { expose } from '../metrics/exposition.js';
 import { type HistogramOptions, type MetricOptions, MetricsRegistry } from '../metrics/registry.js';
 import { redactBatch } from '../tracing/redact.js';
-import { type EmitHook, type InternalSinkContext, SPAN_EMIT, type Sink, type SpanEmitHook } from '../tracing/sink.js';
+import { type EmitHook, type InternalSinkContext, type Sink, SPAN_EMIT, type SpanEmitHook } from '../tracing/sink.js';
 import type { ResolvedTracer } from '../tracing/tracers.js';
 import { createWebhooks, type WebhooksApi } from '../webhooks/webhooks.js';
 import { describeValue, TelemetryConfigError } from './errors.js';
@@ -387,9 +387,12 @@ export class TelemetryRuntime {
       if (subscriber === origin) continue;
       const hook = subscriber.spanHook;
       // Only emit-time subscribers ever get a span hook.
-      if (hook !== undefined && state !== undefined)
+      if (hook !== undefined && state !== undefined) {
         (subscriber as EmitSubscriber).pushInSpan(hook, state, id, type, level, own, now);
-      else subscriber.push((event ??= new EventRecord(nextId(now), type, id, level, now, spanId, own, state?.data, origin)));
+        continue;
+      }
+      event ??= new EventRecord(nextId(now), type, id, level, now, spanId, own, state?.data, origin);
+      subscriber.push(event);
     }
   }
 

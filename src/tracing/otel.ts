@@ -14,7 +14,7 @@ import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { EventRecord } from '../core/event.js';
 import { IdTable } from '../core/id-table.js';
-import { type InternalSinkContext, SPAN_EMIT, type Sink, type TracerCommonOptions } from './sink.js';
+import { type InternalSinkContext, type Sink, SPAN_EMIT, type TracerCommonOptions } from './sink.js';
 
 /** Turns each span (start event … end event) into one OpenTelemetry span. */
 export interface OtelTracerOptions extends TracerCommonOptions {
