@@ -157,6 +157,8 @@ export class TelemetryRuntime {
   #ready: Subscriber[] = [];
   #immediate: NodeJS.Immediate | undefined;
   #closed = false;
+  /** True once a sink takes the events of open spans in parts (see `#routeInSpan`). */
+  #spanHooks = false;
   #nextSubscriber = 1;
   readonly #host: SubscriberHost = {
     ready: (subscriber) => this.#schedule(subscriber),
@@ -377,21 +379,52 @@ export class TelemetryRuntime {
       }
     }
     const now = this.#time();
+    if (state !== undefined && this.#spanHooks) {
+      this.#routeInSpan(id, own, state, spanId, origin, now);
+      return;
+    }
+    const event = new EventRecord(
+      nextId(now),
+      this.#names[id] as string,
+      id,
+      this.#levelNames[id] as Level,
+      now,
+      spanId,
+      own,
+      state?.data,
+      origin,
+    );
+    const routes = this.#routes[id] as readonly Subscriber[];
+    for (let i = 0; i < routes.length; i++) {
+      const subscriber = routes[i] as Subscriber;
+      if (subscriber !== origin) subscriber.push(event);
+    }
+  }
+
+  /** Routes an event of an open span where some sink takes such events in parts, without an event object. */
+  #routeInSpan(
+    id: number,
+    own: Data | undefined,
+    state: SpanState,
+    spanId: number | string | undefined,
+    origin: object | undefined,
+    now: number,
+  ): void {
     const type = this.#names[id] as string;
     const level = this.#levelNames[id] as Level;
     const routes = this.#routes[id] as readonly Subscriber[];
-    // Built on first need: a sink that takes a span's events in parts needs no event object.
+    // Built on first need, for the other subscribers.
     let event: EventRecord | undefined;
     for (let i = 0; i < routes.length; i++) {
       const subscriber = routes[i] as Subscriber;
       if (subscriber === origin) continue;
       const hook = subscriber.spanHook;
       // Only emit-time subscribers ever get a span hook.
-      if (hook !== undefined && state !== undefined) {
+      if (hook !== undefined) {
         (subscriber as EmitSubscriber).pushInSpan(hook, state, id, type, level, own, now);
         continue;
       }
-      event ??= new EventRecord(nextId(now), type, id, level, now, spanId, own, state?.data, origin);
+      event ??= new EventRecord(nextId(now), type, id, level, now, spanId, own, state.data, origin);
       subscriber.push(event);
     }
   }
@@ -563,7 +596,10 @@ export class TelemetryRuntime {
         });
       subscriber = new EmitSubscriber(`${id}:emit`, bits, tracer.errorEvent, hook, this.#host);
       // The events of open spans go to the sink in parts, unless they must be redacted first.
-      if (only !== undefined && spanHooks.length === 1) subscriber.spanHook = spanHooks[0];
+      if (only !== undefined && spanHooks.length === 1) {
+        subscriber.spanHook = spanHooks[0];
+        this.#spanHooks = true;
+      }
       this.#subscribers.add(subscriber);
     }
     const write = sink.write?.bind(sink);

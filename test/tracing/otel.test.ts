@@ -81,6 +81,27 @@ describe('the OpenTelemetry tracer', () => {
     await telemetry.shutdown();
   });
 
+  it('shares span events with other consumers, which still see whole events with the span keys', async () => {
+    const { exporter, tracerProvider } = otel();
+    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider }] });
+    const seen: TelemetryEvent[] = [];
+    telemetry.on('smtp.*', (event) => seen.push(event));
+    const session = telemetry.span('smtp.connection-start', CONNECTION);
+    session.emit('smtp.ehlo', { domain: 'client.example.org' });
+    telemetry.emit('smtp.mail-from', { spanId: String(session.id), from: 'alice@example.org' });
+    session.end({ elapsed: 9 });
+    await telemetry.flush();
+    expect(seen.map((e) => e.type)).toEqual(['smtp.connection-start', 'smtp.ehlo', 'smtp.mail-from', 'smtp.connection-end']);
+    expect(seen[1]?.data).toEqual({ domain: 'client.example.org', spanId: session.id, ...CONNECTION });
+    expect(seen[2]?.spanId).toBe(String(session.id)); // as the caller gave it
+    const [span] = exporter.getFinishedSpans();
+    expect(span?.events.map((e) => [e.name, e.attributes])).toEqual([
+      ['smtp.ehlo', { domain: 'client.example.org' }],
+      ['smtp.mail-from', { spanId: String(session.id), from: 'alice@example.org' }],
+    ]);
+    await telemetry.shutdown();
+  });
+
   it('keeps interleaved sessions apart and ignores events after a span ended', async () => {
     const { exporter, tracerProvider } = otel();
     const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider }] });
