@@ -93,7 +93,7 @@ interface Rule {
   evaluatedAt: number | undefined;
   notifiedAt: number;
   alertmanagerAt: number;
-  /** Missing metrics already reported, so a missing host metric is reported once. */
+  /** Run-time problems already reported (a missing host metric, a label it lacks), so each is reported once. */
   readonly reported: Set<string>;
 }
 
@@ -176,9 +176,11 @@ class Alerts {
 
   /** The registry's metrics as they are now: the catalogue's, and host metrics created so far. */
   #known(): BindScope {
-    const known = new Map<string, Kind>(this.#context.metrics.collect().map((m) => [m.name, m.kind]));
+    const collected = this.#context.metrics.collect();
+    const known = new Map<string, Kind>(collected.map((m) => [m.name, m.kind]));
+    const labels = new Map(collected.map((m) => [m.name, m.labelNames]));
     const uncounted = this.#context.catalog.events.filter((e) => !e.counter).map((e) => e.name);
-    return bindScope(known, uncounted);
+    return bindScope(known, uncounted, labels);
   }
 
   #bind(options: ResolvedRule, scope: BindScope): Rule {
@@ -271,12 +273,21 @@ class Alerts {
     const transitions: AlertTransition[] = [];
     this.#collect = transitions;
     let current: Rule | undefined;
+    let labelNames: Map<string, readonly string[]> | undefined;
     const env: Env = {
       now,
       values,
       points: (metric) => points?.get(metric) ?? [],
       missing: (metric) => {
         if (current !== undefined) this.#missing(current, metric, values);
+      },
+      // Only matchers on a host metric created after their rule ask, and only until it exists.
+      labelNames: (metric) => {
+        labelNames ??= new Map(this.#context.metrics.collect().map((m) => [m.name, m.labelNames]));
+        return labelNames.get(metric);
+      },
+      warn: (key, reason, details) => {
+        if (current !== undefined) this.#warn(current, `\u0000${key}`, reason, details);
       },
     };
     for (const rule of this.#rules.values()) {
@@ -458,12 +469,23 @@ class Alerts {
 
   #missing(rule: Rule, metric: string, values: ReadonlyMap<string, MetricValue>): void {
     if (rule.reported.has(metric)) return;
-    rule.reported.add(metric);
     const near = nearest(metric, [...values.keys()]);
+    this.#warn(
+      rule,
+      metric,
+      `metric ${JSON.stringify(metric)} is not in the registry; the condition reads it as NaN`,
+      near.length > 0 ? `nearest: ${near.join(', ')}` : undefined,
+    );
+  }
+
+  /** Reports a run-time problem of a rule once per `key`. */
+  #warn(rule: Rule, key: string, reason: string, details: string | undefined): void {
+    if (rule.reported.has(key)) return;
+    rule.reported.add(key);
     this.#context.report(this.#host.errorEvent, {
       id: `alerts.${rule.options.id}`,
-      reason: `metric ${JSON.stringify(metric)} is not in the registry; the condition reads it as NaN`,
-      ...(near.length > 0 ? { details: `nearest: ${near.join(', ')}` } : {}),
+      reason,
+      ...(details !== undefined ? { details } : {}),
     });
   }
 }

@@ -1,8 +1,10 @@
 import { avgOver, increase, rate, type SeriesPoint } from '../history/series.js';
 import { ExpressionError } from './errors.js';
+import { showMatchers } from './labels.js';
 import { nearest } from './nearest.js';
 import type { BinaryOp, Expr, MetricRef, WindowFunction } from './parser.js';
-import { type MetricValue, quantile, scalar } from './values.js';
+import { pickPoints, selectorFor } from './select.js';
+import { type MetricValue, quantile, scalar, selectSeries } from './values.js';
 
 type Kind = MetricValue['kind'];
 
@@ -14,6 +16,10 @@ export interface Env {
   points(metric: string): readonly SeriesPoint[];
   /** Called for a metric that is not in the registry (a host metric not created yet): it reads as NaN. */
   missing(metric: string): void;
+  /** A metric's label names; undefined while it is not in the registry. */
+  labelNames(metric: string): readonly string[] | undefined;
+  /** Reports, once per rule and `key`, why a reference reads as NaN. */
+  warn(key: string, reason: string, details?: string): void;
 }
 
 /** A window a rule reads from the history. */
@@ -52,9 +58,15 @@ export interface BindScope {
   readonly bySanitised: ReadonlyMap<string, string>;
   /** Catalogue events that have no counter, and so no value: by name and by sanitised name. */
   readonly uncounted: ReadonlyMap<string, string>;
+  /** Registry metric name → label names; label matchers on a metric left out are not checked. */
+  readonly labels: ReadonlyMap<string, readonly string[]>;
 }
 
-export function bindScope(known: ReadonlyMap<string, Kind>, uncountedEvents: Iterable<string> = []): BindScope {
+export function bindScope(
+  known: ReadonlyMap<string, Kind>,
+  uncountedEvents: Iterable<string> = [],
+  labels: ReadonlyMap<string, readonly string[]> = new Map(),
+): BindScope {
   const bySanitised = new Map<string, string>();
   for (const name of known.keys()) if (!bySanitised.has(sanitise(name))) bySanitised.set(sanitise(name), name);
   const uncounted = new Map<string, string>();
@@ -63,7 +75,7 @@ export function bindScope(known: ReadonlyMap<string, Kind>, uncountedEvents: Ite
     uncounted.set(name, name);
     uncounted.set(sanitise(name), name);
   }
-  return { known, bySanitised, uncounted };
+  return { known, bySanitised, uncounted, labels };
 }
 
 /**
@@ -98,6 +110,21 @@ export function compile(expr: Expr, source: string, scope: BindScope): Compiled 
   const uncountedError = (ref: MetricRef): ExpressionError =>
     new ExpressionError(`${scope.uncounted.get(ref.name)} is an event without a counter, so it has no value`, source, ref.pos);
 
+  /** The current value a reference reads: every series, or those its matchers pick; undefined reads NaN. */
+  const reader = (ref: MetricRef, name: string): ((env: Env) => MetricValue | undefined) => {
+    const { filter, ready } = selectorFor(ref, name, scope, source);
+    return (env) => {
+      const metric = env.values.get(name);
+      if (metric === undefined) {
+        env.missing(name);
+        return undefined;
+      }
+      if (filter === undefined) return metric;
+      if (ready !== undefined && !ready(env)) return undefined;
+      return selectSeries(metric, filter);
+    };
+  };
+
   const needKind = (ref: MetricRef, name: string, kinds: readonly Kind[], what: string): void => {
     const kind = known.get(name);
     if (kind !== undefined && !kinds.includes(kind))
@@ -111,37 +138,37 @@ export function compile(expr: Expr, source: string, scope: BindScope): Compiled 
         return () => value;
       }
       case 'metric': {
-        const name = resolve(node);
+        const read = reader(node, resolve(node));
         return (env) => {
-          const metric = env.values.get(name);
-          if (metric === undefined) {
-            env.missing(name);
-            return Number.NaN;
-          }
-          return scalar(metric);
+          const metric = read(env);
+          return metric === undefined ? Number.NaN : scalar(metric);
         };
       }
       case 'quantile': {
         const name = resolve(node.metric);
         needKind(node.metric, name, ['histogram'], `p${Math.round(node.q * 100)}`);
+        const read = reader(node.metric, name);
         const q = node.q;
         return (env) => {
-          const metric = env.values.get(name);
-          if (metric === undefined) {
-            env.missing(name);
-            return Number.NaN;
-          }
-          return quantile(q, metric.bounds, metric.counts);
+          const metric = read(env);
+          return metric === undefined ? Number.NaN : quantile(q, metric.bounds, metric.counts);
         };
       }
       case 'window': {
         const name = resolve(node.metric);
         const kinds: readonly Kind[] = node.fn === 'avg_over' ? ['gauge', 'histogram'] : ['counter', 'histogram'];
         needKind(node.metric, name, kinds, node.fn);
+        const { filter, ready } = selectorFor(node.metric, name, scope, source);
         const windowMs = node.windowMs;
         const fn = WINDOW_FNS[node.fn];
         windows.push({ metric: name, windowMs });
-        return (env) => fn(env.points(name), windowMs, env.now);
+        if (filter === undefined) return (env) => fn(env.points(name), windowMs, env.now);
+        const where = showMatchers(node.metric.matchers);
+        return (env) => {
+          if (ready !== undefined && !ready(env)) return Number.NaN;
+          const points = pickPoints(env, name, where, filter);
+          return points === undefined ? Number.NaN : fn(points, windowMs, env.now);
+        };
       }
       case 'unary': {
         const operand = build(node.operand);

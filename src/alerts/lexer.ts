@@ -8,8 +8,9 @@ export type Token =
   | { readonly type: 'op'; readonly value: string; readonly pos: number }
   | { readonly type: 'end'; readonly value: ''; readonly pos: number };
 
-const TWO_CHAR_OPS = new Set(['&&', '||', '<=', '>=', '==', '!=']);
-const ONE_CHAR_OPS = new Set(['+', '-', '*', '/', '%', '^', '<', '>', '=', '!', '(', ')', ',']);
+// `=~`, `!~`, `{` and `}` only mean something in label matchers; `~` alone was never valid.
+const TWO_CHAR_OPS = new Set(['&&', '||', '<=', '>=', '==', '!=', '=~', '!~']);
+const ONE_CHAR_OPS = new Set(['+', '-', '*', '/', '%', '^', '<', '>', '=', '!', '(', ')', ',', '{', '}']);
 const NUMBER = /\d(?:_?\d)*(?:\.\d(?:_?\d)*)?(?:[eE][+-]?\d+)?/y;
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 
@@ -63,7 +64,7 @@ export function tokenize(source: string): Token[] {
       i++;
       continue;
     }
-    const hint = c === '&' || c === '|' ? `write "${c}${c}"` : undefined;
+    const hint = c === '&' || c === '|' ? `write "${c}${c}"` : c === ':' ? 'a label matcher is written label="value"' : undefined;
     throw new ExpressionError(`unexpected character ${JSON.stringify(c)}`, source, i, hint);
   }
   tokens.push({ type: 'end', value: '', pos: source.length });

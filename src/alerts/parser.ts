@@ -1,13 +1,20 @@
 import { parseDuration } from './duration.js';
 import { ExpressionError } from './errors.js';
+import type { LabelMatcher, MatchOp } from './labels.js';
 import { type Token, tokenize } from './lexer.js';
+import { compilePattern } from './regex.js';
 
-/** A metric as written: a sanitised bare name (`smtp_connection_start`) or `metric('smtp.connection-start')`. */
+/**
+ * A metric as written: a sanitised bare name (`smtp_connection_start`) or `metric('smtp.connection-start')`,
+ * either one maybe followed by label matchers (`{webhook="hook1"}`).
+ */
 export interface MetricRef {
   readonly type: 'metric';
   readonly name: string;
   readonly exact: boolean;
   readonly pos: number;
+  /** All must match; none (no braces, or `{}`) reads every series. */
+  readonly matchers: readonly LabelMatcher[];
 }
 
 export type BinaryOp = '+' | '-' | '*' | '/' | '%' | '<' | '<=' | '>' | '>=' | '==' | '!=' | '&&' | '||' | '^';
@@ -37,9 +44,11 @@ export interface ExpressionLimits {
   readonly maxDepth: number;
   /** Most AST nodes. */
   readonly maxNodes: number;
+  /** Most label matchers in one metric reference. */
+  readonly maxMatchers: number;
 }
 
-export const DEFAULT_LIMITS: ExpressionLimits = { maxLength: 4096, maxDepth: 32, maxNodes: 512 };
+export const DEFAULT_LIMITS: ExpressionLimits = { maxLength: 4096, maxDepth: 32, maxNodes: 512, maxMatchers: 16 };
 
 /** Binding powers: `||` < `^` < `&&` < comparisons < `+ -` < `* / %` < unary. */
 const INFIX: Readonly<Record<string, number>> = {
@@ -63,6 +72,8 @@ const PREFIX_POWER = 7;
 const WINDOWS = new Set<string>(['rate', 'increase', 'avg_over']);
 const QUANTILE = /^p(\d{1,2}|999)$/;
 const MAX_WINDOW_MS = 366 * 86_400_000;
+const MATCH_OPS = new Set<string>(['=', '!=', '=~', '!~']);
+const NO_MATCHERS: readonly LabelMatcher[] = [];
 
 /** The function names the language knows, for error hints. */
 export const FUNCTIONS = ['metric', 'rate', 'increase', 'avg_over', 'min', 'max', 'abs', 'p50', 'p95', 'p99'] as const;
@@ -93,7 +104,12 @@ class Parser {
     const expr = this.#expression(0, 0);
     const next = this.#peek();
     if (next.type !== 'end') {
-      const hint = next.type === 'op' && next.value === ')' ? 'unbalanced parenthesis' : 'an operator is missing';
+      const hint =
+        next.type === 'op' && next.value === ')'
+          ? 'unbalanced parenthesis'
+          : next.type === 'op' && next.value === '{'
+            ? "label matchers go right after a metric name or metric('…')"
+            : 'an operator is missing';
       throw this.#error(`unexpected ${describe(next)}`, next.pos, hint);
     }
     return expr;
@@ -144,11 +160,7 @@ class Parser {
   #call(name: string, pos: number, depth: number): Expr {
     if (depth + 1 > this.#limits.maxDepth) throw this.#error(`nested deeper than ${this.#limits.maxDepth} levels`, pos);
     this.#at++; // (
-    if (name === 'metric') {
-      const metric = this.#metricString();
-      this.#expect(')', pos);
-      return metric;
-    }
+    if (name === 'metric') return this.#metricCall(pos);
     if (WINDOWS.has(name)) {
       const metric = this.#metricArgument(name);
       this.#expect(',', pos, `${name} takes a metric and a window, such as ${name}(queue_count, '5m')`);
@@ -186,25 +198,73 @@ class Parser {
   #metricArgument(fn: string): MetricRef {
     const token = this.#next();
     if (token.type === 'name') {
-      if (token.value === 'metric' && this.#eat('(')) {
-        const metric = this.#metricString();
-        this.#expect(')', token.pos);
-        return metric;
-      }
+      if (token.value === 'metric' && this.#eat('(')) return this.#metricCall(token.pos);
       return this.#metricName(token.value, token.pos);
     }
     throw this.#error(`${fn} needs a metric name first`, token.pos);
   }
 
-  #metricString(): MetricRef {
+  /** `metric('name')` after its `(`, then its label matchers: `metric('name'){label="value"}`. */
+  #metricCall(openedAt: number): MetricRef {
     const token = this.#next();
     if (token.type !== 'string' || token.value === '')
       throw this.#error("metric() takes a quoted metric name, such as metric('smtp.connection-start')", token.pos);
-    return this.#node({ type: 'metric', name: token.value, exact: true, pos: token.pos });
+    if (this.#peekOp(','))
+      throw this.#error(
+        'metric() takes only the name',
+        this.#peek().pos,
+        `label matchers follow the parenthesis: metric('${token.value}'){label="value"}`,
+      );
+    this.#expect(')', openedAt);
+    return this.#node({ type: 'metric', name: token.value, exact: true, pos: token.pos, matchers: this.#matchers() });
   }
 
   #metricName(name: string, pos: number): MetricRef {
-    return this.#node({ type: 'metric', name, exact: false, pos });
+    return this.#node({ type: 'metric', name, exact: false, pos, matchers: this.#matchers() });
+  }
+
+  /** `{label="v", label!="v", label=~"re", label!~"re"}`, a trailing comma allowed; none without braces. */
+  #matchers(): readonly LabelMatcher[] {
+    if (!this.#peekOp('{')) return NO_MATCHERS;
+    const open = this.#next();
+    const matchers: LabelMatcher[] = [];
+    while (!this.#eat('}')) {
+      const label = this.#next();
+      if (label.type === 'end') throw this.#error(`the label matchers at column ${open.pos + 1} are not closed`, label.pos);
+      if (label.type !== 'name')
+        throw this.#error(`expected a label name but found ${describe(label)}`, label.pos, 'such as {reason="mailbox-full"}');
+      if (matchers.length >= this.#limits.maxMatchers)
+        throw this.#error(`more than ${this.#limits.maxMatchers} label matchers`, label.pos);
+      const op = this.#next();
+      if (op.type !== 'op' || !MATCH_OPS.has(op.value))
+        throw this.#error(
+          `expected =, !=, =~ or !~ after label "${label.value}" but found ${describe(op)}`,
+          op.pos,
+          op.value === '==' ? 'write "="' : undefined,
+        );
+      const value = this.#next();
+      if (value.type !== 'string')
+        throw this.#error(
+          `expected a quoted label value but found ${describe(value)}`,
+          value.pos,
+          `such as ${label.value}="value"`,
+        );
+      matchers.push(this.#matcher(label.value, op.value as MatchOp, value.value, label.pos, value.pos));
+      if (!this.#eat(',') && !this.#peekOp('}')) {
+        const next = this.#peek();
+        if (next.type === 'end') throw this.#error(`the label matchers at column ${open.pos + 1} are not closed`, next.pos);
+        throw this.#error(`expected "," or "}" but found ${describe(next)}`, next.pos);
+      }
+    }
+    return matchers;
+  }
+
+  #matcher(label: string, op: MatchOp, value: string, pos: number, valuePos: number): LabelMatcher {
+    if (op === '=' || op === '!=') return { label, op, value, pos };
+    const regex = compilePattern(value);
+    if (regex instanceof RegExp) return { label, op, value, regex, pos };
+    // Past the opening quote: the caret lands on the offending part of the pattern.
+    throw this.#error(regex.problem, valuePos + 1 + regex.offset, regex.hint);
   }
 
   #node<T extends Expr>(node: T): T {

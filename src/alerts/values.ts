@@ -1,4 +1,5 @@
-import type { MetricsSnapshot } from '../metrics/registry.js';
+import type { MetricsSnapshot, SeriesSnapshot } from '../metrics/registry.js';
+import type { LabelFilter } from './labels.js';
 
 /** One metric's current value, its labelled series added together. */
 export interface MetricValue {
@@ -10,6 +11,8 @@ export interface MetricValue {
   readonly bounds: readonly number[];
   /** Histogram only: cumulative counts per bound, the last one +Inf. */
   readonly counts: readonly number[];
+  /** Every series of the metric (also in a value picked by label matchers), for matchers to pick from. */
+  readonly series: readonly SeriesSnapshot[];
 }
 
 const NONE: readonly number[] = [];
@@ -17,28 +20,44 @@ const NONE: readonly number[] = [];
 /** Metric name → current value, built once per evaluation from one snapshot. */
 export function valuesOf(snapshot: MetricsSnapshot): Map<string, MetricValue> {
   const out = new Map<string, MetricValue>();
-  for (const metric of snapshot.metrics) {
-    let value = 0;
-    let count = 0;
-    let bounds = NONE;
-    let counts: number[] | undefined;
-    for (const series of metric.series) {
-      if ('counts' in series) {
-        value += series.sum;
-        count += series.count;
-        if (counts === undefined) {
-          bounds = series.bounds;
-          counts = [...series.counts];
-        } else {
-          for (let i = 0; i < counts.length; i++) counts[i] = (counts[i] as number) + (series.counts[i] ?? 0);
-        }
-      } else {
-        value += series.value;
-      }
-    }
-    out.set(metric.name, { kind: metric.kind, value, count, bounds, counts: counts ?? NONE });
-  }
+  for (const metric of snapshot.metrics) out.set(metric.name, sum(metric.kind, metric.series, undefined) as MetricValue);
   return out;
+}
+
+/** The value of the series that `filter` passes; undefined when it passes none, so a reader can say NaN. */
+export function selectSeries(metric: MetricValue, filter: LabelFilter): MetricValue | undefined {
+  return sum(metric.kind, metric.series, filter);
+}
+
+/** Adds series together; without a filter, even none of them (a labelled metric with no series yet reads 0). */
+function sum(
+  kind: MetricValue['kind'],
+  all: readonly SeriesSnapshot[],
+  filter: LabelFilter | undefined,
+): MetricValue | undefined {
+  let value = 0;
+  let count = 0;
+  let bounds = NONE;
+  let counts: number[] | undefined;
+  let matched = 0;
+  for (const series of all) {
+    if (filter !== undefined && !filter(series.labels)) continue;
+    matched++;
+    if ('counts' in series) {
+      value += series.sum;
+      count += series.count;
+      if (counts === undefined) {
+        bounds = series.bounds;
+        counts = [...series.counts];
+      } else {
+        for (let i = 0; i < counts.length; i++) counts[i] = (counts[i] as number) + (series.counts[i] ?? 0);
+      }
+    } else {
+      value += series.value;
+    }
+  }
+  if (filter !== undefined && matched === 0) return undefined;
+  return { kind, value, count, bounds, counts: counts ?? NONE, series: all };
 }
 
 /** A bare histogram is its average, as in Stalwart: NaN before any observation. */

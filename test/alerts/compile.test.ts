@@ -56,6 +56,8 @@ function env(points: readonly SeriesPoint[] = [], now = 1_000_000): Env & { miss
     values: values(),
     points: (metric) => points.filter((p) => p.metric === metric),
     missing: (metric) => missed.push(metric),
+    labelNames: () => undefined,
+    warn: (key) => missed.push(key),
     missed,
   };
 }

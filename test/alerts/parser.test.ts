@@ -137,6 +137,12 @@ describe('the alert expression parser', () => {
       'p95',
       'min',
       'abs',
+      '{',
+      '}',
+      '=~',
+      '!~',
+      '"x"',
+      '"(a+)+"',
       '\n',
       '💥',
     );
