@@ -1,3 +1,5 @@
+import { MAX_MATCHED_LENGTH } from './regex.js';
+
 /** How a label matcher compares: Prometheus' four operators. */
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
@@ -58,7 +60,8 @@ function memoised(regex: RegExp): (value: string) => boolean {
     let hit = seen.get(value);
     if (hit === undefined) {
       if (seen.size >= MEMO_SIZE) seen.clear();
-      hit = regex.test(value);
+      // A backtracking engine: the length bound is what keeps one test short.
+      hit = value.length <= MAX_MATCHED_LENGTH && regex.test(value);
       seen.set(value, hit);
     }
     return hit;

@@ -1,7 +1,12 @@
 /** Longest regular expression a label matcher accepts, in characters. */
 export const MAX_PATTERN_LENGTH = 256;
 /** Most repeating quantifiers in one pattern: k of them in a row can cost value length^k on a failing match. */
-export const MAX_REPEATS = 3;
+export const MAX_REPEATS = 2;
+/**
+ * Longest label value a pattern is tested against: with {@link MAX_REPEATS} repeats a failing match
+ * then costs about a million steps at most. A longer value never matches `=~` (and so matches `!~`).
+ */
+export const MAX_MATCHED_LENGTH = 1024;
 
 /** Why a label pattern is refused; `offset` is where in the pattern, from 0. */
 export interface PatternProblem {
@@ -14,7 +19,7 @@ export interface PatternProblem {
  * Compiles a label matcher's pattern, anchored at both ends as Prometheus does (`^(?:re)$`).
  * JavaScript's engine backtracks, so patterns that can take exponential time are refused up front:
  * a repeated group that holds a quantifier or `|` (`(a+)+`, `(a|b)*`), more than
- * {@link MAX_REPEATS} repeating quantifiers (`.*a.*b.*c.*`), backreferences and lookarounds (which
+ * {@link MAX_REPEATS} repeating quantifiers (`.*a.*b.*`), backreferences and lookarounds (which
  * RE2, and so Prometheus, lacks too).
  */
 export function compilePattern(pattern: string): RegExp | PatternProblem {
