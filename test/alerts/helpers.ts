@@ -1,4 +1,6 @@
-import { afterEach } from 'vitest';
+import { afterEach, expect } from 'vitest';
+import { ExpressionError } from '../../src/alerts/errors.js';
+import { parseExpression } from '../../src/alerts/parser.js';
 import { createTelemetry, type TelemetryEvent } from '../../src/index.js';
 
 type Options = NonNullable<Parameters<typeof createTelemetry<Record<never, never>>>[0]>;
@@ -31,3 +33,14 @@ export const CONN = { remoteIp: '192.0.2.10', remotePort: 40000, listenerId: 'mx
 afterEach(async () => {
   for (const telemetry of open.splice(0)) await telemetry.shutdown(200);
 });
+
+/** The `ExpressionError` that parsing `source` throws; the test fails if it parses. */
+export function parseError(source: string): ExpressionError {
+  try {
+    parseExpression(source);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ExpressionError);
+    return error as ExpressionError;
+  }
+  throw new Error(`parsed: ${source}`);
+}

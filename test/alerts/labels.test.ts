@@ -4,16 +4,7 @@ import { ExpressionError } from '../../src/alerts/errors.js';
 import { labelFilter } from '../../src/alerts/labels.js';
 import { type Expr, type MetricRef, parseExpression } from '../../src/alerts/parser.js';
 import { compilePattern, MAX_MATCHED_LENGTH, MAX_PATTERN_LENGTH } from '../../src/alerts/regex.js';
-
-function parseError(source: string): ExpressionError {
-  try {
-    parseExpression(source);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ExpressionError);
-    return error as ExpressionError;
-  }
-  throw new Error(`parsed: ${source}`);
-}
+import { parseError } from './helpers.js';
 
 /** The first metric reference of an expression, wherever it sits. */
 function ref(source: string): MetricRef {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ExpressionError } from '../../src/alerts/errors.js';
 import { type Expr, parseExpression } from '../../src/alerts/parser.js';
+import { parseError } from './helpers.js';
 
 /** The AST as compact text, to check precedence and associativity. */
 function show(e: Expr): string {
@@ -21,16 +22,6 @@ function show(e: Expr): string {
     case 'quantile':
       return `q${e.q}(${show(e.metric)})`;
   }
-}
-
-function parseError(source: string): ExpressionError {
-  try {
-    parseExpression(source);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ExpressionError);
-    return error as ExpressionError;
-  }
-  throw new Error(`parsed: ${source}`);
 }
 
 describe('the alert expression parser', () => {
