@@ -44,3 +44,16 @@ export function parseError(source: string): ExpressionError {
   }
   throw new Error(`parsed: ${source}`);
 }
+
+/** Parses `text`, or checks that the `ExpressionError` it throws points inside it, with a caret. */
+export function parsesOrPointsInside(text: string): void {
+  try {
+    parseExpression(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ExpressionError);
+    const e = error as ExpressionError;
+    expect(e.position).toBeGreaterThanOrEqual(0);
+    expect(e.position).toBeLessThanOrEqual(text.length);
+    expect(e.excerpt).toContain('^');
+  }
+}
