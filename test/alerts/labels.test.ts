@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ExpressionError } from '../../src/alerts/errors.js';
 import { labelFilter } from '../../src/alerts/labels.js';
 import { type Expr, type MetricRef, parseExpression } from '../../src/alerts/parser.js';
 import { compilePattern, MAX_MATCHED_LENGTH, MAX_PATTERN_LENGTH } from '../../src/alerts/regex.js';
