@@ -102,6 +102,25 @@ describe('the OpenTelemetry tracer', () => {
     await telemetry.shutdown();
   });
 
+  it('feeds two OTel tracers with their own levels from the same spans', async () => {
+    const a = otel();
+    const b = otel();
+    const telemetry = createTelemetry({
+      tracers: [
+        { type: 'otel', tracerProvider: a.tracerProvider, level: 'info' },
+        { type: 'otel', tracerProvider: b.tracerProvider, level: 'debug' },
+      ],
+    });
+    const session = telemetry.span('smtp.connection-start', CONNECTION);
+    session.emit('smtp.ehlo', { domain: 'client.example.org' }); // info
+    session.emit('smtp.quit', {}); // debug
+    session.end();
+    await telemetry.flush();
+    expect(a.exporter.getFinishedSpans().map((s) => s.events.map((e) => e.name))).toEqual([['smtp.ehlo']]);
+    expect(b.exporter.getFinishedSpans().map((s) => s.events.map((e) => e.name))).toEqual([['smtp.ehlo', 'smtp.quit']]);
+    await telemetry.shutdown();
+  });
+
   it('keeps interleaved sessions apart and ignores events after a span ended', async () => {
     const { exporter, tracerProvider } = otel();
     const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider }] });
