@@ -89,6 +89,8 @@ function hostDefinitions(host: HostEvents): EventDefinition[] {
     if (clash !== undefined) throw new TelemetryConfigError(`${at}.id`, spec.id, `an id not already used by "${clash}"`);
     usedIds.set(spec.id, name);
     const keys = spec.keys === undefined ? [] : Object.keys(spec.keys);
+    // Declared keys take the common keys too; none declared means any vocabulary key.
+    const accepted = keys.length > 0 ? [...new Set([...keys, ...COMMON_KEYS])] : [];
     const declared = (spec.keys ?? {}) as Readonly<Record<string, unknown>>;
     const typeOf = (key: string) => (declared[key] === true || declared[key] === undefined ? vocabularyType(key) : declared[key]);
     const definition: EventDefinition = {
@@ -96,10 +98,10 @@ function hostDefinitions(host: HostEvents): EventDefinition[] {
       id: spec.id,
       level: spec.level ?? 'info',
       counter: spec.counter ?? false,
-      keys: keys.length > 0 ? [...new Set([...keys, ...COMMON_KEYS])] : [],
+      keys: accepted,
       description: spec.description,
       origin: 'host',
-      objectKeys: keys.length > 0 ? objectKeysOf([...new Set([...keys, ...COMMON_KEYS])], typeOf) : undefined,
+      objectKeys: accepted.length > 0 ? objectKeysOf(accepted, typeOf) : undefined,
       ...(spec.required === undefined ? {} : { required: spec.required }),
       ...(spec.span === undefined ? {} : { spanEnd: spec.span.end }),
     };

@@ -10,8 +10,9 @@ type Data = Readonly<Record<string, unknown>>;
 export function redactBatch(batch: readonly TelemetryEvent[], keys: ReadonlySet<string>): readonly TelemetryEvent[] {
   return batch.map((event) => {
     // The event's own keys and its span's are redacted apart, so sinks still tell them apart.
-    const own = event instanceof EventRecord ? event.own : event.data;
-    const span = event instanceof EventRecord ? event.spanKeys : undefined;
+    const record = event instanceof EventRecord ? event : undefined;
+    const own = record === undefined ? event.data : record.own;
+    const span = record?.spanKeys;
     const ownCopy = redacted(own, keys);
     const spanCopy = span === undefined ? undefined : redacted(span, keys);
     if (ownCopy === own && spanCopy === span) return event;
