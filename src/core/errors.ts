@@ -7,10 +7,59 @@ export class TelemetryConfigError extends Error {
   readonly expected: string;
 
   constructor(path: string, value: unknown, expected: string, hint?: string) {
-    super(`${path}: expected ${expected}, got ${describeValue(value)}${hint ? ` (${hint})` : ''}`);
+    const got = isSecretPath(path) ? describeSecret(value) : describeValue(value);
+    super(`${path}: expected ${expected}, got ${got}${hint ? ` (${hint})` : ''}`);
     this.path = path;
     this.expected = expected;
   }
+}
+
+/** Option paths whose values are secrets: an error names their type, never their value. */
+const SECRET_PATH = /(password|passwd|secret|token|signaturekey|apikey|credentials?|authorization|privatekey)["'\]]*$/i;
+
+/** True when the option at `path` holds a secret. */
+export function isSecretPath(path: string): boolean {
+  return SECRET_PATH.test(path);
+}
+
+function describeSecret(value: unknown): string {
+  if (value === null || value === undefined) return String(value);
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
+/**
+ * A thrown or rejected value as text, whatever it is: an `Error` with a throwing `message` getter,
+ * `Object.create(null)`, a value whose `toString` throws. Never throws itself.
+ */
+export function describeError(error: unknown): string {
+  try {
+    if (error instanceof Error) {
+      const message = error.message;
+      return typeof message === 'string' && message !== '' ? message : String(error.name || 'Error');
+    }
+    if (typeof error === 'string') return error;
+    if (typeof error === 'object' && error !== null) {
+      const message = (error as { message?: unknown }).message;
+      if (typeof message === 'string') return message;
+    }
+    return String(error);
+  } catch {
+    return describeValueSafely(error);
+  }
+}
+
+function describeValueSafely(value: unknown): string {
+  try {
+    return `an unprintable ${describeValue(value).replace(/^an? /, '')}`;
+  } catch {
+    return 'an unprintable value';
+  }
+}
+
+/** A thrown value as a `causedBy` key: the error itself when it is a real one, else its description. */
+export function asCause(error: unknown): Error | string {
+  return error instanceof Error ? error : describeError(error);
 }
 
 /** A short, safe rendering of a value for error messages. */

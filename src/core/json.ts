@@ -1,28 +1,100 @@
-/** JSON for event data, shared by every writer (JSON-lines tracers, webhooks, SSE, history). */
+/**
+ * JSON for event data, shared by every writer (JSON-lines and text tracers, webhooks, SSE, history,
+ * OTel attributes, alert templates). Nothing here throws: a value that JSON cannot hold becomes a
+ * marker string, documented in `docs/consumers.md`.
+ */
 
 let lastTimestamp = Number.NaN;
 let lastIso = '';
 
+/** Markers written in place of values that JSON cannot hold or that could not be read. */
+export const MARKERS = {
+  circular: '[Circular]',
+  tooDeep: '[TooDeep]',
+  unreadable: '[Unreadable]',
+  invalidDate: '[InvalidDate]',
+  function: '[Function]',
+  truncated: '[Truncated]',
+} as const;
+
+/** Limits of the safe serialiser. */
+export const JSON_LIMITS = {
+  /** Nesting deeper than this is written as `[TooDeep]`. */
+  maxDepth: 32,
+  /** Longer strings are cut and end with `…[Truncated]`. */
+  maxString: 32_768,
+  /** Output above this many characters is rewritten under the limits above, then cut to fit. */
+  maxJson: 1_048_576,
+  /** Arrays and objects keep at most this many members; the rest become one `[Truncated]`. */
+  maxMembers: 10_000,
+} as const;
+
 /** RFC 3339 time of an epoch-ms timestamp; events of one batch share a clock reading, so it is cached. */
 export function isoTime(timestamp: number): string {
   if (timestamp !== lastTimestamp) {
+    const date = new Date(timestamp);
+    if (Number.isNaN(date.getTime())) return '1970-01-01T00:00:00.000Z';
     lastTimestamp = timestamp;
-    lastIso = new Date(timestamp).toISOString();
+    lastIso = date.toISOString();
   }
   return lastIso;
 }
 
-/** Errors, byte arrays and bigints in JSON. */
+/** Errors, byte arrays and bigints in JSON (a replacer for `JSON.stringify`; never throws). */
 export function jsonValue(_key: string, value: unknown): unknown {
-  if (value instanceof Error) return { type: value.name, message: value.message };
+  if (value instanceof Error) return errorJson(value);
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (typeof value === 'bigint') return value.toString();
   return value;
 }
 
-/** The data as JSON. A replacer slows `JSON.stringify` down a lot: only data that needs one gets it. */
-export function dataJson(data: Readonly<Record<string, unknown>>): string {
-  return needsReplacer(data) ? JSON.stringify(data, jsonValue) : JSON.stringify(data);
+/**
+ * The data as JSON, always valid and never throwing. The common case (plain keys, no replacer needed)
+ * stays a bare `JSON.stringify`; anything odd (circular, BigInt, a throwing getter or `toJSON`, huge
+ * or deep values) is rewritten by {@link safeJson}.
+ */
+export function dataJson(data: unknown): string {
+  let json: string | undefined;
+  try {
+    json =
+      typeof data === 'object' && data !== null && !needsReplacer(data as Readonly<Record<string, unknown>>)
+        ? JSON.stringify(data)
+        : JSON.stringify(data, jsonValue);
+  } catch {
+    return safeJson(data);
+  }
+  if (json === undefined || json.length > JSON_LIMITS.maxJson) return safeJson(data);
+  return json;
+}
+
+/** Any value as valid JSON within {@link JSON_LIMITS}; never throws. `undefined` becomes `null`. */
+export function safeJson(value: unknown): string {
+  const writer = new SafeWriter();
+  try {
+    writer.value(value, 0, true);
+  } catch {
+    return JSON.stringify(MARKERS.unreadable);
+  }
+  return writer.out.length === 0 ? 'null' : writer.out;
+}
+
+/**
+ * A plain-JSON copy of any value, safe to hand to code that walks it (OTel attributes, templates):
+ * no cycles, no getters, no BigInt, within the limits. Never throws.
+ */
+export function safeCopy(value: unknown): unknown {
+  try {
+    return JSON.parse(safeJson(value));
+  } catch {
+    return MARKERS.unreadable;
+  }
+}
+
+/** One scalar as a JSON token (for writers that compose a line by hand); never throws. */
+export function scalarJson(value: unknown): string {
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
+  if (typeof value === 'string') return JSON.stringify(value.length > JSON_LIMITS.maxString ? cut(value) : value);
+  return safeJson(value);
 }
 
 function needsReplacer(data: Readonly<Record<string, unknown>>): boolean {
@@ -34,4 +106,165 @@ function needsReplacer(data: Readonly<Record<string, unknown>>): boolean {
     }
   }
   return false;
+}
+
+function errorJson(error: Error): { type: string; message: string } {
+  return { type: readString(error, 'name', 'Error'), message: readString(error, 'message', '') };
+}
+
+function readString(target: object, key: string, fallback: string): string {
+  try {
+    const value = (target as Record<string, unknown>)[key];
+    return typeof value === 'string' ? value : fallback;
+  } catch {
+    return MARKERS.unreadable;
+  }
+}
+
+function cut(text: string): string {
+  return `${text.slice(0, JSON_LIMITS.maxString)}…${MARKERS.truncated}`;
+}
+
+/** A depth-first writer that checks every step JSON.stringify would take on trust. */
+class SafeWriter {
+  out = '';
+  readonly #seen = new Set<object>();
+
+  /** Writes `value`; returns false when it is left out (as JSON leaves out undefined and functions in objects). */
+  value(value: unknown, depth: number, top = false): boolean {
+    if (this.out.length > JSON_LIMITS.maxJson) {
+      this.out += JSON.stringify(MARKERS.truncated);
+      return true;
+    }
+    switch (typeof value) {
+      case 'string':
+        this.out += JSON.stringify(value.length > JSON_LIMITS.maxString ? cut(value) : value);
+        return true;
+      case 'number':
+        this.out += Number.isFinite(value) ? String(value) : 'null';
+        return true;
+      case 'boolean':
+        this.out += value ? 'true' : 'false';
+        return true;
+      case 'bigint':
+        this.out += JSON.stringify(value.toString());
+        return true;
+      case 'symbol':
+        this.out += JSON.stringify(symbolText(value));
+        return true;
+      case 'function':
+        if (!top) return false;
+        this.out += JSON.stringify(MARKERS.function);
+        return true;
+      case 'undefined':
+        if (!top) return false;
+        this.out += 'null';
+        return true;
+    }
+    if (value === null) {
+      this.out += 'null';
+      return true;
+    }
+    return this.#object(value as object, depth, top);
+  }
+
+  #object(value: object, depth: number, top: boolean): boolean {
+    if (this.#seen.has(value)) {
+      this.out += JSON.stringify(MARKERS.circular);
+      return true;
+    }
+    if (depth >= JSON_LIMITS.maxDepth) {
+      this.out += JSON.stringify(MARKERS.tooDeep);
+      return true;
+    }
+    let resolved: unknown;
+    try {
+      resolved = this.#resolve(value);
+    } catch {
+      this.out += JSON.stringify(MARKERS.unreadable);
+      return true;
+    }
+    if (resolved !== value) {
+      // toJSON's answer (or a marker): written as a value of its own, one level deeper.
+      if (typeof resolved !== 'object' || resolved === null) return this.value(resolved, depth + 1, top);
+      this.#seen.add(value);
+      const written = this.#object(resolved as object, depth + 1, top);
+      this.#seen.delete(value);
+      return written;
+    }
+    this.#seen.add(value);
+    try {
+      if (Array.isArray(value)) this.#array(value, depth);
+      else this.#members(value, depth);
+    } finally {
+      this.#seen.delete(value);
+    }
+    return true;
+  }
+
+  /** What the value stands for in JSON: its `toJSON`, a date, an error, bytes, or itself. */
+  #resolve(value: object): unknown {
+    if (value instanceof Date) {
+      const time = value.getTime();
+      return Number.isNaN(time) ? MARKERS.invalidDate : new Date(time).toISOString();
+    }
+    if (value instanceof Error) return errorJson(value);
+    if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+    const toJSON = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') return toJSON.call(value);
+    return value;
+  }
+
+  #array(items: readonly unknown[], depth: number): void {
+    const length = Math.min(items.length, JSON_LIMITS.maxMembers);
+    this.out += '[';
+    for (let i = 0; i < length; i++) {
+      if (i > 0) this.out += ',';
+      let item: unknown;
+      try {
+        item = items[i];
+      } catch {
+        item = MARKERS.unreadable;
+      }
+      if (!this.value(item, depth + 1)) this.out += 'null';
+    }
+    if (items.length > length) this.out += `,${JSON.stringify(MARKERS.truncated)}`;
+    this.out += ']';
+  }
+
+  #members(value: object, depth: number): void {
+    let keys: string[];
+    try {
+      keys = Object.keys(value);
+    } catch {
+      this.out += JSON.stringify(MARKERS.unreadable);
+      return;
+    }
+    this.out += '{';
+    let first = true;
+    const length = Math.min(keys.length, JSON_LIMITS.maxMembers);
+    for (let i = 0; i < length; i++) {
+      const key = keys[i] as string;
+      let item: unknown;
+      try {
+        item = (value as Record<string, unknown>)[key];
+      } catch {
+        item = MARKERS.unreadable;
+      }
+      const mark = this.out.length;
+      this.out += `${first ? '' : ','}${JSON.stringify(key)}:`;
+      if (this.value(item, depth + 1)) first = false;
+      else this.out = this.out.slice(0, mark);
+    }
+    if (keys.length > length) this.out += `${first ? '' : ','}${JSON.stringify(MARKERS.truncated)}:true`;
+    this.out += '}';
+  }
+}
+
+function symbolText(value: symbol): string {
+  try {
+    return value.toString();
+  } catch {
+    return MARKERS.unreadable;
+  }
 }
