@@ -73,13 +73,39 @@ export class EventRecord implements TelemetryEvent {
   }
 }
 
-/** The event's own keys first, then the span's keys it lacks; undefined values are left out. */
+/**
+ * The event's own keys first, then the span's keys it lacks; undefined values are left out. Own
+ * keys only: a `__proto__` key stays a plain key and never becomes the copy's prototype.
+ */
 function merge(own: Data | undefined, span: Data | undefined, spanId: SpanId | undefined): Data {
   if (span === undefined && spanId === undefined) return own ?? EMPTY;
   const out: Record<string, unknown> = {};
-  if (own !== undefined) for (const key in own) if (own[key] !== undefined) out[key] = own[key];
-  if (spanId !== undefined && out.spanId === undefined) out.spanId = spanId;
-  if (span !== undefined) for (const key in span) if (out[key] === undefined && span[key] !== undefined) out[key] = span[key];
+  if (own !== undefined) copyOwn(out, own);
+  if (spanId !== undefined && !Object.hasOwn(out, 'spanId')) out.spanId = spanId;
+  if (span !== undefined) copyOwn(out, span);
   // Not frozen: freezing costs more than the merge on hot paths; the types make it read-only.
   return out;
+}
+
+/** Copies the keys of `from` that `to` lacks; a key whose getter throws is left out. */
+function copyOwn(to: Record<string, unknown>, from: Data): void {
+  let keys: string[];
+  try {
+    keys = Object.keys(from);
+  } catch {
+    return;
+  }
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (Object.hasOwn(to, key)) continue;
+    let value: unknown;
+    try {
+      value = from[key];
+    } catch {
+      continue;
+    }
+    if (value === undefined) continue;
+    if (key === '__proto__') Object.defineProperty(to, key, { value, enumerable: true, writable: true, configurable: true });
+    else to[key] = value;
+  }
 }

@@ -25,6 +25,12 @@ export interface PartSubscribeOptions {
   readonly errorEvent?: string | undefined;
   /** Also take every span start and end event, whatever its level. @default false */
   readonly spans?: boolean | undefined;
+  /**
+   * Called synchronously, once, with every event the core drops for this consumer: the oldest when
+   * a lossy queue is full, the refused one when a lossless queue is full, and each event still
+   * queued at unsubscribe or shutdown. The drops are counted whether or not this is given.
+   */
+  readonly onDrop?: ((event: EventRecord) => void) | undefined;
 }
 
 /** A consumer added by a mechanism. */

@@ -15,7 +15,7 @@ import { redactBatch } from '../tracing/redact.js';
 import { type EmitHook, type InternalSinkContext, type Sink, SPAN_EMIT, type SpanEmitHook } from '../tracing/sink.js';
 import type { ResolvedTracer } from '../tracing/tracers.js';
 import { createWebhooks, type WebhooksApi } from '../webhooks/webhooks.js';
-import { describeValue, TelemetryConfigError } from './errors.js';
+import { asCause, describeError, describeValue, TelemetryConfigError } from './errors.js';
 import { EventRecord } from './event.js';
 import { nextId } from './ids.js';
 import { type ResolvedOptions, resolveSubscribe } from './options.js';
@@ -157,6 +157,7 @@ export class TelemetryRuntime {
   #ready: Subscriber[] = [];
   #immediate: NodeJS.Immediate | undefined;
   #closed = false;
+  #shutdown: Promise<FlushReport> | undefined;
   /** True once a sink takes the events of open spans in parts (see `#routeInSpan`). */
   #spanHooks = false;
   #nextSubscriber = 1;
@@ -296,29 +297,41 @@ export class TelemetryRuntime {
     const id = entry >>> FLAG_BITS;
     if (entry & COUNTED) this.#counts[id] = (this.#counts[id] as number) + 1;
     if ((entry & (ROUTED | METERED)) === 0) return;
-    let data: unknown = input;
-    if (typeof input === 'function') {
+    // Only the wanted path is guarded: a thunk, a getter or a hostile key never throws into the emitter.
+    let data: unknown;
+    try {
+      data = typeof input === 'function' ? input() : input;
+      if (entry & METERED) this.#registry.feed(id, data);
+    } catch (error) {
+      this.#failedPayload(id, error);
+      if (data === undefined) return;
+    }
+    if (entry & ROUTED) {
       try {
-        data = input();
+        this.#route(id, data, span, undefined);
       } catch (error) {
         this.#failedPayload(id, error);
-        return;
       }
     }
-    if (entry & METERED) this.#registry.feed(id, data);
-    if (entry & ROUTED) this.#route(id, data, span, undefined);
   }
 
   span(name: string, data: Data | undefined): SpanHandle {
     const now = this.#spanClock();
     const entry = this.#index[name];
     const endName = typeof entry === 'number' ? (this.#spanEnds[entry >>> FLAG_BITS] ?? '') : '';
+    let keys: Data;
+    try {
+      // A copy, so later changes to the caller's object do not leak in; read-only by type (freezing costs more than the copy).
+      keys = { ...data };
+    } catch (error) {
+      keys = readableKeys(data);
+      this.#failedPayload(typeof entry === 'number' ? entry >>> FLAG_BITS : 0, error);
+    }
     const state: SpanState = {
       id: nextId(now),
       endName,
       startedAt: now,
-      // A copy, so later changes to the caller's object do not leak in; read-only by type (freezing costs more than the copy).
-      data: { ...data },
+      data: keys,
       parentId: this.#als?.getStore()?.id,
       ended: false,
     };
@@ -333,8 +346,13 @@ export class TelemetryRuntime {
     this.#spans.close(span);
     if (span.endName === '') return;
     // Like any event's keys, the caller's object is used as it is when it already has `elapsed`.
-    const given = data?.elapsed;
-    this.emitInSpan(span, span.endName, given !== undefined ? data : { ...data, elapsed: this.#spanClock() - span.startedAt });
+    let end: unknown;
+    try {
+      end = data?.elapsed !== undefined ? data : { ...data, elapsed: this.#spanClock() - span.startedAt };
+    } catch {
+      end = { elapsed: this.#spanClock() - span.startedAt };
+    }
+    this.emitInSpan(span, span.endName, end);
   }
 
   withSpan<T>(span: SpanHandle, fn: () => T): T {
@@ -372,6 +390,8 @@ export class TelemetryRuntime {
     if (state !== undefined) spanId = state.id;
     else {
       spanId = own?.spanId as number | string | undefined;
+      // Only numbers and strings are span ids: anything else (a Symbol, an object) is no span.
+      if (typeof spanId !== 'number' && typeof spanId !== 'string') spanId = undefined;
       if (spanId !== undefined) state = this.#spans.get(spanId);
       else if (this.#als !== undefined) {
         state = this.#als.getStore();
@@ -460,7 +480,7 @@ export class TelemetryRuntime {
 
   #unknown(name: unknown, problem = 'is not in the catalogue'): void {
     this.#unknownEvents++;
-    const key = String(name);
+    const key = typeof name === 'string' ? name : describeValue(name);
     if (this.#warned.has(key) || this.#warned.size >= MAX_WARNED_NAMES) return;
     this.#warned.add(key);
     process.emitWarning(`event ${JSON.stringify(key)} ${problem}; it was ignored`, { code: 'MAIL_TELEMETRY_UNKNOWN_EVENT' });
@@ -470,7 +490,7 @@ export class TelemetryRuntime {
     this.#failedPayloads++;
     this.#report(
       'telemetry.events-dropped',
-      { total: 1, reason: `the data function of ${this.#names[id]} threw`, causedBy: asCause(error) },
+      { total: 1, reason: `the data of ${this.#names[id]} could not be read`, causedBy: asCause(error) },
       this,
     );
   }
@@ -534,7 +554,7 @@ export class TelemetryRuntime {
     this.#assertOpen();
     const bits = compileSelection(this.catalog, this.#levels, o, o.path);
     if (o.spans === true) this.#addSpanBits(bits);
-    const options = { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: o.errorEvent };
+    const options = { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: o.errorEvent, onDrop: o.onDrop };
     const subscriber = this.#addSubscriber(o.id, options, handler);
     return {
       id: o.id,
@@ -554,7 +574,7 @@ export class TelemetryRuntime {
       id: tracer.id,
       service: this.service,
       report: (error, details) => {
-        const reason = error instanceof Error ? error.message : String(error);
+        const reason = describeError(error);
         const data = details === undefined ? { id: tracer.id, reason } : { id: tracer.id, reason, details };
         this.#report(tracer.errorEvent, { ...data, causedBy: asCause(error) }, subscriber ?? this);
       },
@@ -579,7 +599,7 @@ export class TelemetryRuntime {
       sink = tracer.make(context);
     } catch (error) {
       if (error instanceof TelemetryConfigError) throw error;
-      const reason = error instanceof Error ? error.message : String(error);
+      const reason = describeError(error);
       throw new TelemetryConfigError(tracer.path, tracer.id, 'a tracer whose sink can be created', reason);
     }
     if (typeof sink.write !== 'function' && hooks.length === 0)
@@ -709,7 +729,7 @@ export class TelemetryRuntime {
   }
 
   #failed(id: string, error: unknown, origin: object, event = 'telemetry.subscriber-error'): void {
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = describeError(error);
     this.#report(event, { id, reason, causedBy: asCause(error) }, origin);
   }
 
@@ -754,26 +774,54 @@ export class TelemetryRuntime {
     return this.#flushReport();
   }
 
-  async shutdown(timeout = 5000): Promise<FlushReport> {
-    if (this.#closed) return { complete: true, pending: 0, subscribers: [] };
-    const report = await this.flush(timeout);
+  shutdown(timeout = 5000): Promise<FlushReport> {
+    if (this.#shutdown === undefined) {
+      try {
+        checkTimeout(timeout);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      // Concurrent and later callers share the one result.
+      this.#shutdown = this.#shutdownOnce(timeout);
+    }
+    return this.#shutdown;
+  }
+
+  async #shutdownOnce(timeout: number): Promise<FlushReport> {
+    const deadline = Date.now() + timeout;
+    await this.flush(timeout);
+    // Intake stops here: later emits are no-ops. What is queued still gets the time that is left.
     this.#closed = true;
+    this.#rebuild();
+    await this.flush(Math.max(0, deadline - Date.now()));
     await within(
       Promise.all([this.#eachSink('close'), this.#eachPart('close')]).then(() => undefined),
-      timeout,
+      Math.max(0, deadline - Date.now()),
     );
     clearInterval(this.#sweepTimer);
     clearInterval(this.#memoryTimer);
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#immediate = undefined;
     this.#ready = [];
-    for (const subscriber of this.#subscribers) this.#droppedEvents += subscriber.close();
+    // The report counts what was really discarded, not a snapshot taken before the parts closed.
+    const left: { id: string; pending: number }[] = [];
+    for (const subscriber of this.#subscribers) {
+      const inFlight = subscriber.inFlight;
+      const discarded = subscriber.close();
+      this.#droppedEvents += discarded;
+      if (discarded + inFlight > 0) left.push({ id: subscriber.id, pending: discarded + inFlight });
+    }
+    for (const part of this.#parts) {
+      const pending = safePending(part);
+      if (pending > 0) left.push({ id: part.id, pending });
+    }
     this.#subscribers.clear();
     this.#emitter.removeAllListeners();
     this.#listeners.clear();
     this.#spans.clear();
     this.#rebuild();
-    return report;
+    const pending = left.reduce((sum, s) => sum + s.pending, 0);
+    return { complete: pending === 0, pending, subscribers: left };
   }
 
   /** Calls a sink hook on every tracer; a failure is reported as that tracer's error event. */
@@ -811,7 +859,7 @@ export class TelemetryRuntime {
   #flushReport(): FlushReport {
     const subscribers = [...this.#subscribers].filter((s) => s.pending > 0).map((s) => ({ id: s.id, pending: s.pending }));
     for (const part of this.#parts) {
-      const pending = part.pending?.() ?? 0;
+      const pending = safePending(part);
       if (pending > 0) subscribers.push({ id: part.id, pending });
     }
     const pending = subscribers.reduce((sum, s) => sum + s.pending, 0);
@@ -860,6 +908,25 @@ export class TelemetryRuntime {
   }
 }
 
+/** The own keys of `data` that can be read; a key whose getter throws is left out. */
+function readableKeys(data: Data | undefined): Data {
+  const copy: Record<string, unknown> = {};
+  let keys: string[] = [];
+  try {
+    keys = Object.keys(data ?? {});
+  } catch {
+    return copy;
+  }
+  for (const key of keys) {
+    try {
+      Object.defineProperty(copy, key, { value: (data as Data)[key], enumerable: true, writable: true, configurable: true });
+    } catch {
+      // left out
+    }
+  }
+  return copy;
+}
+
 function activateIn<T>(sink: Sink, spanId: number, fn: () => T): T {
   return sink.activate === undefined ? fn() : sink.activate(spanId, fn);
 }
@@ -868,15 +935,21 @@ function primitive(value: unknown): string | number | boolean {
   return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string' ? value : describeValue(value);
 }
 
+/** A part's own pending count; a throwing part counts as holding nothing it can report. */
+function safePending(part: Part): number {
+  try {
+    const pending = part.pending?.() ?? 0;
+    return Number.isFinite(pending) && pending > 0 ? pending : 0;
+  } catch {
+    return 0;
+  }
+}
+
 /** Waits for `promise`, but no longer than `ms`. */
 async function within(promise: Promise<void>, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
   clearTimeout(timer);
-}
-
-function asCause(error: unknown): Error | string {
-  return error instanceof Error ? error : String(error);
 }
 
 function checkTimeout(timeout: unknown): void {

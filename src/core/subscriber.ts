@@ -33,6 +33,8 @@ export interface SubscriberOptions {
   readonly bits: Uint32Array;
   /** The library event a failure is reported as. @default 'telemetry.subscriber-error' */
   readonly errorEvent?: string | undefined;
+  /** Called once with every event this subscriber drops (queue full) or discards (close). */
+  readonly onDrop?: ((event: EventRecord) => void) | undefined;
 }
 
 /** What the subscriber needs from the dispatcher that drives it. */
@@ -60,6 +62,7 @@ export class Subscriber {
   readonly #queue = new Ring<EventRecord>(64);
   readonly #handler: BatchHandler<EventRecord>;
   readonly #host: SubscriberHost;
+  readonly #onDrop: ((event: EventRecord) => void) | undefined;
   #inFlight = 0;
   #delivered = 0;
   #dropped = 0;
@@ -76,6 +79,7 @@ export class Subscriber {
     this.errorEvent = options.errorEvent ?? 'telemetry.subscriber-error';
     this.#handler = handler;
     this.#host = host;
+    this.#onDrop = options.onDrop;
   }
 
   /** Queues an event; drops by policy when the queue is full. Never throws. */
@@ -84,13 +88,20 @@ export class Subscriber {
       this.#dropped++;
       this.#unreported++;
       if (!this.lossy) {
+        if (this.#onDrop !== undefined) this.#drop(event);
         this.#host.ready(this);
         return;
       }
-      this.#queue.shift();
+      const oldest = this.#queue.shift();
+      if (this.#onDrop !== undefined && oldest !== undefined) this.#drop(oldest);
     }
     this.#queue.push(event);
     if (!this.scheduled) this.#host.ready(this);
+  }
+
+  /** Events handed to the handler whose promise has not settled. */
+  get inFlight(): number {
+    return this.#inFlight;
   }
 
   /** Events queued or in flight. */
@@ -110,21 +121,33 @@ export class Subscriber {
     const batch = this.#queue.drain(this.maxBatch);
     this.#delivered += batch.length;
     let result: void | PromiseLike<void>;
+    let then: unknown;
     try {
       result = this.#handler(batch);
+      then = result?.then;
     } catch (error) {
       this.#fail(error, batch);
       result = undefined;
     }
-    if (result !== undefined && result !== null && typeof result.then === 'function') {
+    if (typeof then === 'function') {
       this.#inFlight = batch.length;
-      result.then(
-        () => this.#settle(),
-        (error: unknown) => {
-          this.#fail(error, batch);
-          this.#settle();
-        },
-      );
+      // A hostile thenable may throw, settle twice or call back synchronously: settle once, whatever it does.
+      let settled = false;
+      const done = (error?: unknown, failed = false) => {
+        if (settled) return;
+        settled = true;
+        if (failed) this.#fail(error, batch);
+        this.#settle();
+      };
+      try {
+        (then as PromiseLike<void>['then']).call(
+          result,
+          () => done(),
+          (error: unknown) => done(error, true),
+        );
+      } catch (error) {
+        done(error, true);
+      }
     } else if (this.#queue.size > 0) {
       this.#host.ready(this);
     } else {
@@ -141,7 +164,8 @@ export class Subscriber {
   /** Stops delivery and returns how many queued events were discarded. */
   close(): number {
     this.closed = true;
-    const discarded = this.#queue.clear();
+    const onDrop = this.#onDrop;
+    const discarded = onDrop === undefined ? this.#queue.clear() : this.#discardEach();
     this.#dropped += discarded;
     this.#notifySettled();
     return discarded;
@@ -167,7 +191,25 @@ export class Subscriber {
 
   #fail(error: unknown, batch: readonly EventRecord[]): void {
     this.#failures++;
-    this.#host.failed(this, error, batch);
+    try {
+      this.#host.failed(this, error, batch);
+    } catch {
+      // Reporting must never stop delivery; the failure is still counted above.
+    }
+  }
+
+  #drop(event: EventRecord): void {
+    try {
+      (this.#onDrop as (event: EventRecord) => void)(event);
+    } catch {
+      // A throwing drop callback changes nothing: the drop is counted either way.
+    }
+  }
+
+  #discardEach(): number {
+    const discarded = this.#queue.size;
+    for (const event of this.#queue.drain(discarded)) this.#drop(event);
+    return discarded;
   }
 
   #notifySettled(): void {
