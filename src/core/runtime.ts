@@ -554,7 +554,14 @@ export class TelemetryRuntime {
     this.#assertOpen();
     const bits = compileSelection(this.catalog, this.#levels, o, o.path);
     if (o.spans === true) this.#addSpanBits(bits);
-    const options = { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: o.errorEvent, onDrop: o.onDrop };
+    const options = {
+      lossy: o.lossy,
+      maxQueue: o.maxQueue,
+      maxBatch: o.maxBatch,
+      bits,
+      errorEvent: o.errorEvent,
+      onDrop: o.onDrop,
+    };
     const subscriber = this.#addSubscriber(o.id, options, handler);
     return {
       id: o.id,
