@@ -1,4 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  answered,
+  BAD_TARGET,
+  fetchHeader,
+  INTERNAL_ERROR,
+  nodeHeader,
+  nodeMethod,
+  type Reply,
+  requestUrl,
+  sendNode,
+  webResponse,
+} from './request.js';
 
 /** A request handler in the two shapes hosts mount: Node's `(req, res)` and the web `fetch`. */
 export interface RequestHandler {
@@ -29,37 +41,43 @@ export interface RequestView {
 }
 
 /** What a handler answers. */
-export interface Reply {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
-}
+export type { Reply } from './request.js';
 
-/** Adapts a request-to-reply function to both handler shapes. */
+/**
+ * Adapts a request-to-reply function to both handler shapes. Whatever `answer` does, the handler
+ * answers: a throw becomes a bare 500, a response someone else answered already is left alone,
+ * and HEAD gets the headers of GET without the body.
+ */
 export function handler(answer: (request: RequestView) => Reply): RequestHandler {
   return {
     node(req, res) {
-      let reply: Reply;
-      try {
-        reply = answer({ method: req.method ?? 'GET', header: (name) => single(req.headers[name.toLowerCase()]) });
-      } catch {
-        reply = { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'internal error\n' };
-      }
-      res.writeHead(reply.status, reply.headers);
-      res.end(req.method === 'HEAD' ? undefined : reply.body);
+      if (answered(res)) return;
+      const method = nodeMethod(req);
+      if (requestUrl(req.url) === undefined) return sendNode(res, BAD_TARGET, method === 'HEAD');
+      sendNode(res, settle(answer, { method, header: (name) => nodeHeader(req, name) }), method === 'HEAD');
     },
     async fetch(request) {
-      let reply: Reply;
+      let method: string;
       try {
-        reply = answer({ method: request.method, header: (name) => request.headers.get(name) ?? undefined });
+        method = request.method;
       } catch {
-        reply = { status: 500, headers: { 'content-type': 'text/plain; charset=utf-8' }, body: 'internal error\n' };
+        return webResponse(INTERNAL_ERROR, false);
       }
-      return new Response(request.method === 'HEAD' ? null : reply.body, { status: reply.status, headers: reply.headers });
+      const result = settle(answer, { method, header: (name) => fetchHeader(request, name) });
+      try {
+        return webResponse(result, method === 'HEAD');
+      } catch {
+        return webResponse(INTERNAL_ERROR, method === 'HEAD');
+      }
     },
   };
 }
 
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
+/** The reply of `answer`, or a bare 500 when it throws. */
+function settle(answer: (request: RequestView) => Reply, view: RequestView): Reply {
+  try {
+    return answer(view);
+  } catch {
+    return INTERNAL_ERROR;
+  }
 }

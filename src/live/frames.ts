@@ -1,5 +1,6 @@
+import { LEVELS } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
-import { dataJson, isoTime } from '../core/json.js';
+import { dataJson, isoTime, scalarJson } from '../core/json.js';
 import { matchPattern } from '../core/patterns.js';
 import type { MetricSnapshot, MetricsSnapshot } from '../metrics/registry.js';
 
@@ -16,34 +17,38 @@ export function droppedFrame(dropped: number, total: number): string {
 /**
  * `event: trace` with a JSON array of events, each `{id, createdAt, type, level, text, spanId?, data}`:
  * Stalwart's webhook item shape plus the description as `text`, as its 0.15 live items carry.
+ * An event that cannot be written at all is left out: it costs itself, never its frame or stream.
  */
 export function traceFrame(events: readonly TelemetryEvent[], describe: (type: string) => string): string {
   let out = 'event: trace\ndata: [';
+  let first = true;
   for (let i = 0; i < events.length; i++) {
-    if (i > 0) out += ',';
-    out += eventJSON(events[i] as TelemetryEvent, describe);
+    const json = eventJSON(events[i] as TelemetryEvent, describe);
+    if (json === undefined) continue;
+    out += first ? json : `,${json}`;
+    first = false;
   }
   return `${out}]\n\n`;
 }
 
-const texts = new Map<string, string>();
+/** Per event type: `"type":…` and `"text":…` as JSON, written once. */
+const written = new Map<string, { readonly type: string; readonly text: string }>();
+const LEVEL_JSON: ReadonlyMap<string, string> = new Map(LEVELS.map((level) => [level, `"${level}"`]));
 
-function eventJSON(event: TelemetryEvent, describe: (type: string) => string): string {
-  let text = texts.get(event.type);
-  if (text === undefined) {
-    text = JSON.stringify(describe(event.type));
-    if (texts.size < 8192) texts.set(event.type, text);
+function eventJSON(event: TelemetryEvent, describe: (type: string) => string): string | undefined {
+  try {
+    let known = written.get(event.type);
+    if (known === undefined) {
+      known = { type: scalarJson(event.type), text: scalarJson(describe(event.type)) };
+      if (written.size < 8192) written.set(event.type, known);
+    }
+    const spanId = event.spanId;
+    // A host may hand anything as a span id: scalarJson writes a valid token whatever it is.
+    const span = spanId === undefined ? '' : `,"spanId":${scalarJson(spanId)}`;
+    return `{"id":${scalarJson(event.id)},"createdAt":"${isoTime(event.timestamp)}","type":${known.type},"level":${LEVEL_JSON.get(event.level) ?? scalarJson(event.level)},"text":${known.text}${span},"data":${dataJson(event.data)}}`;
+  } catch {
+    return undefined;
   }
-  const data = event.data;
-  // A replacer slows JSON.stringify down a lot: only data that needs one gets it.
-  const json = dataJson(data);
-  const span =
-    event.spanId === undefined
-      ? ''
-      : typeof event.spanId === 'number'
-        ? `,"spanId":${event.spanId}`
-        : `,"spanId":${JSON.stringify(event.spanId)}`;
-  return `{"id":${event.id},"createdAt":"${isoTime(event.timestamp)}","type":"${event.type}","level":"${event.level}","text":${text}${span},"data":${json}}`;
 }
 
 /** One item of a Stalwart 0.16 `event: metrics` frame, plus `labels` for labelled host metrics. */

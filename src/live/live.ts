@@ -1,3 +1,4 @@
+import { describeError } from '../core/errors.js';
 import type { PartContext } from '../core/part.js';
 import type { RequestHandler } from '../http/handler.js';
 import { compileFilter, keyIndex, type LiveFilter } from './filter.js';
@@ -121,8 +122,7 @@ export function createLive(context: PartContext, options: ResolvedLive): LivePar
   };
 
   const failed = (error: unknown) => {
-    const reason = error instanceof Error ? error.message : String(error);
-    context.report('telemetry.subscriber-error', { id: 'live', reason });
+    context.report('telemetry.subscriber-error', { id: 'live', reason: describeError(error) });
   };
 
   context.attach({

@@ -13,7 +13,9 @@ const METRICS_PARAMS = ['token', 'metrics', 'interval'];
 export function tracingQuery(params: URLSearchParams, keys: ReadonlyMap<string, string>): Record<string, unknown> {
   const filter: Record<string, unknown> = {};
   const byKey: Record<string, string> = {};
+  const seen = new Set<string>();
   for (const [name, value] of params) {
+    once(seen, name);
     switch (name) {
       case 'token':
         break;
@@ -54,7 +56,9 @@ export function tracingQuery(params: URLSearchParams, keys: ReadonlyMap<string, 
 /** The metric options a metrics URL asks for: `metrics=a,b` and `interval=<seconds>` (Stalwart's units). */
 export function metricsQuery(params: URLSearchParams, minimum: number): Record<string, unknown> {
   const options: Record<string, unknown> = {};
+  const seen = new Set<string>();
   for (const [name, value] of params) {
+    once(seen, name);
     if (name === 'metrics') options.metrics = list(value);
     else if (name === 'interval') {
       const seconds = Number(value);
@@ -66,6 +70,12 @@ export function metricsQuery(params: URLSearchParams, minimum: number): Record<s
     }
   }
   return options;
+}
+
+/** A parameter given twice is ambiguous (which one wins differs between parsers): refused, not guessed. */
+function once(seen: Set<string>, name: string): void {
+  if (seen.has(name)) throw new TelemetryConfigError(`query.${name}`, name, 'each parameter at most once');
+  seen.add(name);
 }
 
 function list(value: string): string[] {

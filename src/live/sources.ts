@@ -123,7 +123,12 @@ export class MetricFrames implements FrameSource {
       const now = performance.now();
       if (wait === 0) {
         this.#last = now;
-        return metricsFrame(stream.read());
+        try {
+          return metricsFrame(stream.read());
+        } catch {
+          // A registry read that fails (a host collector throwing) costs this frame, not the stream.
+          return pingFrame(this.#ping);
+        }
       }
       const pingIn = this.#last + this.#ping - now;
       if (pingIn <= 0) {

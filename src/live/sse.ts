@@ -1,18 +1,48 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { TelemetryConfigError } from '../core/errors.js';
 import type { RequestHandler } from '../http/handler.js';
+import {
+  answered,
+  BAD_ENCODING,
+  BAD_TARGET,
+  badEncoding,
+  fetchHeader,
+  fetchUrl,
+  INTERNAL_ERROR,
+  methodNotAllowed,
+  nodeHeader,
+  nodeMethod,
+  type Reply,
+  requestUrl,
+  sendNode,
+  TEXT_HEADERS,
+  webResponse,
+} from '../http/request.js';
 import { type AccessStatus, checkAccess, type LiveAuthorize, type LiveAuthRequest } from './access.js';
 import type { FrameSource } from './sources.js';
 import type { LiveScope, TokenSigner } from './token.js';
 
-/** Headers of every live stream. `X-Accel-Buffering: no` keeps nginx from holding frames back. */
+/**
+ * Headers of every live stream. `no-transform` keeps Express's `compression()` (and proxies) from
+ * gzipping frames it would hold back; `X-Accel-Buffering: no` keeps nginx from buffering them.
+ */
 export const SSE_HEADERS: Readonly<Record<string, string>> = {
   'content-type': 'text/event-stream',
-  'cache-control': 'no-store',
+  'cache-control': 'no-store, no-transform',
   'x-accel-buffering': 'no',
 };
 
-const TEXT = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' };
+const TEXT = TEXT_HEADERS;
+const NOT_ALLOWED = methodNotAllowed('GET, HEAD');
+const UNAUTHORIZED: Reply = {
+  status: 401,
+  headers: { ...TEXT, 'www-authenticate': 'Bearer realm="live"' },
+  body: 'unauthorized\n',
+};
+const FORBIDDEN: Reply = { status: 403, headers: TEXT, body: 'forbidden\n' };
+const REPEATED_TOKEN: Reply = { status: 400, headers: TEXT, body: 'query.token: given more than once\n' };
+/** Not sent: the client left before the stream opened. */
+const GONE: Reply = { status: 499, headers: TEXT, body: '' };
 
 /** Raised when no further live stream may be opened: `live.maxStreams` reached, or the instance shut down. */
 export class LiveUnavailableError extends Error {
@@ -30,94 +60,116 @@ export interface SseOptions {
   readonly open: (params: URLSearchParams) => FrameSource;
 }
 
-interface Refusal {
-  readonly status: number;
-  readonly headers: Readonly<Record<string, string>>;
-  readonly body: string;
+/** What one request asks, read from either shape. */
+interface Asked {
+  readonly method: string;
+  readonly url: URL | undefined;
+  header(name: string): string | undefined;
+  readonly raw: IncomingMessage | Request;
 }
 
-/** A streaming request handler for both shapes: Node `(req, res)` and `fetch(Request)`. */
+/**
+ * A streaming request handler for both shapes: Node `(req, res)` and `fetch(Request)`. It never
+ * throws and never leaves a rejection: a failure inside is reported and answered with a bare 500.
+ */
 export function sseHandler(options: SseOptions): RequestHandler {
   return {
     node(req, res) {
+      if (answered(res)) return;
       serveNode(options, req, res).catch((error: unknown) => {
-        options.failed(error);
-        if (!res.headersSent) res.writeHead(500, TEXT);
-        if (!res.writableEnded) res.end();
+        report(options, error);
+        if (!answered(res)) sendNode(res, INTERNAL_ERROR, false);
+        else endQuietly(res);
       });
     },
     async fetch(request) {
-      const url = new URL(request.url);
-      const view: LiveAuthRequest = {
-        scope: options.scope,
-        method: request.method,
-        url,
-        header: (name) => request.headers.get(name) ?? undefined,
-        raw: request,
-      };
-      const opened = await admit(options, view);
-      if ('status' in opened) return new Response(opened.body, { status: opened.status, headers: opened.headers });
-      return new Response(webBody(opened.source, request.signal), { status: 200, headers: SSE_HEADERS });
+      try {
+        return await serveFetch(options, request);
+      } catch (error) {
+        report(options, error);
+        return webResponse(INTERNAL_ERROR, false);
+      }
     },
   };
 }
 
+async function serveFetch(options: SseOptions, request: Request): Promise<Response> {
+  const method = request.method;
+  const asked: Asked = { method, url: fetchUrl(request), header: (name) => fetchHeader(request, name), raw: request };
+  const signal = request.signal;
+  const opened = await admit(options, asked, () => signal.aborted);
+  if ('status' in opened) return webResponse(opened, method === 'HEAD');
+  return new Response(
+    webBody(opened.source, signal, (error) => report(options, error)),
+    { status: 200, headers: SSE_HEADERS },
+  );
+}
+
 async function serveNode(options: SseOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const url = new URL(req.url ?? '/', 'http://localhost');
-  const view: LiveAuthRequest = {
-    scope: options.scope,
-    method: req.method ?? 'GET',
-    url,
-    header: (name) => {
-      const value = req.headers[name.toLowerCase()];
-      return Array.isArray(value) ? value.join(', ') : value;
-    },
-    raw: req,
-  };
-  // The client may leave while `authorize` runs: then no stream is opened at all.
+  const method = nodeMethod(req);
+  const asked: Asked = { method, url: requestUrl(req.url), header: (name) => nodeHeader(req, name), raw: req };
+  // The client may leave (or a host middleware answer) while `authorize` runs: then no stream is opened.
   let gone = false;
   const leave = () => {
     gone = true;
   };
   res.once('close', leave);
-  const opened = await admit(options, view, () => gone);
-  res.off('close', leave);
-  if (gone) {
+  let opened: Reply | { readonly source: FrameSource };
+  try {
+    opened = await admit(options, asked, () => gone || answered(res));
+  } finally {
+    res.off('close', leave);
+  }
+  if (gone || answered(res)) {
     if ('source' in opened) opened.source.close();
     return;
   }
   if ('status' in opened) {
-    res.writeHead(opened.status, opened.headers);
-    res.end(opened.body);
+    sendNode(res, opened, method === 'HEAD');
     return;
   }
-  res.writeHead(200, SSE_HEADERS);
-  req.socket.setNoDelay(true);
+  try {
+    res.writeHead(200, SSE_HEADERS);
+    res.socket?.setNoDelay(true);
+  } catch (error) {
+    opened.source.close();
+    throw error;
+  }
   await pump(opened.source, res);
 }
 
-/** Checks access, then opens the stream; refusals never open one. */
-async function admit(
-  options: SseOptions,
-  view: LiveAuthRequest,
-  gone: () => boolean = () => false,
-): Promise<Refusal | { readonly source: FrameSource }> {
-  if (view.method !== 'GET') return { status: 405, headers: { ...TEXT, allow: 'GET' }, body: 'method not allowed\n' };
+/** Checks the request, then access, then opens the stream; refusals never open one. HEAD opens and closes at once. */
+async function admit(options: SseOptions, asked: Asked, gone: () => boolean): Promise<Reply | { readonly source: FrameSource }> {
+  if (asked.method !== 'GET' && asked.method !== 'HEAD') return NOT_ALLOWED;
+  const url = asked.url;
+  if (url === undefined) return BAD_TARGET;
+  if (badEncoding(url.search)) return BAD_ENCODING;
+  const params = url.searchParams;
+  if (params.getAll('token').length > 1) return REPEATED_TOKEN;
+  const view: LiveAuthRequest = { scope: options.scope, method: asked.method, url, header: asked.header, raw: asked.raw };
   const status: AccessStatus = await checkAccess(view, options.signer, options.authorize, options.failed);
-  if (status === 401) return { status, headers: { ...TEXT, 'www-authenticate': 'Bearer realm="live"' }, body: 'unauthorized\n' };
-  if (status === 403) return { status, headers: TEXT, body: 'forbidden\n' };
-  if (gone()) return { status: 499, headers: TEXT, body: '' };
+  if (status === 401) return UNAUTHORIZED;
+  if (status === 403) return FORBIDDEN;
+  if (gone()) return GONE;
+  let source: FrameSource;
   try {
-    return { source: options.open(view.url.searchParams) };
+    source = options.open(params);
   } catch (error) {
     if (error instanceof TelemetryConfigError) return { status: 400, headers: TEXT, body: `${error.message}\n` };
     if (error instanceof LiveUnavailableError)
       return { status: 503, headers: { ...TEXT, 'retry-after': '5' }, body: `${error.message}\n` };
     throw error;
   }
+  if (asked.method !== 'HEAD') return { source };
+  source.close();
+  return { status: 200, headers: SSE_HEADERS, body: '' };
 }
 
-/** Writes frames as fast as the socket takes them; a full socket holds back reading, so the stream's buffer bounds memory. */
+/**
+ * Writes frames as fast as the socket takes them; a full socket holds back reading, so the stream's
+ * buffer bounds memory. Each frame is flushed through `compression()` when it wraps the response.
+ * The response ending or closing by any hand (client, host, framework) frees the source at once.
+ */
 async function pump(source: FrameSource, res: ServerResponse): Promise<void> {
   let closed = false;
   let drained: (() => void) | undefined;
@@ -128,12 +180,17 @@ async function pump(source: FrameSource, res: ServerResponse): Promise<void> {
   };
   const onDrain = () => drained?.();
   res.on('close', onClose);
+  res.on('finish', onClose);
   res.on('drain', onDrain);
+  const flush = (res as { flush?: unknown }).flush;
   try {
     for (;;) {
       const frame = await source.next();
-      if (frame === undefined || closed) break;
-      if (!res.write(frame) && !closed) {
+      // Writing after someone else ended the response emits an 'error' that would kill the host.
+      if (frame === undefined || closed || res.writableEnded || res.destroyed) break;
+      const more = res.write(frame);
+      if (typeof flush === 'function') flush.call(res);
+      if (!more && !closed) {
         await new Promise<void>((resolve) => {
           drained = resolve;
         });
@@ -142,28 +199,58 @@ async function pump(source: FrameSource, res: ServerResponse): Promise<void> {
     }
   } finally {
     res.off('close', onClose);
+    res.off('finish', onClose);
     res.off('drain', onDrain);
     source.close();
-    if (!res.writableEnded) res.end();
+    endQuietly(res);
+  }
+}
+
+function endQuietly(res: ServerResponse): void {
+  try {
+    if (!res.writableEnded && !res.destroyed) res.end();
+  } catch {
+    // The response is past ending: nothing more to free.
+  }
+}
+
+/** Reports a failure; the reporter itself may not throw into a handler. */
+function report(options: SseOptions, error: unknown): void {
+  try {
+    options.failed(error);
+  } catch {
+    // Reporting is best effort: the client still gets its 500.
   }
 }
 
 /** A pull-based body: the next frame is read only when the consumer asks, so backpressure reaches the buffer. */
-function webBody(source: FrameSource, signal: AbortSignal): ReadableStream<Uint8Array> {
+function webBody(source: FrameSource, signal: AbortSignal, failed: (error: unknown) => void): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
   const abort = () => source.close();
-  signal.addEventListener('abort', abort, { once: true });
-  const done = () => signal.removeEventListener('abort', abort);
+  const done = () => {
+    signal.removeEventListener('abort', abort);
+    source.close();
+  };
+  if (signal.aborted) source.close();
+  else signal.addEventListener('abort', abort, { once: true });
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
-        const frame = await source.next();
+        let frame: string | undefined;
+        try {
+          frame = await source.next();
+        } catch (error) {
+          done();
+          failed(error);
+          // The consumer learns that the stream broke, not why: the reason went to the telemetry error events.
+          controller.error(new Error('mail-telemetry: live stream failed'));
+          return;
+        }
         if (frame !== undefined) {
           controller.enqueue(encoder.encode(frame));
           return;
         }
         done();
-        source.close();
         try {
           controller.close();
         } catch {
@@ -172,7 +259,6 @@ function webBody(source: FrameSource, signal: AbortSignal): ReadableStream<Uint8
       },
       cancel() {
         done();
-        source.close();
       },
     },
     { highWaterMark: 0 },

@@ -26,7 +26,7 @@ describe('the fetch(Request) handlers', () => {
     expect(response.status).toBe(200);
     expect(Object.fromEntries(response.headers)).toMatchObject({
       'content-type': 'text/event-stream',
-      'cache-control': 'no-store',
+      'cache-control': 'no-store, no-transform',
       'x-accel-buffering': 'no',
     });
     const body = response.body as ReadableStream<Uint8Array>;

@@ -11,7 +11,7 @@ describe('handlers.liveTracing over node:http, read by the eventsource client', 
     const response = await fetch(`${base}/api/live/tracing?token=${token}`, { signal: controller.signal });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/event-stream');
-    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(response.headers.get('cache-control')).toBe('no-store, no-transform');
     expect(response.headers.get('x-accel-buffering')).toBe('no');
     const reader = response.body?.getReader();
     const first = await reader?.read();
