@@ -48,7 +48,9 @@ export const SCRIPT = String.raw`
    * With a token endpoint (Stalwart's /api/token/{scope}) every connection gets a fresh token, so
    * filter changes and reconnects keep working past the token's short life.
    */
-  function stream(kind, path, badge, listeners) {
+  function stream(kind, paths, badge, listeners) {
+    // Which of the candidate paths is tried; a 404 moves on to the next one, never back.
+    let at = 0;
     let source;
     let generation = 0;
     let timer;
@@ -87,7 +89,11 @@ export const SCRIPT = String.raw`
           const text = response.status === 400 ? await response.text() : '';
           controller.abort();
           if (gen !== generation) return;
-          if (response.status === 401 && cfg.tokenPath && !refreshed) {
+          if (response.status === 404 && at < paths.length - 1) {
+            at++;
+            backoff = 1000;
+            connect();
+          } else if (response.status === 401 && cfg.tokenPath && !refreshed) {
             refreshed = true;
             connect();
           } else if (response.status === 401) show('unauthorized', 'unauthorized (open this page with #token=…)');
@@ -117,8 +123,9 @@ export const SCRIPT = String.raw`
         .catch(() => retry(gen));
     };
     const open = (gen, token) => {
-      const url = new URL(path, location.href);
+      const url = new URL(paths[at], location.href);
       for (const [name, value] of query) url.searchParams.set(name, value);
+      badge.dataset.path = url.pathname;
       badge.dataset.query = url.searchParams.toString();
       if (token) url.searchParams.set('token', token);
       const es = new EventSource(url.href);
@@ -159,6 +166,21 @@ export const SCRIPT = String.raw`
       },
       close: stop,
     };
+  }
+
+  /**
+   * Where to look for a stream: the configured path alone, else beside the page ("live/metrics"
+   * next to /telemetry/dashboard, or above /telemetry/dashboard/), then Stalwart's /api/live/….
+   * So a host that mounts everything under one prefix needs no option, and one that mounted the
+   * streams at Stalwart's paths keeps working.
+   */
+  function places(configured, name) {
+    if (configured) return [configured];
+    const list = [new URL('live/' + name, location.href).pathname];
+    if (location.pathname.length > 1 && location.pathname.endsWith('/'))
+      list.push(new URL('../live/' + name, location.href).pathname);
+    list.push('/api/live/' + name);
+    return list.filter((place, i) => list.indexOf(place) === i);
   }
 
   // ---- metric tiles ----
@@ -324,8 +346,11 @@ export const SCRIPT = String.raw`
   });
 
   // ---- the two streams ----
-  const metrics = stream('metrics', cfg.metricsPath, $('metrics-state'), { metrics: onMetrics });
-  const tracing = stream('tracing', cfg.tracingPath, $('trace-state'), { trace: onTrace, dropped: onDropped });
+  const metrics = stream('metrics', places(cfg.metricsPath, 'metrics'), $('metrics-state'), { metrics: onMetrics });
+  const tracing = stream('tracing', places(cfg.tracingPath, 'tracing'), $('trace-state'), {
+    trace: onTrace,
+    dropped: onDropped,
+  });
   const filterInput = $('filter');
   const levelSelect = $('level');
   const traceQuery = () => {

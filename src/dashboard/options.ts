@@ -18,12 +18,16 @@ export interface DashboardOptions {
   /**
    * Where the host mounted `handlers.liveMetrics`: an absolute path (`/api/live/metrics`) or one
    * relative to the page (`live/metrics`). Same origin only: the page's CSP allows no other.
-   * @default '/api/live/metrics' (Stalwart v0.16)
+   * Unset, the page looks beside itself: `live/metrics` relative to its own URL (so a page at
+   * `/telemetry/dashboard` reads `/telemetry/live/metrics`; at `/telemetry/dashboard/`, also
+   * `/telemetry/live/metrics`), and after a 404 at Stalwart v0.16's `/api/live/metrics`.
+   * @default undefined (beside the page, then '/api/live/metrics')
    */
   readonly liveMetricsPath?: string;
   /**
-   * Where the host mounted `handlers.liveTracing`, as `liveMetricsPath`.
-   * @default '/api/live/tracing' (Stalwart v0.16)
+   * Where the host mounted `handlers.liveTracing`, as `liveMetricsPath` (`live/tracing` beside the
+   * page, then `/api/live/tracing`).
+   * @default undefined (beside the page, then '/api/live/tracing')
    */
   readonly liveTracingPath?: string;
   /**
@@ -63,8 +67,9 @@ export interface DashboardOptions {
 export interface ResolvedDashboard {
   readonly enabled: boolean;
   readonly title: string;
-  readonly liveMetricsPath: string;
-  readonly liveTracingPath: string;
+  /** Unset: the page finds the stream beside itself. */
+  readonly liveMetricsPath: string | undefined;
+  readonly liveTracingPath: string | undefined;
   readonly tokenPath: string | undefined;
   readonly maxRows: number;
   readonly metrics: readonly string[];
@@ -114,8 +119,8 @@ export function resolveDashboard(value: unknown, path: string, minMetricsInterva
   return {
     enabled: o.enabled !== false,
     title: title(o.title, `${path}.title`),
-    liveMetricsPath: streamPath(o.liveMetricsPath, '/api/live/metrics', `${path}.liveMetricsPath`),
-    liveTracingPath: streamPath(o.liveTracingPath, '/api/live/tracing', `${path}.liveTracingPath`),
+    liveMetricsPath: optionalPath(o.liveMetricsPath, `${path}.liveMetricsPath`),
+    liveTracingPath: optionalPath(o.liveTracingPath, `${path}.liveTracingPath`),
     tokenPath: tokenPath(o.tokenPath, `${path}.tokenPath`),
     maxRows: integer(o.maxRows, 500, 1, 100_000, `${path}.maxRows`),
     metrics: [...metrics],
@@ -149,8 +154,7 @@ function title(value: unknown, path: string): string {
  * A same-origin path: no scheme, no `//host`, no query or fragment (the page adds its own query),
  * no backslash (browsers read it as `/`), no whitespace.
  */
-function streamPath(value: unknown, fallback: string, path: string): string {
-  if (value === undefined) return fallback;
+function streamPath(value: unknown, path: string): string {
   if (
     typeof value !== 'string' ||
     value === '' ||
@@ -167,9 +171,13 @@ function streamPath(value: unknown, fallback: string, path: string): string {
   return value;
 }
 
+function optionalPath(value: unknown, path: string): string | undefined {
+  return value === undefined ? undefined : streamPath(value, path);
+}
+
 function tokenPath(value: unknown, path: string): string | undefined {
   if (value === undefined) return undefined;
-  const checked = streamPath(value, '', path);
+  const checked = streamPath(value, path);
   if (!checked.includes('{scope}'))
     throw new TelemetryConfigError(path, value, 'a same-origin path with {scope}, such as "/api/token/{scope}"');
   return checked;

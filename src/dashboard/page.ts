@@ -32,12 +32,13 @@ function escapeHtml(text: string): string {
 export function renderPage(options: ResolvedDashboard): string {
   const title = escapeHtml(options.title);
   const data: Record<string, string> = {
-    'metrics-path': options.liveMetricsPath,
-    'tracing-path': options.liveTracingPath,
     'max-rows': String(options.maxRows),
     metrics: options.metrics.join(','),
     interval: String(options.metricsInterval / 1000),
   };
+  // Unset paths stay out of the page: its script then finds the streams beside its own URL.
+  if (options.liveMetricsPath !== undefined) data['metrics-path'] = options.liveMetricsPath;
+  if (options.liveTracingPath !== undefined) data['tracing-path'] = options.liveTracingPath;
   if (options.tokenPath !== undefined) data['token-path'] = options.tokenPath;
   const attributes = Object.entries(data)
     .map(([name, value]) => ` data-${name}="${escapeHtml(value)}"`)

@@ -1,12 +1,13 @@
-import { describe, expect, it } from 'vitest';
-import { FAST, openPage, serveDashboard, session, useBrowser } from './setup.js';
+import { expect, it } from 'vitest';
+import { chromiumProgram, FAST, openPage, serveDashboard, session, useBrowser } from './setup.js';
 
 useBrowser();
 
 const connected = '[data-state="connected"]';
+const distinct = (list: readonly string[]) => [...new Set(list)];
 const tokenKey = 'a dashboard test key of at least 32 bytes';
 
-describe('the dashboard in headless Chromium', () => {
+chromiumProgram.describe('the dashboard in headless Chromium', () => {
   it('shows live events and updates metric tiles, with no CSP violation or error', async () => {
     const { telemetry, url } = await serveDashboard();
     const { page, log } = await openPage(url);
@@ -70,7 +71,7 @@ describe('the dashboard in headless Chromium', () => {
 
     await page.locator('#filter').fill('mx-a.example');
     await page.locator(`#trace-state${connected}[data-query="level=info&filter=mx-a.example"]`).waitFor();
-    expect(requests).toContain('/api/live/tracing?level=info&filter=mx-a.example');
+    expect(requests).toContain('/live/tracing?level=info&filter=mx-a.example');
     // The old stream is closed on the server, and its rows left the table.
     await expect.poll(() => telemetry.live.stats().eventStreams).toBe(1);
     expect(await page.locator('#rows tr').count()).toBe(0);
@@ -141,8 +142,8 @@ describe('the dashboard in headless Chromium', () => {
     // The token left the address bar, never reached the server with the page, and only went to its stream.
     expect(page.url()).toBe(url);
     for (const request of requests.filter((r) => r.startsWith('/dashboard'))) expect(request).not.toContain('mtl1.');
-    expect(requests).toContain(`/api/live/tracing?level=info&token=${tracing}`);
-    expect(requests.some((r) => r.startsWith('/api/live/metrics?') && r.endsWith(`&token=${metrics}`))).toBe(true);
+    expect(requests).toContain(`/live/tracing?level=info&token=${tracing}`);
+    expect(requests.some((r) => r.startsWith('/live/metrics?') && r.endsWith(`&token=${metrics}`))).toBe(true);
     expect(await page.content()).not.toContain('mtl1.');
     expect(log.violations).toEqual([]);
     expect(log.errors.filter((e) => !e.includes('401'))).toEqual([]);
@@ -262,5 +263,44 @@ describe('the dashboard in headless Chromium', () => {
     await page.locator('#rows tr', { hasText: 'auth.success' }).waitFor();
     expect(requests).toContain('/telemetry/tracing?level=info');
     expect(requests.some((r) => r.startsWith('/live/metrics?metrics='))).toBe(true);
+    // A configured path wins: the page never looks beside itself or at Stalwart's paths.
+    expect(requests.filter((r) => r.startsWith('/live/tracing') || r.startsWith('/api/'))).toEqual([]);
+  });
+
+  it.each([
+    ['/telemetry/dashboard', []],
+    ['/telemetry/dashboard/', ['/telemetry/dashboard/live/tracing?level=info']],
+  ])('under a prefix with no option, served at %s, reads the streams beside the page', async (page, misses) => {
+    const { telemetry, url, requests } = await serveDashboard({
+      page,
+      paths: { tracing: '/telemetry/live/tracing', metrics: '/telemetry/live/metrics' },
+    });
+    const { page: tab, log } = await openPage(url);
+    await tab.locator(`#trace-state${connected}[data-path="/telemetry/live/tracing"]`).waitFor();
+    await tab.locator(`#metrics-state${connected}[data-path="/telemetry/live/metrics"]`).waitFor();
+    telemetry.emit('auth.success', { accountName: 'postmaster' });
+    await tab.locator('#rows tr', { hasText: 'auth.success' }).waitFor();
+    await tab.locator('.tile[data-metric="auth.failed"]').waitFor();
+    expect(requests).toContain('/telemetry/live/tracing?level=info');
+    // Only a page served with a trailing slash first tries (and gets a 404 at) its own subpath.
+    expect(distinct(requests.filter((r) => r.startsWith('/telemetry/dashboard/live/tracing')))).toEqual(misses);
+    expect(requests.filter((r) => r.startsWith('/api/'))).toEqual([]);
+    expect(log.violations).toEqual([]);
+    expect(log.errors.filter((e) => !e.includes('404'))).toEqual([]);
+  });
+
+  it("with no option and the streams at Stalwart's paths, moves on to them after a 404 beside the page", async () => {
+    const { telemetry, url, requests } = await serveDashboard({
+      paths: { tracing: '/api/live/tracing', metrics: '/api/live/metrics' },
+    });
+    const { page } = await openPage(url);
+    await page.locator(`#trace-state${connected}[data-path="/api/live/tracing"]`).waitFor();
+    await page.locator(`#metrics-state${connected}[data-path="/api/live/metrics"]`).waitFor();
+    telemetry.emit('auth.success', { accountName: 'postmaster' });
+    await page.locator('#rows tr', { hasText: 'auth.success' }).waitFor();
+    expect(distinct(requests.filter((r) => r.includes('/live/tracing')))).toEqual([
+      '/live/tracing?level=info',
+      '/api/live/tracing?level=info',
+    ]);
   });
 });

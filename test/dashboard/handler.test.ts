@@ -105,7 +105,8 @@ describe('dashboard handler', () => {
     expect(html).toContain('<title>mx1 &#60;script&#62;alert(&#34;x&#34;)&#60;/script&#62; &#38; co</title>');
     expect(html).not.toContain('<script>alert');
     expect(html).toContain('data-metrics-path="/m&#34;etrics"');
-    expect(html).toContain('data-tracing-path="/api/live/tracing"');
+    // Unset, a path stays out of the page: the script looks beside the page's own URL.
+    expect(html).not.toContain('data-tracing-path');
     expect(html).toContain('data-max-rows="42"');
     expect(html).toContain('data-metrics="queue.count,smtp.*"');
     expect(html).toContain('data-interval="2.5"');
@@ -130,12 +131,12 @@ describe('dashboard handler', () => {
 });
 
 describe('dashboard options', () => {
-  it('defaults to Stalwart v0.16 paths and the headline metrics', () => {
+  it('defaults to streams found by the page itself and the headline metrics', () => {
     expect(resolveDashboard(undefined, 'options.dashboard')).toEqual({
       enabled: true,
       title: 'mail-telemetry',
-      liveMetricsPath: '/api/live/metrics',
-      liveTracingPath: '/api/live/tracing',
+      liveMetricsPath: undefined,
+      liveTracingPath: undefined,
       tokenPath: undefined,
       maxRows: 500,
       metrics: [

@@ -5,6 +5,7 @@ import { createDashboard } from '../../src/dashboard/dashboard.js';
 import { type DashboardOptions, resolveDashboard } from '../../src/dashboard/options.js';
 import { make } from '../core/fixtures.js';
 import { listenLoopback } from '../support/loopback.js';
+import { needsProgram } from '../support/needs-program.js';
 
 type Telemetry = ReturnType<typeof make>;
 type LiveOptions = NonNullable<NonNullable<Parameters<typeof make>[0]>['live']>;
@@ -16,8 +17,10 @@ export const FAST = { batchWindow: 20, minMetricsInterval: 100 } as const;
 export interface ServeOptions {
   readonly live?: LiveOptions;
   readonly dashboard?: DashboardOptions;
-  /** Where the live handlers are mounted. */
+  /** Where the live handlers are mounted. @default beside the page: '/live/tracing', '/live/metrics' */
   readonly paths?: { readonly tracing: string; readonly metrics: string };
+  /** Where the page is mounted. @default '/dashboard' */
+  readonly page?: string;
   /** The telemetry clock, to let tokens expire without waiting. */
   readonly now?: () => number;
   /** The host's own routes, tried first; true when it answered. */
@@ -26,20 +29,21 @@ export interface ServeOptions {
 
 /**
  * A real telemetry instance and a real node:http server on 127.0.0.1 mounting the dashboard at
- * `/dashboard` and the live handlers at `paths` (Stalwart's by default). `requests` records every URL served.
+ * `page` and the live handlers at `paths` (beside the page by default); anything else is a 404. `requests` records every URL served.
  */
 export async function serveDashboard(options: ServeOptions = {}) {
   const live = options.live ?? { ...FAST, authorize: () => true };
-  const paths = options.paths ?? { tracing: '/api/live/tracing', metrics: '/api/live/metrics' };
+  const paths = options.paths ?? { tracing: '/live/tracing', metrics: '/live/metrics' };
   const telemetry: Telemetry = make(options.now === undefined ? { live } : { live, now: options.now });
   const dashboard = options.dashboard ?? { metricsInterval: 100 };
   const handler = createDashboard(resolveDashboard(dashboard, 'options.dashboard', live.minMetricsInterval));
+  const page = options.page ?? '/dashboard';
   const requests: string[] = [];
   const { origin } = await listenLoopback((req, res) => {
     requests.push(req.url ?? '');
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     if (options.route?.(path, req, res) === true) return;
-    if (path === '/dashboard') handler.node(req, res);
+    if (path === page) handler.node(req, res);
     else if (path === paths.tracing) telemetry.handlers.liveTracing.node(req, res);
     else if (path === paths.metrics) telemetry.handlers.liveMetrics.node(req, res);
     else {
@@ -47,7 +51,7 @@ export async function serveDashboard(options: ServeOptions = {}) {
       res.end();
     }
   });
-  return { telemetry, origin, requests, url: `${origin}/dashboard` };
+  return { telemetry, origin, requests, url: `${origin}${page}` };
 }
 
 /** Everything the page said that a working page never says: CSP violations, errors, uncaught exceptions. */
@@ -59,10 +63,14 @@ export interface PageLog {
 let browser: Browser | undefined;
 let context: BrowserContext | undefined;
 
+/** The system Chromium that playwright-core drives: browser tests are skipped without it (failed on CI). */
+export const chromiumProgram = needsProgram('chromium');
+
 /** One headless Chromium for a test file; a fresh context (no shared state) per test. */
 export function useBrowser(): void {
   beforeAll(async () => {
-    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox'] });
+    if (!chromiumProgram.found) return;
+    browser = await chromium.launch({ executablePath: chromiumProgram.path, args: ['--no-sandbox'] });
   });
   afterEach(async () => {
     await context?.close();
