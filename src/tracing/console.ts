@@ -1,6 +1,6 @@
 import type { Writable } from 'node:stream';
 import type { TelemetryEvent } from '../catalog/types.js';
-import { jsonLine, textLine } from './format.js';
+import { linesOf } from './lines.js';
 import type { ConsoleTracerOptions, Sink, SinkContext } from './sink.js';
 
 /**
@@ -11,18 +11,16 @@ export function consoleSink(options: ConsoleTracerOptions, context: SinkContext,
   const stream = target ?? (options.stream === 'stdout' ? process.stdout : process.stderr);
   const ansi =
     options.ansi === undefined || options.ansi === 'auto' ? (stream as { isTTY?: boolean }).isTTY === true : options.ansi;
-  const text = { multiline: options.multiline === true, ansi, journald: options.journald === true };
-  const json = options.format === 'json';
+  const format = {
+    json: options.format === 'json',
+    text: { multiline: options.multiline === true, ansi, journald: options.journald === true },
+  };
   const onError = (error: unknown) => context.report(error, 'console write failed');
   stream.on('error', onError);
   return {
     write(batch: readonly TelemetryEvent[]) {
-      let out = '';
-      for (const event of batch) {
-        const description = context.describe(event.type);
-        out += json ? jsonLine(event, description) : textLine(event, description, text);
-      }
-      if (stream.write(out)) return;
+      const lines = linesOf(batch, format, context);
+      if (lines.length === 0 || stream.write(lines.join(''))) return;
       return new Promise<void>((resolve) => {
         const done = () => {
           stream.off('drain', done);

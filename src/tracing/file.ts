@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { TelemetryConfigError } from '../core/errors.js';
-import { jsonLine, textLine } from './format.js';
+import { linesOf } from './lines.js';
 import type { Sink, SinkContext, TracerCommonOptions } from './sink.js';
 
 /**
@@ -145,8 +145,10 @@ export function fileSink(options: FileTracerOptions, context: SinkContext): Sink
   const dir = resolve(options.path);
   const prefix = options.prefix ?? 'mail-telemetry';
   const rotate = options.rotate ?? 'daily';
-  const json = options.format === 'json';
-  const text = { multiline: options.multiline === true, ansi: false, journald: false };
+  const format = {
+    json: options.format === 'json',
+    text: { multiline: options.multiline === true, ansi: false, journald: false },
+  };
   const { maxSize, maxFiles } = options;
   const gzip = options.gzip === true;
   const pattern = new RegExp(
@@ -318,11 +320,8 @@ export function fileSink(options: FileTracerOptions, context: SinkContext): Sink
   return {
     write(batch: readonly TelemetryEvent[]) {
       if (closed || batch.length === 0) return;
-      const lines: string[] = [];
-      for (const event of batch) {
-        const description = context.describe(event.type);
-        lines.push(json ? jsonLine(event, description) : textLine(event, description, text));
-      }
+      const lines = linesOf(batch, format, context);
+      if (lines.length === 0) return;
       return enqueue(() => writeLines(lines));
     },
     async flush() {

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import {
   type Attributes,
   type AttributeValue,
@@ -12,8 +13,10 @@ import {
 import type { SpanId } from '../catalog/keys.js';
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
+import { describeError } from '../core/errors.js';
 import { EventRecord } from '../core/event.js';
 import { IdTable } from '../core/id-table.js';
+import { JSON_LIMITS, MARKERS, safeJson } from '../core/json.js';
 import { type InternalSinkContext, type Sink, SPAN_EMIT, type TracerCommonOptions } from './sink.js';
 
 /** Turns each span (start event … end event) into one OpenTelemetry span. */
@@ -109,10 +112,20 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
     const parent = parentId === undefined ? undefined : open.get(parentId as number)?.span;
     const active = otelContext.active();
     const kind = info.role === START_CLIENT ? SpanKind.CLIENT : SpanKind.SERVER;
-    // A start event's own keys are its span's keys.
-    const attrs = plain({ ...own, spanId: id }, info.objectKeys);
-    const options: SpanOptions = system ? { kind, attributes: attrs } : { kind, startTime: timestamp, attributes: attrs };
-    const span = tracer.startSpan(type, options, parent === undefined ? active : trace.setSpan(active, parent));
+    const within = parent === undefined ? active : trace.setSpan(active, parent);
+    let span: Span;
+    try {
+      // A start event's own keys are its span's keys.
+      const attrs = plain({ ...own, spanId: id }, info.objectKeys);
+      span = tracer.startSpan(type, spanOptions(kind, attrs, system ? undefined : timestamp), within);
+    } catch {
+      // A hostile value (a throwing getter, an odd array) must not cost the span: start it from a safe copy.
+      span = tracer.startSpan(
+        type,
+        spanOptions(kind, { ...copyAttributes(own), spanId: id }, system ? undefined : timestamp),
+        within,
+      );
+    }
     const entry: Open = { span, error: undefined };
     open.set(id, entry);
     if (open.size > maxOpen) endOldest(open, maxOpen);
@@ -120,7 +133,7 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
   };
 
   const end = (entry: Open, id: number, own: Data, timestamp: number) => {
-    const elapsed = own.elapsed;
+    const elapsed = readKey(own, 'elapsed');
     if (typeof elapsed === 'number') entry.span.setAttribute('elapsed', elapsed);
     if (entry.error !== undefined) entry.span.setStatus({ code: SpanStatusCode.ERROR, message: entry.error });
     if (system) entry.span.end();
@@ -144,15 +157,13 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       end(entry, id, own, timestamp);
       lastId = -1;
       last = undefined;
-    } else if (system) entry.span.addEvent(type, plain(own, info.objectKeys));
-    else entry.span.addEvent(type, plain(own, info.objectKeys), timestamp);
+    } else addEvent(entry.span, type, own, info.objectKeys, system ? undefined : timestamp);
   };
 
   const outside = (event: TelemetryEvent) => {
     const active = trace.getSpan(otelContext.active());
     if (active === undefined) return;
-    if (system) active.addEvent(event.type, attributes(event.data));
-    else active.addEvent(event.type, attributes(event.data), event.timestamp);
+    addEvent(active, event.type, event.data, undefined, system ? undefined : event.timestamp);
   };
 
   // Everything happens at emit time, as hand-written OTel calls would: the caller's context is
@@ -163,7 +174,7 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       if (attach) outside(event);
       return;
     }
-    const spanId = typeof id === 'number' ? id : Number(id);
+    const spanId = typeof id === 'number' ? id : typeof id === 'string' ? Number(id) : Number.NaN;
     if (Number.isSafeInteger(spanId)) inSpan(spanId, event.typeId, event.type, event.level, ownKeys(event), event.timestamp);
   });
   // The events of open spans, without an event object. Timestamps are OTel's own clock's then, so
@@ -204,12 +215,39 @@ function endOldest(open: IdTable<Open>, maxOpen: number): void {
   }
 }
 
+function spanOptions(kind: SpanKind, attributes: Attributes, startTime: number | undefined): SpanOptions {
+  return startTime === undefined ? { kind, attributes } : { kind, startTime, attributes };
+}
+
+/**
+ * Adds a span event. The fast attributes are the event's keys themselves, which the SDK reads
+ * again; when that throws (a getter, a hostile array), the event is added from a safe copy instead.
+ */
+function addEvent(span: Span, type: string, data: Data, objectKeys: ObjectKeys, time: number | undefined): void {
+  try {
+    if (time === undefined) span.addEvent(type, plain(data, objectKeys));
+    else span.addEvent(type, plain(data, objectKeys), time);
+  } catch {
+    if (time === undefined) span.addEvent(type, copyAttributes(data));
+    else span.addEvent(type, copyAttributes(data), time);
+  }
+}
+
+/** A key's value, or undefined when its getter throws. */
+function readKey(data: Data, key: string): unknown {
+  try {
+    return data[key];
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * `data` as OTel attributes, scanned only where its event's declared types allow an object: most
  * events hold strings and numbers, and a scan of every event costs more than the rest of the sink.
  * (An untyped caller's object under a string key is dropped by the SDK, which only takes primitives.)
  */
-function plain(data: Readonly<Record<string, unknown>>, objectKeys: ObjectKeys): Attributes {
+function plain(data: Data, objectKeys: ObjectKeys): Attributes {
   if (objectKeys === undefined) return attributes(data);
   for (let i = 0; i < objectKeys.length; i++) {
     const value = data[objectKeys[i] as string];
@@ -219,35 +257,101 @@ function plain(data: Readonly<Record<string, unknown>>, objectKeys: ObjectKeys):
 }
 
 /** OTel attributes from event keys: primitives and primitive arrays as they are, the rest as text. */
-function attributes(data: Readonly<Record<string, unknown>>): Attributes {
+function attributes(data: Data): Attributes {
   // Most events hold only strings and numbers: then the data object itself will do (OTel copies it).
-  let plain = true;
-  for (const key in data) {
+  for (const key of Object.keys(data)) {
     const type = typeof data[key];
-    if (type !== 'string' && type !== 'number' && type !== 'boolean') {
-      plain = false;
-      break;
-    }
+    if (type !== 'string' && type !== 'number' && type !== 'boolean') return copyAttributes(data);
   }
-  if (plain) return data as Attributes;
+  return data as Attributes;
+}
+
+/** A new attributes object from the own keys of `data`; never throws. */
+function copyAttributes(data: Data): Attributes {
   const out: Attributes = {};
-  for (const key in data) {
-    const value = attribute(data[key]);
-    if (value !== undefined) out[key] = value;
+  let keys: string[];
+  try {
+    keys = Object.keys(data);
+  } catch {
+    return out;
+  }
+  for (const key of keys) {
+    let value: AttributeValue | undefined;
+    try {
+      value = attribute(data[key]);
+    } catch {
+      value = MARKERS.unreadable;
+    }
+    if (value === undefined) continue;
+    // Defined, not assigned: a `__proto__` key stays a plain key.
+    if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+    else out[key] = value;
   }
   return out;
 }
 
+/** One value as an attribute: primitives as they are, times as RFC 3339, anything else as text. */
 function attribute(value: unknown): AttributeValue | undefined {
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return value;
-  if (value instanceof Date) return value.toISOString();
-  if (value instanceof Error) return `${value.name}: ${value.message}`;
-  if (Array.isArray(value)) {
-    if (value.every((v) => typeof v === 'string')) return value as string[];
-    if (value.every((v) => typeof v === 'number')) return value as number[];
-    return value.map(String);
+  switch (typeof value) {
+    case 'string':
+      return value.length > JSON_LIMITS.maxString ? `${value.slice(0, JSON_LIMITS.maxString)}…${MARKERS.truncated}` : value;
+    case 'number':
+    case 'boolean':
+      return value;
+    case 'bigint':
+      return value.toString();
+    case 'symbol':
+      return JSON.parse(safeJson(value)) as string;
+    case 'undefined':
+    case 'function':
+      return undefined;
   }
-  if (value === undefined || value === null) return undefined;
-  if (typeof value === 'object' && 'type' in value) return String((value as { type: unknown }).type);
-  return String(value);
+  if (value === null) return undefined;
+  if (types.isDate(value)) {
+    const time = Date.prototype.getTime.call(value);
+    return Number.isNaN(time) ? MARKERS.invalidDate : new Date(time).toISOString();
+  }
+  if (types.isNativeError(value) || value instanceof Error) return `${errorName(value as Error)}: ${describeError(value)}`;
+  if (Array.isArray(value)) return list(value);
+  const type = (value as { type?: unknown }).type;
+  if (typeof type === 'string') return type;
+  return text(value);
+}
+
+/** A list as one homogeneous attribute array: kept when it is one already, else each item as text. */
+function list(items: readonly unknown[]): AttributeValue {
+  const length = Math.min(items.length, JSON_LIMITS.maxMembers);
+  const out: unknown[] = [];
+  let kind: string | undefined;
+  let mixed = false;
+  for (let i = 0; i < length; i++) {
+    let item: unknown;
+    try {
+      item = items[i];
+    } catch {
+      item = MARKERS.unreadable;
+    }
+    const type = typeof item;
+    if (type !== 'string' && type !== 'number' && type !== 'boolean') mixed = true;
+    else if (kind === undefined) kind = type;
+    else if (kind !== type) mixed = true;
+    out.push(item);
+  }
+  if (!mixed) return out as AttributeValue;
+  return out.map((item) => (typeof item === 'string' ? item : text(item)));
+}
+
+/** Any value as text: a JSON string's own text, else the JSON itself. */
+function text(value: unknown): string {
+  const json = safeJson(value);
+  return json.startsWith('"') ? (JSON.parse(json) as string) : json;
+}
+
+function errorName(error: Error): string {
+  try {
+    const name = error.name;
+    return typeof name === 'string' ? name : 'Error';
+  } catch {
+    return 'Error';
+  }
 }

@@ -1,5 +1,6 @@
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
+import { safeCopy } from '../core/json.js';
 import type { Sink, SinkContext, TracerCommonOptions } from './sink.js';
 
 /** A log method as pino has it: `logger.info(obj, msg)`. */
@@ -33,18 +34,50 @@ export const PINO_METHOD: Readonly<Record<Level, keyof PinoLike>> = {
 /**
  * Each event becomes one pino line: the description as the message, and `event`, `spanId` and the
  * event's keys (span keys merged in) as fields. pino's own level filter still applies.
+ *
+ * An event pino cannot serialise (a throwing getter or `toJSON`) is logged again from a plain-JSON
+ * copy of its keys (markers such as `[Circular]` and `[Unreadable]` in place of what JSON cannot
+ * hold); one that still fails is left out alone and reported as the tracer's error event.
  */
 export function pinoSink(options: PinoTracerOptions, context: SinkContext): Sink {
   const logger = options.logger;
   return {
     write(batch: readonly TelemetryEvent[]) {
-      for (const event of batch) {
-        const fields: Record<string, unknown> = { event: event.type, ...event.data };
-        if (event.spanId !== undefined) fields.spanId = event.spanId;
-        logger[PINO_METHOD[event.level]](fields, context.describe(event.type));
+      for (let i = 0; i < batch.length; i++) {
+        const event = batch[i] as TelemetryEvent;
+        try {
+          log(logger, event, context.describe(event.type));
+        } catch (error) {
+          context.report(error, `event ${event.type} could not be written: 1 event dropped`);
+        }
       }
     },
   };
+}
+
+function log(logger: PinoLike, event: TelemetryEvent, message: string): void {
+  const method = PINO_METHOD[event.level];
+  let fields: Record<string, unknown>;
+  try {
+    // A spread copies own keys only and defines each, so a `__proto__` key stays a plain field.
+    fields = { event: event.type, ...event.data };
+    if (event.spanId !== undefined) fields.spanId = event.spanId;
+    logger[method](fields, message);
+    return;
+  } catch {
+    // Below: the same line from a copy that pino can always serialise.
+  }
+  let data: unknown;
+  try {
+    data = event.data;
+  } catch {
+    data = {};
+  }
+  const copy = safeCopy(data);
+  fields =
+    typeof copy === 'object' && copy !== null && !Array.isArray(copy) ? { event: event.type, ...copy } : { event: event.type };
+  if (event.spanId !== undefined) fields.spanId = safeCopy(event.spanId);
+  logger[method](fields, message);
 }
 
 /** Checks that `logger` has the five level methods. */

@@ -38,9 +38,9 @@ describe('the console tracer', () => {
     const lines = stdout.trim().split('\n');
     for (const line of lines) expect(line).toMatch(LINE);
     expect(lines).toContain(
-      `${lines[0]?.slice(0, 24)} INFO SMTP EHLO received (smtp.ehlo) domain = "client.example.org", spanId = ${lines[0]?.match(/spanId = (\d+)/)?.[1]}, remoteIp = 192.0.2.7, remotePort = 4000, listenerId = "smtp", localPort = 25`,
+      `${lines[0]?.slice(0, 24)} INFO SMTP EHLO received (smtp.ehlo) domain = "client.example.org", spanId = ${lines[0]?.match(/spanId = (\d+)/)?.[1]}, remoteIp = "192.0.2.7", remotePort = 4000, listenerId = "smtp", localPort = 25`,
     );
-    expect(stdout).toContain('(auth.failed) remoteIp = 192.0.2.7, accountName = "[redacted]", reason = "bad password"');
+    expect(stdout).toContain('(auth.failed) remoteIp = "192.0.2.7", accountName = "[redacted]", reason = "bad password"');
     expect(stdout).not.toContain('alice');
     // connection start/end are debug: below the default info level
     expect(stdout).not.toContain('smtp.connection-start');
@@ -69,7 +69,7 @@ describe('the console tracer', () => {
       `[{ type: 'console', stream: 'stdout', journald: true, multiline: true, level: 'debug', events: ['smtp.*'] }]`,
       SESSION,
     );
-    expect(stdout).toMatch(/^<7>\S+ DEBUG SMTP connection opened \(smtp\.connection-start\)\n {4}remoteIp = 192\.0\.2\.7\n/);
+    expect(stdout).toMatch(/^<7>\S+ DEBUG SMTP connection opened \(smtp\.connection-start\)\n {4}remoteIp = "192\.0\.2\.7"\n/);
     expect(stdout).toContain('<6>');
     expect(stdout).toContain('\n    domain = "client.example.org"\n');
   });
@@ -89,8 +89,8 @@ describe('the fail2ban filter', () => {
   it('matches the auth.failed text line and captures remoteIp, and nothing else', () => {
     const conf = readFileSync(new URL('../../examples/fail2ban/mail-telemetry.conf', import.meta.url), 'utf8');
     const failregex = conf.match(/^failregex = (.+)$/m)?.[1] ?? '';
-    // fail2ban's <HOST> stands for an address; the rest is a Python regex that JS reads the same way.
-    const regex = new RegExp(failregex.replace('<HOST>', '(?<host>[0-9a-fA-F.:]+)'));
+    // fail2ban's <ADDR> stands for an address; the rest is a Python regex that JS reads the same way.
+    const regex = new RegExp(failregex.replace('<ADDR>', '(?<host>[0-9a-fA-F.:]+)'));
     for (const options of [`{ type: 'console', stream: 'stdout' }`, `{ type: 'console', stream: 'stdout', journald: true }`]) {
       const { stdout } = host(`[${options}]`, `${SESSION} telemetry.emit('auth.failed', { remoteIp: '2001:db8::1' });`);
       const hosts = stdout
@@ -148,7 +148,10 @@ describe('custom sinks and redaction', () => {
     expect(written.some((e) => e.type === 'telemetry.subscriber-error')).toBe(true);
     expect(calls).toEqual(['flush']);
     await telemetry.shutdown();
-    expect(calls).toEqual(['flush', 'flush', 'close']);
+    // shutdown flushes (once or more, as the core decides), then closes once
+    expect(calls.slice(1, -1).every((call) => call === 'flush')).toBe(true);
+    expect(calls.length).toBeGreaterThan(2);
+    expect(calls.at(-1)).toBe('close');
   });
 
   it('refuses bad tracer options', () => {

@@ -11,7 +11,7 @@ const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 const LINE =
-  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z DEBUG Authentication failed \(auth\.failed\) remoteIp = 192\.0\.2\.7, reason = "[^"]+"$/;
+  /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z DEBUG Authentication failed \(auth\.failed\) remoteIp = "192\.0\.2\.7", reason = "[^"]+"$/;
 
 let dir: string;
 beforeEach(() => {
@@ -78,7 +78,7 @@ describe('the file sink', () => {
     const multi = setup({ multiline: true, prefix: 'multi' });
     multi.emit('two');
     await multi.telemetry.shutdown();
-    expect(read('multi.2026-01-15.log')).toMatch(/\(auth\.failed\)\n {4}remoteIp = 192\.0\.2\.7\n {4}reason = "two"\n$/);
+    expect(read('multi.2026-01-15.log')).toMatch(/\(auth\.failed\)\n {4}remoteIp = "192\.0\.2\.7"\n {4}reason = "two"\n$/);
   });
 
   it.each([
@@ -121,7 +121,7 @@ describe('the file sink', () => {
   });
 
   it('starts .1, .2… files within a period when maxSize would be exceeded', async () => {
-    const line = `${new Date(START).toISOString()} DEBUG Authentication failed (auth.failed) remoteIp = 192.0.2.7, reason = "x0"\n`;
+    const line = `${new Date(START).toISOString()} DEBUG Authentication failed (auth.failed) remoteIp = "192.0.2.7", reason = "x0"\n`;
     const maxSize = 2 * Buffer.byteLength(line) + 10; // two lines fit, not three
     const { telemetry, emit } = setup({ maxSize });
     emit('x0', 'x1', 'x2', 'x3', 'x4');
