@@ -9,9 +9,7 @@ interface ReferenceEvent {
   counter: boolean;
   keysSeen: string[];
 }
-const reference = JSON.parse(
-  readFileSync(new URL('../../../shared/reference/stalwart-events.json', import.meta.url), 'utf8'),
-) as {
+const reference = JSON.parse(readFileSync(new URL('../fixtures/stalwart-events.json', import.meta.url), 'utf8')) as {
   events: ReferenceEvent[];
   keys: string[];
   metrics: { name: string; kind: string; unit: string; buckets?: number[] }[];

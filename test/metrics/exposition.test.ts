@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_METRICS, TelemetryConfigError } from '../../src/index.js';
 import { make } from '../core/fixtures.js';
+import { needsProgram } from '../support/needs-program.js';
 import { CONN, samples } from './helpers.js';
 
 type Telemetry = ReturnType<typeof make>;
@@ -250,15 +250,10 @@ describe("naming: 'stalwart'", () => {
   });
 });
 
-describe('promtool check metrics', () => {
-  const PROMTOOL = '/usr/bin/promtool';
-  const found = existsSync(PROMTOOL);
-  const skipped = found ? '' : ` (skipped: ${PROMTOOL} not found; install the Debian package "prometheus")`;
-  if (!found && process.env.CI) {
-    it('promtool is installed (required on CI)', () => {
-      expect.fail(`${PROMTOOL} is missing: install the Debian package "prometheus"`);
-    });
-  }
+const promtool = needsProgram('promtool');
+
+promtool.describe('promtool check metrics', () => {
+  const PROMTOOL = promtool.path;
 
   /** A registry where every metric has data. */
   function everything(options?: Parameters<typeof make>[0]): Telemetry {
@@ -293,7 +288,7 @@ describe('promtool check metrics', () => {
     return telemetry;
   }
 
-  it.skipIf(!found)(`reports no problem for a default-mode scrape where every metric has data${skipped}`, () => {
+  it('reports no problem for a default-mode scrape where every metric has data', () => {
     const telemetry = everything();
     const text = telemetry.metrics.prometheus();
     // Every metric has data: no counter at zero, every histogram observed.
@@ -310,7 +305,7 @@ describe('promtool check metrics', () => {
     expect(result.status).toBe(0);
   });
 
-  it.skipIf(!found)(`reports no problem with default labels and a custom prefix${skipped}`, () => {
+  it('reports no problem with default labels and a custom prefix', () => {
     const telemetry = everything({ metrics: { prefix: 'mx_', defaultLabels: { node: 'mx1', site: 'eu-west' } } });
     const result = spawnSync(PROMTOOL, ['check', 'metrics'], { input: telemetry.metrics.prometheus(), encoding: 'utf8' });
     expect(`${result.stdout}${result.stderr}`).toBe('');

@@ -2,15 +2,18 @@
  * Tests that drive a system program (promtool, Alertmanager, Chromium, fail2ban-regex) declare it
  * here. Found on PATH: they run. Missing: they are skipped, marked with the program in their `meta`
  * so that `npm test` closes with one line naming what was skipped and how to install it. With
- * `CI` set, nothing is skipped: each such test fails with that install message instead.
+ * `CI` set, nothing is skipped: each such test fails with that install message instead (and the
+ * closing line names them as failed).
  */
 import { beforeEach, type TestFunction, describe as vitestDescribe, it as vitestIt } from 'vitest';
-import { findProgram, isCi, missingMessage, NEEDS_PROGRAM_META, type ProgramName } from './programs.js';
+import { findProgram, isCi, missingMessage, NEEDS_PROGRAM_META, PROGRAM_MISSING_META, type ProgramName } from './programs.js';
 
 declare module 'vitest' {
   interface TaskMeta {
     /** The system program this test needs (see test/support/programs.ts). */
     needsProgram?: ProgramName;
+    /** True when that program was not found: the test was skipped, or failed under CI. */
+    programMissing?: boolean;
   }
 }
 
@@ -28,7 +31,7 @@ export interface ProgramNeed {
 export function needsProgram(program: ProgramName): ProgramNeed {
   const path = findProgram(program) ?? '';
   const found = path !== '';
-  const meta = { [NEEDS_PROGRAM_META]: program };
+  const meta = found ? { [NEEDS_PROGRAM_META]: program } : { [NEEDS_PROGRAM_META]: program, [PROGRAM_MISSING_META]: true };
   const failOnCi = !found && isCi();
   const fail = (): never => {
     throw new Error(missingMessage(program));

@@ -26,6 +26,8 @@ export const PROGRAM_NAMES = Object.keys(PROGRAMS) as ProgramName[];
 
 /** The `meta` key that marks a test needing a program, read back from the JSON report. */
 export const NEEDS_PROGRAM_META = 'needsProgram';
+/** The `meta` key set (true) on such a test when the program was missing: skipped, or failed under CI. */
+export const PROGRAM_MISSING_META = 'programMissing';
 
 /** The absolute path of `name` on `PATH` (an executable file), or undefined. */
 export function findProgram(name: string, path: string = process.env.PATH ?? ''): string | undefined {
