@@ -1,4 +1,5 @@
 import ky, { HTTPError, TimeoutError } from 'ky';
+import { describeError } from '../core/errors.js';
 import type { PartContext } from '../core/part.js';
 import { buildMessage } from './email.js';
 import type { ResolvedRule, SendMail } from './options.js';
@@ -149,6 +150,5 @@ class ActionTimeout extends Error {
 export function failureReason(error: unknown, timeout: number): string {
   if (error instanceof HTTPError) return `HTTP ${error.response.status}`;
   if (error instanceof TimeoutError) return `timed out after ${timeout} ms`;
-  if (error instanceof Error) return error.message.replace(/https?:\/\/\S+/g, '<url>');
-  return String(error);
+  return describeError(error).replace(/https?:\/\/\S+/g, '<url>');
 }

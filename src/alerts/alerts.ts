@@ -1,4 +1,5 @@
-import { TelemetryConfigError } from '../core/errors.js';
+import { asCause, describeError, TelemetryConfigError } from '../core/errors.js';
+import { scalarJson } from '../core/json.js';
 import type { PartContext } from '../core/part.js';
 import type { HistoryApi } from '../history/history.js';
 import type { SeriesPoint } from '../history/series.js';
@@ -12,6 +13,7 @@ import {
   sendEmail,
 } from './actions.js';
 import { type BindScope, bindScope, type Compiled, compile, type Env } from './compile.js';
+import type { LabelBudget } from './labels.js';
 import { nearest } from './nearest.js';
 import { type AlertRuleOptions, conditionError, type ResolvedAlerts, type ResolvedRule, resolveRule } from './options.js';
 import { type SeriesSource, seriesSource } from './source.js';
@@ -38,6 +40,10 @@ export interface AlertStatus {
   readonly resolvedAt?: number;
   /** When the rule was last evaluated. */
   readonly evaluatedAt?: number;
+  /** Label-pattern work units its last evaluation spent (see `maxLabelWork`), skipped or not. */
+  readonly labelWork: number;
+  /** Evaluations skipped because their label patterns needed more than `maxLabelWork`, or because they failed. */
+  readonly skipped: number;
 }
 
 /** One state change, as kept by `transitions()`. */
@@ -93,6 +99,8 @@ interface Rule {
   evaluatedAt: number | undefined;
   notifiedAt: number;
   alertmanagerAt: number;
+  labelWork: number;
+  skipped: number;
   /** Run-time problems already reported (a missing host metric, a label it lacks), so each is reported once. */
   readonly reported: Set<string>;
 }
@@ -138,7 +146,7 @@ class Alerts {
         context.report(this.#host.errorEvent, {
           id: 'alerts',
           reason: `alert evaluation failed: ${failureReason(error, 0)}`,
-          causedBy: error instanceof Error ? error : String(error),
+          causedBy: asCause(error),
         });
       });
     }, options.intervalMs);
@@ -218,13 +226,15 @@ class Alerts {
       evaluatedAt: undefined,
       notifiedAt: 0,
       alertmanagerAt: 0,
+      labelWork: 0,
+      skipped: 0,
       reported: new Set(),
     };
   }
 
   #add(rule: AlertRuleOptions): void {
     const id = (rule as { id?: unknown } | null)?.id;
-    const resolved = resolveRule(rule, `alerts.add(${JSON.stringify(id)})`, this.#options.sendMail, this.#options.timeout);
+    const resolved = resolveRule(rule, `alerts.add(${scalarJson(id)})`, this.#options.sendMail, this.#options.timeout);
     if (this.#rules.has(resolved.id))
       throw new TelemetryConfigError(`${resolved.path}.id`, resolved.id, 'an id no other rule has');
     this.#rules.set(resolved.id, this.#bind(resolved, this.#known()));
@@ -274,7 +284,9 @@ class Alerts {
     this.#collect = transitions;
     let current: Rule | undefined;
     let labelNames: Map<string, readonly string[]> | undefined;
+    const budget: LabelBudget = { limit: this.#options.maxLabelWork, spent: 0, exhausted: false };
     const env: Env = {
+      budget,
       now,
       values,
       points: (metric) => points?.get(metric) ?? [],
@@ -295,7 +307,27 @@ class Alerts {
       // Without the history's points a windowed rule cannot tell; it keeps its state.
       if (points === undefined && rule.compiled.windows.length > 0) continue;
       current = rule;
-      const { active, value } = rule.compiled.run(env);
+      budget.spent = 0;
+      budget.exhausted = false;
+      let outcome: ReturnType<Compiled['run']>;
+      try {
+        outcome = rule.compiled.run(env);
+      } catch (error) {
+        // A history store's points may be anything; one rule's failure costs that rule alone.
+        rule.labelWork = budget.spent;
+        this.#skip(rule, `evaluation failed: ${describeError(error)}; the rule keeps its state`, asCause(error));
+        continue;
+      }
+      rule.labelWork = budget.spent;
+      if (budget.exhausted) {
+        this.#skip(
+          rule,
+          `evaluation skipped: its label patterns need more than maxLabelWork (${budget.limit} work units); the rule keeps its state`,
+          undefined,
+        );
+        continue;
+      }
+      const { active, value } = outcome;
       rule.value = value;
       rule.evaluatedAt = now;
       this.#step(rule, active, now, values, started);
@@ -326,7 +358,7 @@ class Alerts {
       this.#context.report(this.#host.errorEvent, {
         id: 'alerts',
         reason: `reading metric series from the history failed: ${failureReason(error, 0)}`,
-        causedBy: error instanceof Error ? error : String(error),
+        causedBy: asCause(error),
       });
       return undefined;
     }
@@ -467,6 +499,17 @@ class Alerts {
     void tracked.finally(() => this.#inflight.delete(tracked));
   }
 
+  /** Counts and reports an evaluation of `rule` that had no usable result. */
+  #skip(rule: Rule, reason: string, cause: Error | string | undefined): void {
+    rule.skipped++;
+    this.#context.report(this.#host.errorEvent, {
+      id: `alerts.${rule.options.id}`,
+      reason,
+      details: `skipped evaluations of this rule: ${rule.skipped}; label work of this one: ${rule.labelWork}`,
+      ...(cause === undefined ? {} : { causedBy: cause }),
+    });
+  }
+
   #missing(rule: Rule, metric: string, values: ReadonlyMap<string, MetricValue>): void {
     if (rule.reported.has(metric)) return;
     const near = nearest(metric, [...values.keys()]);
@@ -499,6 +542,8 @@ function status(rule: Rule): AlertStatus {
     state: rule.state,
     value: rule.value,
     labels: o.labels,
+    labelWork: rule.labelWork,
+    skipped: rule.skipped,
     ...(rule.activeAt === undefined ? {} : { activeAt: rule.activeAt }),
     ...(rule.firedAt === undefined ? {} : { firedAt: rule.firedAt }),
     ...(rule.resolvedAt === undefined ? {} : { resolvedAt: rule.resolvedAt }),

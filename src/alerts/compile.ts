@@ -1,6 +1,6 @@
 import { avgOver, increase, rate, type SeriesPoint } from '../history/series.js';
 import { ExpressionError } from './errors.js';
-import { showMatchers } from './labels.js';
+import { type LabelBudget, showMatchers } from './labels.js';
 import { nearest } from './nearest.js';
 import type { BinaryOp, Expr, MetricRef, WindowFunction } from './parser.js';
 import { pickPoints, selectorFor } from './select.js';
@@ -20,6 +20,8 @@ export interface Env {
   labelNames(metric: string): readonly string[] | undefined;
   /** Reports, once per rule and `key`, why a reference reads as NaN. */
   warn(key: string, reason: string, details?: string): void;
+  /** The label-pattern work left to the rule under evaluation. */
+  readonly budget: LabelBudget;
 }
 
 /** A window a rule reads from the history. */
@@ -121,7 +123,7 @@ export function compile(expr: Expr, source: string, scope: BindScope): Compiled 
       }
       if (filter === undefined) return metric;
       if (ready !== undefined && !ready(env)) return undefined;
-      return selectSeries(metric, filter);
+      return selectSeries(metric, filter, env.budget);
     };
   };
 

@@ -1,4 +1,5 @@
-import { MAX_MATCHED_LENGTH } from './regex.js';
+import { scalarJson } from '../core/json.js';
+import { MAX_MATCHED_LENGTH, repeatsIn } from './regex.js';
 
 /** How a label matcher compares: Prometheus' four operators. */
 export type MatchOp = '=' | '!=' | '=~' | '!~';
@@ -15,8 +16,25 @@ export interface LabelMatcher {
   readonly pos: number;
 }
 
-/** Which series of a metric a reference reads, by their labels. */
-export type LabelFilter = (labels: Readonly<Record<string, string>>) => boolean;
+/**
+ * The label-pattern work one rule's evaluation may still do. A pattern test of a value of n characters
+ * costs (n + 1) to the power of the pattern's repeating quantifiers (at least 1): about the steps the
+ * backtracking engine takes when the test fails. Remembered verdicts cost nothing.
+ */
+export interface LabelBudget {
+  /** The most work units one evaluation of one rule may spend. */
+  readonly limit: number;
+  /** Work units spent so far in this evaluation. */
+  spent: number;
+  /** A test was refused for want of budget: the evaluation's result means nothing. */
+  exhausted: boolean;
+}
+
+/**
+ * Which series of a metric a reference reads, by their labels. Without a budget, tests are unbounded
+ * (value length aside); with one, a test past it is refused and the budget marked exhausted.
+ */
+export type LabelFilter = (labels: Readonly<Record<string, string>>, budget?: LabelBudget) => boolean;
 
 /** Distinct label values remembered per pattern; past it the memory starts afresh. */
 const MEMO_SIZE = 1024;
@@ -28,8 +46,8 @@ const MEMO_SIZE = 1024;
 export function labelFilter(matchers: readonly LabelMatcher[]): LabelFilter | undefined {
   if (matchers.length === 0) return undefined;
   const tests = matchers.map(labelTest);
-  return (labels) => {
-    for (const test of tests) if (!test(labels)) return false;
+  return (labels, budget) => {
+    for (const test of tests) if (!test(labels, budget)) return false;
     return true;
   };
 }
@@ -42,28 +60,53 @@ function labelTest(m: LabelMatcher): LabelFilter {
     case '!=':
       return (labels) => read(labels, label) !== value;
     default: {
-      const test = memoised(m.regex as RegExp);
-      return m.op === '=~' ? (labels) => test(read(labels, label)) : (labels) => !test(read(labels, label));
+      const test = memoised(m.regex as RegExp, repeatsIn(m.value));
+      return m.op === '=~'
+        ? (labels, budget) => test(read(labels, label), budget)
+        : (labels, budget) => !test(read(labels, label), budget);
     }
   }
 }
 
-/** Own properties only: a label named `constructor` must not read `Object.prototype`'s. */
+/**
+ * Own properties only: a label named `constructor` must not read `Object.prototype`'s. A history
+ * store's points may carry anything: a value that is not a string is matched as its JSON.
+ */
 function read(labels: Readonly<Record<string, string>>, label: string): string {
-  return Object.hasOwn(labels, label) ? String(labels[label]) : '';
+  if (!Object.hasOwn(labels, label)) return '';
+  const value: unknown = labels[label];
+  return typeof value === 'string' ? value : scalarJson(value);
 }
 
-/** Series keep their label values from one evaluation to the next: each is matched once. */
-function memoised(regex: RegExp): (value: string) => boolean {
+/** The work units one test of a value of `length` characters costs against a pattern with `repeats`. */
+export function testCost(length: number, repeats: number): number {
+  return (length + 1) ** Math.max(1, repeats);
+}
+
+/**
+ * Series keep their label values from one evaluation to the next: each is matched once. Past the
+ * budget a value is not tested (and not remembered): the verdict is false and the budget exhausted.
+ */
+function memoised(regex: RegExp, repeats: number): (value: string, budget: LabelBudget | undefined) => boolean {
   const seen = new Map<string, boolean>();
-  return (value) => {
+  return (value, budget) => {
     let hit = seen.get(value);
-    if (hit === undefined) {
-      if (seen.size >= MEMO_SIZE) seen.clear();
-      // A backtracking engine: the length bound is what keeps one test short.
-      hit = value.length <= MAX_MATCHED_LENGTH && regex.test(value);
-      seen.set(value, hit);
+    if (hit !== undefined) return hit;
+    // A backtracking engine: the length bound keeps one test short, the budget keeps many of them short.
+    if (value.length > MAX_MATCHED_LENGTH) hit = false;
+    else {
+      if (budget !== undefined) {
+        const cost = testCost(value.length, repeats);
+        if (budget.exhausted || budget.spent + cost > budget.limit) {
+          budget.exhausted = true;
+          return false;
+        }
+        budget.spent += cost;
+      }
+      hit = regex.test(value);
     }
+    if (seen.size >= MEMO_SIZE) seen.clear();
+    seen.set(value, hit);
     return hit;
   };
 }

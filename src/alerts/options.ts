@@ -156,6 +156,15 @@ export interface AlertsOptions {
    * @default 1000
    */
   readonly maxTransitions?: number;
+  /**
+   * Most label-pattern work one evaluation of one rule may do, in work units: a test of a value of n
+   * characters against a `=~` or `!~` pattern costs (n + 1) to the power of the pattern's repeating
+   * quantifiers (at least 1), about the steps the backtracking engine takes; remembered verdicts cost
+   * nothing. One million units take about a millisecond. Past it, that rule's evaluation is skipped
+   * (its state is kept) and reported as `telemetry.alert-error`; the other rules still evaluate.
+   * @default 50_000_000
+   */
+  readonly maxLabelWork?: number;
 }
 
 /** Hands a built RFC 5322 message to the host's mail transport. */
@@ -207,7 +216,11 @@ export interface ResolvedAlerts {
   readonly intervalMs: number;
   readonly timeout: number;
   readonly maxTransitions: number;
+  readonly maxLabelWork: number;
 }
+
+/** The default {@link AlertsOptions.maxLabelWork}: some 50 ms of pattern tests per rule at worst. */
+export const DEFAULT_MAX_LABEL_WORK = 50_000_000;
 
 const RULE_KEYS = [
   'id',
@@ -223,7 +236,7 @@ const RULE_KEYS = [
   'webhook',
   'alertmanager',
 ];
-const ALERTS_KEYS = ['rules', 'interval', 'timeout', 'maxTransitions'];
+const ALERTS_KEYS = ['rules', 'interval', 'timeout', 'maxTransitions', 'maxLabelWork'];
 const EVENT_KEYS = ['message'];
 const EMAIL_KEYS = ['from', 'fromName', 'to', 'subject', 'body', 'timeout'];
 const WEBHOOK_KEYS = ['url', 'headers', 'timeout'];
@@ -242,8 +255,9 @@ export function resolveAlerts(value: unknown, sendMail: unknown, path: string): 
   let intervalMs = 30_000;
   let timeout = 10_000;
   let maxTransitions = 1000;
+  let maxLabelWork = DEFAULT_MAX_LABEL_WORK;
   if (!Array.isArray(list)) {
-    const o = record(list, path, 'a list of alert rules, or { rules, interval, timeout, maxTransitions }');
+    const o = record(list, path, 'a list of alert rules, or { rules, interval, timeout, maxTransitions, maxLabelWork }');
     knownKeys(o, path, ALERTS_KEYS);
     if (o.interval !== undefined) intervalMs = duration(o.interval, `${path}.interval`, false);
     if (o.timeout !== undefined) timeout = milliseconds(o.timeout, `${path}.timeout`);
@@ -251,6 +265,11 @@ export function resolveAlerts(value: unknown, sendMail: unknown, path: string): 
       if (typeof o.maxTransitions !== 'number' || !Number.isSafeInteger(o.maxTransitions) || o.maxTransitions < 1)
         throw new TelemetryConfigError(`${path}.maxTransitions`, o.maxTransitions, 'a positive integer');
       maxTransitions = o.maxTransitions;
+    }
+    if (o.maxLabelWork !== undefined) {
+      if (typeof o.maxLabelWork !== 'number' || !Number.isSafeInteger(o.maxLabelWork) || o.maxLabelWork < 1)
+        throw new TelemetryConfigError(`${path}.maxLabelWork`, o.maxLabelWork, 'a positive integer (work units)');
+      maxLabelWork = o.maxLabelWork;
     }
     rulesPath = `${path}.rules`;
     list = o.rules;
@@ -263,7 +282,7 @@ export function resolveAlerts(value: unknown, sendMail: unknown, path: string): 
     seen.add(resolved.id);
     return resolved;
   });
-  return { rules, sendMail: mail, intervalMs, timeout, maxTransitions };
+  return { rules, sendMail: mail, intervalMs, timeout, maxTransitions, maxLabelWork };
 }
 
 /** Validates one rule: also used by `telemetry.alerts.add`. */

@@ -32,8 +32,8 @@ export function compilePattern(pattern: string): RegExp | PatternProblem {
     const reason = error instanceof Error ? (error.message.split(': ').at(-1) ?? error.message) : String(error);
     return { offset: 0, problem: `invalid regular expression: ${reason}` };
   }
-  const unsafe = unsafePart(pattern);
-  if (unsafe !== undefined) return unsafe;
+  const unsafe = scan(pattern);
+  if (typeof unsafe !== 'number') return unsafe;
   return new RegExp(`^(?:${pattern})$`, 'u');
 }
 
@@ -42,8 +42,17 @@ interface Group {
   branching: boolean;
 }
 
-/** The first construct that risks catastrophic backtracking. Assumes `pattern` compiles. */
-function unsafePart(pattern: string): PatternProblem | undefined {
+/**
+ * How many repeating quantifiers a pattern that {@link compilePattern} accepts holds: a failing test
+ * of a value of n characters costs the engine about n to that power (n for none).
+ */
+export function repeatsIn(pattern: string): number {
+  const scanned = scan(pattern);
+  return typeof scanned === 'number' ? scanned : MAX_REPEATS;
+}
+
+/** The first construct that risks catastrophic backtracking, else the count of repeating quantifiers. Assumes `pattern` compiles. */
+function scan(pattern: string): PatternProblem | number {
   const stack: Group[] = [{ branching: false }];
   let repeats = 0;
   const tooMany = (offset: number): PatternProblem => ({
@@ -104,7 +113,7 @@ function unsafePart(pattern: string): PatternProblem | undefined {
     }
     i++;
   }
-  return undefined;
+  return repeats;
 }
 
 /** The index after the character class that starts before `from`. */

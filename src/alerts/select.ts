@@ -51,7 +51,7 @@ export function pickPoints(env: Env, name: string, where: string, filter: LabelF
       );
       return undefined;
     }
-    if (filter(p.labels)) picked.push(p);
+    if (filter(p.labels, env.budget)) picked.push(p);
   }
   return picked;
 }

@@ -1,3 +1,4 @@
+import { MARKERS, scalarJson } from '../core/json.js';
 import { type MetricValue, scalar } from './values.js';
 
 /** What a template can name besides metrics. */
@@ -69,10 +70,10 @@ export function parseTemplate(source: string, allowAnnotations: boolean): Templa
             break;
           }
           case 'field':
-            out += part.field === 'value' ? formatNumber(scope.value) : scope[part.field];
+            out += part.field === 'value' ? formatNumber(scope.value) : text(scope[part.field]);
             break;
           case 'map':
-            out += scope[part.map]?.[part.key] ?? '';
+            out += entry(scope[part.map], part.key);
             break;
         }
       }
@@ -81,7 +82,23 @@ export function parseTemplate(source: string, allowAnnotations: boolean): Templa
   };
 }
 
-/** `3`, `12.5`, `0.3` (not `0.30000000000000004`), `NaN`. */
+/** `3`, `12.5`, `0.3` (not `0.30000000000000004`), `NaN`; anything else that is not a number as JSON. */
 export function formatNumber(value: number): string {
+  if (typeof value !== 'number') return scalarJson(value);
   return Number.isFinite(value) ? String(Number(value.toPrecision(12))) : String(value);
+}
+
+/** A string as it is, anything else as JSON: a template never throws on what it is given. */
+function text(value: unknown): string {
+  return typeof value === 'string' ? value : scalarJson(value);
+}
+
+/** An own entry only: `{{ labels.constructor }}` must not print `Object.prototype`'s; missing is empty. */
+function entry(map: Readonly<Record<string, string>> | undefined, key: string): string {
+  if (typeof map !== 'object' || map === null || !Object.hasOwn(map, key)) return '';
+  try {
+    return text(map[key]);
+  } catch {
+    return MARKERS.unreadable;
+  }
 }

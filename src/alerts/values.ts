@@ -1,5 +1,5 @@
 import type { MetricsSnapshot, SeriesSnapshot } from '../metrics/registry.js';
-import type { LabelFilter } from './labels.js';
+import type { LabelBudget, LabelFilter } from './labels.js';
 
 /** One metric's current value, its labelled series added together. */
 export interface MetricValue {
@@ -25,8 +25,8 @@ export function valuesOf(snapshot: MetricsSnapshot): Map<string, MetricValue> {
 }
 
 /** The value of the series that `filter` passes; undefined when it passes none, so a reader can say NaN. */
-export function selectSeries(metric: MetricValue, filter: LabelFilter): MetricValue | undefined {
-  return sum(metric.kind, metric.series, filter);
+export function selectSeries(metric: MetricValue, filter: LabelFilter, budget?: LabelBudget): MetricValue | undefined {
+  return sum(metric.kind, metric.series, filter, budget);
 }
 
 /** Adds series together; without a filter, even none of them (a labelled metric with no series yet reads 0). */
@@ -34,6 +34,7 @@ function sum(
   kind: MetricValue['kind'],
   all: readonly SeriesSnapshot[],
   filter: LabelFilter | undefined,
+  budget?: LabelBudget,
 ): MetricValue | undefined {
   let value = 0;
   let count = 0;
@@ -41,7 +42,7 @@ function sum(
   let counts: number[] | undefined;
   let matched = 0;
   for (const series of all) {
-    if (filter !== undefined && !filter(series.labels)) continue;
+    if (filter !== undefined && !filter(series.labels, budget)) continue;
     matched++;
     if ('counts' in series) {
       value += series.sum;

@@ -58,6 +58,7 @@ function env(points: readonly SeriesPoint[] = [], now = 1_000_000): Env & { miss
     missing: (metric) => missed.push(metric),
     labelNames: () => undefined,
     warn: (key) => missed.push(key),
+    budget: { limit: Number.POSITIVE_INFINITY, spent: 0, exhausted: false },
     missed,
   };
 }
