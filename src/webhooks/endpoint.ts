@@ -1,9 +1,12 @@
 import ky, { isTimeoutError } from 'ky';
 import PQueue from 'p-queue';
 import type { EventRecord } from '../core/event.js';
+import { describeError } from '../core/errors.js';
 import type { PartContext, PartSubscription } from '../core/part.js';
 import type { CounterMetric, GaugeMetric } from '../metrics/instruments.js';
+import { drainAnswer } from './answer.js';
 import { PendingBuffer } from './buffer.js';
+import { IntakeDrops } from './drops.js';
 import type { ResolvedWebhook, WebhookDiscardReason } from './options.js';
 import { backoff, retryAfter } from './retry.js';
 import { body, bodyBytes, type Item, serialize, toEvents } from './serialize.js';
@@ -30,8 +33,10 @@ export interface WebhookStats {
   readonly retried: number;
   /** Events given up on: stale, over the byte cap, endpoint disabled, or shutdown. */
   readonly discarded: number;
-  /** Events a lossy endpoint dropped to stay under its caps. */
+  /** Events a lossy endpoint dropped to stay under its caps (its intake queue's included). */
   readonly dropped: number;
+  /** Events whose data could not be read at all: sent with a note in its place, and reported. */
+  readonly unreadable: number;
   /** Failed attempts since the last success. */
   readonly consecutiveFailures: number;
   /** Why the last attempt failed, if it did (never holds a secret). */
@@ -64,6 +69,12 @@ type Outcome =
 
 /** Events cut into one request: its body is built once and resent as is until the events change. */
 interface Batch {
+  /**
+   * The `webhook-id`: the same on every attempt, even after stale events leave the batch (a receiver
+   * that processed the larger body already has every event of the smaller one). Halves split off
+   * by a 413 get their own.
+   */
+  messageId: string;
   items: Item[];
   /** Sum of the items' bytes. */
   bytes: number;
@@ -71,13 +82,22 @@ interface Batch {
   signature: string | undefined;
 }
 
-const MAX_RESPONSE_READ = 65_536;
 /** A lossy endpoint's intake queue: room for a burst, so that level-aware dropping sees it. */
 const LOSSY_INTAKE = 8192;
+/**
+ * The intake queue holds events not yet serialised, whose size is unknown: each is charged this
+ * many bytes of `maxPendingBytes` (an event record with a few keys), with room for a burst of
+ * {@link INTAKE_MIN} events at least.
+ */
+const INTAKE_EVENT_BYTES = 512;
+const INTAKE_MIN = 1024;
+/** Marks an attempt aborted by its own timeout (as opposed to shutdown). */
+const TIMED_OUT = Symbol('attempt timed out');
 const DISCARD_DETAILS: Readonly<Record<WebhookDiscardReason, string>> = {
   stale: 'undelivered for longer than discardAfter',
   bytes: 'held bytes over maxPendingBytes',
   dropped: 'lossy endpoint over maxPending: lowest-level events dropped first',
+  'queue-full': 'intake queue full: events arrived faster than the endpoint takes them',
   disabled: 'endpoint disabled',
   shutdown: 'undelivered at shutdown',
   'too-large': 'refused with 413 on its own: retrying cannot help',
@@ -96,7 +116,9 @@ export class Endpoint {
   readonly #queue = new PQueue({ concurrency: 1 });
   readonly #batches = new Set<Batch>();
   #subscription: PartSubscription | undefined;
-  #subscriberDropped = 0;
+  readonly #intakeDrops = new IntakeDrops((events, reason) => this.#intakeDropped(events, reason));
+  /** The core's drop callback, made once: it runs inside emits. */
+  readonly #onDrop = (event: EventRecord): void => this.#dropped1(event);
   #state: WebhookState = 'active';
   #closed = false;
   #abort = new AbortController();
@@ -112,6 +134,9 @@ export class Endpoint {
   #retried = 0;
   #discarded = 0;
   #dropped = 0;
+  #unreadable = 0;
+  /** Events `close` discarded: what shutdown could not deliver, for its report. */
+  #discardedAtClose = 0;
   #consecutiveFailures = 0;
   #lastError: string | undefined;
   #lastSuccessAt: number | undefined;
@@ -144,31 +169,37 @@ export class Endpoint {
         exclude: o.exclude,
         level: o.level,
         lossy: o.lossy,
-        // A lossless endpoint bounds what it holds by time and bytes, not by a count.
-        maxQueue: o.lossy ? Math.max(o.maxPending, LOSSY_INTAKE) : Number.POSITIVE_INFINITY,
+        maxQueue: intakeBound(o),
         maxBatch: 4096,
         errorEvent: 'telemetry.webhook-error',
+        onDrop: this.#onDrop,
       },
       (batch) => this.#receive(batch),
     );
-    this.#subscriberDropped = 0;
   }
 
   #receive(batch: readonly EventRecord[]): void {
-    const subscription = this.#subscription;
-    if (subscription !== undefined) {
-      const dropped = subscription.stats().dropped;
-      if (dropped > this.#subscriberDropped) {
-        // The core already reported these as telemetry.events-dropped; count them here too.
-        this.#countDropped(dropped - this.#subscriberDropped);
-        this.#subscriberDropped = dropped;
+    const items = new Array<Item>(batch.length);
+    let unreadable: Item | undefined;
+    let unreadables = 0;
+    for (let i = 0; i < batch.length; i++) {
+      const item = serialize(batch[i] as EventRecord);
+      items[i] = item;
+      if (item.unreadable !== undefined) {
+        unreadable = item;
+        unreadables++;
       }
     }
-    const items = new Array<Item>(batch.length);
-    for (let i = 0; i < batch.length; i++) items[i] = serialize(batch[i] as EventRecord);
+    if (unreadable !== undefined) {
+      this.#unreadable += unreadables;
+      this.#report('telemetry.webhook-error', {
+        reason: `event data could not be serialised: ${unreadable.unreadable}`,
+        total: unreadables,
+        details: 'sent with a note in place of the data',
+      });
+    }
     if (this.#closed || this.#state === 'disabled') {
       this.#discard(items, this.#closed ? 'shutdown' : 'disabled');
-      if (!this.#closed && subscription !== undefined && subscription.stats().queued === 0) this.#unsubscribe();
       return;
     }
     for (const item of items) this.#buffer.push(item);
@@ -233,12 +264,12 @@ export class Endpoint {
       items.push(this.#buffer.shift() as Item);
       bytes += next.bytes;
     }
-    const batch: Batch = { items, bytes, body: undefined, signature: undefined };
+    const batch: Batch = { messageId: messageId(items), items, bytes, body: undefined, signature: undefined };
     this.#batches.add(batch);
     // #send never rejects; the catch only keeps an unexpected bug from becoming an unhandled rejection.
     this.#queue
       .add(() => this.#send(batch))
-      .catch((error: unknown) => this.#report('telemetry.webhook-error', { reason: String(error) }));
+      .catch((error: unknown) => this.#report('telemetry.webhook-error', { reason: describeError(error) }));
   }
 
   // ── delivery ─────────────────────────────────────────────────────────────
@@ -318,7 +349,8 @@ export class Endpoint {
     const bytes = items.reduce((sum, item) => sum + item.bytes, 0);
     batch.bytes -= bytes;
     batch.body = undefined;
-    const rest: Batch = { items, bytes, body: undefined, signature: undefined };
+    batch.messageId = messageId(batch.items);
+    const rest: Batch = { messageId: messageId(items), items, bytes, body: undefined, signature: undefined };
     this.#batches.add(rest);
     return rest;
   }
@@ -328,10 +360,8 @@ export class Endpoint {
       batch.body = body(batch.items);
       batch.signature = this.#signer.stalwart(batch.body);
     }
-    const first = batch.items[0] as Item;
-    const last = batch.items[batch.items.length - 1] as Item;
-    // Stable while the batch is unchanged: receivers may use it as an idempotency key.
-    const messageId = `msg_${first.id}_${last.id}`;
+    // Stable for the batch: receivers may use it as an idempotency key (see Batch.messageId).
+    const messageId = batch.messageId;
     const timestamp = Math.floor(this.#context.now() / 1000);
     const headers: Record<string, string> = {
       ...this.#o.headers,
@@ -341,40 +371,45 @@ export class Endpoint {
     if (batch.signature !== undefined) headers['x-signature'] = batch.signature;
     const standard = this.#signer.standard(messageId, timestamp, batch.body);
     if (standard !== undefined) headers['webhook-signature'] = standard;
+    // One deadline for the whole exchange, answer body included: ky's own timeout ends at the headers.
+    const attempt = new AbortController();
+    const timer = setTimeout(() => attempt.abort(TIMED_OUT), this.#o.timeout);
+    const closing = this.#abort.signal;
+    const onClose = (): void => attempt.abort(closing.reason);
+    if (closing.aborted) onClose();
+    else closing.addEventListener('abort', onClose, { once: true });
     try {
       // ky would not retry a POST anyway; retries are ours, so events can expire between attempts.
       const response = await ky.post(this.#o.url, {
         body: batch.body,
         headers,
-        timeout: this.#o.timeout,
+        timeout: false,
         retry: 0,
         throwHttpErrors: false,
         redirect: 'manual',
-        signal: this.#abort.signal,
+        signal: attempt.signal,
       });
-      const length = Number(response.headers.get('content-length') ?? 0);
-      // Reading a short answer lets the connection be reused.
-      if (length <= MAX_RESPONSE_READ) await response.arrayBuffer().catch(() => undefined);
-      else await response.body?.cancel().catch(() => undefined);
       const status = response.status;
+      const after = response.headers.get('retry-after');
+      // The status is the answer: the body is read only so that a short one frees the connection.
+      await drainAnswer(response.body);
       if (status >= 200 && status < 300) return { kind: 'ok', status };
       if (status === 410) return { kind: 'gone', status };
       const reason = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
-      return {
-        kind: 'failed',
-        reason,
-        code: status,
-        retryAfter: retryAfter(response.headers.get('retry-after'), this.#context.now()),
-      };
+      return { kind: 'failed', reason, code: status, retryAfter: retryAfter(after, this.#context.now()) };
     } catch (error) {
+      if (attempt.signal.reason === TIMED_OUT || isTimeoutError(error))
+        return { kind: 'failed', reason: `no answer within ${this.#o.timeout} ms`, code: 'ETIMEDOUT' };
       // Messages are not quoted: ky's name the URL, which may carry a token.
-      if (isTimeoutError(error)) return { kind: 'failed', reason: `no answer within ${this.#o.timeout} ms`, code: 'ETIMEDOUT' };
       const code = causeCode(error);
       return {
         kind: 'failed',
         reason: `request failed: ${code ?? (error instanceof Error ? error.name : 'error')}`,
         code: code ?? 'EFETCH',
       };
+    } finally {
+      clearTimeout(timer);
+      closing.removeEventListener('abort', onClose);
     }
   }
 
@@ -410,7 +445,8 @@ export class Endpoint {
     });
     this.#discard(this.#takeAll(), 'disabled');
     this.#queue.clear();
-    if (this.#subscription !== undefined && this.#subscription.stats().queued === 0) this.#unsubscribe();
+    // What the intake queue still holds goes to onDiscard as 'disabled', through onDrop.
+    this.#unsubscribe();
   }
 
   #unsubscribe(): void {
@@ -496,12 +532,16 @@ export class Endpoint {
     this.#resumed?.resolve();
     this.#abort.abort();
     this.#queue.clear();
-    this.#discard(this.#takeAll(), 'shutdown');
+    const held = this.#takeAll();
+    this.#discardedAtClose = held.length;
+    this.#discard(held, 'shutdown');
+    this.#intakeDrops.flush();
     this.#metrics.pending.set(this.#labels, 0);
   }
 
+  /** Events held; once closed, the events `close` discarded (what shutdown reports as undelivered). */
   pending(): number {
-    return this.#held().events;
+    return this.#closed ? this.#discardedAtClose : this.#held().events;
   }
 
   stats(): WebhookStats {
@@ -517,6 +557,7 @@ export class Endpoint {
       retried: this.#retried,
       discarded: this.#discarded,
       dropped: this.#dropped,
+      unreadable: this.#unreadable,
       consecutiveFailures: this.#consecutiveFailures,
       lastError: this.#lastError,
       lastSuccessAt: this.#lastSuccessAt,
@@ -551,6 +592,12 @@ export class Endpoint {
     this.#metrics.dropped.inc(this.#labels, n);
   }
 
+  #countDiscarded(n: number): void {
+    this.#discarded += n;
+    this.#metrics.discarded.inc(this.#labels, n);
+  }
+
+  /** Counts, reports and hands to `onDiscard` the events given up on, each exactly once. */
   #discard(items: readonly Item[], reason: WebhookDiscardReason): void {
     if (items.length === 0) return;
     const total = items.length;
@@ -558,23 +605,43 @@ export class Endpoint {
       this.#countDropped(total);
       this.#report('telemetry.events-dropped', { reason: DISCARD_DETAILS.dropped, total });
     } else {
-      this.#discarded += total;
-      this.#metrics.discarded.inc(this.#labels, total);
-      this.#report('telemetry.webhook-error', {
-        reason: `events discarded (${reason})`,
-        details: DISCARD_DETAILS[reason],
-        total,
-      });
+      this.#countDiscarded(total);
+      this.#reportDiscard(reason, total);
     }
+    this.#tell(items, reason);
+  }
+
+  #reportDiscard(reason: WebhookDiscardReason, total: number): void {
+    this.#report('telemetry.webhook-error', { reason: `events discarded (${reason})`, details: DISCARD_DETAILS[reason], total });
+  }
+
+  /**
+   * One event the core dropped from the intake queue, counted at once (this runs inside an emit);
+   * it reaches `onDiscard` shortly after, through {@link IntakeDrops}.
+   */
+  #dropped1(event: EventRecord): void {
+    const reason: WebhookDiscardReason = this.#closed ? 'shutdown' : this.#state === 'disabled' ? 'disabled' : 'queue-full';
+    if (reason === 'queue-full' && this.#o.lossy) this.#countDropped(1);
+    else this.#countDiscarded(1);
+    this.#intakeDrops.add(event, reason);
+  }
+
+  #intakeDropped(events: readonly EventRecord[], reason: WebhookDiscardReason): void {
+    // The core reports a full queue itself (telemetry.events-dropped), but not an unsubscribe.
+    if (reason !== 'queue-full') this.#reportDiscard(reason, events.length);
+    if (this.#o.onDiscard === undefined) return;
+    const items = new Array<Item>(events.length);
+    for (let i = 0; i < events.length; i++) items[i] = serialize(events[i] as EventRecord);
+    this.#tell(items, reason);
+  }
+
+  #tell(items: readonly Item[], reason: WebhookDiscardReason): void {
     const hook = this.#o.onDiscard;
     if (hook === undefined) return;
     try {
       hook(toEvents(items), reason);
     } catch (error) {
-      this.#report('telemetry.webhook-error', {
-        reason: `onDiscard threw: ${error instanceof Error ? error.message : String(error)}`,
-        total,
-      });
+      this.#report('telemetry.webhook-error', { reason: `onDiscard threw: ${describeError(error)}`, total: items.length });
     }
   }
 
@@ -584,6 +651,21 @@ export class Endpoint {
     if (this.#subscription !== undefined) this.#subscription.report(name, payload);
     else this.#context.report(name, payload);
   }
+}
+
+/** The `webhook-id` of a request holding `items`: unique, since requests never share an event. */
+function messageId(items: readonly Item[]): string {
+  const first = items[0];
+  const last = items[items.length - 1];
+  return first === undefined || last === undefined ? 'msg_empty' : `msg_${first.id}_${last.id}`;
+}
+
+/** How many events the core may queue for an endpoint before it drops (lossy) or refuses (lossless). */
+function intakeBound(o: ResolvedWebhook): number {
+  const byBytes = Number.isFinite(o.maxPendingBytes)
+    ? Math.max(INTAKE_MIN, Math.floor(o.maxPendingBytes / INTAKE_EVENT_BYTES))
+    : Number.POSITIVE_INFINITY;
+  return o.lossy ? Math.min(byBytes, Math.max(o.maxPending, LOSSY_INTAKE)) : byBytes;
 }
 
 /** The system error code behind a failed fetch (`ECONNRESET`, `ECONNREFUSED`, …), if any. */

@@ -5,8 +5,13 @@ import { checkKeys, nonEmptyString, record } from '../core/validate.js';
 /** How requests are signed. */
 export type WebhookSigning = 'stalwart' | 'standard' | 'both';
 
-/** Why events were discarded or dropped. */
-export type WebhookDiscardReason = 'stale' | 'bytes' | 'dropped' | 'disabled' | 'shutdown' | 'too-large';
+/**
+ * Why events were discarded or dropped: `stale` (undelivered after `discardAfter`), `bytes` (over
+ * `maxPendingBytes`), `dropped` (lossy, over `maxPending`), `queue-full` (the intake queue was full:
+ * events arrived faster than the endpoint took them), `disabled` (a 410 answer), `shutdown`, or
+ * `too-large` (one event refused with 413).
+ */
+export type WebhookDiscardReason = 'stale' | 'bytes' | 'dropped' | 'queue-full' | 'disabled' | 'shutdown' | 'too-large';
 
 /** One event as it is sent: an item of the body's `events` array (Stalwart's `WebhookEvent`). */
 export interface WebhookEvent {
@@ -91,7 +96,10 @@ export interface WebhookOptions<P extends string = string> {
    */
   readonly maxBatchBytes?: number;
   /**
-   * Milliseconds an attempt may take before it counts as failed and is retried.
+   * Milliseconds an attempt may take before it counts as failed and is retried. It covers the whole
+   * exchange, the answer body included; after a 2xx status, an answer body that is still coming
+   * when it runs out is cut off and the request counts as delivered. At most 4 KiB of an answer
+   * body is read; the rest is discarded and the connection closed.
    * @default 30_000
    */
   readonly timeout?: number;
@@ -112,7 +120,10 @@ export interface WebhookOptions<P extends string = string> {
    */
   readonly maxPending?: number;
   /**
-   * Most serialised bytes held (waiting and in flight); above it the oldest events are discarded.
+   * Most serialised bytes held (waiting and in flight); above it the oldest events are discarded
+   * (reason `bytes`). It bounds the intake queue too, where events wait before they are serialised:
+   * that queue holds at most `max(1024, maxPendingBytes / 512)` events, and an event arriving when it
+   * is full is refused (lossless; reason `queue-full`) or makes the oldest one drop (lossy).
    * @default Infinity
    */
   readonly maxPendingBytes?: number;
@@ -141,7 +152,10 @@ export interface WebhookOptions<P extends string = string> {
   /** The retry schedule. */
   readonly retry?: WebhookRetryOptions;
   /**
-   * Called with the events given up on, so the host can dead-letter them. A throw is reported, not rethrown.
+   * Called with the events given up on, so the host can dead-letter them: every event the endpoint
+   * took and did not deliver reaches it exactly once, whatever the reason. Events dropped from the
+   * intake queue arrive in batches shortly after the emit that dropped them (at once when 256 are
+   * waiting). A throw is reported, not rethrown.
    * @default undefined
    */
   readonly onDiscard?: (events: readonly WebhookEvent[], reason: WebhookDiscardReason) => void;

@@ -1,6 +1,7 @@
 import { severity } from '../catalog/levels.js';
 import type { EventRecord } from '../core/event.js';
-import { dataJson, isoTime } from '../core/json.js';
+import { describeError } from '../core/errors.js';
+import { dataJson, isoTime, MARKERS, scalarJson } from '../core/json.js';
 import type { WebhookEvent } from './options.js';
 
 /** One event held by an endpoint: serialised once, so retries send (and sign) the same bytes. */
@@ -15,6 +16,8 @@ export interface Item {
   readonly json: string;
   /** UTF-8 length of `json`. */
   readonly bytes: number;
+  /** Why the data could not be written at all (it was replaced by a note); undefined for every normal event. */
+  readonly unreadable: string | undefined;
 }
 
 const OPEN = '{"events":[';
@@ -24,17 +27,32 @@ export function bodyBytes(events: number, bytes: number): number {
   return OPEN.length + CLOSE.length + bytes + (events > 0 ? events - 1 : 0);
 }
 
-/** Serialises an event into Stalwart's body item. Never throws: unserialisable data is replaced by a note. */
+/**
+ * Serialises an event into Stalwart's body item. Never throws, and always writes valid JSON with an
+ * object as `data`: values JSON cannot hold become markers (`dataJson`); data that cannot be read at
+ * all is replaced by a note, and `unreadable` says why.
+ */
 export function serialize(event: EventRecord): Item {
   let data: string;
+  let unreadable: string | undefined;
   try {
-    data = dataJson(event.data) ?? '{}';
+    data = dataJson(event.data);
+    // A throwing toJSON on the data itself yields a bare marker; receivers expect an object.
+    if (data.charCodeAt(0) !== 123 /* { */) data = `{"details":${data}}`;
   } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    data = JSON.stringify({ details: `data could not be serialised: ${reason}` });
+    unreadable = describeError(error);
+    data = `{"details":${scalarJson(`${MARKERS.unreadable} data could not be serialised: ${unreadable}`)}}`;
   }
-  const json = `{"id":"${event.id}","createdAt":"${isoTime(event.timestamp)}","type":"${event.type}","data":${data}}`;
-  return { seq: 0, id: event.id, timestamp: event.timestamp, level: severity(event.level), json, bytes: Buffer.byteLength(json) };
+  const json = `{"id":"${event.id}","createdAt":"${isoTime(event.timestamp)}","type":${scalarJson(event.type)},"data":${data}}`;
+  return {
+    seq: 0,
+    id: event.id,
+    timestamp: event.timestamp,
+    level: severity(event.level),
+    json,
+    bytes: Buffer.byteLength(json),
+    unreadable,
+  };
 }
 
 /** The request body for `items`, in order. */

@@ -5,7 +5,7 @@ import { backoff, retryAfter } from '../../src/webhooks/retry.js';
 import type { Item } from '../../src/webhooks/serialize.js';
 
 function item(id: number, level: number, timestamp = id): Item {
-  return { seq: 0, id, level, timestamp, json: `{"id":"${id}"}`, bytes: 10 };
+  return { seq: 0, id, level, timestamp, json: `{"id":"${id}"}`, bytes: 10, unreadable: undefined };
 }
 
 type Op = { kind: 'push'; level: number } | { kind: 'shift' } | { kind: 'lowest' } | { kind: 'expire'; cutoff: number };
