@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isLevel } from '../catalog/levels.js';
-import { jsonValue } from '../core/json.js';
+import { dataJson, scalarJson } from '../core/json.js';
 import type { RequestHandler } from '../http/handler.js';
 import type { HistoryApi } from './history.js';
+import { eventJson, listJson, pageJson, traceJson } from './json.js';
 import { HistoryQueryError, MAX_LIMIT } from './query.js';
-import type { EventQuery, KeyMatch, Trace, TraceQuery } from './types.js';
+import type { EventQuery, KeyMatch, TraceQuery } from './types.js';
 
 /** What `authorize` sees of a history request. */
 export interface HistoryAuthRequest {
@@ -23,10 +24,20 @@ export type HistoryVerdict = boolean | 401 | 403;
 /** Decides who may read the history over HTTP. */
 export type HistoryAuthorize = (request: HistoryAuthRequest) => HistoryVerdict | PromiseLike<HistoryVerdict>;
 
-/** What the history answers. */
+/** What the history answers: a status and, for 2xx, the JSON of `data`; otherwise a problem document. */
 interface Answer {
   readonly status: number;
-  readonly body: unknown;
+  /** The JSON of the `data` member (2xx), or of the whole problem document. */
+  readonly json: string;
+}
+
+/** Tells the host's error events why a request got a 500 (never the client). */
+export type HistoryFailureReport = (error: unknown, details: string) => void;
+
+interface Reply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
 }
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -38,15 +49,37 @@ const TRACES_PARAMS = new Set(['type', 'queue_id', 'filter', 'before', 'after', 
 const METRICS_PARAMS = new Set(['metrics', 'before', 'after']);
 const EVENTS_PARAMS = new Set(['type', 'level', 'filter', 'span_id', 'before', 'after', 'page', 'limit', 'cursor']);
 const KEY_PARAM = /^([A-Za-z][A-Za-z0-9_]*)(~?)$/;
+const BAD_TARGET = 'the request target is not a valid URL path and query';
+const INTERNAL = 'the history could not answer; see the telemetry error events';
+
+/** Marks a failure of the host's `authorize` function, to report it apart from the store's. */
+class AuthorizeFailure {
+  constructor(readonly error: unknown) {}
+}
 
 /**
  * The history as JSON, with Stalwart's paths and parameters (matched at the end of the path, so any
  * prefix works): `GET …/telemetry/traces`, `…/telemetry/trace/{id}`, `…/telemetry/metrics`, and
- * `…/telemetry/events`. Bodies are `{ "data": … }`; errors are RFC 7807 problem documents.
+ * `…/telemetry/events`. Bodies are `{ "data": … }`; errors are RFC 7807 problem documents: 400 for a
+ * malformed target, parameter or percent-encoding, 500 (no detail of the cause) for a failure
+ * inside, which goes to `report`. Neither shape throws or leaves a rejection unhandled, and the node
+ * shape writes nothing to a response the host already answered.
  */
-export function historyHandler(api: HistoryApi, now: () => number, authorize: HistoryAuthorize | undefined): RequestHandler {
+export function historyHandler(
+  api: HistoryApi,
+  now: () => number,
+  authorize: HistoryAuthorize | undefined,
+  report: HistoryFailureReport = () => undefined,
+): RequestHandler {
   const answer = async (request: HistoryAuthRequest): Promise<Answer> => {
-    const verdict = authorize === undefined ? 401 : await authorize(request);
+    let verdict: HistoryVerdict = 401;
+    if (authorize !== undefined) {
+      try {
+        verdict = await authorize(request);
+      } catch (error) {
+        throw new AuthorizeFailure(error);
+      }
+    }
     if (verdict === 403) return problem(403, 'Forbidden', 'this request may not read the history');
     if (verdict !== true)
       return problem(
@@ -58,66 +91,98 @@ export function historyHandler(api: HistoryApi, now: () => number, authorize: Hi
       );
     return route(api, now, request.method, request.url);
   };
+  const settle = (view: HistoryAuthRequest | undefined): Promise<Reply> =>
+    view === undefined ? Promise.resolve(reply(problem(400, 'Bad request', BAD_TARGET))) : answer(view).then(reply, failure);
+  const failure = (error: unknown): Reply => {
+    if (error instanceof HistoryQueryError) return reply(problem(400, 'Invalid parameters', error.message));
+    try {
+      if (error instanceof AuthorizeFailure) report(error.error, 'the history authorize function threw or rejected');
+      else report(error, 'a history request failed');
+    } catch {
+      // Reporting is best effort; the client still gets its 500.
+    }
+    return reply(problem(500, 'Internal error', INTERNAL));
+  };
   return {
     node(req: IncomingMessage, res: ServerResponse) {
-      const view: HistoryAuthRequest = {
-        method: req.method ?? 'GET',
-        url: new URL(req.url ?? '/', 'http://localhost'),
-        header: (name) => single(req.headers[name.toLowerCase()]),
-        raw: req,
-      };
-      void settle(answer(view)).then((reply) => {
-        res.writeHead(reply.status, reply.headers);
-        res.end(req.method === 'HEAD' ? undefined : reply.body);
-      });
+      let head = false;
+      let view: HistoryAuthRequest | undefined;
+      try {
+        head = req.method === 'HEAD';
+        view = nodeView(req);
+      } catch {
+        view = undefined;
+      }
+      settle(view)
+        .then((r) => writeNode(res, r, head))
+        .catch(() => undefined);
     },
     async fetch(request: Request) {
-      const view: HistoryAuthRequest = {
-        method: request.method,
-        url: new URL(request.url),
-        header: (name) => request.headers.get(name) ?? undefined,
-        raw: request,
-      };
-      const reply = await settle(answer(view));
-      return new Response(request.method === 'HEAD' ? null : reply.body, { status: reply.status, headers: reply.headers });
+      let head = false;
+      let view: HistoryAuthRequest | undefined;
+      try {
+        head = request.method === 'HEAD';
+        view = {
+          method: request.method,
+          url: new URL(request.url),
+          header: (name) => request.headers.get(name) ?? undefined,
+          raw: request,
+        };
+      } catch {
+        view = undefined;
+      }
+      const r = await settle(view);
+      return new Response(head ? null : r.body, { status: r.status, headers: r.headers });
     },
   };
+}
+
+/** The request as `authorize` sees it; throws on a target that is no URL (`http://a:99999/x`, `//[`). */
+function nodeView(req: IncomingMessage): HistoryAuthRequest {
+  return {
+    method: req.method ?? 'GET',
+    url: new URL(req.url ?? '/', 'http://localhost'),
+    header: (name) => single(req.headers[name.toLowerCase()]),
+    raw: req,
+  };
+}
+
+/** Writes the reply unless the host (a timeout, a framework) already answered or the client left. */
+function writeNode(res: ServerResponse, r: Reply, head: boolean): void {
+  try {
+    if (res.headersSent || res.writableEnded || res.destroyed) return;
+    res.writeHead(r.status, r.headers);
+    res.end(head ? undefined : r.body);
+  } catch {
+    // The response was answered or closed between the check and the write: nothing more to say.
+  }
 }
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(', ') : value;
 }
 
-/** The async twin of `http/handler.ts`: a failure becomes a problem document, never a thrown error. */
-async function settle(pending: Promise<Answer>): Promise<{ status: number; headers: Record<string, string>; body: string }> {
-  let answer: Answer;
-  try {
-    answer = await pending;
-  } catch (error) {
-    answer =
-      error instanceof HistoryQueryError
-        ? problem(400, 'Invalid parameters', error.message)
-        : problem(500, 'Internal error', 'the history store failed; see the telemetry error events');
-  }
+function reply(answer: Answer): Reply {
   const ok = answer.status < 400;
   return {
     status: answer.status,
     headers: { 'content-type': ok ? JSON_TYPE : PROBLEM_TYPE, 'cache-control': 'no-store' },
-    body: JSON.stringify(ok ? { data: answer.body } : answer.body, jsonValue),
+    body: ok ? `{"data":${answer.json}}` : answer.json,
   };
 }
 
 function problem(status: number, title: string, detail: string): Answer {
-  return { status, body: { type: 'about:blank', status, title, detail } };
+  return { status, json: JSON.stringify({ type: 'about:blank', status, title, detail }) };
 }
 
 async function route(api: HistoryApi, now: () => number, method: string, url: URL): Promise<Answer> {
   if (method !== 'GET' && method !== 'HEAD') return problem(405, 'Method not allowed', 'use GET');
+  checkEncoding(url);
   const path = url.pathname.replace(/\/+$/, '');
   const params = url.searchParams;
   if (path.endsWith('/telemetry/traces')) return traces(api, now, params);
   const trace = /\/telemetry\/trace\/([^/]+)$/.exec(path);
-  if (trace !== null) return one(api, decodeURIComponent(trace[1] as string));
+  if (trace !== null) return one(api, decode(trace[1] as string, 'id'));
   if (path.endsWith('/telemetry/metrics')) return metrics(api, params);
   if (path.endsWith('/telemetry/events')) return events(api, params);
   return problem(
@@ -125,6 +190,21 @@ async function route(api: HistoryApi, now: () => number, method: string, url: UR
     'Not found',
     'known paths end in /telemetry/traces, /telemetry/trace/{id}, /telemetry/metrics, /telemetry/events',
   );
+}
+
+/** URLSearchParams turns a broken escape into U+FFFD without a word: a malformed query is refused instead. */
+function checkEncoding(url: URL): void {
+  const query = url.search.slice(1);
+  if (!query.includes('%')) return;
+  for (const part of query.split('&')) decode(part.replace(/\+/g, ' '), 'query');
+}
+
+function decode(text: string, field: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    throw new HistoryQueryError(field, 'malformed percent-encoding');
+  }
 }
 
 async function traces(api: HistoryApi, now: () => number, params: URLSearchParams): Promise<Answer> {
@@ -144,17 +224,24 @@ async function traces(api: HistoryApi, now: () => number, params: URLSearchParam
     ...(to === undefined ? {} : { to }),
   };
   const page = await paged((q) => api.traces({ ...query, ...q }), params);
-  const items = values
-    ? (await Promise.all(page.items.map((t) => api.trace(t.id)))).filter((t) => t !== undefined).map(publicTrace)
-    : page.items.map((t) => t.id);
-  return { status: 200, body: { items, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) } };
+  if (!values)
+    return {
+      status: 200,
+      json: pageJson(
+        page.items.map((t) => t.id),
+        page.cursor,
+        scalarJson,
+      ),
+    };
+  const full = (await Promise.all(page.items.map((t) => api.trace(t.id)))).filter((t) => t !== undefined);
+  return { status: 200, json: pageJson(full, page.cursor, traceJson) };
 }
 
 async function one(api: HistoryApi, id: string): Promise<Answer> {
   const trace = await api.trace(/^\d{1,16}$/.test(id) ? Number(id) : id);
   return trace === undefined
     ? problem(404, 'Not found', `no stored trace has id ${JSON.stringify(id)}`)
-    : { status: 200, body: publicTrace(trace) };
+    : { status: 200, json: traceJson(trace) };
 }
 
 async function metrics(api: HistoryApi, params: URLSearchParams): Promise<Answer> {
@@ -175,11 +262,12 @@ async function metrics(api: HistoryApi, params: URLSearchParams): Promise<Answer
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
   });
-  return { status: 200, body: points };
+  return { status: 200, json: listJson(points, dataJson) };
 }
 
 async function events(api: HistoryApi, params: URLSearchParams): Promise<Answer> {
-  const keys: Record<string, KeyMatch> = {};
+  // No prototype: a parameter named like an Object.prototype member is a key like any other.
+  const keys: Record<string, KeyMatch> = Object.create(null);
   for (const name of new Set(params.keys())) {
     if (EVENTS_PARAMS.has(name)) continue;
     const m = KEY_PARAM.exec(name);
@@ -205,7 +293,7 @@ async function events(api: HistoryApi, params: URLSearchParams): Promise<Answer>
     ...(Object.keys(keys).length === 0 ? {} : { keys }),
   };
   const page = await paged((q) => api.events({ ...query, ...q }), params);
-  return { status: 200, body: { items: page.items, ...(page.cursor === undefined ? {} : { cursor: page.cursor }) } };
+  return { status: 200, json: pageJson(page.items, page.cursor, eventJson) };
 }
 
 /** Reads `limit` and either `cursor` or a 1-based `page` (walked with cursors, as pages are not stable in a ring). */
@@ -226,12 +314,6 @@ async function paged<T>(
     if (result.cursor === undefined) return { items: [] };
     cursor = result.cursor;
   }
-}
-
-/** A trace as JSON: its keyword text is an index, not data. */
-function publicTrace(trace: Trace): Omit<Trace, 'keywords'> {
-  const { keywords: _keywords, ...rest } = trace;
-  return rest;
 }
 
 function known(params: URLSearchParams, names: Set<string>): void {

@@ -1,4 +1,7 @@
-import type { SpanId } from '../catalog/keys.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { KEY_TYPES } from '../catalog/generated.js';
+import { COMMON_KEYS, type SpanId } from '../catalog/keys.js';
+import { closest, describeError, TelemetryConfigError } from '../core/errors.js';
 import type { EventRecord } from '../core/event.js';
 import type { PartContext, PartSubscription } from '../core/part.js';
 import { matchPattern } from '../core/patterns.js';
@@ -7,9 +10,12 @@ import { historyHandler } from './handler.js';
 import type { ResolvedHistory } from './options.js';
 import { resolveEventQuery, resolveSeriesQuery, resolveTraceQuery } from './query.js';
 import { type SeriesPoint, type SeriesQuery, SeriesRecorder } from './series.js';
-import { type HistoryStore, MemoryHistoryStore, type RetentionPolicy } from './store.js';
+import { type AppendResult, type HistoryRecords, type HistoryStore, MemoryHistoryStore, type RetentionPolicy } from './store.js';
 import { keepsMessages, TraceCollector } from './traces.js';
 import type { EventQuery, HistoryEvent, Page, Trace, TraceQuery, TraceSummary } from './types.js';
+
+/** Emits one of the library's events on the history's behalf. */
+type Reporter = (name: string, data: Readonly<Record<string, unknown>>) => void;
 
 /** Open spans older than this are dropped from the collector. */
 const MAX_OPEN_SPAN_AGE = 86_400_000;
@@ -27,6 +33,11 @@ export interface HistoryStats {
   readonly skippedTraces: number;
   /** Metric snapshots taken. */
   readonly snapshots: number;
+  /**
+   * Events the store refused (an event it could not read or write): each costs itself alone, never
+   * its batch, and is reported as `telemetry.subscriber-error`.
+   */
+  readonly rejectedEvents: number;
 }
 
 /** `telemetry.history`: events, span traces and metric series, in memory or in a store. */
@@ -61,8 +72,30 @@ export interface HistoryPart {
 }
 
 export function createHistory(context: PartContext, options: ResolvedHistory | undefined): HistoryPart {
+  if (options !== undefined) checkIndexKeys(options.indexKeys, context.catalog, 'options.history.indexKeys');
   const api = options === undefined ? disabledApi() : new History(context, options);
-  return { api, handler: historyHandler(api, () => context.now(), options?.authorize) };
+  const report = (error: unknown, details: string) =>
+    context.report('telemetry.subscriber-error', { id: 'history.handler', reason: describeError(error), details });
+  return { api, handler: historyHandler(api, () => context.now(), options?.authorize, report) };
+}
+
+/**
+ * Index keys must be keys events can carry: the vocabulary, the common keys and the keys host
+ * events declare. A typo would otherwise index nothing, silently.
+ */
+function checkIndexKeys(keys: readonly string[], catalog: Catalog, path: string): void {
+  let known: Set<string> | undefined;
+  keys.forEach((key, i) => {
+    known ??= new Set<string>([...Object.keys(KEY_TYPES), ...COMMON_KEYS, ...catalog.events.flatMap((e) => e.keys)]);
+    if (known.has(key)) return;
+    const near = closest(key, known);
+    throw new TelemetryConfigError(
+      `${path}[${i}]`,
+      key,
+      'a key events carry, such as "remoteIp" or "queueId"',
+      near === undefined ? undefined : `did you mean "${near}"?`,
+    );
+  });
 }
 
 class History implements HistoryApi {
@@ -83,6 +116,7 @@ class History implements HistoryApi {
   #stored = 0;
   #skipped = 0;
   #snapshots = 0;
+  #rejected = 0;
   #closed = false;
 
   constructor(context: PartContext, options: ResolvedHistory) {
@@ -117,7 +151,7 @@ class History implements HistoryApi {
             exclude: options.exclude,
             level: options.level,
           },
-          (batch) => this.#write({ events: batch }),
+          (batch) => this.#write({ events: batch }, (name, data) => this.#eventsReport(name, data)),
         ),
       );
     }
@@ -184,7 +218,7 @@ class History implements HistoryApi {
     const started = performance.now();
     const points = this.#recorder.record(this.#context.metrics.snapshot(), this.#context.now());
     this.#snapshots++;
-    if (points.length > 0) await this.#write({ series: points });
+    if (points.length > 0) await this.#write({ series: points }, (name, data) => this.#context.report(name, data));
     this.#context.report('telemetry.metrics-stored', { elapsed: performance.now() - started, total: points.length });
     return points;
   }
@@ -201,6 +235,7 @@ class History implements HistoryApi {
       storedTraces: this.#stored,
       skippedTraces: this.#skipped,
       snapshots: this.#snapshots,
+      rejectedEvents: this.#rejected,
     };
   }
 
@@ -211,7 +246,7 @@ class History implements HistoryApi {
     } catch (error) {
       this.#context.report('telemetry.subscriber-error', {
         id: 'history',
-        reason: error instanceof Error ? error.message : String(error),
+        reason: describeError(error),
         details: 'metric snapshot or retention purge failed',
       });
     }
@@ -231,7 +266,7 @@ class History implements HistoryApi {
       } catch (error) {
         subscription.report('telemetry.subscriber-error', {
           id: 'history.traces',
-          reason: error instanceof Error ? error.message : String(error),
+          reason: describeError(error),
           details: 'the keep predicate threw; the trace was kept',
         });
         yes = true;
@@ -240,16 +275,53 @@ class History implements HistoryApi {
       else this.#skipped++;
       return yes;
     });
-    return kept.length === 0 ? undefined : this.#write({ traces: kept });
+    return kept.length === 0 ? undefined : this.#write({ traces: kept }, (name, data) => subscription.report(name, data));
   }
 
-  /** Appends to the store; an asynchronous store's write is tracked so `flush` and queries wait for it. */
-  #write(records: Parameters<HistoryStore['append']>[0]): Promise<void> | undefined {
+  /**
+   * Appends to the store; an asynchronous store's write is tracked so `flush` and queries wait for it.
+   * Events the store refused are counted and reported; a failed write rejects to the subscriber,
+   * which reports it.
+   */
+  #write(records: HistoryRecords, report: Reporter): Promise<void> | undefined {
     const result = this.#store.append(records);
-    if (!(result instanceof Promise)) return undefined;
-    const tracked = result.finally(() => this.#writes.delete(tracked));
+    if (!(result instanceof Promise)) {
+      this.#refused(result, report);
+      return undefined;
+    }
+    const tracked = result.then(
+      (value) => {
+        this.#writes.delete(tracked);
+        this.#refused(value, report);
+      },
+      (error: unknown) => {
+        this.#writes.delete(tracked);
+        throw error;
+      },
+    );
     this.#writes.add(tracked);
     return tracked;
+  }
+
+  #refused(result: unknown, report: Reporter): void {
+    // A custom store may answer anything; only a well-formed AppendResult counts.
+    if (typeof result !== 'object' || result === null) return;
+    const { rejected, reason } = result as Partial<AppendResult>;
+    if (typeof rejected !== 'number' || !(rejected > 0)) return;
+    this.#rejected += rejected;
+    report('telemetry.subscriber-error', {
+      id: 'history',
+      reason: typeof reason === 'string' ? reason : 'the store refused them',
+      details: `${rejected} event(s) could not be stored; the rest of the batch was`,
+      total: rejected,
+    });
+  }
+
+  /** Reports on behalf of the event subscription, so the history never stores its own error report. */
+  #eventsReport(name: string, data: Readonly<Record<string, unknown>>): void {
+    const events = this.#subscriptions[0];
+    if (events !== undefined) events.report(name, data);
+    else this.#context.report(name, data);
   }
 
   async #flush(): Promise<void> {
@@ -288,6 +360,6 @@ function disabledApi(): HistoryApi {
     },
     snapshot: async () => [],
     purge: async () => undefined,
-    stats: () => ({ openSpans: 0, abandonedSpans: 0, storedTraces: 0, skippedTraces: 0, snapshots: 0 }),
+    stats: () => ({ openSpans: 0, abandonedSpans: 0, storedTraces: 0, skippedTraces: 0, snapshots: 0, rejectedEvents: 0 }),
   };
 }

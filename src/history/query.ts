@@ -1,4 +1,5 @@
 import { isLevel, type Level, severity } from '../catalog/levels.js';
+import { JSON_LIMITS } from '../core/json.js';
 import type { SeriesQuery } from './series.js';
 import type { EventQuery, KeyMatch, TraceQuery } from './types.js';
 
@@ -213,35 +214,96 @@ export function valueText(value: unknown): string | undefined {
     case 'bigint':
       return String(value);
     default:
-      return value instanceof Date ? value.toISOString() : undefined;
+      return value instanceof Date ? dateText(value) : undefined;
   }
 }
 
-/** True when `value` (or, for an array, one of its items) satisfies `condition`. */
-export function matchesKey(value: unknown, condition: KeyCondition): boolean {
-  if (Array.isArray(value)) {
-    for (const item of value) if (matchesKey(item, condition)) return true;
-    return false;
+/** An invalid date (or one whose methods were tampered with) has no text rather than throwing. */
+function dateText(date: Date): string | undefined {
+  try {
+    const time = Date.prototype.getTime.call(date);
+    return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+  } catch {
+    return undefined;
   }
+}
+
+/**
+ * The own value of `key` in `data`, or undefined: inherited keys (a `__proto__` set by a merge, a
+ * polluted prototype) are never read, and a throwing getter or proxy reads as absent.
+ */
+export function ownValue(data: unknown, key: string): unknown {
+  if (typeof data !== 'object' || data === null) return undefined;
+  try {
+    return Object.hasOwn(data, key) ? (data as Record<string, unknown>)[key] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * True when `value` (or, for an array, one of its items) satisfies `condition`. Arrays are looked
+ * into one level deep, so a circular or deeply nested array costs one pass over its items.
+ */
+export function matchesKey(value: unknown, condition: KeyCondition): boolean {
+  if (!Array.isArray(value)) return matchesScalar(value, condition);
+  try {
+    const length = Math.min(value.length, JSON_LIMITS.maxMembers);
+    for (let i = 0; i < length; i++) if (matchesScalar(value[i], condition)) return true;
+  } catch {
+    // An unreadable item (a getter, a proxy) matches nothing.
+  }
+  return false;
+}
+
+function matchesScalar(value: unknown, condition: KeyCondition): boolean {
   const text = valueText(value);
   if (text === undefined) return false;
   return condition.exact !== undefined ? text === condition.exact : text.toLowerCase().includes(condition.contains ?? '');
 }
 
-/** True when some value of `data` (array items included) contains lower-case `text`. */
-export function matchesText(data: Readonly<Record<string, unknown>>, text: string): boolean {
-  for (const key in data) if (containsText(data[key], text)) return true;
-  return false;
-}
+/** Most values one text search reads in one event: a wide circular object cannot make it run away. */
+const TEXT_BUDGET = 10_000;
 
-function containsText(value: unknown, text: string): boolean {
-  if (Array.isArray(value)) return value.some((v) => containsText(v, text));
-  if (value instanceof Error) return value.message.toLowerCase().includes(text);
-  if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
-    for (const key in value) if (containsText((value as Record<string, unknown>)[key], text)) return true;
+/**
+ * True when some value of `data` (own keys only, nested objects and arrays included) contains
+ * lower-case `text`. Bounded in depth and in values read; cycles are read once; a value that throws
+ * when read matches nothing.
+ */
+export function matchesText(data: unknown, text: string): boolean {
+  const search = { text, budget: TEXT_BUDGET, seen: undefined as Set<object> | undefined };
+  try {
+    return containsText(data, search, 0);
+  } catch {
     return false;
   }
-  return valueText(value)?.toLowerCase().includes(text) ?? false;
+}
+
+interface TextSearch {
+  readonly text: string;
+  budget: number;
+  seen: Set<object> | undefined;
+}
+
+function containsText(value: unknown, search: TextSearch, depth: number): boolean {
+  if (--search.budget < 0) return false;
+  if (typeof value !== 'object' || value === null || value instanceof Date)
+    return valueText(value)?.toLowerCase().includes(search.text) ?? false;
+  if (depth >= JSON_LIMITS.maxDepth) return false;
+  if (depth > 0) {
+    // The common flat event never allocates the set.
+    search.seen ??= new Set();
+    if (search.seen.has(value)) return false;
+    search.seen.add(value);
+  }
+  if (value instanceof Error) return containsText(ownValue(value, 'message'), search, depth + 1);
+  if (Array.isArray(value)) {
+    const length = Math.min(value.length, JSON_LIMITS.maxMembers);
+    for (let i = 0; i < length; i++) if (containsText(ownValue(value, String(i)), search, depth + 1)) return true;
+    return false;
+  }
+  for (const key of Object.keys(value)) if (containsText(ownValue(value, key), search, depth + 1)) return true;
+  return false;
 }
 
 function object(value: unknown, field: string): Record<string, unknown> {

@@ -1,7 +1,7 @@
 import type { SpanId } from '../catalog/keys.js';
-import { LEVELS, type Level, severity } from '../catalog/levels.js';
+import { isLevel, LEVELS, type Level, severity } from '../catalog/levels.js';
 import { matchPattern } from '../core/patterns.js';
-import { encodeEventCursor, type KeyCondition, matchesKey, matchesText, type ResolvedEventQuery } from './query.js';
+import { encodeEventCursor, type KeyCondition, matchesKey, matchesText, ownValue, type ResolvedEventQuery } from './query.js';
 import type { HistoryEvent, Page } from './types.js';
 
 type Data = Readonly<Record<string, unknown>>;
@@ -30,6 +30,8 @@ export class EventRing {
   readonly #keys: readonly string[];
   readonly #keyIndex: Map<string, number>;
   readonly #columns: unknown[][];
+  /** Indexed values of the event being appended, read before the ring changes. */
+  readonly #scratch: unknown[];
   #sortedIds = true;
   #lastId = Number.NEGATIVE_INFINITY;
 
@@ -44,6 +46,7 @@ export class EventRing {
     this.#keys = indexKeys;
     this.#keyIndex = new Map(indexKeys.map((k, i) => [k, i]));
     this.#columns = indexKeys.map(() => new Array<unknown>(capacity).fill(undefined));
+    this.#scratch = indexKeys.map(() => undefined);
   }
 
   /** Events held. */
@@ -51,27 +54,41 @@ export class EventRing {
     return this.#size;
   }
 
-  /** Appends one event, overwriting the oldest when full. */
+  /**
+   * Appends one event, overwriting the oldest when full. Everything is read before anything is
+   * written, so an event that throws when read (a getter, a proxy) leaves the ring as it was; the
+   * throw reaches the caller, which counts that event alone. Indexed keys are read as own keys only.
+   */
   append(event: HistoryEvent): void {
+    const id = event.id;
+    const timestamp = event.timestamp;
+    const levelName = event.level;
+    const type = event.type;
+    const span = event.spanId;
+    const data = event.data;
+    if (typeof id !== 'number' || typeof timestamp !== 'number' || typeof type !== 'string' || !isLevel(levelName))
+      throw new TypeError('expected an event with a numeric id and timestamp, a type and a level');
+    if (span !== undefined && typeof span !== 'number' && typeof span !== 'string')
+      throw new TypeError('expected a span id that is a number or a string');
+    const keys = this.#keys;
+    const scratch = this.#scratch;
+    for (let k = 0; k < keys.length; k++) scratch[k] = ownValue(data, keys[k] as string);
     const slot = this.#head;
     if (this.#size === this.capacity) this.#evict(slot);
     else this.#size++;
     this.#head = slot + 1 === this.capacity ? 0 : slot + 1;
-    const id = event.id;
     if (id <= this.#lastId) this.#sortedIds = false;
     this.#lastId = id;
     this.#ids[slot] = id;
-    this.#times[slot] = event.timestamp;
-    this.#levels[slot] = severity(event.level);
-    this.#types[slot] = this.#typeOf(event.type);
-    const span = event.spanId;
+    this.#times[slot] = timestamp;
+    this.#levels[slot] = severity(levelName);
+    this.#types[slot] = this.#typeOf(type);
     if (typeof span === 'number') this.#spans[slot] = span;
     else if (span !== undefined) this.#spanText.set(slot, span);
-    const data = event.data;
-    this.#data[slot] = data;
-    for (const key in data) {
-      const column = this.#keyIndex.get(key);
-      if (column !== undefined) (this.#columns[column] as unknown[])[slot] = data[key];
+    this.#data[slot] = typeof data === 'object' && data !== null ? data : EMPTY;
+    for (let k = 0; k < keys.length; k++) {
+      (this.#columns[k] as unknown[])[slot] = scratch[k];
+      scratch[k] = undefined;
     }
   }
 
@@ -148,7 +165,7 @@ export class EventRing {
         if (spanIsNumber ? s !== spanNumber : this.#spanText.get(slot) !== q.spanId) continue;
       }
       const data = this.#data[slot] ?? EMPTY;
-      if (scanned.length > 0 && !scanned.every((c) => matchesKey(data[c.key], c))) continue;
+      if (scanned.length > 0 && !scanned.every((c) => matchesKey(ownValue(data, c.key), c))) continue;
       if (text !== undefined && !matchesText(data, text)) continue;
       if (items.length === limit) return { items, cursor: encodeEventCursor(last) };
       items.push(this.#event(slot));

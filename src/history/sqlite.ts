@@ -1,7 +1,9 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import type { SpanId } from '../catalog/keys.js';
-import { LEVELS, type Level, severity } from '../catalog/levels.js';
-import { jsonValue } from '../core/json.js';
+import { isLevel, LEVELS, type Level, severity } from '../catalog/levels.js';
+import { describeError } from '../core/errors.js';
+import { dataJson, JSON_LIMITS, safeJson } from '../core/json.js';
+import { eventJson, listJson } from './json.js';
 import { DEFAULT_INDEX_KEYS } from './options.js';
 import {
   encodeEventCursor,
@@ -9,12 +11,13 @@ import {
   type KeyCondition,
   matchesKey,
   matchesText,
+  ownValue,
   type ResolvedEventQuery,
   type ResolvedTraceQuery,
   valueText,
 } from './query.js';
 import type { SeriesPoint, SeriesQuery } from './series.js';
-import type { HistoryRecords, HistoryStore, RetentionPolicy } from './store.js';
+import type { AppendResult, HistoryRecords, HistoryStore, RetentionPolicy } from './store.js';
 import type { HistoryEvent, Page, Trace, TraceSummary } from './types.js';
 
 /** Options of {@link SqliteHistoryStore}. */
@@ -91,7 +94,10 @@ export class SqliteHistoryStore implements HistoryStore {
   readonly #insertTrace: StatementSync;
   readonly #insertPoint: StatementSync;
   readonly #getTrace: StatementSync;
+  readonly #deleteEvent: StatementSync;
+  readonly #deleteKeys: StatementSync;
   #open = true;
+  #rejected = 0;
 
   constructor(options: SqliteHistoryStoreOptions | string) {
     const o = typeof options === 'string' ? { path: options } : options;
@@ -109,11 +115,32 @@ export class SqliteHistoryStore implements HistoryStore {
     );
     this.#insertPoint = this.#db.prepare('INSERT INTO series (ts, metric, kind, labels, value, count) VALUES (?, ?, ?, ?, ?, ?)');
     this.#getTrace = this.#db.prepare('SELECT * FROM traces WHERE id = ?');
+    this.#deleteEvent = this.#db.prepare('DELETE FROM events WHERE id = ?');
+    this.#deleteKeys = this.#db.prepare('DELETE FROM event_keys WHERE event = ?');
   }
 
-  append(records: HistoryRecords): void {
+  /** Events refused since the store was opened (unreadable, or rejected by the database). */
+  get rejected(): number {
+    return this.#rejected;
+  }
+
+  /**
+   * One transaction per append. Event data is written with `dataJson`, so values JSON cannot hold
+   * become markers; an event that still cannot be written costs itself alone and is counted in the
+   * result, never its batch.
+   */
+  append(records: HistoryRecords): AppendResult | undefined {
+    let rejected = 0;
+    let reason: string | undefined;
     this.#transaction(() => {
-      for (const event of records.events ?? []) this.#appendEvent(event);
+      for (const event of records.events ?? []) {
+        try {
+          this.#appendEvent(event);
+        } catch (error) {
+          rejected++;
+          reason ??= describeError(error);
+        }
+      }
       for (const t of records.traces ?? []) {
         this.#insertTrace.run(
           String(t.id),
@@ -121,16 +148,19 @@ export class SqliteHistoryStore implements HistoryStore {
           t.timestamp,
           t.queueId ?? null,
           t.from ?? null,
-          JSON.stringify(t.to),
+          safeJson(t.to),
           t.size ?? null,
           t.truncated,
           t.keywords,
-          JSON.stringify(t.events, jsonValue),
+          listJson(t.events, eventJson),
         );
       }
       for (const p of records.series ?? [])
-        this.#insertPoint.run(p.timestamp, p.metric, p.kind, JSON.stringify(p.labels), p.value, p.count ?? null);
+        this.#insertPoint.run(p.timestamp, p.metric, p.kind, safeJson(p.labels), p.value, p.count ?? null);
     });
+    if (rejected === 0) return undefined;
+    this.#rejected += rejected;
+    return { rejected, reason: reason as string };
   }
 
   events(q: ResolvedEventQuery): Page<HistoryEvent> {
@@ -182,7 +212,7 @@ export class SqliteHistoryStore implements HistoryStore {
       const rows = statement.all(...args, chunk, offset) as unknown as EventRow[];
       for (const row of rows) {
         const event = eventOf(row);
-        if (refine && !later.every((c) => matchesKey(event.data[c.key], c))) continue;
+        if (refine && !later.every((c) => matchesKey(ownValue(event.data, c.key), c))) continue;
         if (q.text !== undefined && !matchesText(event.data, q.text)) continue;
         if (items.length === q.limit) return { items, cursor: encodeEventCursor((items.at(-1) as HistoryEvent).id) };
         items.push(event);
@@ -291,17 +321,38 @@ export class SqliteHistoryStore implements HistoryStore {
     this.#db.close();
   }
 
+  /** Reads the whole event, then writes it; a failed index row takes its event row back out. */
   #appendEvent(event: HistoryEvent): void {
+    const { id, timestamp, type, level, spanId } = event;
+    if (!Number.isSafeInteger(id)) throw new TypeError('expected an event id that is a safe integer');
+    if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw new TypeError('expected a numeric timestamp');
+    if (typeof type !== 'string' || !isLevel(level)) throw new TypeError('expected an event type and level');
+    if (spanId !== undefined && typeof spanId !== 'number' && typeof spanId !== 'string')
+      throw new TypeError('expected a span id that is a number or a string');
     const data = event.data;
-    const span = event.spanId === undefined ? null : String(event.spanId);
-    this.#insertEvent.run(event.id, event.timestamp, event.type, severity(event.level), span, JSON.stringify(data, jsonValue));
-    for (const key in data) {
-      if (!this.#indexKeys.has(key)) continue;
-      const value = data[key];
-      for (const item of Array.isArray(value) ? value : [value]) {
-        const text = valueText(item);
-        if (text !== undefined) this.#insertKey.run(key, text, event.id);
+    const json = typeof data === 'object' && data !== null ? dataJson(data) : '{}';
+    const rows: [string, string][] = [];
+    for (const key of this.#indexKeys) {
+      const value = ownValue(data, key);
+      if (value === undefined) continue;
+      if (!Array.isArray(value)) {
+        const text = valueText(value);
+        if (text !== undefined) rows.push([key, text]);
+        continue;
       }
+      const length = Math.min(value.length, JSON_LIMITS.maxMembers);
+      for (let i = 0; i < length; i++) {
+        const text = valueText(ownValue(value, String(i)));
+        if (text !== undefined) rows.push([key, text]);
+      }
+    }
+    this.#insertEvent.run(id, timestamp, type, severity(level), spanId === undefined ? null : String(spanId), json);
+    try {
+      for (const [key, text] of rows) this.#insertKey.run(key, text, id);
+    } catch (error) {
+      this.#deleteEvent.run(id);
+      this.#deleteKeys.run(id);
+      throw error;
     }
   }
 

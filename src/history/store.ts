@@ -1,4 +1,5 @@
 import type { SpanId } from '../catalog/keys.js';
+import { describeError } from '../core/errors.js';
 import { encodeTraceCursor, type ResolvedEventQuery, type ResolvedTraceQuery, traceAfter } from './query.js';
 import { EventRing } from './ring.js';
 import type { SeriesPoint, SeriesQuery } from './series.js';
@@ -15,6 +16,17 @@ export interface HistoryRecords {
   readonly series?: readonly SeriesPoint[];
 }
 
+/**
+ * What an append could not keep. A store keeps every record it can: an event it cannot read or
+ * serialise costs that event alone, and is counted here rather than failing the batch.
+ */
+export interface AppendResult {
+  /** Events refused. */
+  readonly rejected: number;
+  /** Why the first of them was refused. */
+  readonly reason?: string;
+}
+
 /** How long, and how many, of each kind of record to keep. */
 export interface RetentionPolicy {
   readonly events: { readonly maxAge: number; readonly capacity: number };
@@ -28,7 +40,12 @@ export interface RetentionPolicy {
  * (series: oldest first).
  */
 export interface HistoryStore {
-  append(records: HistoryRecords): MaybePromise<void>;
+  /**
+   * Adds records. Returns (or resolves to) an {@link AppendResult} when some events were refused;
+   * a throw or rejection means the whole append failed.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: stores written before AppendResult return void
+  append(records: HistoryRecords): MaybePromise<AppendResult | void>;
   events(query: ResolvedEventQuery): MaybePromise<Page<HistoryEvent>>;
   traces(query: ResolvedTraceQuery): MaybePromise<Page<TraceSummary>>;
   trace(id: SpanId): MaybePromise<Trace | undefined>;
@@ -109,6 +126,7 @@ export class MemoryHistoryStore implements HistoryStore {
   readonly #byId = new Map<string, StoredTrace>();
   readonly #series: Fifo<SeriesPoint>;
   #seq = 0;
+  #rejected = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
     this.#events = new EventRing(options.events ?? 100_000, options.indexKeys ?? []);
@@ -116,8 +134,24 @@ export class MemoryHistoryStore implements HistoryStore {
     this.#series = new Fifo(options.series ?? 500_000);
   }
 
-  append(records: HistoryRecords): void {
-    if (records.events !== undefined) for (const event of records.events) this.#events.append(event);
+  /** Events refused since the store was created (unreadable: a throwing getter or proxy). */
+  get rejected(): number {
+    return this.#rejected;
+  }
+
+  append(records: HistoryRecords): AppendResult | undefined {
+    let rejected = 0;
+    let reason: string | undefined;
+    if (records.events !== undefined) {
+      for (const event of records.events) {
+        try {
+          this.#events.append(event);
+        } catch (error) {
+          rejected++;
+          reason ??= describeError(error);
+        }
+      }
+    }
     if (records.traces !== undefined) {
       for (const trace of records.traces) {
         const stored = { trace, seq: ++this.#seq };
@@ -130,6 +164,9 @@ export class MemoryHistoryStore implements HistoryStore {
       }
     }
     if (records.series !== undefined) for (const point of records.series) this.#series.push(point);
+    if (rejected === 0) return undefined;
+    this.#rejected += rejected;
+    return { rejected, reason: reason as string };
   }
 
   events(query: ResolvedEventQuery): Page<HistoryEvent> {

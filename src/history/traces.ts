@@ -1,5 +1,6 @@
 import type { SpanId } from '../catalog/keys.js';
-import { valueText } from './query.js';
+import { JSON_LIMITS } from '../core/json.js';
+import { ownValue, valueText } from './query.js';
 import type { HistoryEvent, Trace } from './types.js';
 
 /** The event that marks where a span's events were cut. */
@@ -102,7 +103,10 @@ function build(span: OpenSpan, endEvent: HistoryEvent): Trace {
   return traceOf(span.start.spanId as SpanId, span.start.type, span.start.timestamp, events, span.dropped);
 }
 
-/** A trace with its derived fields, from its events. */
+/**
+ * A trace with its derived fields, from its events. Only own keys are read, and an event whose data
+ * cannot be read adds nothing to them.
+ */
 export function traceOf(id: SpanId, type: string, timestamp: number, events: readonly HistoryEvent[], truncated: number): Trace {
   let queueId: string | undefined;
   let from: string | undefined;
@@ -110,12 +114,20 @@ export function traceOf(id: SpanId, type: string, timestamp: number, events: rea
   const to = new Set<string>();
   const keywords = new Set<string>();
   for (const event of events) {
-    const data = event.data;
-    if (queueId === undefined && data.queueId !== undefined) queueId = valueText(data.queueId);
-    if (from === undefined && typeof data.from === 'string') from = data.from;
-    if (size === undefined && typeof data.size === 'number') size = data.size;
-    for (const address of items(data.to)) to.add(address);
-    for (const key of KEYWORD_KEYS) for (const value of items(data[key])) keywords.add(value.toLowerCase());
+    let data: unknown;
+    try {
+      data = event.data;
+    } catch {
+      continue;
+    }
+    if (queueId === undefined) queueId = valueText(ownValue(data, 'queueId'));
+    if (from === undefined) from = stringValue(ownValue(data, 'from'));
+    if (size === undefined) {
+      const value = ownValue(data, 'size');
+      if (typeof value === 'number') size = value;
+    }
+    for (const address of items(ownValue(data, 'to'))) to.add(address);
+    for (const key of KEYWORD_KEYS) for (const value of items(ownValue(data, key))) keywords.add(value.toLowerCase());
   }
   return {
     id,
@@ -131,15 +143,33 @@ export function traceOf(id: SpanId, type: string, timestamp: number, events: rea
   };
 }
 
+function stringValue(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The strings of a value or of its items (one level, bounded); an unreadable item is skipped. */
 function items(value: unknown): string[] {
-  if (Array.isArray(value)) return value.filter((v): v is string => typeof v === 'string');
-  return typeof value === 'string' ? [value] : [];
+  if (typeof value === 'string') return [value];
+  if (!Array.isArray(value)) return [];
+  const out: string[] = [];
+  const length = Math.min(value.length, JSON_LIMITS.maxMembers);
+  for (let i = 0; i < length; i++) {
+    const item = ownValue(value, String(i));
+    if (typeof item === 'string') out.push(item);
+  }
+  return out;
 }
 
 /** Stalwart's rule, widened: keep spans that carried a queued message (`queueId`) or a `messageId`. */
 export function keepsMessages(trace: Trace): boolean {
   if (trace.queueId !== undefined) return true;
-  return trace.events.some((e) => e.data.messageId !== undefined);
+  return trace.events.some((e) => {
+    try {
+      return ownValue(e.data, 'messageId') !== undefined;
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** True when `trace` has every keyword term. */

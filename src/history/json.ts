@@ -1,0 +1,57 @@
+import { dataJson, MARKERS, safeJson, scalarJson } from '../core/json.js';
+import type { HistoryEvent, Trace } from './types.js';
+
+/**
+ * The history's records as JSON, composed per record so that one hostile event (circular, deep, a
+ * throwing getter or `toJSON`, BigInt) is written with markers and costs nothing to the others, and a
+ * large page is never cut by the safe serialiser's whole-output limit. Nothing here throws.
+ */
+
+/** One event in the shape of `EventRecord.toJSON()`; its data through `dataJson`. */
+export function eventJson(event: HistoryEvent): string {
+  let head: string;
+  let spanId: unknown;
+  let data: unknown;
+  try {
+    head = `{"id":${scalarJson(event.id)},"type":${scalarJson(event.type)},"level":${scalarJson(event.level)},"timestamp":${scalarJson(event.timestamp)}`;
+    spanId = event.spanId;
+  } catch {
+    return safeJson(MARKERS.unreadable);
+  }
+  try {
+    data = event.data;
+  } catch {
+    data = MARKERS.unreadable;
+  }
+  return `${head},"data":${dataJson(data)}${spanId === undefined ? '' : `,"spanId":${scalarJson(spanId)}`}}`;
+}
+
+/** A trace with its events, without its keyword index. */
+export function traceJson(trace: Trace): string {
+  try {
+    let out = `{"id":${scalarJson(trace.id)},"type":${scalarJson(trace.type)},"timestamp":${scalarJson(trace.timestamp)}`;
+    if (trace.queueId !== undefined) out += `,"queueId":${scalarJson(trace.queueId)}`;
+    if (trace.from !== undefined) out += `,"from":${scalarJson(trace.from)}`;
+    out += `,"to":${safeJson(trace.to)}`;
+    if (trace.size !== undefined) out += `,"size":${scalarJson(trace.size)}`;
+    return `${out},"truncated":${scalarJson(trace.truncated)},"events":${listJson(trace.events, eventJson)}}`;
+  } catch {
+    return safeJson(MARKERS.unreadable);
+  }
+}
+
+/** A list, one item at a time. */
+export function listJson<T>(items: readonly T[], itemJson: (item: T) => string): string {
+  let out = '[';
+  try {
+    for (let i = 0; i < items.length; i++) out += `${i === 0 ? '' : ','}${itemJson(items[i] as T)}`;
+  } catch {
+    // A store handed back something that is not a readable array: what was written stands.
+  }
+  return `${out}]`;
+}
+
+/** `{ "items": [...], "cursor"?: "..." }` */
+export function pageJson<T>(items: readonly T[], cursor: string | undefined, itemJson: (item: T) => string): string {
+  return `{"items":${listJson(items, itemJson)}${cursor === undefined ? '' : `,"cursor":${scalarJson(cursor)}`}}`;
+}
