@@ -10,7 +10,14 @@ export type { KeyCondition, ResolvedEventQuery, ResolvedTraceQuery, TraceCursor 
 export { HistoryQueryError } from './query.js';
 export type { SeriesPoint, SeriesQuery } from './series.js';
 export { avgOver, increase, rate } from './series.js';
-export type { HistoryRecords, HistoryStore, MaybePromise, MemoryStoreOptions, RetentionPolicy } from './store.js';
+export type {
+  AppendResult,
+  HistoryRecords,
+  HistoryStore,
+  MaybePromise,
+  MemoryStoreOptions,
+  RetentionPolicy,
+} from './store.js';
 export { MemoryHistoryStore } from './store.js';
 export { keepsMessages, TRUNCATED_EVENT } from './traces.js';
 export type { EventQuery, HistoryEvent, KeyMatch, Page, Trace, TraceQuery, TraceSummary } from './types.js';

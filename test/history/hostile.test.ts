@@ -1,5 +1,6 @@
 import { connect } from 'node:net';
 import fc from 'fast-check';
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveEventQuery } from '../../src/history/query.js';
 import { EventRing } from '../../src/history/ring.js';
@@ -242,6 +243,23 @@ describe('the history handler and a response the host already answered', () => {
     expect(response.status).toBe(503);
     await settle();
     expect(escaped).toEqual([]);
+  });
+  it('writes nothing after a Fastify async route already replied', async () => {
+    const telemetry = make({ history: { authorize: () => true } });
+    const app = Fastify();
+    app.get('/api/*', async (request, reply) => {
+      telemetry.handlers.history.node(request.raw, reply.raw);
+      return { answeredBy: 'fastify' };
+    });
+    const origin = await app.listen({ port: 0, host: '127.0.0.1' });
+    try {
+      const response = await fetch(`${origin}/api/telemetry/events`);
+      expect(await response.json()).toEqual({ answeredBy: 'fastify' });
+      await settle();
+      expect(escaped).toEqual([]);
+    } finally {
+      await app.close();
+    }
   });
 });
 
