@@ -77,7 +77,7 @@ export function stalwartMetrics(metrics: readonly MetricSnapshot[]): StalwartMet
 
 /** `event: metrics` with a JSON array of Stalwart metric items. */
 export function metricsFrame(snapshot: MetricsSnapshot): string {
-  return `event: metrics\ndata: ${JSON.stringify(stalwartMetrics(snapshot.metrics))}\n\n`;
+  return `event: metrics\ndata: ${dataJson(stalwartMetrics(snapshot.metrics))}\n\n`;
 }
 
 /** The snapshot narrowed to metrics whose name matches one of `patterns` (all when empty). */

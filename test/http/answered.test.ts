@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:net';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../src/http/handler.js';
@@ -132,6 +133,49 @@ describe('a response someone else answered already', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('a client that leaves', () => {
+  it('before the handler runs opens nothing (its close event has passed already)', async () => {
+    const telemetry = make();
+    const token = telemetry.live.issueToken({ scope: 'tracing' });
+    const { origin } = await listenLoopback((req, res) => {
+      // The host's own async middleware outlives the client; the handler runs after the close.
+      req.socket.once('close', () => setImmediate(() => telemetry.handlers.liveTracing.node(req, res)));
+    });
+    const port = Number(new URL(origin).port);
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write(requestText('GET', `/x?token=${token}`));
+      setTimeout(() => socket.destroy(), 20);
+    });
+    await new Promise((resolve) => socket.once('close', resolve));
+    await settle();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    await settle();
+    expect(telemetry.live.stats()).toMatchObject({ sse: 0, eventStreams: 0, subscriptions: 0 });
+  });
+
+  it('while the authorize callback runs opens nothing once it grants access', async () => {
+    let grant: (verdict: boolean) => void = () => {};
+    let asked = false;
+    const telemetry = make({
+      live: {
+        authorize: () => {
+          asked = true;
+          return new Promise<boolean>((resolve) => (grant = resolve));
+        },
+      },
+    });
+    const { origin } = await listenLoopback((req, res) => telemetry.handlers.liveMetrics.node(req, res));
+    const socket = connect(Number(new URL(origin).port), '127.0.0.1', () => socket.write(requestText('GET', '/x')));
+    await until(() => asked, 'the authorize callback');
+    socket.destroy();
+    await settle();
+    grant(true);
+    await settle();
+    expect(telemetry.live.stats()).toMatchObject({ sse: 0, metricStreams: 0 });
+    expect(unhandled).toEqual([]);
   });
 });
 
