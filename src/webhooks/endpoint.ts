@@ -1,7 +1,7 @@
 import ky, { isTimeoutError } from 'ky';
 import PQueue from 'p-queue';
-import type { EventRecord } from '../core/event.js';
 import { describeError } from '../core/errors.js';
+import type { EventRecord } from '../core/event.js';
 import type { PartContext, PartSubscription } from '../core/part.js';
 import type { CounterMetric, GaugeMetric } from '../metrics/instruments.js';
 import { drainAnswer } from './answer.js';

@@ -1,6 +1,6 @@
 import { severity } from '../catalog/levels.js';
-import type { EventRecord } from '../core/event.js';
 import { describeError } from '../core/errors.js';
+import type { EventRecord } from '../core/event.js';
 import { dataJson, isoTime, MARKERS, scalarJson } from '../core/json.js';
 import type { WebhookEvent } from './options.js';
 
