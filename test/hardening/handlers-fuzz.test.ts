@@ -146,6 +146,11 @@ describe('every handler answers every hostile request over a raw socket', () => 
         expect(answer.status, `${target} on ${name}`).toBe(400);
       }
     }
+    const metricsTwice = await rawRequest(
+      port,
+      requestText('GET', `/x?token=${tokens.metrics}&metrics=a&metrics=b`, ['x-handler: liveMetrics']),
+    );
+    expect(metricsTwice.status).toBe(400);
     const repeated = await rawRequest(
       port,
       requestText('GET', `/x?token=${tokens.tracing}&level=info&level=warn`, ['x-handler: liveTracing']),
