@@ -1,9 +1,14 @@
 /**
- * mail-telemetry: typed, embeddable telemetry for Node.js mail servers.
+ * mail-telemetry: typed, embeddable telemetry for Node.js mail servers. Its exports are grouped by
+ * mechanism: the core (`createTelemetry`), events and the catalogue, tracers, metrics, live streams,
+ * webhooks, history, alerts, the dashboard and the HTTP handlers.
  * @packageDocumentation
+ * @module mail-telemetry
  */
 
+/** @group Alerts */
 export * from './alerts/public.js';
+/** @group Events */
 export type {
   CheckSpecs,
   DeclaredKeys,
@@ -17,9 +22,13 @@ export type {
   KeyValue,
   RequiredKeys,
 } from './catalog/define.js';
+/** @group Events */
 export { defineEvents } from './catalog/define.js';
+/** @group Events */
 export type { BuiltinEvents, BuiltinMetricName, BuiltinSpans, EventRow, MetricRow } from './catalog/generated.js';
+/** @group Events */
 export { BUILTIN_EVENTS, BUILTIN_METRICS, KEY_TYPES } from './catalog/generated.js';
+/** @group Events */
 export type {
   AnyKeys,
   Cause,
@@ -33,9 +42,13 @@ export type {
   Vocabulary,
   WithRequired,
 } from './catalog/keys.js';
+/** @group Events */
 export { COMMON_KEYS } from './catalog/keys.js';
+/** @group Events */
 export type { Level, LevelSetting } from './catalog/levels.js';
+/** @group Events */
 export { LEVELS } from './catalog/levels.js';
+/** @group Events */
 export type {
   DataOptional,
   EventInput,
@@ -49,19 +62,33 @@ export type {
   Wildcard,
   WildcardData,
 } from './catalog/types.js';
+/** @group Core */
 export { TelemetryConfigError } from './core/errors.js';
+/** @group Core */
 export { ID_EPOCH, idTime } from './core/ids.js';
+/** @group Core */
 export type { SpanOptions, SubscribeOptions, TelemetryOptions } from './core/options.js';
+/** @group Events */
 export { matchPattern } from './core/patterns.js';
+/** @group Core */
 export type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/runtime.js';
+/** @group Core */
 export type { BatchHandler, SubscriberStats } from './core/subscriber.js';
+/** @group Dashboard */
 export * from './dashboard/public.js';
+/** @group History */
 export * from './history/public.js';
+/** @group HTTP handlers */
 export type { RequestHandler, TelemetryHandlers } from './http/handler.js';
+/** @group Live streams */
 export * from './live/public.js';
+/** @group Metrics */
 export type { MetricName, MetricsApi } from './metrics/api.js';
+/** @group Metrics */
 export type { ExpositionFormat } from './metrics/exposition.js';
+/** @group Metrics */
 export { CONTENT_TYPES } from './metrics/exposition.js';
+/** @group Metrics */
 export type {
   CounterMetric,
   GaugeMetric,
@@ -71,8 +98,11 @@ export type {
   UpdateArgs,
   ValueSeries,
 } from './metrics/instruments.js';
+/** @group Metrics */
 export { OVERFLOW_VALUE } from './metrics/instruments.js';
+/** @group Metrics */
 export type { MetricsOptions } from './metrics/options.js';
+/** @group Metrics */
 export type {
   Collected,
   HistogramOptions,
@@ -81,7 +111,9 @@ export type {
   MetricsSnapshot,
   SeriesSnapshot,
 } from './metrics/registry.js';
+/** @group Metrics */
 export { DEFAULT_BUCKETS } from './metrics/registry.js';
+/** @group Core */
 export type {
   BuiltinGaugeName,
   BuiltinHistogramName,
@@ -91,14 +123,23 @@ export type {
   TelemetryFor,
   TypedTracer,
 } from './telemetry.js';
+/** @group Core */
 export { createTelemetry } from './telemetry.js';
+/** @group Tracers */
 export type { FileTracerOptions } from './tracing/file.js';
+/** @group Tracers */
 export type { TextOptions } from './tracing/format.js';
+/** @group Tracers */
 export { jsonLine, SYSLOG_PRIORITY, textLine } from './tracing/format.js';
+/** @group Tracers */
 export type { OtelTracerOptions } from './tracing/otel.js';
+/** @group Tracers */
 export type { PinoLike, PinoLogMethod, PinoTracerOptions } from './tracing/pino.js';
+/** @group Tracers */
 export { PINO_METHOD } from './tracing/pino.js';
+/** @group Tracers */
 export { REDACTED } from './tracing/redact.js';
+/** @group Tracers */
 export type {
   ConsoleTracerOptions,
   CustomTracerOptions,
@@ -108,4 +149,5 @@ export type {
   TracerCommonOptions,
   TracerOptions,
 } from './tracing/sink.js';
+/** @group Webhooks */
 export * from './webhooks/public.js';

@@ -8,5 +8,6 @@
  * const telemetry = createTelemetry({ history: { store: new SqliteHistoryStore({ path: 'history.db' }) } });
  * ```
  * @packageDocumentation
+ * @module mail-telemetry/sqlite
  */
 export { SqliteHistoryStore, type SqliteHistoryStoreOptions } from './history/sqlite.js';
