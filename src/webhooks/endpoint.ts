@@ -31,7 +31,10 @@ export interface WebhookStats {
   readonly failed: number;
   /** Attempts that repeated a failed request. */
   readonly retried: number;
-  /** Events given up on: stale, over the byte cap, endpoint disabled, or shutdown. */
+  /**
+   * Events given up on: stale, over the byte cap, refused by a full intake queue (lossless), too
+   * large, endpoint disabled, or shutdown. Each was passed to `onDiscard` once.
+   */
   readonly discarded: number;
   /** Events a lossy endpoint dropped to stay under its caps (its intake queue's included). */
   readonly dropped: number;
@@ -509,6 +512,7 @@ export class Endpoint {
 
   /** Sends everything held now, without waiting for the window; a backoff wait is cut short once. */
   async flush(): Promise<void> {
+    this.#intakeDrops.flush();
     if (this.#state !== 'active' || this.#closed) return;
     this.#flushing++;
     try {

@@ -68,7 +68,7 @@ function defineMetrics(context: PartContext): WebhookMetrics {
       labels,
     }),
     discarded: m.counter('telemetry.webhook-discarded', {
-      help: 'Events a webhook gave up on (stale, byte cap, disabled, shutdown)',
+      help: 'Events a webhook gave up on (stale, byte cap, intake queue full, too large, disabled, shutdown)',
       unit: 'events',
       labels,
     }),
