@@ -312,6 +312,10 @@ function attribute(value: unknown): AttributeValue | undefined {
     return Number.isNaN(time) ? MARKERS.invalidDate : new Date(time).toISOString();
   }
   if (types.isNativeError(value) || value instanceof Error) return `${errorName(value as Error)}: ${describeError(value)}`;
+  if (types.isUint8Array(value)) {
+    const bytes = value as Uint8Array;
+    return Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, JSON_LIMITS.maxString)).toString('base64');
+  }
   if (Array.isArray(value)) return list(value);
   const type = (value as { type?: unknown }).type;
   if (typeof type === 'string') return type;
