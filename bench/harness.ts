@@ -1,4 +1,5 @@
 /** A tiny side-by-side benchmark harness: median ns/op over repeated timed runs, printed as ratios. */
+import { availableParallelism, cpus, platform, totalmem } from 'node:os';
 
 export interface Case {
   readonly name: string;
@@ -67,17 +68,20 @@ export async function compare(c: Comparison): Promise<Result> {
   };
 }
 
-/** Prints results as a Markdown table, ready for the README. */
-export function printTable(results: readonly Result[]): void {
+/** Results as a Markdown table. */
+export function formatTable(results: readonly Result[]): string {
   const ns = (v: number) => (v < 10 ? v.toFixed(2) : v.toFixed(1));
-  console.log('| benchmark | mail-telemetry | peer | ns/op (ours) | ns/op (peer) | speed-up | target | met |');
-  console.log('| --- | --- | --- | ---: | ---: | ---: | ---: | :---: |');
+  const lines = [
+    '| benchmark | mail-telemetry | peer | ns/op (ours) | ns/op (peer) | speed-up | target | met |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | :---: |',
+  ];
   for (const r of results) {
     const met = r.target === 0 ? '—' : r.speedup >= r.target ? 'yes' : 'no';
-    console.log(
+    lines.push(
       `| ${r.title} | \`${r.ours}\` | \`${r.peer}\` | ${ns(r.oursNs)} | ${ns(r.peerNs)} | ${r.speedup.toFixed(2)}× | ${r.target === 0 ? 'reported' : `≥${r.target}×`} | ${met} |`,
     );
   }
+  return lines.join('\n');
 }
 
 /**
@@ -100,11 +104,10 @@ export function figureMet(f: Figure): boolean {
   );
 }
 
-/** Prints figures as a Markdown table, ready for the README. */
-export function printFigures(figures: readonly Figure[]): void {
+/** Figures as a Markdown table. */
+export function formatFigures(figures: readonly Figure[]): string {
   const fmt = (v: number) => (Math.abs(v) >= 100 ? Math.round(v).toLocaleString('en-US') : v.toPrecision(3));
-  console.log('| figure | value | limit | met |');
-  console.log('| --- | ---: | ---: | :---: |');
+  const lines = ['| figure | value | limit | met |', '| --- | ---: | ---: | :---: |'];
   for (const f of figures) {
     const limit =
       f.limit === undefined
@@ -115,8 +118,85 @@ export function printFigures(figures: readonly Figure[]): void {
           ]
             .filter(Boolean)
             .join(', ');
-    console.log(
+    lines.push(
       `| ${f.title} | ${fmt(f.value)} ${f.unit} | ${limit} | ${f.limit === undefined ? '—' : figureMet(f) ? 'yes' : 'no'} |`,
     );
   }
+  return lines.join('\n');
+}
+
+/** Where a run was measured: printed with its tables, so that figures are never read without it. */
+export interface Machine {
+  /** The first CPU's model string. */
+  readonly cpu: string;
+  readonly cores: number;
+  readonly memoryBytes: number;
+  readonly platform: string;
+  readonly arch: string;
+  readonly node: string;
+  /** The day of the run, YYYY-MM-DD (UTC). */
+  readonly date: string;
+  /** Timed runs per case; the median is reported. */
+  readonly runs: number;
+}
+
+/** The machine this process runs on. */
+export function thisMachine(now: Date = new Date()): Machine {
+  return {
+    cpu: cpus()[0]?.model.trim() ?? 'unknown CPU',
+    cores: availableParallelism(),
+    memoryBytes: totalmem(),
+    platform: platform(),
+    arch: process.arch,
+    node: process.version,
+    date: now.toISOString().slice(0, 10),
+    runs: RUNS,
+  };
+}
+
+/** One line naming the machine, the Node version and the date. */
+export function describeMachine(m: Machine): string {
+  const gib = (m.memoryBytes / 2 ** 30).toFixed(1);
+  return `${m.cpu}, ${m.cores} cores, ${gib} GiB memory, ${m.platform} ${m.arch}; Node ${m.node}; ${m.date}; median of ${m.runs} runs each`;
+}
+
+/** The Markdown tables of a run, then its notes and the targets it missed. */
+export function formatRun(results: readonly Result[], figures: readonly Figure[]): string {
+  const parts = [formatTable(results)];
+  if (figures.length > 0) parts.push(formatFigures(figures));
+  const notes = [...results, ...figures].flatMap((r) => (r.note === undefined ? [] : [`${r.title}: ${r.note}`]));
+  if (notes.length > 0) parts.push(notes.map((n) => `- ${n}`).join('\n'));
+  const missed = results.filter((r) => r.speedup < r.target).length + figures.filter((f) => !figureMet(f)).length;
+  if (missed > 0) parts.push(`${missed} target(s) not met on this run.`);
+  return parts.join('\n\n');
+}
+
+/** docs/benchmarks.md: the whole run and where it ran. */
+export function benchmarksPage(machine: Machine, run: string): string {
+  return [
+    '# Benchmarks',
+    '',
+    '<!-- Written by `npm run bench` (bench/index.ts): run it again rather than editing this file. -->',
+    '',
+    '`npm run bench` builds the package and measures `dist/` side by side with the peer a user would otherwise pick, each case in a fresh process.',
+    '',
+    `Measured on: ${describeMachine(machine)}.`,
+    '',
+    run,
+    '',
+  ].join('\n');
+}
+
+export const README_START = '<!-- bench:start -->';
+export const README_END = '<!-- bench:end -->';
+
+/**
+ * `text` with what lies between the bench markers replaced by `block`; undefined when the markers
+ * are absent or out of order, so that a README without them is left alone.
+ */
+export function replaceBetweenMarkers(text: string, block: string): string | undefined {
+  const start = text.indexOf(README_START);
+  const end = start < 0 ? -1 : text.indexOf(README_END, start + README_START.length);
+  if (start < 0 || end < 0) return undefined;
+  return `${text.slice(0, start + README_START.length)}\n${block}\n${text.slice(end)}`;
 }

@@ -2,14 +2,31 @@
  * `npm run bench`: each comparison and each figure runs in a fresh child process, so one case's JIT
  * feedback and heap do not skew the next. Every `bench/*.bench.ts` file may export `comparisons`
  * (ours against a peer, side by side) and `figures` (measured values with a limit). Prints
- * Markdown tables. `npx tsx bench/index.ts <name>` runs one alone and prints its JSON.
+ * Markdown tables with the machine, Node version and date, writes them to docs/benchmarks.md and
+ * replaces the README's table between its `<!-- bench:start -->` and `<!-- bench:end -->` markers.
+ * `npx tsx bench/index.ts <name>` runs one alone and prints its JSON (and writes nothing).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { type Comparison, compare, type Figure, figureMet, printFigures, printTable, type Result } from './harness.js';
+import {
+  benchmarksPage,
+  type Comparison,
+  compare,
+  describeMachine,
+  type Figure,
+  formatFigures,
+  formatRun,
+  formatTable,
+  type Machine,
+  README_END,
+  README_START,
+  type Result,
+  replaceBetweenMarkers,
+  thisMachine,
+} from './harness.js';
 
 interface BenchModule {
   readonly comparisons?: Record<string, () => Comparison>;
@@ -42,7 +59,7 @@ if (only !== undefined) {
   if (process.env.BENCH_RESULT !== undefined) writeFileSync(process.env.BENCH_RESULT, result);
   else process.stdout.write(`${result}\n`);
 } else {
-  console.log(`node ${process.version}, ${process.arch}; median of ${process.env.BENCH_RUNS ?? 9} runs each\n`);
+  console.log(`${describeMachine(thisMachine())}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'mail-telemetry-bench-'));
   const devNull = openSync('/dev/null', 'w');
   const run = <T>(name: string): T => {
@@ -56,13 +73,26 @@ if (only !== undefined) {
   const results = Object.keys(comparisons).map((name) => run<Result>(name));
   const measured = Object.keys(figures).map((name) => run<Figure>(name));
   rmSync(dir, { recursive: true });
-  printTable(results);
-  if (measured.length > 0) {
-    console.log('');
-    printFigures(measured);
+  const machine = thisMachine();
+  const report = formatRun(results, measured);
+  console.log(report);
+  writeReport(machine, report, results, measured);
+}
+
+/** Writes docs/benchmarks.md, and the README's table between its bench markers when it has them. */
+function writeReport(machine: Machine, run: string, results: readonly Result[], measured: readonly Figure[]): void {
+  const root = join(dirname(self), '..');
+  mkdirSync(join(root, 'docs'), { recursive: true });
+  writeFileSync(join(root, 'docs', 'benchmarks.md'), benchmarksPage(machine, run));
+  console.log('\nwrote docs/benchmarks.md');
+  const readmePath = join(root, 'README.md');
+  const readme = readFileSync(readmePath, 'utf8');
+  const tables = [formatTable(results), ...(measured.length > 0 ? [formatFigures(measured)] : [])];
+  const block = [...tables, `Measured on: ${describeMachine(machine)}. Notes: [docs/benchmarks.md](docs/benchmarks.md).`];
+  const updated = replaceBetweenMarkers(readme, block.join('\n\n'));
+  if (updated === undefined) console.log(`README.md has no ${README_START} … ${README_END} markers: left as it is`);
+  else if (updated !== readme) {
+    writeFileSync(readmePath, updated);
+    console.log('updated the README between its bench markers');
   }
-  const notes = [...results, ...measured].flatMap((r) => (r.note === undefined ? [] : [`${r.title}: ${r.note}`]));
-  if (notes.length > 0) console.log(`\n${notes.map((n) => `- ${n}`).join('\n')}`);
-  const missed = results.filter((r) => r.speedup < r.target).length + measured.filter((f) => !figureMet(f)).length;
-  if (missed > 0) console.log(`\n${missed} target(s) not met on this run.`);
 }
