@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { TelemetryConfigError } from '../core/errors.js';
+import { isoTime } from '../core/json.js';
 import { linesOf } from './lines.js';
 import type { Sink, SinkContext, TracerCommonOptions } from './sink.js';
 
@@ -103,7 +104,8 @@ export function checkFileOptions(t: Record<string, unknown>, path: string): void
 /** The UTC period of `time` that names the file, or '' for `never`. */
 function periodOf(rotate: FileTracerOptions['rotate'], time: number): string {
   if (rotate === 'never') return '';
-  const iso = new Date(time).toISOString();
+  // isoTime never throws: a clock that returns NaN names the file after the epoch, not a lost batch.
+  const iso = isoTime(time);
   if (rotate === 'hourly') return iso.slice(0, 13);
   if (rotate === 'minutely') return `${iso.slice(0, 13)}-${iso.slice(14, 16)}`;
   return iso.slice(0, 10);

@@ -212,6 +212,16 @@ describe('the file sink', () => {
     expect(tags(read('mail-telemetry.2026-01-15.log'))).toEqual(['back']);
   });
 
+  it('names the file after the epoch, and loses nothing, when the clock returns NaN', async () => {
+    const { telemetry, clock, reports, emit } = setup();
+    clock.now = Number.NaN;
+    emit('nan');
+    await telemetry.shutdown();
+    expect(files()).toEqual(['mail-telemetry.1970-01-01.log']);
+    expect(tags(read('mail-telemetry.1970-01-01.log'))).toEqual(['nan']);
+    expect(reports).toEqual([]);
+  });
+
   it('writes everything out on shutdown', async () => {
     const { telemetry, emit } = setup({ format: 'json' });
     emit(...Array.from({ length: 500 }, (_, i) => `e${i}`));
