@@ -41,7 +41,12 @@ export function isoTime(timestamp: number): string {
 }
 
 /** Errors, byte arrays and bigints in JSON (a replacer for `JSON.stringify`; never throws). */
-export function jsonValue(_key: string, value: unknown): unknown {
+export function jsonValue(this: unknown, key: string, value: unknown): unknown {
+  if (value === null) {
+    // JSON.stringify has already turned an invalid date into null by the time a replacer sees it.
+    const original = (this as Record<string, unknown> | undefined)?.[key];
+    return original instanceof Date && Number.isNaN(original.getTime()) ? MARKERS.invalidDate : null;
+  }
   if (value instanceof Error) return errorJson(value);
   if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (typeof value === 'bigint') return value.toString();
@@ -56,10 +61,8 @@ export function jsonValue(_key: string, value: unknown): unknown {
 export function dataJson(data: unknown): string {
   let json: string | undefined;
   try {
-    json =
-      typeof data === 'object' && data !== null && !needsReplacer(data as Readonly<Record<string, unknown>>)
-        ? JSON.stringify(data)
-        : JSON.stringify(data, jsonValue);
+    const plain = typeof data === 'object' && data !== null ? shape(data as Readonly<Record<string, unknown>>) : REPLACER;
+    json = plain === PLAIN ? JSON.stringify(data) : JSON.stringify(data, jsonValue);
   } catch {
     return safeJson(data);
   }
@@ -97,15 +100,22 @@ export function scalarJson(value: unknown): string {
   return safeJson(value);
 }
 
-function needsReplacer(data: Readonly<Record<string, unknown>>): boolean {
+const PLAIN = 0;
+const REPLACER = 1;
+
+/** How the top-level keys can be written: bare, or with the replacer. */
+function shape(data: Readonly<Record<string, unknown>>): number {
+  let result = PLAIN;
   for (const key in data) {
     const value = data[key];
-    if (typeof value === 'bigint') return true;
-    if (typeof value === 'object' && value !== null && !(value instanceof Date)) {
-      if (!Array.isArray(value) || value.some((v) => typeof v === 'object' || typeof v === 'bigint')) return true;
+    if (typeof value === 'bigint') result = REPLACER;
+    else if (typeof value === 'object' && value !== null) {
+      if (value instanceof Date) {
+        if (Number.isNaN(value.getTime())) result = REPLACER;
+      } else if (!Array.isArray(value) || value.some((v) => typeof v === 'object' || typeof v === 'bigint')) result = REPLACER;
     }
   }
-  return false;
+  return result;
 }
 
 function errorJson(error: Error): { type: string; message: string } {

@@ -143,7 +143,7 @@ export class TelemetryRuntime {
   readonly #subscribers = new Set<Subscriber>();
   readonly #spans: SpanTable;
   readonly #now: () => number;
-  readonly #sweepTimer: NodeJS.Timeout;
+  #sweepTimer: NodeJS.Timeout | undefined;
   readonly #emitter = new EventEmitter<Record<string, [EventRecord]>>();
   readonly #listeners = new Map<Listener, { bits: Uint32Array; names: string[] }>();
   #listenerSubscriber: Subscriber | undefined;
@@ -167,7 +167,7 @@ export class TelemetryRuntime {
     failed: (subscriber, error, batch) => this.#subscriberFailed(subscriber, error, batch),
   };
   readonly #registry: MetricsRegistry;
-  readonly #memoryTimer: NodeJS.Timeout;
+  #memoryTimer: NodeJS.Timeout | undefined;
   /** The metrics registry: event counters, the catalogue's gauges and histograms, the host's own. */
   readonly metrics: MetricsApi;
   /** Request handlers to mount on the host's HTTP server. */
@@ -220,8 +220,6 @@ export class TelemetryRuntime {
       this.#report('telemetry.metric-rejected', { id: metric, reason, value: primitive(value) }, this),
     );
     this.metrics = this.#metricsApi(this.#registry);
-    this.#memoryTimer = setInterval(() => this.#registry.sampleMemory(), options.metrics.memoryInterval);
-    this.#memoryTimer.unref();
     this.#registry.sampleMemory();
     this.#spanEnds = this.#names.map((n) => this.catalog.get(n)?.spanEnd ?? '');
     this.#spanPairs = new Map(
@@ -229,24 +227,34 @@ export class TelemetryRuntime {
     );
     for (const tracer of options.tracers) this.#addTracer(tracer);
     this.#spans = new SpanTable(options.maxOpenSpans, options.maxSpanAge, (count) => this.#swept(count));
-    this.#sweepTimer = setInterval(() => this.#spans.sweep(this.#now()), options.sweepInterval);
-    this.#sweepTimer.unref();
     // The mechanisms come last: they subscribe through the finished core.
     const context = this.partContext();
-    const history = createHistory(context, options.history);
-    const live = createLive(context, options.live);
-    this.history = history.api;
-    this.live = live.api;
-    this.webhooks = createWebhooks(context, options.webhooks);
-    this.alerts = createAlerts(context, options.alerts, { history: history.api });
-    this.handlers = {
-      prometheus: prometheusHandler((format) => this.metrics.prometheus(format), options.metrics.auth),
-      liveTracing: live.handlers.liveTracing,
-      liveMetrics: live.handlers.liveMetrics,
-      history: history.handler,
-      dashboard: createDashboard(options.dashboard),
-    };
+    try {
+      const history = createHistory(context, options.history);
+      const live = createLive(context, options.live);
+      this.history = history.api;
+      this.live = live.api;
+      this.webhooks = createWebhooks(context, options.webhooks);
+      this.alerts = createAlerts(context, options.alerts, { history: history.api });
+      this.handlers = {
+        prometheus: prometheusHandler((format) => this.metrics.prometheus(format), options.metrics.auth),
+        liveTracing: live.handlers.liveTracing,
+        liveMetrics: live.handlers.liveMetrics,
+        history: history.handler,
+        dashboard: createDashboard(options.dashboard),
+      };
+    } catch (error) {
+      // A mechanism refused its options: the ones built before it stop their timers.
+      this.#closed = true;
+      void this.#eachPart('close');
+      throw error;
+    }
     this.#rebuild();
+    // Timers start last, so that a configuration error thrown above leaves none running.
+    this.#memoryTimer = setInterval(() => this.#registry.sampleMemory(), options.metrics.memoryInterval);
+    this.#memoryTimer.unref();
+    this.#sweepTimer = setInterval(() => this.#spans.sweep(this.#now()), options.sweepInterval);
+    this.#sweepTimer.unref();
   }
 
   #metricsApi(registry: MetricsRegistry): MetricsApi {

@@ -61,6 +61,10 @@ describe('the safe serialiser', () => {
     expect(parsed).not.toHaveProperty('toJSON');
     expect(parsed.throwingToJSON).toBe(MARKERS.unreadable);
     expect(parsed.date).toBe(MARKERS.invalidDate);
+    expect(JSON.parse(dataJson({ nextRetry: new Date(Number.NaN) }))).toEqual({ nextRetry: MARKERS.invalidDate });
+    expect(JSON.parse(dataJson({ details: { nextRetry: new Date(Number.NaN) } }))).toEqual({
+      details: { nextRetry: MARKERS.invalidDate },
+    });
     expect(parsed.big).toBe((2n ** 70n).toString());
     expect(parsed.sym).toBe('Symbol(s)');
     expect(parsed).not.toHaveProperty('fn');

@@ -257,7 +257,7 @@ describe('hostile event values framed by innocent events', () => {
     expect(froms).toEqual(Array.from({ length: innocent }, (_, i) => `innocent${i}@example.org`));
     // Each hostile value cost at most its own event: the rest were written with markers.
     expect(events.filter((e) => e.type === 'auth.error')).toHaveLength(values.length);
-    expect(events.find((e) => e.type === 'auth.error')?.data).toEqual({ details: { nextRetry: null } });
+    expect(events.find((e) => e.type === 'auth.error')?.data).toEqual({ details: { nextRetry: '[InvalidDate]' } });
     expect(events.filter((e) => e.type === 'auth.error')[1]?.data).toEqual({
       details: { name: 'loop', self: '[Circular]' },
     });
