@@ -79,7 +79,7 @@ describe('the closing lines of npm test', () => {
 
   it('name the programs, the files whose tests were skipped, and one install command', () => {
     expect(missingProgramsLine(report, '/repo')).toBe(
-      'tests 3 skipped for programs not on PATH: chromium (test/dashboard/browser.test.ts); promtool (test/metrics/exposition.test.ts). ' +
+      '3 tests skipped because a program is not on PATH: chromium (test/dashboard/browser.test.ts); promtool (test/metrics/exposition.test.ts). ' +
         'Install with `apt-get install -y --no-install-recommends chromium prometheus` as root, or run `npm test` as root',
     );
   });
@@ -98,7 +98,7 @@ describe('the closing lines of npm test', () => {
       ],
     };
     expect(missingProgramsLine(ci, '/repo')).toBe(
-      'tests 1 failed (CI is set) for programs not on PATH: prometheus-alertmanager (test/alerts/alertmanager.test.ts). ' +
+      '1 test failed (CI is set) because a program is not on PATH: prometheus-alertmanager (test/alerts/alertmanager.test.ts). ' +
         'Install with `apt-get install -y --no-install-recommends prometheus-alertmanager` as root, or run `npm test` as root',
     );
   });

@@ -73,8 +73,9 @@ export function missingProgramsLine(report: JsonReport, root: string = process.c
     }
   }
   if (files.size === 0) return undefined;
-  const counts = [skipped > 0 ? `${skipped} skipped` : '', failed > 0 ? `${failed} failed (CI is set)` : ''].filter(Boolean);
+  const tests = (n: number) => `${n} test${n === 1 ? '' : 's'}`;
+  const counts = [skipped > 0 ? `${tests(skipped)} skipped` : '', failed > 0 ? `${tests(failed)} failed (CI is set)` : ''];
   const programs = [...files.keys()].sort();
   const which = programs.map((p) => `${p} (${[...(files.get(p) ?? [])].sort().join(', ')})`).join('; ');
-  return `tests ${counts.join(', ')} for programs not on PATH: ${which}. Install with \`${installCommand(programs)}\` as root, or run \`npm test\` as root`;
+  return `${counts.filter(Boolean).join(', ')} because a program is not on PATH: ${which}. Install with \`${installCommand(programs)}\` as root, or run \`npm test\` as root`;
 }
