@@ -124,7 +124,8 @@ export interface WebhookOptions<P extends string = string> {
    * (reason `bytes`). It bounds the intake queue too, where events wait before they are serialised:
    * that queue holds at most `max(1024, maxPendingBytes / 512)` events, and an event arriving when it
    * is full is refused (lossless; reason `queue-full`) or makes the oldest one drop (lossy).
-   * @default Infinity
+   * `Infinity` lifts the bound, and with it the bound on memory while a receiver is down.
+   * @default 67_108_864 (64 MiB)
    */
   readonly maxPendingBytes?: number;
   /**
@@ -193,6 +194,9 @@ export interface ResolvedWebhook {
   readonly retry: ResolvedRetry;
   readonly onDiscard: WebhookOptions['onDiscard'];
 }
+
+/** Memory held for one endpoint while its receiver is slow or down. */
+const DEFAULT_MAX_PENDING_BYTES = 64 * 1024 * 1024;
 
 const KEYS = new Set([
   'id',
@@ -282,7 +286,11 @@ function resolveWebhook(value: unknown, path: string): ResolvedWebhook {
     lossy,
     maxPending: lossy ? count(o.maxPending, 32_768, `${path}.maxPending`) : Number.POSITIVE_INFINITY,
     maxPendingBytes:
-      o.maxPendingBytes === undefined ? Number.POSITIVE_INFINITY : count(o.maxPendingBytes, 0, `${path}.maxPendingBytes`, 64),
+      o.maxPendingBytes === undefined
+        ? DEFAULT_MAX_PENDING_BYTES
+        : o.maxPendingBytes === Number.POSITIVE_INFINITY
+          ? Number.POSITIVE_INFINITY
+          : count(o.maxPendingBytes, 0, `${path}.maxPendingBytes`, 64),
     headers: resolveHeaders(o.headers, o.auth, path),
     signatureKey,
     signing,

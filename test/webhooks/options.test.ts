@@ -44,6 +44,18 @@ describe('webhook options', () => {
     await telemetry.shutdown(100);
   });
 
+  it('bounds memory by default (64 MiB) and takes Infinity to lift the bound', async () => {
+    const { resolveWebhooks } = await import('../../src/webhooks/options.js');
+    const [bounded] = resolveWebhooks([{ id: 'a', url: 'http://127.0.0.1:9/hook' }], 'options.webhooks');
+    expect(bounded?.maxPendingBytes).toBe(64 * 1024 * 1024);
+    const [unbounded] = resolveWebhooks(
+      [{ id: 'b', url: 'http://127.0.0.1:9/hook', maxPendingBytes: Number.POSITIVE_INFINITY }],
+      'options.webhooks',
+    );
+    expect(unbounded?.maxPendingBytes).toBe(Number.POSITIVE_INFINITY);
+    expect(error({ maxPendingBytes: 10 }).path).toBe('options.webhooks[0].maxPendingBytes');
+  });
+
   it.each([
     [{ url: 'not a url' }, 'options.webhooks[0].url', 'absolute http: or https: URL'],
     [{ url: 'ftp://127.0.0.1/x' }, 'options.webhooks[0].url', 'http: or https: URL'],
