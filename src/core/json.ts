@@ -4,6 +4,8 @@
  * marker string, documented in `docs/consumers.md`.
  */
 
+import { types } from 'node:util';
+
 let lastTimestamp = Number.NaN;
 let lastIso = '';
 
@@ -45,11 +47,13 @@ export function jsonValue(this: unknown, key: string, value: unknown): unknown {
   if (value === null) {
     // JSON.stringify has already turned an invalid date into null by the time a replacer sees it.
     const original = (this as Record<string, unknown> | undefined)?.[key];
-    return original instanceof Date && Number.isNaN(original.getTime()) ? MARKERS.invalidDate : null;
+    return types.isDate(original) && Number.isNaN(original.getTime()) ? MARKERS.invalidDate : null;
   }
-  if (value instanceof Error) return errorJson(value);
-  if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
   if (typeof value === 'bigint') return value.toString();
+  if (typeof value !== 'object') return value;
+  // util.types, not instanceof: values from another realm (vm, workers' structured clones) count too.
+  if (types.isNativeError(value)) return errorJson(value);
+  if (types.isUint8Array(value)) return Buffer.from(value).toString('base64');
   return value;
 }
 
@@ -110,7 +114,7 @@ function shape(data: Readonly<Record<string, unknown>>): number {
     const value = data[key];
     if (typeof value === 'bigint') result = REPLACER;
     else if (typeof value === 'object' && value !== null) {
-      if (value instanceof Date) {
+      if (types.isDate(value)) {
         if (Number.isNaN(value.getTime())) result = REPLACER;
       } else if (!Array.isArray(value) || value.some((v) => typeof v === 'object' || typeof v === 'bigint')) result = REPLACER;
     }
@@ -214,12 +218,12 @@ class SafeWriter {
 
   /** What the value stands for in JSON: its `toJSON`, a date, an error, bytes, or itself. */
   #resolve(value: object): unknown {
-    if (value instanceof Date) {
+    if (types.isDate(value)) {
       const time = value.getTime();
       return Number.isNaN(time) ? MARKERS.invalidDate : new Date(time).toISOString();
     }
-    if (value instanceof Error) return errorJson(value);
-    if (value instanceof Uint8Array) return Buffer.from(value).toString('base64');
+    if (types.isNativeError(value)) return errorJson(value);
+    if (types.isUint8Array(value)) return Buffer.from(value).toString('base64');
     const toJSON = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') return toJSON.call(value);
     return value;

@@ -79,6 +79,19 @@ describe('the safe serialiser', () => {
     expect(JSON.stringify(parsed.many)).toContain(MARKERS.truncated);
   });
 
+  it('recognises errors, dates and bytes from another realm', async () => {
+    const { runInNewContext } = await import('node:vm');
+    const other = runInNewContext(
+      '({ error: new Error("boom"), when: new Date(Number.NaN), bytes: new Uint8Array([104, 105]) })',
+    );
+    expect(JSON.parse(dataJson(other))).toEqual({
+      error: { type: 'Error', message: 'boom' },
+      when: MARKERS.invalidDate,
+      bytes: 'aGk=',
+    });
+    expect(JSON.parse(safeJson(other))).toEqual(JSON.parse(dataJson(other)));
+  });
+
   it('keeps __proto__ as a plain key', () => {
     const data = JSON.parse('{"__proto__":{"accountName":"x"},"a":1}');
     const parsed = JSON.parse(dataJson(data));
