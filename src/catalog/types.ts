@@ -10,15 +10,39 @@ export type EventName<M> = keyof M & string;
 /** A wildcard selector: `*`, `smtp.*`, `*-error`, or any name with `*` standing for any run of characters. */
 export type Wildcard = `${string}*${string}`;
 
-/** An event name or a wildcard selector. */
+/** An event name or a wildcard selector (checked against the names by {@link CheckPattern}). */
 export type EventPattern<M> = EventName<M> | Wildcard;
 
+/**
+ * A selector as a template literal type: each `*` becomes `${string}`. TypeScript matches a name
+ * against it as the runtime does (first piece a prefix, last a suffix, middle pieces leftmost), so
+ * one pattern costs one cheap test per name, with no per-character recursion.
+ */
+export type Glob<P extends string> = P extends `${infer A}*${infer B}` ? `${A}${string}${Glob<B>}` : P;
+
 /** The event names a selector matches, computed at the type level. */
-export type MatchPattern<P extends string, N extends string> = P extends `${infer A}*${infer B}`
-  ? B extends `${string}*${string}`
-    ? Extract<N, `${A}${string}`>
-    : Extract<N, `${A}${string}${B}`>
+export type MatchPattern<P extends string, N extends string> = P extends `${string}*${string}`
+  ? Extract<N, Glob<P>>
   : Extract<N, P>;
+
+/** What a selector that matches no event name is checked against: the compiler error quotes it. */
+export type NoEventMatches<P extends string> = `no event name matches "${P}"`;
+
+/**
+ * `P` when it is a wide `string` (checked when the options are validated), an event name of `N`, or
+ * a wildcard that matches at least one of them; else {@link NoEventMatches}, so that a literal
+ * selector such as `'autth.*'` is a compile error. Distributes over a union of selectors.
+ */
+export type CheckPattern<P extends string, N extends string> = string extends P
+  ? P
+  : P extends Wildcard
+    ? // Intersecting keeps the matching names without one conditional per name; `N` may hold `Wildcard` itself.
+      [N & Glob<P>] extends [Wildcard & Glob<P>]
+      ? NoEventMatches<P>
+      : P
+    : P extends N
+      ? P
+      : NoEventMatches<P>;
 
 /** An event as consumers see it: `data` holds the event’s own keys merged with its span’s keys. */
 export interface TelemetryEvent<N extends string = string, D = Readonly<Record<string, unknown>>> {
@@ -57,12 +81,15 @@ export type WildcardData = AnyKeys & { readonly [key: string]: unknown };
  * The event a selector `P` delivers. An exact name gives that event's own data type; a wildcard
  * gives the union of matching names with {@link WildcardData}, which keeps type-checking fast
  * over a catalogue of 600+ events. `data` admits any vocabulary key, as span keys merge into it.
+ * A wide `string` selector may deliver any event.
  */
-export type EventOf<M, P extends string> = P extends `${string}*${string}`
-  ? TelemetryEvent<MatchPattern<P, EventName<M>>, WildcardData>
-  : P extends keyof M
-    ? TelemetryEvent<P, M[P] & AnyKeys>
-    : never;
+export type EventOf<M, P extends string> = string extends P
+  ? TelemetryEvent<EventName<M>, WildcardData>
+  : P extends `${string}*${string}`
+    ? TelemetryEvent<MatchPattern<P, EventName<M>>, WildcardData>
+    : P extends keyof M
+      ? TelemetryEvent<P, M[P] & AnyKeys>
+      : never;
 
 /** An event's data, or a function returning it, which is only called when someone wants the event. */
 export type EventInput<D> = D | (() => D);

@@ -7,12 +7,12 @@ import {
 } from '../alerts/options.js';
 import type { HostEvents } from '../catalog/define.js';
 import { isLevel, isLevelSetting, type Level, type LevelSetting } from '../catalog/levels.js';
+import type { CheckPattern } from '../catalog/types.js';
 import { type DashboardOptions, type ResolvedDashboard, resolveDashboard } from '../dashboard/options.js';
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from '../history/options.js';
 import { type LiveOptions, type ResolvedLive, resolveLive } from '../live/options.js';
 import { type MetricsOptions, type ResolvedMetricsOptions, resolveMetricsOptions } from '../metrics/options.js';
-import type { TracerOptions } from '../tracing/sink.js';
-import { type ResolvedTracer, resolveTracers } from '../tracing/tracers.js';
+import { type ResolvedTracer, resolveTracers, type TracerOptionsFor } from '../tracing/tracers.js';
 import { type ResolvedWebhook, resolveWebhooks, type WebhookOptions } from '../webhooks/options.js';
 import { TelemetryConfigError } from './errors.js';
 import { checkKeys, nonEmptyString, record } from './validate.js';
@@ -36,8 +36,11 @@ export interface SpanOptions {
   readonly sweepInterval?: number;
 }
 
-/** Options of `createTelemetry`. Every option is validated; a bad one throws a {@link TelemetryConfigError}. */
-export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends string = string> {
+/**
+ * Options of `createTelemetry`. Every option is validated; a bad one throws a {@link TelemetryConfigError}.
+ * `L` is the event names; `T` the tracers' selectors, checked against them when inferred as literals.
+ */
+export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends string = string, T extends string = string> {
   /**
    * The service name, such as the mail server's host name or product.
    * @default 'mail-server'
@@ -61,7 +64,7 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
    * Tracers: console (text or JSON lines) and custom sinks, each with its level and event selection.
    * @default []
    */
-  readonly tracers?: readonly TracerOptions[];
+  readonly tracers?: readonly TracerOptionsFor<CheckPattern<T, L>>[];
   /**
    * Keys every tracer writes as `[redacted]`, such as `['contents']`.
    * @default []
@@ -99,7 +102,10 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
   readonly now?: () => number;
 }
 
-/** Options of `telemetry.subscribe`. */
+/**
+ * Options of `telemetry.subscribe`. `P` is the selectors taken, `X` every selector allowed: the event
+ * names and wildcards. A literal selector in `events` must match at least one of those names.
+ */
 export interface SubscribeOptions<P extends string = string, X extends string = string> {
   /**
    * Names the subscriber in stats and in `telemetry.subscriber-error` events.
@@ -110,7 +116,7 @@ export interface SubscribeOptions<P extends string = string, X extends string = 
    * Event names or wildcards (`*`, `smtp.*`, `*-error`) to take.
    * @default ['*']
    */
-  readonly events?: readonly P[];
+  readonly events?: readonly CheckPattern<P, X>[];
   /**
    * Event names or wildcards to leave out.
    * @default []
@@ -168,6 +174,8 @@ export interface ResolvedOptions {
   readonly sweepInterval: number;
   readonly metrics: ResolvedMetricsOptions;
   readonly tracers: readonly ResolvedTracer[];
+  /** `options.sensitiveKeys`: redacted in the output of every tracer and mechanism. */
+  readonly sensitiveKeys: ReadonlySet<string>;
   readonly webhooks: readonly ResolvedWebhook[];
   readonly history: ResolvedHistory | undefined;
   readonly live: ResolvedLive;
@@ -203,6 +211,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     maxSpanAge: positiveNumber(spans.maxAge === undefined ? 86_400_000 : spans.maxAge, `${path}.spans.maxAge`),
     metrics: resolveMetricsOptions(o.metrics),
     tracers: resolveTracers(o.tracers, o.sensitiveKeys),
+    sensitiveKeys: live.redact,
     sweepInterval: positiveNumber(
       spans.sweepInterval === undefined ? 60_000 : spans.sweepInterval,
       `${path}.spans.sweepInterval`,

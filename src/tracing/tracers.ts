@@ -4,7 +4,28 @@ import { consoleSink } from './console.js';
 import { checkFileOptions, FILE_TRACER_KEYS, type FileTracerOptions, fileSink } from './file.js';
 import { OTEL_TRACER_KEYS, type OtelTracerOptions, otelSink } from './otel.js';
 import { isPinoLike, type PinoTracerOptions, pinoSink } from './pino.js';
-import type { InternalSinkContext, Sink, SinkContext } from './sink.js';
+import type { InternalSinkContext, Sink, SinkContext, TracerOptions } from './sink.js';
+
+/** A tracer's event selection, typed by the selectors `P` it may name. */
+export interface TracerSelection<P extends string> {
+  /**
+   * Event names or wildcards to write; a literal one must match at least one event name.
+   * @default ['*']
+   */
+  readonly events?: readonly P[];
+  /**
+   * Event names or wildcards to leave out.
+   * @default []
+   */
+  readonly exclude?: readonly P[];
+}
+
+/** {@link TracerOptions} whose `events` and `exclude` take the selectors `P` (each tracer type kept apart). */
+export type TracerOptionsFor<P extends string> = TracerOptions extends infer T
+  ? T extends TracerOptions
+    ? Omit<T, 'events' | 'exclude'> & TracerSelection<P>
+    : never
+  : never;
 
 /** A validated tracer, ready to be subscribed. */
 export interface ResolvedTracer {
