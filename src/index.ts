@@ -138,7 +138,7 @@ export type { PinoLike, PinoLogMethod, PinoTracerOptions } from './tracing/pino.
 /** @group Tracers */
 export { PINO_METHOD } from './tracing/pino.js';
 /** @group Tracers */
-export { REDACTED } from './tracing/redact.js';
+export { REDACTED } from './core/redact.js';
 /** @group Tracers */
 export type {
   ConsoleTracerOptions,

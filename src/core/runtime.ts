@@ -11,7 +11,6 @@ import { createLive, type LiveApi } from '../live/live.js';
 import type { MetricsApi } from '../metrics/api.js';
 import { expose } from '../metrics/exposition.js';
 import { type HistogramOptions, type MetricOptions, MetricsRegistry } from '../metrics/registry.js';
-import { redactBatch } from '../tracing/redact.js';
 import { type EmitHook, type InternalSinkContext, type Sink, SPAN_EMIT, type SpanEmitHook } from '../tracing/sink.js';
 import type { ResolvedTracer } from '../tracing/tracers.js';
 import { createWebhooks, type WebhooksApi } from '../webhooks/webhooks.js';
@@ -21,6 +20,7 @@ import { nextId } from './ids.js';
 import { type ResolvedOptions, resolveSubscribe } from './options.js';
 import type { Part, PartContext, PartSubscribeOptions, PartSubscription } from './part.js';
 import { checkPatterns, compileSelection, hasBit } from './patterns.js';
+import { redactBatch } from './redact.js';
 import { type SpanState, SpanTable } from './spans.js';
 import {
   type BatchHandler,
@@ -157,6 +157,7 @@ export class TelemetryRuntime {
   #ready: Subscriber[] = [];
   #immediate: NodeJS.Immediate | undefined;
   #closed = false;
+  readonly #sensitive: ReadonlySet<string>;
   #shutdown: Promise<FlushReport> | undefined;
   /** True once a sink takes the events of open spans in parts (see `#routeInSpan`). */
   #spanHooks = false;
@@ -190,6 +191,7 @@ export class TelemetryRuntime {
 
   constructor(options: ResolvedOptions) {
     this.service = options.service;
+    this.#sensitive = options.sensitiveKeys;
     this.catalog = new Catalog(options.events);
     const size = this.catalog.idSpace;
     this.#index = Object.fromEntries(this.catalog.events.map((e) => [e.name, e.id << FLAG_BITS]));
@@ -569,6 +571,8 @@ export class TelemetryRuntime {
       bits,
       errorEvent: o.errorEvent,
       onDrop: o.onDrop,
+      // Every mechanism's output is a sink: the sensitive keys never reach it.
+      redact: this.#sensitive,
     };
     const subscriber = this.#addSubscriber(o.id, options, handler);
     return {
@@ -641,8 +645,8 @@ export class TelemetryRuntime {
     if (write !== undefined) {
       subscriber = new Subscriber(
         id,
-        { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: tracer.errorEvent },
-        (batch) => write(redact === undefined ? batch : redactBatch(batch, redact)),
+        { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: tracer.errorEvent, redact },
+        write,
         this.#host,
       );
       this.#subscribers.add(subscriber);

@@ -2,6 +2,7 @@ import type { Level } from '../catalog/levels.js';
 import type { SpanEmitHook } from '../tracing/sink.js';
 import { EventRecord } from './event.js';
 import { nextId } from './ids.js';
+import { redactBatch } from './redact.js';
 import { Ring } from './ring.js';
 import type { SpanState } from './spans.js';
 
@@ -33,6 +34,8 @@ export interface SubscriberOptions {
   readonly bits: Uint32Array;
   /** The library event a failure is reported as. @default 'telemetry.subscriber-error' */
   readonly errorEvent?: string | undefined;
+  /** Keys written as `[redacted]` in every batch the handler gets. */
+  readonly redact?: ReadonlySet<string> | undefined;
   /** Called once with every event this subscriber drops (queue full) or discards (close). */
   readonly onDrop?: ((event: EventRecord) => void) | undefined;
 }
@@ -63,6 +66,7 @@ export class Subscriber {
   readonly #handler: BatchHandler<EventRecord>;
   readonly #host: SubscriberHost;
   readonly #onDrop: ((event: EventRecord) => void) | undefined;
+  readonly #redact: ReadonlySet<string> | undefined;
   #inFlight = 0;
   #delivered = 0;
   #dropped = 0;
@@ -80,6 +84,7 @@ export class Subscriber {
     this.#handler = handler;
     this.#host = host;
     this.#onDrop = options.onDrop;
+    this.#redact = options.redact !== undefined && options.redact.size > 0 ? options.redact : undefined;
   }
 
   /** Queues an event; drops by policy when the queue is full. Never throws. */
@@ -123,7 +128,7 @@ export class Subscriber {
     let result: void | PromiseLike<void>;
     let then: unknown;
     try {
-      result = this.#handler(batch);
+      result = this.#handler(this.#redact === undefined ? batch : (redactBatch(batch, this.#redact) as EventRecord[]));
       then = result?.then;
     } catch (error) {
       this.#fail(error, batch);

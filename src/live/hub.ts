@@ -2,7 +2,6 @@ import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { EventRecord } from '../core/event.js';
 import type { PartContext, PartSubscription } from '../core/part.js';
-import { redactBatch } from '../tracing/redact.js';
 import { Probe } from './filter.js';
 import type { EventStream } from './stream.js';
 
@@ -18,19 +17,17 @@ const REPORT_EVERY = 1000;
  */
 export class Hub {
   readonly #context: PartContext;
-  readonly #redact: ReadonlySet<string>;
   readonly #groups = new Map<Level, Group>();
   #closed = false;
 
-  constructor(context: PartContext, redact: ReadonlySet<string>) {
+  constructor(context: PartContext) {
     this.#context = context;
-    this.#redact = redact;
   }
 
   add(stream: EventStream): void {
     let group = this.#groups.get(stream.filter.level);
     if (group === undefined) {
-      group = new Group(this.#context, stream.filter.level, this.#redact);
+      group = new Group(this.#context, stream.filter.level);
       this.#groups.set(stream.filter.level, group);
     }
     try {
@@ -66,7 +63,6 @@ export class Hub {
 class Group {
   readonly #context: PartContext;
   readonly #level: Level;
-  readonly #redact: ReadonlySet<string>;
   readonly #streams = new Set<EventStream>();
   #list: EventStream[] = [];
   #current: { readonly subscription: PartSubscription; readonly key: string } | undefined;
@@ -77,10 +73,9 @@ class Group {
   #lastId = -1;
   readonly #probe = new Probe();
 
-  constructor(context: PartContext, level: Level, redact: ReadonlySet<string>) {
+  constructor(context: PartContext, level: Level) {
     this.#context = context;
     this.#level = level;
-    this.#redact = redact;
   }
 
   get size(): number {
@@ -166,7 +161,8 @@ class Group {
 
   #deliver(batch: readonly EventRecord[], subscription: PartSubscription): void {
     const streams = this.#list;
-    const events: readonly TelemetryEvent[] = this.#redact.size > 0 ? redactBatch(batch, this.#redact) : batch;
+    // The core has redacted the sensitive keys already, so filters never match them either.
+    const events: readonly TelemetryEvent[] = batch;
     const probe = this.#probe;
     for (const event of events) {
       if (event.id <= this.#lastId) continue;

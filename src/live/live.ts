@@ -55,7 +55,7 @@ export interface LivePart {
 
 export function createLive(context: PartContext, options: ResolvedLive): LivePart {
   const signer = new TokenSigner(options.tokenKey, () => context.now());
-  const hub = new Hub(context, options.redact);
+  const hub = new Hub(context);
   const keys = keyIndex(context.catalog);
   const spanEnds = new Set(context.spans.values());
   const eventStreams = new Set<EventStream>();

@@ -1,6 +1,6 @@
 import type { TelemetryEvent } from '../catalog/types.js';
-import { EventRecord } from '../core/event.js';
-import { JSON_LIMITS, safeCopy } from '../core/json.js';
+import { EventRecord } from './event.js';
+import { JSON_LIMITS, safeCopy } from './json.js';
 
 /** The value written in place of a sensitive key. */
 export const REDACTED = '[redacted]';
