@@ -50,13 +50,16 @@ export type { Level, LevelSetting } from './catalog/levels.js';
 export { LEVELS } from './catalog/levels.js';
 /** @group Events */
 export type {
+  CheckPattern,
   DataOptional,
   EventInput,
   EventMap,
   EventName,
   EventOf,
   EventPattern,
+  Glob,
   MatchPattern,
+  NoEventMatches,
   TelemetryEvent,
   TelemetryEventJSON,
   Wildcard,
@@ -70,6 +73,8 @@ export { ID_EPOCH, idTime } from './core/ids.js';
 export type { SpanOptions, SubscribeOptions, TelemetryOptions } from './core/options.js';
 /** @group Events */
 export { matchPattern } from './core/patterns.js';
+/** @group Tracers */
+export { REDACTED } from './core/redact.js';
 /** @group Core */
 export type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/runtime.js';
 /** @group Core */
@@ -138,8 +143,6 @@ export type { PinoLike, PinoLogMethod, PinoTracerOptions } from './tracing/pino.
 /** @group Tracers */
 export { PINO_METHOD } from './tracing/pino.js';
 /** @group Tracers */
-export { REDACTED } from './core/redact.js';
-/** @group Tracers */
 export type {
   ConsoleTracerOptions,
   CustomTracerOptions,
@@ -149,5 +152,7 @@ export type {
   TracerCommonOptions,
   TracerOptions,
 } from './tracing/sink.js';
+/** @group Tracers */
+export type { TracerOptionsFor, TracerSelection } from './tracing/tracers.js';
 /** @group Webhooks */
 export * from './webhooks/public.js';

@@ -2,7 +2,7 @@ import type { AlertsApi } from './alerts/alerts.js';
 import type { HostEventMap, HostEventSpecs, HostEvents, HostSpanMap } from './catalog/define.js';
 import type { BUILTIN_METRICS, BuiltinEvents, BuiltinSpans } from './catalog/generated.js';
 import type { AnyKeys } from './catalog/keys.js';
-import type { DataOptional, EventInput, EventName, EventOf, EventPattern } from './catalog/types.js';
+import type { CheckPattern, DataOptional, EventInput, EventName, EventOf, EventPattern } from './catalog/types.js';
 import { resolveOptions, type SubscribeOptions, type TelemetryOptions } from './core/options.js';
 import { type EventInfo, type FlushReport, type Subscription, TelemetryRuntime, type TelemetryStats } from './core/runtime.js';
 import type { BatchHandler } from './core/subscriber.js';
@@ -77,7 +77,7 @@ export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
    * Calls `listener` for each event matching `pattern` (a name or wildcard). Delivery is batched
    * and off the emitter's stack. Returns a function that removes the listener.
    */
-  on<P extends EventPattern<M>>(pattern: P, listener: NoInfer<(event: EventOf<M, P>) => void>): () => void;
+  on<P extends string>(pattern: CheckPattern<P, EventName<M>>, listener: NoInfer<(event: EventOf<M, P>) => void>): () => void;
   /** Delivers matching events in batches through a bounded queue. */
   subscribe<const P extends EventPattern<M> = '*'>(
     options: SubscribeOptions<P, EventPattern<M>>,
@@ -122,8 +122,8 @@ export type TelemetryFor<D extends HostEventSpecs> = keyof D extends never
  * Creates a telemetry instance. Every option is validated here; a bad one throws a
  * `TelemetryConfigError` naming the option path, the value and what is allowed.
  */
-export function createTelemetry<D extends HostEventSpecs = Record<never, never>>(
-  options?: TelemetryOptions<HostEvents<D>, NoInfer<EventName<BuiltinEvents & HostEventMap<D>>>>,
+export function createTelemetry<D extends HostEventSpecs = Record<never, never>, const T extends string = string>(
+  options?: TelemetryOptions<HostEvents<D>, NoInfer<EventName<BuiltinEvents & HostEventMap<D>>>, T>,
 ): TelemetryFor<D> {
   // The runtime's methods are the API: no wrapper layer on the emit path.
   return new TelemetryRuntime(resolveOptions(options)) as unknown as TelemetryFor<D>;

@@ -88,6 +88,14 @@ describe('on', () => {
     // @ts-expect-error: not an event name
     telemetry.on('smtp.mail-frm', () => undefined);
   });
+
+  it('rejects a wildcard that matches no event, and takes a wide string', () => {
+    // @ts-expect-error: no event name starts with `autth.`
+    telemetry.on('autth.*', () => undefined);
+    // @ts-expect-error: no event name ends with `-errror`
+    telemetry.on('*-errror', () => undefined);
+    telemetry.on(wide, (event) => expectTypeOf(event.type).toEqualTypeOf<Names>());
+  });
 });
 
 describe('tracer events and exclude', () => {
@@ -106,6 +114,10 @@ describe('tracer events and exclude', () => {
     configure({ tracers: [{ type: 'console', events: ['auth.*'], exclude: ['nosuch.*'] }] });
     // @ts-expect-error: a misspelt name
     configure({ tracers: [{ type: 'file', path: '/tmp/x.log', events: ['auth.sucess'] }] });
+    // @ts-expect-error: createTelemetry checks them as it infers them
+    createTelemetry({ tracers: [{ type: 'console', events: ['autth.*'] }] });
+    // @ts-expect-error: in exclude too
+    createTelemetry({ tracers: [{ type: 'console', events: ['auth.*'], exclude: ['nosuch.*'] }] });
     // The other options of each tracer type stay as they were.
     // @ts-expect-error: a console tracer has no `path`
     configure({ tracers: [{ type: 'console', path: '/tmp/x.log', events: ['auth.*'] }] });
