@@ -302,7 +302,10 @@ describe('hostile event data in the history', () => {
     const body = JSON.parse(await response.text()) as EventsBody;
     const ids = body.data.items.map((e) => e.data.queueId);
     expect(ids.sort()).toEqual([...innocent, ...hostile, 'retry'].sort());
-    expect(body.data.items.find((e) => e.data.queueId === 'retry')?.data).toMatchObject({ nextRetry: '[InvalidDate]', causedBy: '5' });
+    expect(body.data.items.find((e) => e.data.queueId === 'retry')?.data).toMatchObject({
+      nextRetry: '[InvalidDate]',
+      causedBy: '5',
+    });
     const text = await telemetry.history.events({ text: 'loop' });
     expect(text.items.map((e) => e.data.queueId)).toEqual(['hostile-circular']);
     expect(store.rejected).toBe(0);
