@@ -8,6 +8,12 @@
 
 /** @group Alerts */
 export * from './alerts/public.js';
+/** @group Core */
+export { TelemetryConfigError } from './base/errors.js';
+/** @group Core */
+export { ID_EPOCH, idTime } from './base/ids.js';
+/** @group Events */
+export { matchPattern } from './base/patterns.js';
 /** @group Events */
 export type {
   CheckSpecs,
@@ -66,17 +72,12 @@ export type {
   WildcardData,
 } from './catalog/types.js';
 /** @group Core */
-export { TelemetryConfigError } from './core/errors.js';
-/** @group Core */
-export { ID_EPOCH, idTime } from './core/ids.js';
-/** @group Core */
 export type { SpanOptions, SubscribeOptions, TelemetryOptions } from './core/options.js';
-/** @group Events */
-export { matchPattern } from './core/patterns.js';
 /** @group Tracers */
 export { REDACTED } from './core/redact.js';
 /** @group Core */
 export type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/runtime.js';
+export type { EmitHook, Sink, SinkContext } from './core/sink.js';
 /** @group Core */
 export type { BatchHandler, SubscriberStats } from './core/subscriber.js';
 /** @group Dashboard */
@@ -118,6 +119,8 @@ export type {
 } from './metrics/registry.js';
 /** @group Metrics */
 export { DEFAULT_BUCKETS } from './metrics/registry.js';
+/** @group Tracers */
+export type { OtelTracerOptions } from './otel/tracer.js';
 /** @group Core */
 export type {
   BuiltinGaugeName,
@@ -137,21 +140,11 @@ export type { TextOptions } from './tracing/format.js';
 /** @group Tracers */
 export { jsonLine, SYSLOG_PRIORITY, textLine } from './tracing/format.js';
 /** @group Tracers */
-export type { OtelTracerOptions } from './tracing/otel.js';
+export type { ConsoleTracerOptions, CustomTracerOptions, TracerCommonOptions, TracerOptions } from './tracing/options.js';
 /** @group Tracers */
 export type { PinoLike, PinoLogMethod, PinoTracerOptions } from './tracing/pino.js';
 /** @group Tracers */
 export { PINO_METHOD } from './tracing/pino.js';
-/** @group Tracers */
-export type {
-  ConsoleTracerOptions,
-  CustomTracerOptions,
-  EmitHook,
-  Sink,
-  SinkContext,
-  TracerCommonOptions,
-  TracerOptions,
-} from './tracing/sink.js';
 /** @group Tracers */
 export type { TracerOptionsFor, TracerSelection } from './tracing/tracers.js';
 /** @group Webhooks */

@@ -5,7 +5,7 @@
  * up, prints a dashboard URL and makes demo traffic.
  */
 import { EventSource } from 'eventsource';
-import { describeError } from '../../src/core/errors.js';
+import { describeError } from '../../src/base/errors.js';
 import { createTelemetry, type Telemetry } from '../../src/index.js';
 
 /**

@@ -1,6 +1,6 @@
 import ky, { HTTPError, TimeoutError } from 'ky';
-import { describeError } from '../core/errors.js';
-import type { PartContext } from '../core/part.js';
+import { describeError } from '../base/errors.js';
+import type { MechanismContext } from '../core/mechanism.js';
 import { buildMessage } from './email.js';
 import type { ResolvedRule, SendMail } from './options.js';
 import { formatNumber } from './template.js';
@@ -33,7 +33,7 @@ export interface RenderedMail {
 
 /** Everything an action run needs from the engine. */
 export interface ActionHost {
-  readonly context: PartContext;
+  readonly context: MechanismContext;
   readonly sendMail: SendMail | undefined;
   /** The library event that action failures are reported as. */
   readonly errorEvent: string;

@@ -1,6 +1,6 @@
-import { asCause, describeError, TelemetryConfigError } from '../core/errors.js';
-import { scalarJson } from '../core/json.js';
-import type { PartContext } from '../core/part.js';
+import { asCause, describeError, TelemetryConfigError } from '../base/errors.js';
+import { scalarJson } from '../base/json.js';
+import type { MechanismContext } from '../core/mechanism.js';
 import type { HistoryApi } from '../history/history.js';
 import type { SeriesPoint } from '../history/series.js';
 import {
@@ -107,13 +107,13 @@ interface Rule {
 
 type Kind = MetricValue['kind'];
 
-export function createAlerts(context: PartContext, options: ResolvedAlerts, deps: AlertsDeps): AlertsApi {
+export function createAlerts(context: MechanismContext, options: ResolvedAlerts, deps: AlertsDeps): AlertsApi {
   return new Alerts(context, options, seriesSource(deps.history)).api;
 }
 
 class Alerts {
   readonly api: AlertsApi;
-  readonly #context: PartContext;
+  readonly #context: MechanismContext;
   readonly #options: ResolvedAlerts;
   readonly #source: SeriesSource;
   readonly #rules = new Map<string, Rule>();
@@ -126,7 +126,7 @@ class Alerts {
   #collect: AlertTransition[] | undefined;
   #closed = false;
 
-  constructor(context: PartContext, options: ResolvedAlerts, source: SeriesSource) {
+  constructor(context: MechanismContext, options: ResolvedAlerts, source: SeriesSource) {
     this.#context = context;
     this.#options = options;
     this.#source = source;

@@ -1,4 +1,4 @@
-import { scalarJson } from '../core/json.js';
+import { scalarJson } from '../base/json.js';
 import { MAX_MATCHED_LENGTH, repeatsIn } from './regex.js';
 
 /** How a label matcher compares: Prometheus' four operators. */

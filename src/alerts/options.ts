@@ -1,4 +1,4 @@
-import { TelemetryConfigError } from '../core/errors.js';
+import { TelemetryConfigError } from '../base/errors.js';
 import { type Duration, parseDuration } from './duration.js';
 import { ADDRESS } from './email.js';
 import { ExpressionError } from './errors.js';

@@ -1,4 +1,4 @@
-import { MARKERS, scalarJson } from '../core/json.js';
+import { MARKERS, scalarJson } from '../base/json.js';
 import { type MetricValue, scalar } from './values.js';
 
 /** What a template can name besides metrics. */

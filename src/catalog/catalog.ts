@@ -1,4 +1,4 @@
-import { closest, TelemetryConfigError } from '../core/errors.js';
+import { closest, TelemetryConfigError } from '../base/errors.js';
 import type { HostEventSpec, HostEvents } from './define.js';
 import { BUILTIN_EVENTS, type EventRow, KEY_TYPES } from './generated.js';
 import { COMMON_KEYS } from './keys.js';

@@ -5,7 +5,7 @@ import type { EventRecord } from './event.js';
 import type { BatchHandler, SubscriberStats } from './subscriber.js';
 
 /** How a mechanism (webhooks, history, live, alerts) takes events from the core. */
-export interface PartSubscribeOptions {
+export interface MechanismSubscribeOptions {
   /** Names the consumer in stats and error events. */
   readonly id: string;
   /** The option path quoted when a pattern is bad, such as `options.webhooks[0].events`. */
@@ -34,7 +34,7 @@ export interface PartSubscribeOptions {
 }
 
 /** A consumer added by a mechanism. */
-export interface PartSubscription {
+export interface MechanismSubscription {
   readonly id: string;
   /** Stops delivery at once; queued events are discarded and counted. */
   unsubscribe(): void;
@@ -55,7 +55,7 @@ export interface Part {
 }
 
 /** What the runtime gives each mechanism when the instance is created. */
-export interface PartContext {
+export interface MechanismContext {
   readonly service: string;
   readonly catalog: Catalog;
   /** The instance's clock, in epoch milliseconds (injectable in tests). */
@@ -67,7 +67,7 @@ export interface PartContext {
   /** Span start event names → their end event names. */
   readonly spans: ReadonlyMap<string, string>;
   /** Adds a bounded, batched consumer of events. Throws `TelemetryConfigError` on a bad pattern. */
-  subscribe(options: PartSubscribeOptions, handler: BatchHandler<EventRecord>): PartSubscription;
+  subscribe(options: MechanismSubscribeOptions, handler: BatchHandler<EventRecord>): MechanismSubscription;
   /** Emits one of the library's own events (`telemetry.*`). */
   report(name: string, data: Readonly<Record<string, unknown>>): void;
   /** Registers flush/close hooks. */

@@ -5,6 +5,8 @@ import {
   resolveAlerts,
   type SendMail,
 } from '../alerts/options.js';
+import { TelemetryConfigError } from '../base/errors.js';
+import { checkKeys, nonEmptyString, record } from '../base/validate.js';
 import type { HostEvents } from '../catalog/define.js';
 import { isLevel, isLevelSetting, type Level, type LevelSetting } from '../catalog/levels.js';
 import type { CheckPattern } from '../catalog/types.js';
@@ -14,8 +16,6 @@ import { type LiveOptions, type ResolvedLive, resolveLive } from '../live/option
 import { type MetricsOptions, type ResolvedMetricsOptions, resolveMetricsOptions } from '../metrics/options.js';
 import { type ResolvedTracer, resolveTracers, type TracerOptionsFor } from '../tracing/tracers.js';
 import { type ResolvedWebhook, resolveWebhooks, type WebhookOptions } from '../webhooks/options.js';
-import { TelemetryConfigError } from './errors.js';
-import { checkKeys, nonEmptyString, record } from './validate.js';
 
 /** Bounds on spans that are opened and never ended. */
 export interface SpanOptions {

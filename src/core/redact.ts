@@ -1,6 +1,6 @@
+import { JSON_LIMITS, safeCopy } from '../base/json.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { EventRecord } from './event.js';
-import { JSON_LIMITS, safeCopy } from './json.js';
 
 /** The value written in place of a sensitive key. */
 export const REDACTED = '[redacted]';

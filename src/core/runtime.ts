@@ -1,6 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { EventEmitter } from 'eventemitter3';
 import { type AlertsApi, createAlerts } from '../alerts/alerts.js';
+import { asCause, describeError, describeValue, TelemetryConfigError } from '../base/errors.js';
+import { nextId } from '../base/ids.js';
 import { Catalog, type EventDefinition } from '../catalog/catalog.js';
 import { DISABLED, LEVELS, type Level, severity } from '../catalog/levels.js';
 import { createDashboard } from '../dashboard/dashboard.js';
@@ -11,16 +13,14 @@ import { createLive, type LiveApi } from '../live/live.js';
 import type { MetricsApi } from '../metrics/api.js';
 import { expose } from '../metrics/exposition.js';
 import { type HistogramOptions, type MetricOptions, MetricsRegistry } from '../metrics/registry.js';
-import { type EmitHook, type InternalSinkContext, type Sink, SPAN_EMIT, type SpanEmitHook } from '../tracing/sink.js';
 import type { ResolvedTracer } from '../tracing/tracers.js';
 import { createWebhooks, type WebhooksApi } from '../webhooks/webhooks.js';
-import { asCause, describeError, describeValue, TelemetryConfigError } from './errors.js';
 import { EventRecord } from './event.js';
-import { nextId } from './ids.js';
+import type { MechanismContext, MechanismSubscribeOptions, MechanismSubscription, Part } from './mechanism.js';
 import { type ResolvedOptions, resolveSubscribe } from './options.js';
-import type { Part, PartContext, PartSubscribeOptions, PartSubscription } from './part.js';
-import { checkPatterns, compileSelection, hasBit } from './patterns.js';
 import { redactBatch } from './redact.js';
+import { checkPatterns, compileSelection, hasBit } from './selection.js';
+import { type EmitHook, type InternalSinkContext, type Sink, SPAN_EMIT, type SpanEmitHook } from './sink.js';
 import { type SpanState, SpanTable } from './spans.js';
 import {
   type BatchHandler,
@@ -544,7 +544,7 @@ export class TelemetryRuntime {
   readonly #describeType = (type: string): string => this.catalog.get(type)?.description ?? type;
 
   /** What webhooks, history, live streams and alerts get from the core. */
-  partContext(): PartContext {
+  partContext(): MechanismContext {
     return {
       service: this.service,
       catalog: this.catalog,
@@ -560,7 +560,7 @@ export class TelemetryRuntime {
     };
   }
 
-  #partSubscribe(o: PartSubscribeOptions, handler: BatchHandler<EventRecord>): PartSubscription {
+  #partSubscribe(o: MechanismSubscribeOptions, handler: BatchHandler<EventRecord>): MechanismSubscription {
     this.#assertOpen();
     const bits = compileSelection(this.catalog, this.#levels, o, o.path);
     if (o.spans === true) this.#addSpanBits(bits);

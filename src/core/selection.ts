@@ -1,7 +1,7 @@
+import { TelemetryConfigError } from '../base/errors.js';
+import { matchPattern, PATTERN } from '../base/patterns.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { type Level, severity } from '../catalog/levels.js';
-import { TelemetryConfigError } from './errors.js';
-import { matchPattern, PATTERN } from './base-patterns.tmp.js';
 
 /** Which events a consumer selects. */
 export interface Selection {
@@ -57,4 +57,3 @@ export function checkPatterns(catalog: Catalog, patterns: unknown, path: string)
 export function hasBit(bits: Uint32Array, id: number): boolean {
   return ((bits[id >>> 5] ?? 0) & (1 << (id & 31))) !== 0;
 }
-

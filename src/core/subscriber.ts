@@ -1,9 +1,9 @@
+import { nextId } from '../base/ids.js';
+import { Ring } from '../base/ring.js';
 import type { Level } from '../catalog/levels.js';
-import type { SpanEmitHook } from '../tracing/sink.js';
 import { EventRecord } from './event.js';
-import { nextId } from './ids.js';
 import { redactBatch } from './redact.js';
-import { Ring } from './ring.js';
+import type { SpanEmitHook } from './sink.js';
 import type { SpanState } from './spans.js';
 
 /** Receives a batch of events. A returned promise holds back the next batch until it settles. */

@@ -1,7 +1,7 @@
+import { TelemetryConfigError } from '../base/errors.js';
+import { checkMetricPatterns } from '../base/patterns.js';
+import { checkKeys, record } from '../base/validate.js';
 import { isLevel, type Level } from '../catalog/levels.js';
-import { TelemetryConfigError } from '../core/errors.js';
-import { checkMetricPatterns } from '../core/patterns.js';
-import { checkKeys, record } from '../core/validate.js';
 
 /** Options of `telemetry.handlers.dashboard`: the live web page an operator opens. */
 export interface DashboardOptions {

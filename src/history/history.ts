@@ -1,10 +1,10 @@
+import { closest, describeError, TelemetryConfigError } from '../base/errors.js';
+import { matchPattern } from '../base/patterns.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { KEY_TYPES } from '../catalog/generated.js';
 import { COMMON_KEYS, type SpanId } from '../catalog/keys.js';
-import { closest, describeError, TelemetryConfigError } from '../core/errors.js';
 import type { EventRecord } from '../core/event.js';
-import type { PartContext, PartSubscription } from '../core/part.js';
-import { matchPattern } from '../core/patterns.js';
+import type { MechanismContext, MechanismSubscription } from '../core/mechanism.js';
 import type { RequestHandler } from '../http/handler.js';
 import { historyHandler } from './handler.js';
 import type { ResolvedHistory } from './options.js';
@@ -71,7 +71,7 @@ export interface HistoryPart {
   readonly handler: RequestHandler;
 }
 
-export function createHistory(context: PartContext, options: ResolvedHistory | undefined): HistoryPart {
+export function createHistory(context: MechanismContext, options: ResolvedHistory | undefined): HistoryPart {
   if (options !== undefined) checkIndexKeys(options.indexKeys, context.catalog, 'options.history.indexKeys');
   const api = options === undefined ? disabledApi() : new History(context, options);
   const report = (error: unknown, details: string) =>
@@ -102,12 +102,12 @@ class History implements HistoryApi {
   readonly enabled = true;
   readonly recordsSeries: boolean;
   readonly seriesInterval: number | undefined;
-  readonly #context: PartContext;
+  readonly #context: MechanismContext;
   readonly #options: ResolvedHistory;
   readonly #seriesMetrics: readonly string[];
   readonly #store: HistoryStore;
   readonly #retention: RetentionPolicy;
-  readonly #subscriptions: PartSubscription[] = [];
+  readonly #subscriptions: MechanismSubscription[] = [];
   readonly #collector: TraceCollector | undefined;
   readonly #recorder: SeriesRecorder | undefined;
   readonly #timer: NodeJS.Timeout;
@@ -119,7 +119,7 @@ class History implements HistoryApi {
   #rejected = 0;
   #closed = false;
 
-  constructor(context: PartContext, options: ResolvedHistory) {
+  constructor(context: MechanismContext, options: ResolvedHistory) {
     this.#context = context;
     this.#options = options;
     const { traces, series } = options;
@@ -252,7 +252,7 @@ class History implements HistoryApi {
     }
   }
 
-  #collect(batch: readonly EventRecord[], subscription: PartSubscription): Promise<void> | undefined {
+  #collect(batch: readonly EventRecord[], subscription: MechanismSubscription): Promise<void> | undefined {
     const collector = this.#collector as TraceCollector;
     for (const event of batch) collector.add(event);
     if (this.#finished.length === 0) return undefined;

@@ -1,4 +1,4 @@
-import { dataJson, MARKERS, safeJson, scalarJson } from '../core/json.js';
+import { dataJson, MARKERS, safeJson, scalarJson } from '../base/json.js';
 import type { HistoryEvent, Trace } from './types.js';
 
 /**

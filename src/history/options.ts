@@ -1,7 +1,7 @@
+import { TelemetryConfigError } from '../base/errors.js';
+import { checkMetricPatterns } from '../base/patterns.js';
+import { checkKeys, record } from '../base/validate.js';
 import { isLevel, type Level } from '../catalog/levels.js';
-import { TelemetryConfigError } from '../core/errors.js';
-import { checkMetricPatterns } from '../core/patterns.js';
-import { checkKeys, record } from '../core/validate.js';
 import type { HistoryAuthorize } from './handler.js';
 import type { HistoryStore } from './store.js';
 import type { Trace } from './types.js';

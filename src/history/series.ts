@@ -2,7 +2,7 @@
  * The metric-series contract shared by history (which records it) and alerts (which reads it through
  * window functions).
  */
-import { matchPattern } from '../core/patterns.js';
+import { matchPattern } from '../base/patterns.js';
 import type { MetricsSnapshot } from '../metrics/registry.js';
 
 /** One metric's value over one snapshot interval. */

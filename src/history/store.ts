@@ -1,7 +1,7 @@
+import { describeError } from '../base/errors.js';
 import type { SpanId } from '../catalog/keys.js';
-import { describeError } from '../core/errors.js';
+import { EventRing } from './event-ring.js';
 import { encodeTraceCursor, type ResolvedEventQuery, type ResolvedTraceQuery, traceAfter } from './query.js';
-import { EventRing } from './ring.js';
 import type { SeriesPoint, SeriesQuery } from './series.js';
 import { matchesTerms } from './traces.js';
 import type { HistoryEvent, Page, Trace, TraceSummary } from './types.js';

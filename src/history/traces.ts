@@ -1,5 +1,5 @@
+import { JSON_LIMITS } from '../base/json.js';
 import type { SpanId } from '../catalog/keys.js';
-import { JSON_LIMITS } from '../core/json.js';
 import { ownValue, valueText } from './query.js';
 import type { HistoryEvent, Trace } from './types.js';
 

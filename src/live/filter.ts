@@ -1,10 +1,11 @@
+import { closest, TelemetryConfigError } from '../base/errors.js';
+import { matchPattern } from '../base/patterns.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { KEY_TYPES } from '../catalog/generated.js';
 import { COMMON_KEYS } from '../catalog/keys.js';
 import { isLevel, type Level, severity } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
-import { closest, TelemetryConfigError } from '../core/errors.js';
-import { checkPatterns, matchPattern } from '../core/patterns.js';
+import { checkPatterns } from '../core/selection.js';
 
 /** Which events a live stream carries. */
 export interface LiveFilter<P extends string = string> {

@@ -1,7 +1,7 @@
+import { dataJson, isoTime, scalarJson } from '../base/json.js';
+import { matchPattern } from '../base/patterns.js';
 import { LEVELS } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
-import { dataJson, isoTime, scalarJson } from '../core/json.js';
-import { matchPattern } from '../core/patterns.js';
 import type { MetricSnapshot, MetricsSnapshot } from '../metrics/registry.js';
 
 /** `event: ping` with the heartbeat interval in ms, as Stalwart sends first and when idle. */

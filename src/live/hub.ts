@@ -1,7 +1,7 @@
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { EventRecord } from '../core/event.js';
-import type { PartContext, PartSubscription } from '../core/part.js';
+import type { MechanismContext, MechanismSubscription } from '../core/mechanism.js';
 import { Probe } from './filter.js';
 import type { EventStream } from './stream.js';
 
@@ -16,11 +16,11 @@ const REPORT_EVERY = 1000;
  * use, however many streams are open; filtering runs later, off the emitter's stack.
  */
 export class Hub {
-  readonly #context: PartContext;
+  readonly #context: MechanismContext;
   readonly #groups = new Map<Level, Group>();
   #closed = false;
 
-  constructor(context: PartContext) {
+  constructor(context: MechanismContext) {
     this.#context = context;
   }
 
@@ -61,19 +61,19 @@ export class Hub {
 }
 
 class Group {
-  readonly #context: PartContext;
+  readonly #context: MechanismContext;
   readonly #level: Level;
   readonly #streams = new Set<EventStream>();
   #list: EventStream[] = [];
-  #current: { readonly subscription: PartSubscription; readonly key: string } | undefined;
+  #current: { readonly subscription: MechanismSubscription; readonly key: string } | undefined;
   /** Replaced subscriptions kept until they hand over what they queued, so no stream misses it. */
-  readonly #retiring = new Set<PartSubscription>();
-  readonly #droppedSeen = new Map<PartSubscription, number>();
+  readonly #retiring = new Set<MechanismSubscription>();
+  readonly #droppedSeen = new Map<MechanismSubscription, number>();
   /** Events reach the group through two subscriptions during a hand-over: ids are increasing, so one compare skips repeats. */
   #lastId = -1;
   readonly #probe = new Probe();
 
-  constructor(context: PartContext, level: Level) {
+  constructor(context: MechanismContext, level: Level) {
     this.#context = context;
     this.#level = level;
   }
@@ -129,7 +129,7 @@ class Group {
     const events = patterns.has('*') ? ['*'] : [...patterns].sort();
     const key = events.join(',');
     if (this.#current?.key === key) return;
-    let subscription: PartSubscription | undefined;
+    let subscription: MechanismSubscription | undefined;
     subscription = this.#context.subscribe(
       {
         id: `live:${this.#level}`,
@@ -142,7 +142,7 @@ class Group {
         // Span ends reach every stream, so a sticky span is forgotten even when its end is not selected.
         spans: true,
       },
-      (batch) => this.#deliver(batch, subscription as PartSubscription),
+      (batch) => this.#deliver(batch, subscription as MechanismSubscription),
     );
     this.#droppedSeen.set(subscription, 0);
     const old = this.#current;
@@ -154,12 +154,12 @@ class Group {
     }
   }
 
-  #drop(subscription: PartSubscription): void {
+  #drop(subscription: MechanismSubscription): void {
     subscription.unsubscribe();
     this.#droppedSeen.delete(subscription);
   }
 
-  #deliver(batch: readonly EventRecord[], subscription: PartSubscription): void {
+  #deliver(batch: readonly EventRecord[], subscription: MechanismSubscription): void {
     const streams = this.#list;
     // The core has redacted the sensitive keys already, so filters never match them either.
     const events: readonly TelemetryEvent[] = batch;

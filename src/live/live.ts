@@ -1,5 +1,5 @@
-import { describeError } from '../core/errors.js';
-import type { PartContext } from '../core/part.js';
+import { describeError } from '../base/errors.js';
+import type { MechanismContext } from '../core/mechanism.js';
 import type { RequestHandler } from '../http/handler.js';
 import { compileFilter, keyIndex, type LiveFilter } from './filter.js';
 import { Hub } from './hub.js';
@@ -53,7 +53,7 @@ export interface LivePart {
   readonly handlers: { readonly liveTracing: RequestHandler; readonly liveMetrics: RequestHandler };
 }
 
-export function createLive(context: PartContext, options: ResolvedLive): LivePart {
+export function createLive(context: MechanismContext, options: ResolvedLive): LivePart {
   const signer = new TokenSigner(options.tokenKey, () => context.now());
   const hub = new Hub(context);
   const keys = keyIndex(context.catalog);

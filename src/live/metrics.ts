@@ -1,5 +1,5 @@
-import { TelemetryConfigError } from '../core/errors.js';
-import { checkMetricPatterns } from '../core/patterns.js';
+import { TelemetryConfigError } from '../base/errors.js';
+import { checkMetricPatterns } from '../base/patterns.js';
 import type { MetricsApi } from '../metrics/api.js';
 import type { MetricsSnapshot } from '../metrics/registry.js';
 import { selectMetrics } from './frames.js';

@@ -1,4 +1,4 @@
-import { TelemetryConfigError } from '../core/errors.js';
+import { TelemetryConfigError } from '../base/errors.js';
 import type { LiveAuthorize } from './access.js';
 
 /** Options of live event and metric streams and of their access tokens. */

@@ -1,4 +1,4 @@
-import { closest, TelemetryConfigError } from '../core/errors.js';
+import { closest, TelemetryConfigError } from '../base/errors.js';
 import { canonicalKey } from './filter.js';
 
 /** Query parameters of the tracing stream besides per-key filters. */

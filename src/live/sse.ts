@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { TelemetryConfigError } from '../core/errors.js';
+import { TelemetryConfigError } from '../base/errors.js';
 import type { RequestHandler } from '../http/handler.js';
 import {
   answered,

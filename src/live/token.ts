@@ -1,5 +1,5 @@
 import { createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
-import { TelemetryConfigError } from '../core/errors.js';
+import { TelemetryConfigError } from '../base/errors.js';
 
 /** What a live token grants: the tracing stream or the metrics stream. */
 export type LiveScope = 'tracing' | 'metrics';

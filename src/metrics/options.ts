@@ -1,4 +1,4 @@
-import { TelemetryConfigError } from '../core/errors.js';
+import { TelemetryConfigError } from '../base/errors.js';
 
 /** Options of the metrics registry and its Prometheus exposition. */
 export interface MetricsOptions {

@@ -1,7 +1,7 @@
+import { TelemetryConfigError } from '../base/errors.js';
+import { checkMetricPatterns, matchPattern } from '../base/patterns.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { BUILTIN_METRICS, type MetricRow } from '../catalog/generated.js';
-import { TelemetryConfigError } from '../core/errors.js';
-import { checkMetricPatterns, matchPattern } from '../core/patterns.js';
 import { type ExpositionCache, exportedNames } from './exposition.js';
 import {
   type AnyInstrument,

@@ -10,14 +10,15 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
+import { describeError } from '../base/errors.js';
+import { JSON_LIMITS, MARKERS, safeJson } from '../base/json.js';
 import type { SpanId } from '../catalog/keys.js';
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
-import { describeError } from '../core/errors.js';
 import { EventRecord } from '../core/event.js';
 import { IdTable } from '../core/id-table.js';
-import { JSON_LIMITS, MARKERS, safeJson } from '../core/json.js';
-import { type InternalSinkContext, type Sink, SPAN_EMIT, type TracerCommonOptions } from './sink.js';
+import { type InternalSinkContext, type Sink, SPAN_EMIT } from '../core/sink.js';
+import type { TracerCommonOptions } from '../tracing/options.js';
 
 /** Turns each span (start event … end event) into one OpenTelemetry span. */
 export interface OtelTracerOptions extends TracerCommonOptions {

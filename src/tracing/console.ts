@@ -1,7 +1,8 @@
 import type { Writable } from 'node:stream';
 import type { TelemetryEvent } from '../catalog/types.js';
+import type { Sink, SinkContext } from '../core/sink.js';
 import { linesOf } from './lines.js';
-import type { ConsoleTracerOptions, Sink, SinkContext } from './sink.js';
+import type { ConsoleTracerOptions } from './options.js';
 
 /**
  * Writes each batch as one string. When the stream is backed up, the returned promise waits for

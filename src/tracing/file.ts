@@ -3,11 +3,12 @@ import { type FileHandle, mkdir, open, readdir, rename, stat, unlink } from 'nod
 import { join, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
+import { TelemetryConfigError } from '../base/errors.js';
+import { isoTime } from '../base/json.js';
 import type { TelemetryEvent } from '../catalog/types.js';
-import { TelemetryConfigError } from '../core/errors.js';
-import { isoTime } from '../core/json.js';
+import type { Sink, SinkContext } from '../core/sink.js';
 import { linesOf } from './lines.js';
-import type { Sink, SinkContext, TracerCommonOptions } from './sink.js';
+import type { TracerCommonOptions } from './options.js';
 
 /**
  * A file tracer: text or JSON lines appended to a log file in a directory, rotated by time and size.

@@ -1,8 +1,8 @@
 import { types } from 'node:util';
+import { describeError } from '../base/errors.js';
+import { dataJson, isoTime, JSON_LIMITS, MARKERS, safeJson, scalarJson } from '../base/json.js';
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
-import { describeError } from '../core/errors.js';
-import { dataJson, isoTime, JSON_LIMITS, MARKERS, safeJson, scalarJson } from '../core/json.js';
 
 /** The syslog priority of each level, as systemd-journald reads it from a `<N>` line prefix. */
 export const SYSLOG_PRIORITY: Readonly<Record<Level, number>> = { error: 3, warn: 4, info: 6, debug: 7, trace: 7 };

@@ -1,6 +1,6 @@
 import type { TelemetryEvent } from '../catalog/types.js';
+import type { SinkContext } from '../core/sink.js';
 import { jsonLine, type TextOptions, textLine } from './format.js';
-import type { SinkContext } from './sink.js';
 
 /** How a console or file tracer writes its lines. */
 export interface LineFormat {

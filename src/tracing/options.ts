@@ -1,7 +1,7 @@
 import type { Level } from '../catalog/levels.js';
-import type { Sink, SinkContext } from './sink.js';
+import type { Sink, SinkContext } from '../core/sink.js';
+import type { OtelTracerOptions } from '../otel/tracer.js';
 import type { FileTracerOptions } from './file.js';
-import type { OtelTracerOptions } from './otel.js';
 import type { PinoTracerOptions } from './pino.js';
 
 /** Options every tracer takes. */

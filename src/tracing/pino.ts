@@ -1,7 +1,8 @@
+import { safeCopy } from '../base/json.js';
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
-import { safeCopy } from '../core/json.js';
-import type { Sink, SinkContext, TracerCommonOptions } from './sink.js';
+import type { Sink, SinkContext } from '../core/sink.js';
+import type { TracerCommonOptions } from './options.js';
 
 /** A log method as pino has it: `logger.info(obj, msg)`. */
 export type PinoLogMethod = (object: Record<string, unknown>, message: string) => void;

@@ -1,10 +1,11 @@
-import { TelemetryConfigError } from '../core/errors.js';
+import { TelemetryConfigError } from '../base/errors.js';
 import { type ResolvedSubscribe, resolveSubscribe } from '../core/options.js';
+import type { InternalSinkContext, Sink, SinkContext } from '../core/sink.js';
+import { OTEL_TRACER_KEYS, type OtelTracerOptions, otelSink } from '../otel/tracer.js';
 import { consoleSink } from './console.js';
 import { checkFileOptions, FILE_TRACER_KEYS, type FileTracerOptions, fileSink } from './file.js';
-import { OTEL_TRACER_KEYS, type OtelTracerOptions, otelSink } from './otel.js';
+import type { TracerOptions } from './options.js';
 import { isPinoLike, type PinoTracerOptions, pinoSink } from './pino.js';
-import type { InternalSinkContext, Sink, SinkContext, TracerOptions } from './sink.js';
 
 /** A tracer's event selection, typed by the selectors `P` it may name. */
 export interface TracerSelection<P extends string> {

@@ -1,8 +1,8 @@
 import ky, { isTimeoutError } from 'ky';
 import PQueue from 'p-queue';
-import { describeError } from '../core/errors.js';
+import { describeError } from '../base/errors.js';
 import type { EventRecord } from '../core/event.js';
-import type { PartContext, PartSubscription } from '../core/part.js';
+import type { MechanismContext, MechanismSubscription } from '../core/mechanism.js';
 import type { CounterMetric, GaugeMetric } from '../metrics/instruments.js';
 import { drainAnswer } from './answer.js';
 import { PendingBuffer } from './buffer.js';
@@ -110,7 +110,7 @@ const DISCARD_DETAILS: Readonly<Record<WebhookDiscardReason, string>> = {
 export class Endpoint {
   readonly id: string;
   readonly #o: ResolvedWebhook;
-  readonly #context: PartContext;
+  readonly #context: MechanismContext;
   readonly #metrics: WebhookMetrics;
   readonly #labels: { readonly webhook: string };
   readonly #signer: Signer;
@@ -118,7 +118,7 @@ export class Endpoint {
   /** Concurrency 1: requests leave in order, and one waits while another is in flight. */
   readonly #queue = new PQueue({ concurrency: 1 });
   readonly #batches = new Set<Batch>();
-  #subscription: PartSubscription | undefined;
+  #subscription: MechanismSubscription | undefined;
   readonly #intakeDrops = new IntakeDrops((events, reason) => this.#intakeDropped(events, reason));
   /** The core's drop callback, made once: it runs inside emits. */
   readonly #onDrop = (event: EventRecord): void => this.#dropped1(event);
@@ -145,7 +145,7 @@ export class Endpoint {
   #lastSuccessAt: number | undefined;
   #retryAt: number | undefined;
 
-  constructor(context: PartContext, options: ResolvedWebhook, metrics: WebhookMetrics) {
+  constructor(context: MechanismContext, options: ResolvedWebhook, metrics: WebhookMetrics) {
     this.id = options.id;
     this.#o = options;
     this.#context = context;

@@ -1,6 +1,6 @@
+import { TelemetryConfigError } from '../base/errors.js';
+import { checkKeys, nonEmptyString, record } from '../base/validate.js';
 import { isLevel, type Level } from '../catalog/levels.js';
-import { TelemetryConfigError } from '../core/errors.js';
-import { checkKeys, nonEmptyString, record } from '../core/validate.js';
 
 /** How requests are signed. */
 export type WebhookSigning = 'stalwart' | 'standard' | 'both';

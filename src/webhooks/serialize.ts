@@ -1,7 +1,7 @@
+import { describeError } from '../base/errors.js';
+import { dataJson, isoTime, MARKERS, scalarJson } from '../base/json.js';
 import { severity } from '../catalog/levels.js';
-import { describeError } from '../core/errors.js';
 import type { EventRecord } from '../core/event.js';
-import { dataJson, isoTime, MARKERS, scalarJson } from '../core/json.js';
 import type { WebhookEvent } from './options.js';
 
 /** One event held by an endpoint: serialised once, so retries send (and sign) the same bytes. */

@@ -1,4 +1,4 @@
-import type { PartContext } from '../core/part.js';
+import type { MechanismContext } from '../core/mechanism.js';
 import { Endpoint, type WebhookMetrics, type WebhookStats } from './endpoint.js';
 import type { ResolvedWebhook } from './options.js';
 
@@ -17,7 +17,7 @@ export interface WebhooksApi {
 }
 
 /** Creates one endpoint per configured webhook and hooks them into flush and shutdown. */
-export function createWebhooks(context: PartContext, options: readonly ResolvedWebhook[]): WebhooksApi {
+export function createWebhooks(context: MechanismContext, options: readonly ResolvedWebhook[]): WebhooksApi {
   const endpoints = new Map<string, Endpoint>();
   if (options.length > 0) {
     const metrics = defineMetrics(context);
@@ -56,7 +56,7 @@ export function createWebhooks(context: PartContext, options: readonly ResolvedW
   };
 }
 
-function defineMetrics(context: PartContext): WebhookMetrics {
+function defineMetrics(context: MechanismContext): WebhookMetrics {
   const m = context.metrics;
   const labels = ['webhook'] as const;
   return {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { describeError, TelemetryConfigError } from '../../src/core/errors.js';
-import { dataJson, JSON_LIMITS, MARKERS, safeCopy, safeJson, scalarJson } from '../../src/core/json.js';
+import { describeError, TelemetryConfigError } from '../../src/base/errors.js';
+import { dataJson, JSON_LIMITS, MARKERS, safeCopy, safeJson, scalarJson } from '../../src/base/json.js';
 import { hostileValue } from '../support/hostile.js';
 
 describe('the safe serialiser', () => {

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ID_EPOCH, idTime, nextId } from '../../src/core/ids.js';
-import { Ring } from '../../src/core/ring.js';
+import { ID_EPOCH, idTime, nextId } from '../../src/base/ids.js';
+import { Ring } from '../../src/base/ring.js';
 import { matchPattern } from '../../src/index.js';
 
 describe('matchPattern', () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { TelemetryConfigError } from '../../src/core/errors.js';
+import { TelemetryConfigError } from '../../src/base/errors.js';
 import { createDashboard } from '../../src/dashboard/dashboard.js';
 import { type DashboardOptions, resolveDashboard } from '../../src/dashboard/options.js';
 import { make } from '../core/fixtures.js';

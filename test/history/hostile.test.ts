@@ -2,8 +2,8 @@ import { connect } from 'node:net';
 import fc from 'fast-check';
 import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EventRing } from '../../src/history/event-ring.js';
 import { resolveEventQuery } from '../../src/history/query.js';
-import { EventRing } from '../../src/history/ring.js';
 import {
   createTelemetry,
   defineEvents,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { EventRing } from '../../src/history/event-ring.js';
 import { type ResolvedEventQuery, resolveEventQuery } from '../../src/history/query.js';
-import { EventRing } from '../../src/history/ring.js';
 import type { EventQuery, HistoryEvent } from '../../src/history/types.js';
 import { LEVELS, type Level, matchPattern } from '../../src/index.js';
 

@@ -10,7 +10,7 @@ const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.
 /** Runs a small host program with real console tracers on stdout and returns what they wrote. */
 function host(tracers: string, body: string): { stdout: string } {
   const program = `
-    import { createTelemetry } from './src/index.ts';
+    import { createTelemetry } from './src/index.js';
     const telemetry = createTelemetry({ levels: { 'auth.failed': 'info' }, sensitiveKeys: ['accountName'], tracers: ${tracers} });
     ${body}
     await telemetry.shutdown();

@@ -8,9 +8,9 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { redactBatch } from '../../src/core/redact.js';
 import { createTelemetry, jsonLine, type TelemetryEvent, textLine } from '../../src/index.js';
 import { consoleSink } from '../../src/tracing/console.js';
-import { redactBatch } from '../../src/core/redact.js';
 
 /** Characters other than \n that some reader takes as a line break. */
 const BREAKS = ['\r', '\u000b', '\u000c', '\u001c', '\u001d', '\u001e', '\u0085', '\u2028', '\u2029'];
