@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { type AddressInfo, connect } from 'node:net';
-import nodemailer from 'nodemailer';
+import nodemailer, { type SendMailOptions } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterEach } from 'vitest';
@@ -63,8 +63,11 @@ export async function listenSmtp(options: SMTPServerOptions): Promise<{ server: 
 }
 
 /** A nodemailer transport to the test server. */
-export function client(port: number, extra: SMTPTransport.Options = {}) {
-  return nodemailer.createTransport({
+/** Transport options, with nodemailer's pool options (`pool: true` makes one pooled session). */
+export type ClientOptions = SMTPTransport.Options & { readonly pool?: boolean; readonly maxConnections?: number };
+
+export function client(port: number, extra: ClientOptions = {}) {
+  const options: SMTPTransport.Options = {
     host: '127.0.0.1',
     port,
     secure: false,
@@ -72,7 +75,8 @@ export function client(port: number, extra: SMTPTransport.Options = {}) {
     name: 'client.example.net',
     connectionTimeout: 5000,
     ...extra,
-  });
+  };
+  return nodemailer.createTransport(options);
 }
 
 /** What a send ended with, as the client saw it. */
@@ -84,7 +88,7 @@ export interface Outcome {
   readonly response: string;
 }
 
-export async function send(transport: ReturnType<typeof client>, mail: nodemailer.SendMailOptions): Promise<Outcome> {
+export async function send(transport: ReturnType<typeof client>, mail: SendMailOptions): Promise<Outcome> {
   try {
     const info = await transport.sendMail(mail);
     return {

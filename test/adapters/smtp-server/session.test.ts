@@ -40,7 +40,16 @@ describe('instrumentSmtpServer: one span per real smtp-server session', () => {
       'queue.message-queued',
       'smtp.connection-end',
     ]);
-    const [start, ehlo, auth, mailFrom, rcpt1, rcpt2, queued, end] = events as TelemetryEvent[] & { length: 8 };
+    const [start, ehlo, auth, mailFrom, rcpt1, rcpt2, queued, end] = events as [
+      TelemetryEvent,
+      TelemetryEvent,
+      TelemetryEvent,
+      TelemetryEvent,
+      TelemetryEvent,
+      TelemetryEvent,
+      TelemetryEvent,
+      TelemetryEvent,
+    ];
     expect(spans(events).size).toBe(1);
     expect(start.data).toMatchObject({ remoteIp: '127.0.0.1', listenerId: 'smtp', localPort: port, localIp: '127.0.0.1' });
     expect(start.data.remotePort).toEqual(expect.any(Number));
