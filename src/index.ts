@@ -72,14 +72,14 @@ export type {
   WildcardData,
 } from './catalog/types.js';
 /** @group Core */
-export type { SpanOptions, SubscribeOptions, TelemetryOptions } from './core/options.js';
+export type { SpanOptions, SubscribeOptions } from './core/options.js';
 /** @group Tracers */
 export { REDACTED } from './core/redact.js';
-/** @group Core */
-export type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/runtime.js';
 export type { EmitHook, Sink, SinkContext } from './core/sink.js';
 /** @group Core */
 export type { BatchHandler, SubscriberStats } from './core/subscriber.js';
+/** @group Core */
+export type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/types.js';
 /** @group Dashboard */
 export * from './dashboard/public.js';
 /** @group History */
@@ -119,6 +119,8 @@ export type {
 } from './metrics/registry.js';
 /** @group Metrics */
 export { DEFAULT_BUCKETS } from './metrics/registry.js';
+/** @group Core */
+export type { TelemetryOptions } from './options.js';
 /** @group Tracers */
 export type { OtelTracerOptions } from './otel/tracer.js';
 /** @group Core */

@@ -3,13 +3,18 @@ import type { HostEventMap, HostEventSpecs, HostEvents, HostSpanMap } from './ca
 import type { BUILTIN_METRICS, BuiltinEvents, BuiltinSpans } from './catalog/generated.js';
 import type { AnyKeys } from './catalog/keys.js';
 import type { CheckPattern, DataOptional, EventInput, EventName, EventOf, EventPattern } from './catalog/types.js';
-import { resolveOptions, type SubscribeOptions, type TelemetryOptions } from './core/options.js';
-import { type EventInfo, type FlushReport, type Subscription, TelemetryRuntime, type TelemetryStats } from './core/runtime.js';
+import type { SubscribeOptions } from './core/options.js';
+import { TelemetryRuntime } from './core/runtime.js';
 import type { BatchHandler } from './core/subscriber.js';
+import { CATALOG, DISPOSE, MECHANISM_CONTEXT } from './core/symbols.js';
+import type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/types.js';
 import type { HistoryApi } from './history/history.js';
 import type { TelemetryHandlers } from './http/handler.js';
 import type { LiveApi } from './live/live.js';
+import { buildMechanisms } from './mechanisms.js';
 import type { MetricsApi } from './metrics/api.js';
+import { MetricsRegistry } from './metrics/registry.js';
+import { type ResolvedOptions, resolveOptions, type TelemetryOptions } from './options.js';
 import type { WebhooksApi } from './webhooks/webhooks.js';
 
 /** The data arguments of `emit` for data type `D`: optional when every key is optional. */
@@ -119,12 +124,49 @@ export type TelemetryFor<D extends HostEventSpecs> = keyof D extends never
   : Telemetry<BuiltinEvents & HostEventMap<D>, BuiltinSpans & HostSpanMap<D>>;
 
 /**
+ * One instance: the core's engine with every mechanism built on top. The runtime's methods are the
+ * API, so the emit path has no wrapper layer; `implements` checks that the engine fulfils the
+ * interface at compile time.
+ */
+class TelemetryInstance extends TelemetryRuntime implements Telemetry<BuiltinEvents, BuiltinSpans> {
+  readonly metrics: Telemetry['metrics'];
+  readonly handlers: TelemetryHandlers;
+  readonly webhooks: WebhooksApi;
+  readonly history: HistoryApi;
+  readonly live: LiveApi;
+  readonly alerts: AlertsApi;
+
+  constructor(options: ResolvedOptions) {
+    let metering: { registry: MetricsRegistry; counts: Float64Array } | undefined;
+    super(options.core, (catalog, counts, rejected) => {
+      const registry = new MetricsRegistry(catalog, options.metrics, counts, options.core.now, rejected);
+      metering = { registry, counts };
+      return registry;
+    });
+    const { registry, counts } = metering as { registry: MetricsRegistry; counts: Float64Array };
+    try {
+      const mechanisms = buildMechanisms(this[MECHANISM_CONTEXT](), { registry, counts, catalog: this[CATALOG] }, options);
+      this.metrics = mechanisms.metrics as Telemetry['metrics'];
+      this.handlers = mechanisms.handlers;
+      this.webhooks = mechanisms.webhooks;
+      this.history = mechanisms.history;
+      this.live = mechanisms.live;
+      this.alerts = mechanisms.alerts;
+    } catch (error) {
+      // A mechanism refused its options: the core and the mechanisms built before it stop at once.
+      this[DISPOSE]();
+      throw error;
+    }
+  }
+}
+
+/**
  * Creates a telemetry instance. Every option is validated here; a bad one throws a
  * `TelemetryConfigError` naming the option path, the value and what is allowed.
  */
 export function createTelemetry<D extends HostEventSpecs = Record<never, never>, const T extends string = string>(
   options?: TelemetryOptions<HostEvents<D>, NoInfer<EventName<BuiltinEvents & HostEventMap<D>>>, T>,
 ): TelemetryFor<D> {
-  // The runtime's methods are the API: no wrapper layer on the emit path.
-  return new TelemetryRuntime(resolveOptions(options)) as unknown as TelemetryFor<D>;
+  // Host events widen the types only: the instance is the same engine.
+  return new TelemetryInstance(resolveOptions(options)) as unknown as TelemetryFor<D>;
 }

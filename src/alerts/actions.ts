@@ -1,6 +1,6 @@
 import ky, { HTTPError, TimeoutError } from 'ky';
 import { describeError } from '../base/errors.js';
-import type { MechanismContext } from '../core/mechanism.js';
+import type { MechanismContext } from '../metrics/api.js';
 import { buildMessage } from './email.js';
 import type { ResolvedRule, SendMail } from './options.js';
 import { formatNumber } from './template.js';

@@ -1,8 +1,8 @@
 import { asCause, describeError, TelemetryConfigError } from '../base/errors.js';
 import { scalarJson } from '../base/json.js';
-import type { MechanismContext } from '../core/mechanism.js';
 import type { HistoryApi } from '../history/history.js';
 import type { SeriesPoint } from '../history/series.js';
+import type { MechanismContext } from '../metrics/api.js';
 import {
   type ActionHost,
   type AlertNotification,

@@ -1,6 +1,5 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { Level } from '../catalog/levels.js';
-import type { MetricsApi } from '../metrics/api.js';
 import type { EventRecord } from './event.js';
 import type { BatchHandler, SubscriberStats } from './subscriber.js';
 
@@ -44,24 +43,25 @@ export interface MechanismSubscription {
 }
 
 /** A mechanism's hooks into `flush` and `shutdown`. */
-export interface Part {
+export interface Mechanism {
   readonly id: string;
-  /** Events held by the part itself (not in its subscriber queue), for the flush report. */
+  /** Events held by the mechanism itself (not in its subscriber queue), for the flush report. */
   pending?(): number;
-  /** Delivers what the part holds; the runtime races it against the flush timeout. */
+  /** Delivers what the mechanism holds; the runtime races it against the flush timeout. */
   flush?(): Promise<void>;
   /** Stops timers and frees resources; called once by `shutdown`, after `flush`. */
   close?(): Promise<void> | void;
 }
 
-/** What the runtime gives each mechanism when the instance is created. */
-export interface MechanismContext {
+/**
+ * What the core gives each mechanism when the instance is created. The composition root adds the
+ * metrics registry (`MechanismContext` in src/metrics/api.ts).
+ */
+export interface CoreContext {
   readonly service: string;
   readonly catalog: Catalog;
   /** The instance's clock, in epoch milliseconds (injectable in tests). */
   now(): number;
-  /** The metrics registry (define the part's own metrics here). */
-  readonly metrics: MetricsApi;
   /** The one-line description of an event type. */
   describe(type: string): string;
   /** Span start event names → their end event names. */
@@ -71,5 +71,5 @@ export interface MechanismContext {
   /** Emits one of the library's own events (`telemetry.*`). */
   report(name: string, data: Readonly<Record<string, unknown>>): void;
   /** Registers flush/close hooks. */
-  attach(part: Part): void;
+  attach(mechanism: Mechanism): void;
 }

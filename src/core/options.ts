@@ -1,21 +1,9 @@
-import {
-  type AlertRuleOptions,
-  type AlertsOptions,
-  type ResolvedAlerts,
-  resolveAlerts,
-  type SendMail,
-} from '../alerts/options.js';
 import { TelemetryConfigError } from '../base/errors.js';
 import { checkKeys, nonEmptyString, record } from '../base/validate.js';
 import type { HostEvents } from '../catalog/define.js';
 import { isLevel, isLevelSetting, type Level, type LevelSetting } from '../catalog/levels.js';
 import type { CheckPattern } from '../catalog/types.js';
-import { type DashboardOptions, type ResolvedDashboard, resolveDashboard } from '../dashboard/options.js';
-import { type HistoryOptions, type ResolvedHistory, resolveHistory } from '../history/options.js';
-import { type LiveOptions, type ResolvedLive, resolveLive } from '../live/options.js';
-import { type MetricsOptions, type ResolvedMetricsOptions, resolveMetricsOptions } from '../metrics/options.js';
-import { type ResolvedTracer, resolveTracers, type TracerOptionsFor } from '../tracing/tracers.js';
-import { type ResolvedWebhook, resolveWebhooks, type WebhookOptions } from '../webhooks/options.js';
+import type { SinkSpec } from './sink.js';
 
 /** Bounds on spans that are opened and never ended. */
 export interface SpanOptions {
@@ -34,72 +22,6 @@ export interface SpanOptions {
    * @default 60_000
    */
   readonly sweepInterval?: number;
-}
-
-/**
- * Options of `createTelemetry`. Every option is validated; a bad one throws a {@link TelemetryConfigError}.
- * `L` is the event names; `T` the tracers' selectors, checked against them when inferred as literals.
- */
-export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends string = string, T extends string = string> {
-  /**
-   * The service name, such as the mail server's host name or product.
-   * @default 'mail-server'
-   */
-  readonly service?: string;
-  /**
-   * The host's own events, from `defineEvents`.
-   * @default undefined
-   */
-  readonly events?: E;
-  /**
-   * Per-event level overrides; `disable` removes an event everywhere, counters included.
-   * @default {}
-   */
-  readonly levels?: { readonly [N in L]?: LevelSetting };
-  /** Bounds on open spans. */
-  readonly spans?: SpanOptions;
-  /** The metrics registry and its Prometheus exposition. */
-  readonly metrics?: MetricsOptions;
-  /**
-   * Tracers: console (text or JSON lines) and custom sinks, each with its level and event selection.
-   * @default []
-   */
-  readonly tracers?: readonly TracerOptionsFor<CheckPattern<T, L>>[];
-  /**
-   * Keys every tracer writes as `[redacted]`, such as `['contents']`.
-   * @default []
-   */
-  readonly sensitiveKeys?: readonly string[];
-  /**
-   * Webhook endpoints: batched, signed, retried deliveries.
-   * @default []
-   */
-  readonly webhooks?: readonly WebhookOptions<L | `${string}*${string}`>[];
-  /**
-   * The in-memory history of events, span traces and metric series; off unless given.
-   * @default undefined
-   */
-  readonly history?: HistoryOptions<L | `${string}*${string}`>;
-  /** Live event and metric streams, and their access tokens. */
-  readonly live?: LiveOptions;
-  /** The live web page served by `handlers.dashboard`, which reads the live streams. */
-  readonly dashboard?: DashboardOptions;
-  /**
-   * Alert rules over metrics and their history: a list of rules, or
-   * `{ rules, interval, timeout, maxTransitions }`.
-   * @default []
-   */
-  readonly alerts?: readonly AlertRuleOptions[] | AlertsOptions;
-  /**
-   * The host's mail transport, used by alert email actions.
-   * @default undefined
-   */
-  readonly sendMail?: SendMail;
-  /**
-   * The clock, in epoch milliseconds. Tests inject one.
-   * @default Date.now
-   */
-  readonly now?: () => number;
 }
 
 /**
@@ -145,49 +67,30 @@ export interface SubscribeOptions<P extends string = string, X extends string = 
   readonly maxBatch?: number;
 }
 
-const TELEMETRY_KEYS = new Set([
-  'service',
-  'events',
-  'levels',
-  'spans',
-  'metrics',
-  'tracers',
-  'sensitiveKeys',
-  'webhooks',
-  'history',
-  'live',
-  'dashboard',
-  'alerts',
-  'sendMail',
-  'now',
-]);
 const SPAN_KEYS = new Set(['maxOpen', 'maxAge', 'sweepInterval']);
 const SUBSCRIBE_KEYS = new Set(['id', 'events', 'exclude', 'level', 'lossy', 'maxQueue', 'maxBatch']);
+const KEY_NAME = /^[a-zA-Z][a-zA-Z0-9]*$/;
 
-/** Validated telemetry options with defaults applied. */
-export interface ResolvedOptions {
+/** The core's options, validated, with defaults applied: what the runtime is built from. */
+export interface ResolvedCore {
   readonly service: string;
   readonly events: HostEvents | undefined;
   readonly levels: Readonly<Record<string, LevelSetting>>;
   readonly maxOpenSpans: number;
   readonly maxSpanAge: number;
   readonly sweepInterval: number;
-  readonly metrics: ResolvedMetricsOptions;
-  readonly tracers: readonly ResolvedTracer[];
   /** `options.sensitiveKeys`: redacted in the output of every tracer and mechanism. */
   readonly sensitiveKeys: ReadonlySet<string>;
-  readonly webhooks: readonly ResolvedWebhook[];
-  readonly history: ResolvedHistory | undefined;
-  readonly live: ResolvedLive;
-  readonly dashboard: ResolvedDashboard;
-  readonly alerts: ResolvedAlerts;
+  /** The tracers, as the core attaches them. */
+  readonly sinks: readonly SinkSpec[];
   readonly now: () => number;
 }
 
-export function resolveOptions(options: unknown): ResolvedOptions {
-  const path = 'options';
-  const o = record(options === undefined ? {} : options, path);
-  checkKeys(o, TELEMETRY_KEYS, path);
+/**
+ * Validates the core's own options (`service`, `events`, `levels`, `spans`, `sensitiveKeys`, `now`) of
+ * the options object `o`, at `path`; `sinks` are the tracers the composition root resolved.
+ */
+export function resolveCore(o: Readonly<Record<string, unknown>>, path: string, sinks: readonly SinkSpec[]): ResolvedCore {
   const spans = record(o.spans === undefined ? {} : o.spans, `${path}.spans`);
   checkKeys(spans, SPAN_KEYS, `${path}.spans`);
   const levels = record(o.levels === undefined ? {} : o.levels, `${path}.levels`);
@@ -202,28 +105,29 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   }
   if (o.now !== undefined && typeof o.now !== 'function')
     throw new TelemetryConfigError(`${path}.now`, o.now, 'a function returning epoch milliseconds');
-  const live = resolveLive(o.live, `${path}.live`, o.sensitiveKeys);
   return {
     service: nonEmptyString(o.service === undefined ? 'mail-server' : o.service, `${path}.service`),
     events: o.events === undefined ? undefined : (o.events as HostEvents),
     levels: levels as Record<string, LevelSetting>,
     maxOpenSpans: positiveInteger(spans.maxOpen === undefined ? 8000 : spans.maxOpen, `${path}.spans.maxOpen`),
     maxSpanAge: positiveNumber(spans.maxAge === undefined ? 86_400_000 : spans.maxAge, `${path}.spans.maxAge`),
-    metrics: resolveMetricsOptions(o.metrics),
-    tracers: resolveTracers(o.tracers, o.sensitiveKeys),
-    sensitiveKeys: live.redact,
     sweepInterval: positiveNumber(
       spans.sweepInterval === undefined ? 60_000 : spans.sweepInterval,
       `${path}.spans.sweepInterval`,
     ),
-    webhooks: resolveWebhooks(o.webhooks, `${path}.webhooks`),
-    history: resolveHistory(o.history, `${path}.history`),
-    live,
-    // The page's metrics interval must be one the streams accept.
-    dashboard: resolveDashboard(o.dashboard, `${path}.dashboard`, live.minMetricsInterval),
-    alerts: resolveAlerts(o.alerts, o.sendMail, `${path}.alerts`),
+    sensitiveKeys: new Set(sensitiveKeys(o.sensitiveKeys, `${path}.sensitiveKeys`)),
+    sinks,
     now: (o.now as (() => number) | undefined) ?? Date.now,
   };
+}
+
+/** `options.sensitiveKeys`: key names. */
+export function sensitiveKeys(value: unknown, path: string): readonly string[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value) || value.some((k) => typeof k !== 'string' || !KEY_NAME.test(k))) {
+    throw new TelemetryConfigError(path, value, 'an array of key names');
+  }
+  return value as string[];
 }
 
 /** Validated subscribe options with defaults applied (patterns are checked against the catalogue later). */

@@ -1,46 +1,25 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { EventEmitter } from 'eventemitter3';
-import { type AlertsApi, createAlerts } from '../alerts/alerts.js';
 import { asCause, describeError, describeValue, TelemetryConfigError } from '../base/errors.js';
 import { nextId } from '../base/ids.js';
 import { Catalog, type EventDefinition } from '../catalog/catalog.js';
 import { DISABLED, LEVELS, type Level, severity } from '../catalog/levels.js';
-import { createDashboard } from '../dashboard/dashboard.js';
-import { createHistory, type HistoryApi } from '../history/history.js';
-import type { TelemetryHandlers } from '../http/handler.js';
-import { prometheusHandler } from '../http/prometheus.js';
-import { createLive, type LiveApi } from '../live/live.js';
-import type { MetricsApi } from '../metrics/api.js';
-import { expose } from '../metrics/exposition.js';
-import { type HistogramOptions, type MetricOptions, MetricsRegistry } from '../metrics/registry.js';
-import type { ResolvedTracer } from '../tracing/tracers.js';
-import { createWebhooks, type WebhooksApi } from '../webhooks/webhooks.js';
+import type { TelemetryEvent } from '../catalog/types.js';
+import { Dispatcher } from './dispatch.js';
 import { EventRecord } from './event.js';
-import type { MechanismContext, MechanismSubscribeOptions, MechanismSubscription, Part } from './mechanism.js';
-import { type ResolvedOptions, resolveSubscribe } from './options.js';
-import { redactBatch } from './redact.js';
-import { checkPatterns, compileSelection, hasBit } from './selection.js';
-import { type EmitHook, type InternalSinkContext, type Sink, SPAN_EMIT, type SpanEmitHook } from './sink.js';
+import { Listeners } from './listeners.js';
+import type { CoreContext, Mechanism, MechanismSubscribeOptions, MechanismSubscription } from './mechanism.js';
+import type { Meter, MeterFactory } from './meter.js';
+import { type ResolvedCore, resolveSubscribe } from './options.js';
+import { compileSelection, hasBit } from './selection.js';
+import type { Sink } from './sink.js';
+import { attachSink } from './sinks.js';
+import { SPAN_STATE, SpanHandle } from './span-handle.js';
 import { type SpanState, SpanTable } from './spans.js';
-import {
-  type BatchHandler,
-  EmitSubscriber,
-  Subscriber,
-  type SubscriberHost,
-  type SubscriberOptions,
-  type SubscriberStats,
-} from './subscriber.js';
-
-/** A subscription made with `subscribe`. */
-export interface Subscription {
-  readonly id: string;
-  /** Stops delivery; queued events are discarded and counted as dropped. */
-  unsubscribe(): void;
-  stats(): SubscriberStats;
-}
+import { type BatchHandler, type EmitSubscriber, Subscriber, type SubscriberOptions } from './subscriber.js';
+import { CATALOG, DISPOSE, EMIT_IN_SPAN, END_SPAN, MECHANISM_CONTEXT } from './symbols.js';
+import type { EventInfo, FlushReport, Subscription, TelemetryStats } from './types.js';
 
 type Data = Readonly<Record<string, unknown>>;
-type Listener = (event: EventRecord) => void;
 
 const ROUTED = 1;
 const COUNTED = 2;
@@ -52,82 +31,13 @@ const NO_ROUTES: readonly Subscriber[] = [];
 const MAX_WARNED_NAMES = 100;
 const CLOCK_REUSE = 256;
 
-/** What `flush` and `shutdown` could not deliver. */
-export interface FlushReport {
-  /** True when every queued event reached its consumer within the timeout. */
-  readonly complete: boolean;
-  /** Events still queued or in flight when the call returned (discarded, for `shutdown`). */
-  readonly pending: number;
-  /** Subscribers that still had events, with how many. */
-  readonly subscribers: readonly { readonly id: string; readonly pending: number }[];
-}
-
-/** Counters of the library's own work. */
-export interface TelemetryStats {
-  readonly openSpans: number;
-  /** Open spans removed because they were too old or too many. */
-  readonly sweptSpans: number;
-  /** Events dropped by all subscribers together. */
-  readonly droppedEvents: number;
-  /** Emits of names the catalogue does not know (possible only from untyped code). */
-  readonly unknownEvents: number;
-  /** Emits whose data function threw; those events were not delivered. */
-  readonly failedPayloads: number;
-  /** Calls of `on()` listeners that threw. */
-  readonly listenerFailures: number;
-  readonly subscribers: readonly SubscriberStats[];
-}
-
-/** A public view of a catalogue entry. */
-export interface EventInfo {
-  readonly name: string;
-  readonly id: number;
-  /** The level in effect, after overrides. */
-  readonly level: Level | 'disable';
-  readonly defaultLevel: Level;
-  readonly counter: boolean;
-  readonly description: string;
-  /** Keys seen with the event; empty means any vocabulary key. */
-  readonly keys: readonly string[];
-  readonly spanEnd?: string;
-  readonly origin: 'builtin' | 'library' | 'host';
-}
-
-/** The symbol under which a span handle keeps its state. */
-export const SPAN_STATE: unique symbol = Symbol('mail-telemetry.span');
-
-/** A span handle as returned by `span()`. */
-export class SpanHandle {
-  readonly id: number;
-  readonly [SPAN_STATE]: SpanState;
-  readonly #runtime: TelemetryRuntime;
-
-  constructor(runtime: TelemetryRuntime, state: SpanState) {
-    this.id = state.id;
-    this[SPAN_STATE] = state;
-    this.#runtime = runtime;
-  }
-
-  /** True once `end()` has been called. */
-  get ended(): boolean {
-    return this[SPAN_STATE].ended;
-  }
-
-  /** Emits an event in this span: it carries the span's id and keys. */
-  emit(name: string, input?: unknown): void {
-    this.#runtime.emitInSpan(this[SPAN_STATE], name, input);
-  }
-
-  /** Emits the span's end event (with `elapsed` in ms unless given) and closes it. Later calls do nothing. */
-  end(data?: Data): void {
-    this.#runtime.endSpan(this[SPAN_STATE], data);
-  }
-}
-
-/** The untyped engine behind a telemetry instance; `createTelemetry` gives it its typed face. */
+/**
+ * The engine of a telemetry instance: emit, levels, selection, spans and routing. It knows no
+ * mechanism: the composition root (`createTelemetry`) builds them over {@link MECHANISM_CONTEXT}.
+ */
 export class TelemetryRuntime {
   readonly service: string;
-  readonly catalog: Catalog;
+  readonly #catalog: Catalog;
   /**
    * Event name → `id << 3 | flags` (ROUTED, COUNTED, METERED). Built with `Object.fromEntries` so it keeps
    * V8's fast properties: a constant-name lookup is an inline-cached load, cheaper than a Map.
@@ -140,43 +50,23 @@ export class TelemetryRuntime {
   readonly #levelNames: Level[];
   readonly #counts: Float64Array;
   #routes: (readonly Subscriber[])[];
-  readonly #subscribers = new Set<Subscriber>();
+  readonly #dispatch: Dispatcher;
+  readonly #listeners: Listeners;
   readonly #spans: SpanTable;
   readonly #now: () => number;
   #sweepTimer: NodeJS.Timeout | undefined;
-  readonly #emitter = new EventEmitter<Record<string, [EventRecord]>>();
-  readonly #listeners = new Map<Listener, { bits: Uint32Array; names: string[] }>();
-  #listenerSubscriber: Subscriber | undefined;
   /** Span start events with their end events, for sinks. */
   readonly #spanPairs: ReadonlyMap<string, string>;
-  readonly #sinks: { readonly sink: Sink; readonly report: (error: unknown, details?: string) => void }[] = [];
-  readonly #parts: Part[] = [];
   /** Span start event id → its end event's name ('' for events that start no span). */
   readonly #spanEnds: string[];
   #als: AsyncLocalStorage<SpanState> | undefined;
-  #ready: Subscriber[] = [];
-  #immediate: NodeJS.Immediate | undefined;
   #closed = false;
   readonly #sensitive: ReadonlySet<string>;
   #shutdown: Promise<FlushReport> | undefined;
   /** True once a sink takes the events of open spans in parts (see `#routeInSpan`). */
   #spanHooks = false;
   #nextSubscriber = 1;
-  readonly #host: SubscriberHost = {
-    ready: (subscriber) => this.#schedule(subscriber),
-    dropped: (subscriber, count) => this.#dropped(subscriber, count),
-    failed: (subscriber, error, batch) => this.#subscriberFailed(subscriber, error, batch),
-  };
-  readonly #registry: MetricsRegistry;
-  #memoryTimer: NodeJS.Timeout | undefined;
-  /** The metrics registry: event counters, the catalogue's gauges and histograms, the host's own. */
-  readonly metrics: MetricsApi;
-  /** Request handlers to mount on the host's HTTP server. */
-  readonly handlers: TelemetryHandlers;
-  readonly webhooks: WebhooksApi;
-  readonly history: HistoryApi;
-  readonly live: LiveApi;
-  readonly alerts: AlertsApi;
+  readonly #meter: Meter;
   readonly #warned = new Set<string>();
   #sweptSpans = 0;
   #cachedNow = -1;
@@ -187,22 +77,22 @@ export class TelemetryRuntime {
   #droppedEvents = 0;
   #unknownEvents = 0;
   #failedPayloads = 0;
-  #listenerFailures = 0;
 
-  constructor(options: ResolvedOptions) {
+  constructor(options: ResolvedCore, meter: MeterFactory) {
     this.service = options.service;
     this.#sensitive = options.sensitiveKeys;
-    this.catalog = new Catalog(options.events);
-    const size = this.catalog.idSpace;
-    this.#index = Object.fromEntries(this.catalog.events.map((e) => [e.name, e.id << FLAG_BITS]));
+    this.#catalog = new Catalog(options.events);
+    const catalog = this.#catalog;
+    const size = catalog.idSpace;
+    this.#index = Object.fromEntries(catalog.events.map((e) => [e.name, e.id << FLAG_BITS]));
     this.#names = new Array<string>(size).fill('');
     this.#levels = new Uint8Array(size).fill(DISABLED);
     this.#levelNames = new Array<Level>(size).fill('trace');
     this.#counts = new Float64Array(size);
     this.#routes = new Array<readonly Subscriber[]>(size).fill(NO_ROUTES);
     for (const name of Object.keys(options.levels)) {
-      if (this.catalog.get(name) === undefined) {
-        const near = this.catalog.suggest(name);
+      if (catalog.get(name) === undefined) {
+        const near = catalog.suggest(name);
         throw new TelemetryConfigError(
           `options.levels[${JSON.stringify(name)}]`,
           name,
@@ -211,74 +101,44 @@ export class TelemetryRuntime {
         );
       }
     }
-    for (const event of this.catalog.events) {
+    for (const event of catalog.events) {
       const level = options.levels[event.name] ?? event.level;
       this.#names[event.id] = event.name;
       this.#levels[event.id] = severity(level);
       this.#levelNames[event.id] = level === 'disable' ? event.level : level;
     }
     this.#now = options.now;
-    this.#registry = new MetricsRegistry(this.catalog, options.metrics, this.#counts, options.now, (metric, reason, value) =>
+    this.#meter = meter(catalog, this.#counts, (metric, reason, value) =>
       this.#report('telemetry.metric-rejected', { id: metric, reason, value: primitive(value) }, this),
     );
-    this.metrics = this.#metricsApi(this.#registry);
-    this.#registry.sampleMemory();
-    this.#spanEnds = this.#names.map((n) => this.catalog.get(n)?.spanEnd ?? '');
-    this.#spanPairs = new Map(
-      this.catalog.events.flatMap((e) => (e.spanEnd === undefined ? [] : [[e.name, e.spanEnd] as const])),
-    );
-    for (const tracer of options.tracers) this.#addTracer(tracer);
+    this.#spanEnds = this.#names.map((n) => catalog.get(n)?.spanEnd ?? '');
+    this.#spanPairs = new Map(catalog.events.flatMap((e) => (e.spanEnd === undefined ? [] : [[e.name, e.spanEnd] as const])));
+    this.#dispatch = new Dispatcher({
+      dropped: (subscriber, count) => this.#dropped(subscriber, count),
+      failed: (subscriber, error, batch) => {
+        // A batch made only of the library's own reports must not produce more reports: no ping-pong.
+        if (batch.every((event) => event.origin !== undefined)) return;
+        this.#failed(subscriber.id, error, subscriber, subscriber.errorEvent);
+      },
+      mechanismFailed: (mechanism, error) => this.#failed(mechanism.id, error, this),
+    });
+    this.#listeners = new Listeners({
+      catalog,
+      levels: this.#levels,
+      dispatcher: this.#dispatch,
+      rebuild: () => this.#rebuild(),
+      failed: (id, error, origin) => this.#failed(id, error, origin),
+    });
     this.#spans = new SpanTable(options.maxOpenSpans, options.maxSpanAge, (count) => this.#swept(count));
-    // The mechanisms come last: they subscribe through the finished core.
-    const context = this.partContext();
-    try {
-      const history = createHistory(context, options.history);
-      const live = createLive(context, options.live);
-      this.history = history.api;
-      this.live = live.api;
-      this.webhooks = createWebhooks(context, options.webhooks);
-      this.alerts = createAlerts(context, options.alerts, { history: history.api });
-      this.handlers = {
-        prometheus: prometheusHandler((format) => this.metrics.prometheus(format), options.metrics.auth),
-        liveTracing: live.handlers.liveTracing,
-        liveMetrics: live.handlers.liveMetrics,
-        history: history.handler,
-        dashboard: createDashboard(options.dashboard),
-      };
-    } catch (error) {
-      // A mechanism refused its options: the ones built before it stop their timers.
-      this.#closed = true;
-      void this.#eachPart('close');
-      throw error;
-    }
+    for (const sink of options.sinks) this.#attach(sink);
     this.#rebuild();
-    // Timers start last, so that a configuration error thrown above leaves none running.
-    this.#memoryTimer = setInterval(() => this.#registry.sampleMemory(), options.metrics.memoryInterval);
-    this.#memoryTimer.unref();
     this.#sweepTimer = setInterval(() => this.#spans.sweep(this.#now()), options.sweepInterval);
     this.#sweepTimer.unref();
   }
 
-  #metricsApi(registry: MetricsRegistry): MetricsApi {
-    return {
-      eventCount: (name) => {
-        const entry = this.#index[name];
-        return typeof entry === 'number' ? (this.#counts[entry >>> FLAG_BITS] ?? 0) : 0;
-      },
-      eventCounts: () => {
-        const out: Record<string, number> = {};
-        for (const event of this.catalog.events) if (event.counter) out[event.name] = this.#counts[event.id] ?? 0;
-        return out;
-      },
-      counter: (name, options) => registry.counter(name, options),
-      gauge: (name: string, options?: MetricOptions<string>) => registry.gauge(name, options),
-      histogram: (name: string, options?: HistogramOptions<string>) => registry.histogram(name, options),
-      snapshot: () => registry.snapshot(),
-      prometheus: (format = 'text') => expose(registry.collect(), registry.options, format, registry.expositionCache),
-      stats: () => registry.stats(),
-      collect: () => registry.collect(),
-      onObserve: (listener) => registry.onObserve(listener),
-    };
+  /** The instance's catalogue: built-in, library and host events. */
+  get [CATALOG](): Catalog {
+    return this.#catalog;
   }
 
   // ── emit path ────────────────────────────────────────────────────────────
@@ -295,7 +155,7 @@ export class TelemetryRuntime {
     return typeof entry === 'number' && (entry & WANTED) !== 0;
   }
 
-  emitInSpan(span: SpanState, name: string, input?: unknown): void {
+  [EMIT_IN_SPAN](span: SpanState, name: string, input?: unknown): void {
     // Called from one shared place (Span.emit) with every name: a keyed load there is megamorphic
     // and costs more than a Map lookup, which does not care how many names it has seen.
     const entry = this.#entries.get(name) as number;
@@ -311,7 +171,7 @@ export class TelemetryRuntime {
     let data: unknown;
     try {
       data = typeof input === 'function' ? input() : input;
-      if (entry & METERED) this.#registry.feed(id, data);
+      if (entry & METERED) this.#meter.feed(id, data);
     } catch (error) {
       this.#failedPayload(id, error);
       if (data === undefined) return;
@@ -347,22 +207,23 @@ export class TelemetryRuntime {
     };
     if (endName === '') this.#unknown(name, 'is not a span start event');
     else if (!this.#closed) this.#spans.open(state, now);
-    this.emitInSpan(state, name, data);
+    this[EMIT_IN_SPAN](state, name, data);
     return new SpanHandle(this, state);
   }
 
-  endSpan(span: SpanState, data: Data | undefined): void {
+  [END_SPAN](span: SpanState, input: unknown): void {
     if (span.ended) return;
     this.#spans.close(span);
     if (span.endName === '') return;
     // Like any event's keys, the caller's object is used as it is when it already has `elapsed`.
     let end: unknown;
     try {
+      const data = (typeof input === 'function' ? input() : input) as Data | undefined;
       end = data?.elapsed !== undefined ? data : { ...data, elapsed: this.#spanClock() - span.startedAt };
     } catch {
       end = { elapsed: this.#spanClock() - span.startedAt };
     }
-    this.emitInSpan(span, span.endName, end);
+    this[EMIT_IN_SPAN](span, span.endName, end);
   }
 
   withSpan<T>(span: SpanHandle, fn: () => T): T {
@@ -370,7 +231,7 @@ export class TelemetryRuntime {
     this.#als ??= new AsyncLocalStorage<SpanState>();
     let run = fn;
     // Sinks that keep their own current span (the OTel tracer's active span) make it current too.
-    for (const { sink } of this.#sinks) {
+    for (const { sink } of this.#dispatch.sinks) {
       if (sink.activate === undefined) continue;
       const inner = run;
       run = () => activateIn(sink, span.id, inner);
@@ -512,57 +373,90 @@ export class TelemetryRuntime {
 
   // ── consumers ────────────────────────────────────────────────────────────
 
-  subscribe(options: unknown, handler: BatchHandler<EventRecord>): Subscription {
+  subscribe(options: unknown, handler: BatchHandler<TelemetryEvent>): Subscription {
     this.#assertOpen();
     const path = 'subscribe(options)';
     if (typeof handler !== 'function') throw new TelemetryConfigError('subscribe(handler)', handler, 'a function');
     const o = resolveSubscribe(options, path);
-    const bits = compileSelection(this.catalog, this.#levels, o, path);
+    const bits = compileSelection(this.#catalog, this.#levels, o, path);
     const id = o.id ?? `subscriber-${this.#nextSubscriber++}`;
     const subscriber = this.#addSubscriber(id, { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits }, handler);
     return { id, unsubscribe: () => this.#unsubscribe(subscriber), stats: () => subscriber.stats() };
   }
 
+  on(pattern: string, listener: (event: TelemetryEvent) => void): () => void {
+    this.#assertOpen();
+    return this.#listeners.on(pattern, listener);
+  }
+
   #addSubscriber(id: string, options: SubscriberOptions, handler: BatchHandler<EventRecord>): Subscriber {
-    const subscriber = new Subscriber(id, options, handler, this.#host);
-    this.#subscribers.add(subscriber);
+    const subscriber = new Subscriber(id, options, handler, this.#dispatch);
+    this.#dispatch.subscribers.add(subscriber);
     this.#rebuild();
     return subscriber;
+  }
+
+  #unsubscribe(subscriber: Subscriber): void {
+    if (!this.#dispatch.subscribers.delete(subscriber)) return;
+    this.#droppedEvents += subscriber.close();
+    this.#rebuild();
   }
 
   /** Span starts and ends are debug-level; a span exporter needs them whatever its level. */
   #addSpanBits(bits: Uint32Array): void {
     for (const [start, end] of this.#spanPairs) {
       for (const name of [start, end]) {
-        const id = this.catalog.get(name)?.id;
+        const id = this.#catalog.get(name)?.id;
         if (id !== undefined && (this.#levels[id] ?? DISABLED) < DISABLED)
           bits[id >>> 5] = (bits[id >>> 5] ?? 0) | (1 << (id & 31));
       }
     }
   }
 
-  readonly #describeType = (type: string): string => this.catalog.get(type)?.description ?? type;
+  readonly #describeType = (type: string): string => this.#catalog.get(type)?.description ?? type;
+
+  /** A tracer: its sink and the subscribers that feed it. */
+  #attach(spec: ResolvedCore['sinks'][number]): void {
+    attachSink(
+      {
+        service: this.service,
+        catalog: this.#catalog,
+        levels: this.#levels,
+        dispatcher: this.#dispatch,
+        spans: this.#spanPairs,
+        now: () => this.#now(),
+        systemClock: this.#now === Date.now,
+        describe: this.#describeType,
+        parentOf: (spanId) => this.#spans.get(spanId)?.parentId,
+        addSpanBits: (bits) => this.#addSpanBits(bits),
+        report: (name, data, origin) => this.#report(name, data, origin ?? this),
+        spanHooked: () => {
+          this.#spanHooks = true;
+        },
+      },
+      spec,
+    );
+  }
 
   /** What webhooks, history, live streams and alerts get from the core. */
-  partContext(): MechanismContext {
+  [MECHANISM_CONTEXT](): CoreContext {
     return {
       service: this.service,
-      catalog: this.catalog,
+      catalog: this.#catalog,
       now: () => this.#now(),
-      metrics: this.metrics,
       describe: this.#describeType,
       spans: this.#spanPairs,
-      subscribe: (options, handler) => this.#partSubscribe(options, handler),
+      subscribe: (options, handler) => this.#mechanismSubscribe(options, handler),
       report: (name, data) => this.#report(name, data, this),
-      attach: (part) => {
-        this.#parts.push(part);
+      attach: (mechanism: Mechanism) => {
+        this.#dispatch.mechanisms.push(mechanism);
       },
     };
   }
 
-  #partSubscribe(o: MechanismSubscribeOptions, handler: BatchHandler<EventRecord>): MechanismSubscription {
+  #mechanismSubscribe(o: MechanismSubscribeOptions, handler: BatchHandler<EventRecord>): MechanismSubscription {
     this.#assertOpen();
-    const bits = compileSelection(this.catalog, this.#levels, o, o.path);
+    const bits = compileSelection(this.#catalog, this.#levels, o, o.path);
     if (o.spans === true) this.#addSpanBits(bits);
     const options = {
       lossy: o.lossy,
@@ -583,156 +477,21 @@ export class TelemetryRuntime {
     };
   }
 
-  /** A tracer is a subscriber whose handler writes to its sink, with its own error event and redaction. */
-  #addTracer(tracer: ResolvedTracer): void {
-    const bits = compileSelection(this.catalog, this.#levels, tracer.selection, tracer.path);
-    const spans = this.#spanPairs;
-    if (tracer.spans === true) this.#addSpanBits(bits);
-    let subscriber: Subscriber | undefined;
-    const context: InternalSinkContext = {
-      id: tracer.id,
-      service: this.service,
-      report: (error, details) => {
-        const reason = describeError(error);
-        const data = details === undefined ? { id: tracer.id, reason } : { id: tracer.id, reason, details };
-        this.#report(tracer.errorEvent, { ...data, causedBy: asCause(error) }, subscriber ?? this);
-      },
-      describe: this.#describeType,
-      now: () => this.#now(),
-      systemClock: this.#now === Date.now,
-      spans,
-      onEmit: (hook) => {
-        hooks.push(hook);
-      },
-      parentOf: (spanId) => this.#spans.get(spanId)?.parentId,
-      objectKeys: (type) => this.catalog.get(type)?.objectKeys,
-      [SPAN_EMIT]: (hook) => {
-        spanHooks.push(hook);
-      },
-    };
-    const hooks: EmitHook[] = [];
-    const spanHooks: SpanEmitHook[] = [];
-    const redact = tracer.redact.size > 0 ? tracer.redact : undefined;
-    let sink: Sink;
-    try {
-      sink = tracer.make(context);
-    } catch (error) {
-      if (error instanceof TelemetryConfigError) throw error;
-      const reason = describeError(error);
-      throw new TelemetryConfigError(tracer.path, tracer.id, 'a tracer whose sink can be created', reason);
-    }
-    if (typeof sink.write !== 'function' && hooks.length === 0)
-      throw new TelemetryConfigError(tracer.path, tracer.id, 'a sink with a write(batch) method or an onEmit hook');
-    const o = tracer.selection;
-    const id = o.id ?? tracer.id;
-    if (hooks.length > 0) {
-      const only = hooks.length === 1 && redact === undefined ? hooks[0] : undefined;
-      const hook =
-        only ??
-        ((event: EventRecord) => {
-          const seen = redact === undefined ? event : (redactBatch([event], redact)[0] as EventRecord);
-          for (const h of hooks) h(seen);
-        });
-      subscriber = new EmitSubscriber(`${id}:emit`, bits, tracer.errorEvent, hook, this.#host);
-      // The events of open spans go to the sink in parts, unless they must be redacted first.
-      if (only !== undefined && spanHooks.length === 1) {
-        subscriber.spanHook = spanHooks[0];
-        this.#spanHooks = true;
-      }
-      this.#subscribers.add(subscriber);
-    }
-    const write = sink.write?.bind(sink);
-    if (write !== undefined) {
-      subscriber = new Subscriber(
-        id,
-        { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: tracer.errorEvent, redact },
-        write,
-        this.#host,
-      );
-      this.#subscribers.add(subscriber);
-    }
-    this.#sinks.push({ sink, report: context.report });
-    // No #rebuild() here: the constructor rebuilds once after every tracer is added.
-  }
-
-  #unsubscribe(subscriber: Subscriber): void {
-    if (!this.#subscribers.delete(subscriber)) return;
-    this.#droppedEvents += subscriber.close();
-    this.#rebuild();
-  }
-
-  on(pattern: string, listener: Listener): () => void {
-    this.#assertOpen();
-    if (typeof listener !== 'function') throw new TelemetryConfigError('on(listener)', listener, 'a function');
-    checkPatterns(this.catalog, [pattern], 'on(pattern)');
-    const bits = compileSelection(this.catalog, this.#levels, { events: [pattern] }, 'on(pattern)');
-    const names = this.catalog.events.filter((e) => hasBit(bits, e.id)).map((e) => e.name);
-    const wrapped: Listener = (event) => {
-      if (event.origin === wrapped) return;
-      try {
-        listener(event);
-      } catch (error) {
-        this.#listenerFailures++;
-        // A failure on one of the library's own reports is counted, not reported: no ping-pong.
-        if (event.origin === undefined) this.#failed(`on(${JSON.stringify(pattern)})`, error, wrapped);
-      }
-    };
-    for (const name of names) this.#emitter.on(name, wrapped);
-    this.#listeners.set(wrapped, { bits, names });
-    this.#syncListenerSubscriber();
-    return () => {
-      const entry = this.#listeners.get(wrapped);
-      if (entry === undefined) return;
-      for (const name of entry.names) this.#emitter.off(name, wrapped);
-      this.#listeners.delete(wrapped);
-      this.#syncListenerSubscriber();
-    };
-  }
-
-  /** One internal subscriber feeds every `on()` listener, so listeners share one queue and one bit test. */
-  #syncListenerSubscriber(): void {
-    const union = new Uint32Array((this.catalog.idSpace + 31) >>> 5);
-    for (const { bits } of this.#listeners.values())
-      for (let i = 0; i < union.length; i++) union[i] = (union[i] ?? 0) | (bits[i] ?? 0);
-    if (this.#listenerSubscriber === undefined) {
-      this.#listenerSubscriber = new Subscriber(
-        'listeners',
-        { lossy: false, maxQueue: 100_000, maxBatch: 1024, bits: union },
-        (batch) => {
-          for (const event of batch) this.#emitter.emit(event.type, event);
-        },
-        this.#host,
-      );
-      this.#subscribers.add(this.#listenerSubscriber);
-    }
-    this.#listenerSubscriber.bits = union;
-    this.#rebuild();
-  }
-
   /** Recomputes per-event routes and the global want table from every subscriber's bits. */
   #rebuild(): void {
-    const subscribers = [...this.#subscribers];
-    for (const event of this.catalog.events) {
+    const subscribers = [...this.#dispatch.subscribers];
+    for (const event of this.#catalog.events) {
       const id = event.id;
       const routes = this.#closed ? [] : subscribers.filter((s) => hasBit(s.bits, id));
       this.#routes[id] = routes.length === 0 ? NO_ROUTES : routes;
       const live = !this.#closed && (this.#levels[id] ?? DISABLED) < DISABLED;
       const routed = live && routes.length > 0 ? ROUTED : 0;
-      const counted = live && event.counter && this.#registry.active(event.name) ? COUNTED : 0;
-      const metered = live && this.#registry.feeds(id) ? METERED : 0;
+      const counted = live && event.counter && this.#meter.active(event.name) ? COUNTED : 0;
+      const metered = live && this.#meter.feeds(id) ? METERED : 0;
       const entry = (id << FLAG_BITS) | routed | counted | metered;
       this.#index[event.name] = entry;
       this.#entries.set(event.name, entry);
     }
-  }
-
-  // ── scheduling and failure reports ───────────────────────────────────────
-
-  #schedule(subscriber: Subscriber): void {
-    if (subscriber.scheduled) return;
-    subscriber.scheduled = true;
-    this.#ready.push(subscriber);
-    this.#immediate ??= setImmediate(() => this.#deliverReady());
   }
 
   #dropped(subscriber: Subscriber, count: number): void {
@@ -741,56 +500,16 @@ export class TelemetryRuntime {
     this.#report('telemetry.events-dropped', { id: subscriber.id, total: count, reason }, subscriber);
   }
 
-  #subscriberFailed(subscriber: Subscriber, error: unknown, batch: readonly EventRecord[]): void {
-    // A batch made only of the library's own reports must not produce more reports: no ping-pong.
-    if (batch.every((event) => event.origin !== undefined)) return;
-    this.#failed(subscriber.id, error, subscriber, subscriber.errorEvent);
-  }
-
   #failed(id: string, error: unknown, origin: object, event = 'telemetry.subscriber-error'): void {
-    const reason = describeError(error);
-    this.#report(event, { id, reason, causedBy: asCause(error) }, origin);
-  }
-
-  #deliverReady(): void {
-    this.#immediate = undefined;
-    const ready = this.#ready;
-    this.#ready = [];
-    for (const subscriber of ready) {
-      subscriber.scheduled = false;
-      subscriber.deliver();
-    }
+    this.#report(event, { id, reason: describeError(error), causedBy: asCause(error) }, origin);
   }
 
   // ── flush, shutdown, introspection ───────────────────────────────────────
 
   async flush(timeout = 5000): Promise<FlushReport> {
     checkTimeout(timeout);
-    let timer: NodeJS.Timeout | undefined;
-    let timedOut = false;
-    const expired = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        timedOut = true;
-        resolve();
-      }, timeout);
-    });
-    const drained = (async () => {
-      // Two rounds: reports made while sinks and parts flush (webhook failures, discards) are
-      // delivered too, and a part that takes those reports (another webhook) flushes them.
-      for (let round = 0; round < 2 && !timedOut && (round === 0 || this.#pending() > 0); round++) {
-        while (!timedOut && this.#pending() > 0) {
-          if (this.#immediate !== undefined) {
-            clearImmediate(this.#immediate);
-            this.#deliverReady();
-          }
-          await Promise.all([...this.#subscribers].map((s) => s.whenIdle()));
-        }
-        if (!timedOut) await Promise.all([this.#eachSink('flush'), this.#eachPart('flush')]);
-      }
-    })();
-    await Promise.race([drained, expired]);
-    clearTimeout(timer);
-    return this.#flushReport();
+    await this.#dispatch.drain(timeout);
+    return this.#dispatch.report();
   }
 
   shutdown(timeout = 5000): Promise<FlushReport> {
@@ -808,81 +527,30 @@ export class TelemetryRuntime {
 
   async #shutdownOnce(timeout: number): Promise<FlushReport> {
     const deadline = Date.now() + timeout;
-    await this.flush(timeout);
+    await this.#dispatch.drain(timeout);
     // Intake stops here: later emits are no-ops. What is queued still gets the time that is left.
     this.#closed = true;
     this.#rebuild();
-    await this.flush(Math.max(0, deadline - Date.now()));
-    await within(
-      Promise.all([this.#eachSink('close'), this.#eachPart('close')]).then(() => undefined),
-      Math.max(0, deadline - Date.now()),
-    );
+    await this.#dispatch.drain(Math.max(0, deadline - Date.now()));
+    await within(this.#dispatch.each('close'), Math.max(0, deadline - Date.now()));
     clearInterval(this.#sweepTimer);
-    clearInterval(this.#memoryTimer);
-    if (this.#immediate !== undefined) clearImmediate(this.#immediate);
-    this.#immediate = undefined;
-    this.#ready = [];
-    // The report counts what was really discarded, not a snapshot taken before the parts closed.
-    const left: { id: string; pending: number }[] = [];
-    for (const subscriber of this.#subscribers) {
-      const inFlight = subscriber.inFlight;
-      const discarded = subscriber.close();
-      this.#droppedEvents += discarded;
-      if (discarded + inFlight > 0) left.push({ id: subscriber.id, pending: discarded + inFlight });
-    }
-    for (const part of this.#parts) {
-      const pending = safePending(part);
-      if (pending > 0) left.push({ id: part.id, pending });
-    }
-    this.#subscribers.clear();
-    this.#emitter.removeAllListeners();
+    // The report counts what was really discarded, not a snapshot taken before the mechanisms closed.
+    const report = this.#dispatch.close((count) => {
+      this.#droppedEvents += count;
+    });
     this.#listeners.clear();
     this.#spans.clear();
     this.#rebuild();
-    const pending = left.reduce((sum, s) => sum + s.pending, 0);
-    return { complete: pending === 0, pending, subscribers: left };
+    return report;
   }
 
-  /** Calls a sink hook on every tracer; a failure is reported as that tracer's error event. */
-  async #eachSink(hook: 'flush' | 'close'): Promise<void> {
-    await Promise.all(
-      this.#sinks.map(async ({ sink, report }) => {
-        try {
-          await sink[hook]?.();
-        } catch (error) {
-          report(error, `${hook} failed`);
-        }
-      }),
-    );
-  }
-
-  /** Calls a part's hook; a failure is reported as a subscriber error naming the part. */
-  async #eachPart(hook: 'flush' | 'close'): Promise<void> {
-    await Promise.all(
-      this.#parts.map(async (part) => {
-        try {
-          await part[hook]?.();
-        } catch (error) {
-          this.#failed(part.id, error, this);
-        }
-      }),
-    );
-  }
-
-  #pending(): number {
-    let pending = 0;
-    for (const subscriber of this.#subscribers) pending += subscriber.pending;
-    return pending;
-  }
-
-  #flushReport(): FlushReport {
-    const subscribers = [...this.#subscribers].filter((s) => s.pending > 0).map((s) => ({ id: s.id, pending: s.pending }));
-    for (const part of this.#parts) {
-      const pending = safePending(part);
-      if (pending > 0) subscribers.push({ id: part.id, pending });
-    }
-    const pending = subscribers.reduce((sum, s) => sum + s.pending, 0);
-    return { complete: pending === 0, pending, subscribers };
+  /** Stops at once, for an instance whose composition failed: timers cleared, mechanisms closed. */
+  [DISPOSE](): void {
+    this.#closed = true;
+    clearInterval(this.#sweepTimer);
+    void this.#dispatch.each('close');
+    this.#dispatch.close(() => undefined);
+    this.#rebuild();
   }
 
   #assertOpen(): void {
@@ -896,19 +564,19 @@ export class TelemetryRuntime {
       droppedEvents: this.#droppedEvents,
       unknownEvents: this.#unknownEvents,
       failedPayloads: this.#failedPayloads,
-      listenerFailures: this.#listenerFailures,
-      subscribers: [...this.#subscribers].map((s) => s.stats()),
+      listenerFailures: this.#listeners.failures,
+      subscribers: [...this.#dispatch.subscribers].map((s) => s.stats()),
     };
   }
 
   describe(name: string): EventInfo {
-    const event = this.catalog.get(name);
+    const event = this.#catalog.get(name);
     if (event === undefined) throw new TypeError(`describe: unknown event ${JSON.stringify(name)}`);
     return this.#info(event);
   }
 
   events(): EventInfo[] {
-    return this.catalog.events.map((e) => this.#info(e));
+    return this.#catalog.events.map((e) => this.#info(e));
   }
 
   #info(event: EventDefinition): EventInfo {
@@ -952,16 +620,6 @@ function activateIn<T>(sink: Sink, spanId: number, fn: () => T): T {
 
 function primitive(value: unknown): string | number | boolean {
   return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string' ? value : describeValue(value);
-}
-
-/** A part's own pending count; a throwing part counts as holding nothing it can report. */
-function safePending(part: Part): number {
-  try {
-    const pending = part.pending?.() ?? 0;
-    return Number.isFinite(pending) && pending > 0 ? pending : 0;
-  } catch {
-    return 0;
-  }
 }
 
 /** Waits for `promise`, but no longer than `ms`. */

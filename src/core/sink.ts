@@ -1,6 +1,7 @@
 import type { SpanId } from '../catalog/keys.js';
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
+import type { ResolvedSubscribe } from './options.js';
 
 /**
  * Where a tracer writes. Implement it to plug in your own exporter: `write` gets batches off the
@@ -74,4 +75,19 @@ export const SPAN_EMIT: unique symbol = Symbol('mail-telemetry.span-emit');
 export interface InternalSinkContext extends SinkContext {
   /** Registers a hook for the events of open spans; the `onEmit` hook still gets every other event. */
   [SPAN_EMIT](hook: SpanEmitHook): void;
+}
+
+/** A tracer as the core attaches it: which events, how they queue, and how its sink is made. */
+export interface SinkSpec {
+  readonly id: string;
+  /** The option path, for errors found later (event patterns). */
+  readonly path: string;
+  /** The library event its failures are reported as. */
+  readonly errorEvent: string;
+  readonly selection: ResolvedSubscribe;
+  /** Keys this tracer writes as `[redacted]`. */
+  readonly redact: ReadonlySet<string>;
+  /** True when the tracer needs every span start and end event, whatever its level. */
+  readonly spans?: boolean;
+  readonly make: (context: InternalSinkContext) => Sink;
 }

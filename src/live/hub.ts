@@ -1,7 +1,8 @@
 import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { EventRecord } from '../core/event.js';
-import type { MechanismContext, MechanismSubscription } from '../core/mechanism.js';
+import type { MechanismSubscription } from '../core/mechanism.js';
+import type { MechanismContext } from '../metrics/api.js';
 import { Probe } from './filter.js';
 import type { EventStream } from './stream.js';
 

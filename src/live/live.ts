@@ -1,6 +1,6 @@
 import { describeError } from '../base/errors.js';
-import type { MechanismContext } from '../core/mechanism.js';
 import type { RequestHandler } from '../http/handler.js';
+import type { MechanismContext } from '../metrics/api.js';
 import { compileFilter, keyIndex, type LiveFilter } from './filter.js';
 import { Hub } from './hub.js';
 import { type LiveMetricsOptions, type LiveMetricsStream, MetricsStream, planMetrics } from './metrics.js';

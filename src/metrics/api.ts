@@ -1,8 +1,15 @@
+import type { CoreContext } from '../core/mechanism.js';
 import type { ExpositionFormat } from './exposition.js';
 import type { CounterMetric, GaugeMetric, HistogramMetric } from './instruments.js';
 import type { Collected, HistogramOptions, MetricOptions, MetricsSnapshot } from './registry.js';
 
 /** A host metric name, `category.kebab-name` like event names; checked again at run time. */
+/** What each mechanism gets when the instance is created: the core's context and the metrics registry. */
+export interface MechanismContext extends CoreContext {
+  /** The metrics registry (define the mechanism's own metrics here). */
+  readonly metrics: MetricsApi;
+}
+
 export type MetricName = `${string}.${string}`;
 
 /** `telemetry.metrics`: event counters, the catalogue's gauges and histograms, and the host's metrics. */

@@ -2,7 +2,7 @@ import { TelemetryConfigError } from '../base/errors.js';
 import { checkMetricPatterns, matchPattern } from '../base/patterns.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { BUILTIN_METRICS, type MetricRow } from '../catalog/generated.js';
-import { type ExpositionCache, exportedNames } from './exposition.js';
+import { type ExpositionCache, type ExpositionFormat, exportedNames, expose } from './exposition.js';
 import {
   type AnyInstrument,
   Counter,
@@ -406,6 +406,11 @@ export class MetricsRegistry {
   }
 
   /** Every value as plain data; histogram counts are cumulative. */
+  /** The Prometheus exposition of every metric, as text 0.0.4 or OpenMetrics. */
+  prometheus(format: ExpositionFormat = 'text'): string {
+    return expose(this.collect(), this.options, format, this.expositionCache);
+  }
+
   snapshot(): MetricsSnapshot {
     const metrics = this.collect().map(
       (m): MetricSnapshot => ({

@@ -1,4 +1,4 @@
-import type { MechanismContext } from '../core/mechanism.js';
+import type { MechanismContext } from '../metrics/api.js';
 import { Endpoint, type WebhookMetrics, type WebhookStats } from './endpoint.js';
 import type { ResolvedWebhook } from './options.js';
 

@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { resolveOptions } from '../../src/core/options.js';
-import { TelemetryRuntime } from '../../src/core/runtime.js';
+import { Catalog } from '../../src/catalog/catalog.js';
 import { TelemetryConfigError } from '../../src/index.js';
 import { compileFilter, keyIndex } from '../../src/live/filter.js';
 import { metricsQuery, tracingQuery } from '../../src/live/query.js';
@@ -44,8 +43,8 @@ describe('token parser (property)', () => {
 });
 
 describe('query parsers (property)', () => {
-  const runtime = new TelemetryRuntime(resolveOptions({}));
-  const keys = keyIndex(runtime.catalog);
+  const catalog = new Catalog();
+  const keys = keyIndex(catalog);
 
   it('turn any query into a filter or a TelemetryConfigError, nothing else', () => {
     const name = fc.oneof(
@@ -68,7 +67,7 @@ describe('query parsers (property)', () => {
       fc.property(fc.array(fc.tuple(name, fc.string({ maxLength: 40 })), { maxLength: 6 }), (pairs) => {
         const params = new URLSearchParams(pairs);
         for (const parse of [
-          () => compileFilter(runtime.catalog, keys, tracingQuery(params, keys), 'query'),
+          () => compileFilter(catalog, keys, tracingQuery(params, keys), 'query'),
           () => metricsQuery(params, 1000),
         ]) {
           try {

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { resolveOptions } from '../../src/core/options.js';
-import { TelemetryRuntime } from '../../src/core/runtime.js';
+import { Catalog } from '../../src/catalog/catalog.js';
 import type { LiveBatch, TelemetryEvent } from '../../src/index.js';
+import { createTelemetry } from '../../src/index.js';
 import { compileFilter, keyIndex, Probe } from '../../src/live/filter.js';
 import { EventStream } from '../../src/live/stream.js';
 import { buffered, make } from './helpers.js';
@@ -57,8 +57,7 @@ describe('bounded buffers', () => {
   });
 
   it('property: whatever the pushes and reads, the buffer holds at most its size, in order, and counts every loss', () => {
-    const telemetry = new TelemetryRuntime(resolveOptions({}));
-    const catalog = telemetry.catalog;
+    const catalog = new Catalog();
     const filter = compileFilter(catalog, keyIndex(catalog), {}, 'f');
     const probe = new Probe();
     const id = catalog.get('smtp.ehlo')?.id ?? 0;
@@ -94,7 +93,6 @@ describe('bounded buffers', () => {
         },
       ),
     );
-    void telemetry.shutdown(10);
   });
 });
 
@@ -192,10 +190,8 @@ describe('metric streams', () => {
 
 describe('sensitive keys', () => {
   it('are redacted in live output and never matched by filters', async () => {
-    const runtime = new TelemetryRuntime(resolveOptions({ sensitiveKeys: ['contents'] }));
-    const { createLive } = await import('../../src/live/live.js');
-    const { resolveLive } = await import('../../src/live/options.js');
-    const live = createLive(runtime.partContext(), resolveLive({}, 'options.live', ['contents'])).api;
+    const runtime = createTelemetry({ sensitiveKeys: ['contents'] });
+    const live = runtime.live;
     const all = live.events({ events: ['smtp.raw-input'], level: 'trace' });
     const probing = live.events({ events: ['smtp.raw-input'], level: 'trace', text: 'secret' });
     runtime.emit('smtp.raw-input', { contents: 'AUTH PLAIN secret', size: 17 });

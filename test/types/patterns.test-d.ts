@@ -2,8 +2,8 @@ import { describe, expectTypeOf, it } from 'vitest';
 import type { HostEventMap, HostEvents } from '../../src/catalog/define.js';
 import type { BuiltinEvents } from '../../src/catalog/generated.js';
 import type { CheckPattern, EventName, MatchPattern, NoEventMatches } from '../../src/catalog/types.js';
-import type { TelemetryOptions } from '../../src/core/options.js';
 import { createTelemetry, defineEvents } from '../../src/index.js';
+import type { TelemetryOptions } from '../../src/options.js';
 
 type Names = EventName<BuiltinEvents>;
 const telemetry = createTelemetry();

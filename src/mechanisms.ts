@@ -1,0 +1,61 @@
+/**
+ * The mechanisms of one instance, built over the core's context: metrics, webhooks, history, live
+ * streams, alerts, and the HTTP handlers that expose them.
+ */
+import { type AlertsApi, createAlerts } from './alerts/alerts.js';
+import type { Catalog } from './catalog/catalog.js';
+import type { CoreContext } from './core/mechanism.js';
+import { createDashboard } from './dashboard/dashboard.js';
+import { createHistory, type HistoryApi } from './history/history.js';
+import type { TelemetryHandlers } from './http/handler.js';
+import { prometheusHandler } from './http/prometheus.js';
+import { createLive, type LiveApi } from './live/live.js';
+import type { MetricsApi } from './metrics/api.js';
+import { metricsApi } from './metrics/facade.js';
+import type { MetricsRegistry } from './metrics/registry.js';
+import type { ResolvedOptions } from './options.js';
+import { createWebhooks, type WebhooksApi } from './webhooks/webhooks.js';
+
+/** What the composition root adds to the core. */
+export interface Mechanisms {
+  readonly metrics: MetricsApi;
+  readonly handlers: TelemetryHandlers;
+  readonly webhooks: WebhooksApi;
+  readonly history: HistoryApi;
+  readonly live: LiveApi;
+  readonly alerts: AlertsApi;
+}
+
+/** The registry the core feeds, with the event counters it increments. */
+export interface Metering {
+  readonly registry: MetricsRegistry;
+  readonly catalog: Catalog;
+  readonly counts: Float64Array;
+}
+
+/** Builds every mechanism; each subscribes through the finished core. */
+export function buildMechanisms(core: CoreContext, metering: Metering, options: ResolvedOptions): Mechanisms {
+  const { registry } = metering;
+  const metrics = metricsApi(registry, metering.catalog, metering.counts);
+  registry.sampleMemory();
+  const memory = setInterval(() => registry.sampleMemory(), options.metrics.memoryInterval);
+  memory.unref();
+  core.attach({ id: 'metrics', close: () => clearInterval(memory) });
+  const context = { ...core, metrics };
+  const history = createHistory(context, options.history);
+  const live = createLive(context, options.live);
+  return {
+    metrics,
+    webhooks: createWebhooks(context, options.webhooks),
+    history: history.api,
+    live: live.api,
+    alerts: createAlerts(context, options.alerts, { history: history.api }),
+    handlers: {
+      prometheus: prometheusHandler((format) => registry.prometheus(format), options.metrics.auth),
+      liveTracing: live.handlers.liveTracing,
+      liveMetrics: live.handlers.liveMetrics,
+      history: history.handler,
+      dashboard: createDashboard(options.dashboard),
+    },
+  };
+}

@@ -1,0 +1,132 @@
+import {
+  type AlertRuleOptions,
+  type AlertsOptions,
+  type ResolvedAlerts,
+  resolveAlerts,
+  type SendMail,
+} from './alerts/options.js';
+import type { TelemetryConfigError } from './base/errors.js';
+import { checkKeys, record } from './base/validate.js';
+import type { HostEvents } from './catalog/define.js';
+import type { LevelSetting } from './catalog/levels.js';
+import type { CheckPattern } from './catalog/types.js';
+import { type ResolvedCore, resolveCore, type SpanOptions } from './core/options.js';
+import { type DashboardOptions, type ResolvedDashboard, resolveDashboard } from './dashboard/options.js';
+import { type HistoryOptions, type ResolvedHistory, resolveHistory } from './history/options.js';
+import { type LiveOptions, type ResolvedLive, resolveLive } from './live/options.js';
+import { type MetricsOptions, type ResolvedMetricsOptions, resolveMetricsOptions } from './metrics/options.js';
+import { resolveTracers, type TracerOptionsFor } from './tracing/tracers.js';
+import { type ResolvedWebhook, resolveWebhooks, type WebhookOptions } from './webhooks/options.js';
+
+/**
+ * Options of `createTelemetry`. Every option is validated; a bad one throws a {@link TelemetryConfigError}.
+ * `L` is the event names; `T` the tracers' selectors, checked against them when inferred as literals.
+ */
+export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends string = string, T extends string = string> {
+  /**
+   * The service name, such as the mail server's host name or product.
+   * @default 'mail-server'
+   */
+  readonly service?: string;
+  /**
+   * The host's own events, from `defineEvents`.
+   * @default undefined
+   */
+  readonly events?: E;
+  /**
+   * Per-event level overrides; `disable` removes an event everywhere, counters included.
+   * @default {}
+   */
+  readonly levels?: { readonly [N in L]?: LevelSetting };
+  /** Bounds on open spans. */
+  readonly spans?: SpanOptions;
+  /** The metrics registry and its Prometheus exposition. */
+  readonly metrics?: MetricsOptions;
+  /**
+   * Tracers: console (text or JSON lines) and custom sinks, each with its level and event selection.
+   * @default []
+   */
+  readonly tracers?: readonly TracerOptionsFor<CheckPattern<T, L>>[];
+  /**
+   * Keys every tracer writes as `[redacted]`, such as `['contents']`.
+   * @default []
+   */
+  readonly sensitiveKeys?: readonly string[];
+  /**
+   * Webhook endpoints: batched, signed, retried deliveries.
+   * @default []
+   */
+  readonly webhooks?: readonly WebhookOptions<L | `${string}*${string}`>[];
+  /**
+   * The in-memory history of events, span traces and metric series; off unless given.
+   * @default undefined
+   */
+  readonly history?: HistoryOptions<L | `${string}*${string}`>;
+  /** Live event and metric streams, and their access tokens. */
+  readonly live?: LiveOptions;
+  /** The live web page served by `handlers.dashboard`, which reads the live streams. */
+  readonly dashboard?: DashboardOptions;
+  /**
+   * Alert rules over metrics and their history: a list of rules, or
+   * `{ rules, interval, timeout, maxTransitions }`.
+   * @default []
+   */
+  readonly alerts?: readonly AlertRuleOptions[] | AlertsOptions;
+  /**
+   * The host's mail transport, used by alert email actions.
+   * @default undefined
+   */
+  readonly sendMail?: SendMail;
+  /**
+   * The clock, in epoch milliseconds. Tests inject one.
+   * @default Date.now
+   */
+  readonly now?: () => number;
+}
+
+const TELEMETRY_KEYS = new Set([
+  'service',
+  'events',
+  'levels',
+  'spans',
+  'metrics',
+  'tracers',
+  'sensitiveKeys',
+  'webhooks',
+  'history',
+  'live',
+  'dashboard',
+  'alerts',
+  'sendMail',
+  'now',
+]);
+
+/** Every option validated, with defaults applied: the core's, and each mechanism's. */
+export interface ResolvedOptions {
+  readonly core: ResolvedCore;
+  readonly metrics: ResolvedMetricsOptions;
+  readonly webhooks: readonly ResolvedWebhook[];
+  readonly history: ResolvedHistory | undefined;
+  readonly live: ResolvedLive;
+  readonly dashboard: ResolvedDashboard;
+  readonly alerts: ResolvedAlerts;
+}
+
+/** Validates the options of `createTelemetry`; a bad one throws a {@link TelemetryConfigError}. */
+export function resolveOptions(options: unknown): ResolvedOptions {
+  const path = 'options';
+  const o = record(options === undefined ? {} : options, path);
+  checkKeys(o, TELEMETRY_KEYS, path);
+  const core = resolveCore(o, path, resolveTracers(o.tracers, o.sensitiveKeys));
+  const live = resolveLive(o.live, `${path}.live`, o.sensitiveKeys);
+  return {
+    core,
+    metrics: resolveMetricsOptions(o.metrics),
+    webhooks: resolveWebhooks(o.webhooks, `${path}.webhooks`),
+    history: resolveHistory(o.history, `${path}.history`),
+    live,
+    // The page's metrics interval must be one the streams accept.
+    dashboard: resolveDashboard(o.dashboard, `${path}.dashboard`, live.minMetricsInterval),
+    alerts: resolveAlerts(o.alerts, o.sendMail, `${path}.alerts`),
+  };
+}
