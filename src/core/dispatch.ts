@@ -1,3 +1,4 @@
+import { TelemetryConfigError } from '../base/errors.js';
 import type { EventRecord } from './event.js';
 import type { Mechanism } from './mechanism.js';
 import type { Sink } from './sink.js';
@@ -113,6 +114,20 @@ export class Dispatcher implements SubscriberHost {
     return withMechanisms(left, this.mechanisms);
   }
 
+  /**
+   * Drains within `timeout`, stops intake, drains again and closes sinks and mechanisms in the time
+   * left; then closes every subscriber and reports what was really discarded, not a snapshot taken
+   * before the mechanisms closed.
+   */
+  async shutdown(timeout: number, stopIntake: () => void, discarded: (count: number) => void): Promise<FlushReport> {
+    const deadline = Date.now() + timeout;
+    await this.drain(timeout);
+    stopIntake();
+    await this.drain(Math.max(0, deadline - Date.now()));
+    await within(this.each('close'), Math.max(0, deadline - Date.now()));
+    return this.close(discarded);
+  }
+
   /** Calls a hook on every sink and mechanism; a failure is reported, never thrown. */
   async each(hook: 'flush' | 'close'): Promise<void> {
     await Promise.all([
@@ -160,5 +175,19 @@ function safePending(mechanism: Mechanism): number {
     return Number.isFinite(pending) && pending > 0 ? pending : 0;
   } catch {
     return 0;
+  }
+}
+
+/** Waits for `promise`, but no longer than `ms`. */
+export async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  clearTimeout(timer);
+}
+
+/** Validates a `flush`/`shutdown` timeout. */
+export function checkTimeout(timeout: unknown): void {
+  if (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2_147_483_647) {
+    throw new TelemetryConfigError('timeout', timeout, 'milliseconds from 0 to 2147483647');
   }
 }

@@ -109,3 +109,22 @@ function copyOwn(to: Record<string, unknown>, from: Data): void {
     else to[key] = value;
   }
 }
+
+/** The own keys of `data` that can be read, copied; a key whose getter throws is left out. */
+export function readableKeys(data: Data | undefined): Data {
+  const copy: Record<string, unknown> = {};
+  let keys: string[] = [];
+  try {
+    keys = Object.keys(data ?? {});
+  } catch {
+    return copy;
+  }
+  for (const key of keys) {
+    try {
+      Object.defineProperty(copy, key, { value: (data as Data)[key], enumerable: true, writable: true, configurable: true });
+    } catch {
+      // left out
+    }
+  }
+  return copy;
+}

@@ -1,21 +1,21 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { asCause, describeError, describeValue, TelemetryConfigError } from '../base/errors.js';
+import { asCause, describeError, describeValue } from '../base/errors.js';
 import { nextId } from '../base/ids.js';
-import { Catalog, type EventDefinition } from '../catalog/catalog.js';
-import { DISABLED, LEVELS, type Level, severity } from '../catalog/levels.js';
+import type { Catalog } from '../catalog/catalog.js';
+import { DISABLED, type Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
-import { Dispatcher } from './dispatch.js';
-import { EventRecord } from './event.js';
-import { Listeners } from './listeners.js';
-import type { CoreContext, Mechanism, MechanismSubscribeOptions, MechanismSubscription } from './mechanism.js';
+import { Consumers } from './consumers.js';
+import { checkTimeout, Dispatcher } from './dispatch.js';
+import { EventRecord, readableKeys } from './event.js';
+import { EventTable } from './event-table.js';
+import type { CoreContext } from './mechanism.js';
 import type { Meter, MeterFactory } from './meter.js';
-import { type ResolvedCore, resolveSubscribe } from './options.js';
-import { compileSelection, hasBit } from './selection.js';
+import type { ResolvedCore } from './options.js';
+import { hasBit } from './selection.js';
 import type { Sink } from './sink.js';
-import { attachSink } from './sinks.js';
 import { SPAN_STATE, SpanHandle } from './span-handle.js';
 import { type SpanState, SpanTable } from './spans.js';
-import { type BatchHandler, type EmitSubscriber, Subscriber, type SubscriberOptions } from './subscriber.js';
+import type { BatchHandler, EmitSubscriber, Subscriber } from './subscriber.js';
 import { CATALOG, DISPOSE, EMIT_IN_SPAN, END_SPAN, MECHANISM_CONTEXT } from './symbols.js';
 import type { EventInfo, FlushReport, Subscription, TelemetryStats } from './types.js';
 
@@ -38,6 +38,8 @@ const CLOCK_REUSE = 256;
 export class TelemetryRuntime {
   readonly service: string;
   readonly #catalog: Catalog;
+  readonly #table: EventTable;
+  readonly #consumers: Consumers;
   /**
    * Event name → `id << 3 | flags` (ROUTED, COUNTED, METERED). Built with `Object.fromEntries` so it keeps
    * V8's fast properties: a constant-name lookup is an inline-cached load, cheaper than a Map.
@@ -51,12 +53,9 @@ export class TelemetryRuntime {
   readonly #counts: Float64Array;
   #routes: (readonly Subscriber[])[];
   readonly #dispatch: Dispatcher;
-  readonly #listeners: Listeners;
   readonly #spans: SpanTable;
   readonly #now: () => number;
   #sweepTimer: NodeJS.Timeout | undefined;
-  /** Span start events with their end events, for sinks. */
-  readonly #spanPairs: ReadonlyMap<string, string>;
   /** Span start event id → its end event's name ('' for events that start no span). */
   readonly #spanEnds: string[];
   #als: AsyncLocalStorage<SpanState> | undefined;
@@ -65,7 +64,6 @@ export class TelemetryRuntime {
   #shutdown: Promise<FlushReport> | undefined;
   /** True once a sink takes the events of open spans in parts (see `#routeInSpan`). */
   #spanHooks = false;
-  #nextSubscriber = 1;
   readonly #meter: Meter;
   readonly #warned = new Set<string>();
   #sweptSpans = 0;
@@ -81,38 +79,22 @@ export class TelemetryRuntime {
   constructor(options: ResolvedCore, meter: MeterFactory) {
     this.service = options.service;
     this.#sensitive = options.sensitiveKeys;
-    this.#catalog = new Catalog(options.events);
-    const catalog = this.#catalog;
+    const table = new EventTable(options.events, options.levels);
+    const catalog = table.catalog;
     const size = catalog.idSpace;
+    this.#table = table;
+    this.#catalog = catalog;
+    this.#names = table.names;
+    this.#levels = table.levels;
+    this.#levelNames = table.levelNames;
+    this.#spanEnds = table.spanEnds;
     this.#index = Object.fromEntries(catalog.events.map((e) => [e.name, e.id << FLAG_BITS]));
-    this.#names = new Array<string>(size).fill('');
-    this.#levels = new Uint8Array(size).fill(DISABLED);
-    this.#levelNames = new Array<Level>(size).fill('trace');
     this.#counts = new Float64Array(size);
     this.#routes = new Array<readonly Subscriber[]>(size).fill(NO_ROUTES);
-    for (const name of Object.keys(options.levels)) {
-      if (catalog.get(name) === undefined) {
-        const near = catalog.suggest(name);
-        throw new TelemetryConfigError(
-          `options.levels[${JSON.stringify(name)}]`,
-          name,
-          'a known event name',
-          near ? `did you mean "${near}"?` : undefined,
-        );
-      }
-    }
-    for (const event of catalog.events) {
-      const level = options.levels[event.name] ?? event.level;
-      this.#names[event.id] = event.name;
-      this.#levels[event.id] = severity(level);
-      this.#levelNames[event.id] = level === 'disable' ? event.level : level;
-    }
     this.#now = options.now;
     this.#meter = meter(catalog, this.#counts, (metric, reason, value) =>
       this.#report('telemetry.metric-rejected', { id: metric, reason, value: primitive(value) }, this),
     );
-    this.#spanEnds = this.#names.map((n) => catalog.get(n)?.spanEnd ?? '');
-    this.#spanPairs = new Map(catalog.events.flatMap((e) => (e.spanEnd === undefined ? [] : [[e.name, e.spanEnd] as const])));
     this.#dispatch = new Dispatcher({
       dropped: (subscriber, count) => this.#dropped(subscriber, count),
       failed: (subscriber, error, batch) => {
@@ -122,15 +104,26 @@ export class TelemetryRuntime {
       },
       mechanismFailed: (mechanism, error) => this.#failed(mechanism.id, error, this),
     });
-    this.#listeners = new Listeners({
-      catalog,
-      levels: this.#levels,
-      dispatcher: this.#dispatch,
-      rebuild: () => this.#rebuild(),
-      failed: (id, error, origin) => this.#failed(id, error, origin),
-    });
     this.#spans = new SpanTable(options.maxOpenSpans, options.maxSpanAge, (count) => this.#swept(count));
-    for (const sink of options.sinks) this.#attach(sink);
+    this.#consumers = new Consumers({
+      service: this.service,
+      table,
+      dispatcher: this.#dispatch,
+      spans: this.#spans,
+      sensitive: this.#sensitive,
+      now: this.#now,
+      report: (name, data, origin) => this.#report(name, data, origin ?? this),
+      failed: (id, error, origin) => this.#failed(id, error, origin),
+      rebuild: () => this.#rebuild(),
+      spanHooked: () => {
+        this.#spanHooks = true;
+      },
+      closed: () => this.#closed,
+      discarded: (count) => {
+        this.#droppedEvents += count;
+      },
+    });
+    for (const sink of options.sinks) this.#consumers.attach(sink);
     this.#rebuild();
     this.#sweepTimer = setInterval(() => this.#spans.sweep(this.#now()), options.sweepInterval);
     this.#sweepTimer.unref();
@@ -374,107 +367,16 @@ export class TelemetryRuntime {
   // ── consumers ────────────────────────────────────────────────────────────
 
   subscribe(options: unknown, handler: BatchHandler<TelemetryEvent>): Subscription {
-    this.#assertOpen();
-    const path = 'subscribe(options)';
-    if (typeof handler !== 'function') throw new TelemetryConfigError('subscribe(handler)', handler, 'a function');
-    const o = resolveSubscribe(options, path);
-    const bits = compileSelection(this.#catalog, this.#levels, o, path);
-    const id = o.id ?? `subscriber-${this.#nextSubscriber++}`;
-    const subscriber = this.#addSubscriber(id, { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits }, handler);
-    return { id, unsubscribe: () => this.#unsubscribe(subscriber), stats: () => subscriber.stats() };
+    return this.#consumers.subscribe(options, handler);
   }
 
   on(pattern: string, listener: (event: TelemetryEvent) => void): () => void {
-    this.#assertOpen();
-    return this.#listeners.on(pattern, listener);
-  }
-
-  #addSubscriber(id: string, options: SubscriberOptions, handler: BatchHandler<EventRecord>): Subscriber {
-    const subscriber = new Subscriber(id, options, handler, this.#dispatch);
-    this.#dispatch.subscribers.add(subscriber);
-    this.#rebuild();
-    return subscriber;
-  }
-
-  #unsubscribe(subscriber: Subscriber): void {
-    if (!this.#dispatch.subscribers.delete(subscriber)) return;
-    this.#droppedEvents += subscriber.close();
-    this.#rebuild();
-  }
-
-  /** Span starts and ends are debug-level; a span exporter needs them whatever its level. */
-  #addSpanBits(bits: Uint32Array): void {
-    for (const [start, end] of this.#spanPairs) {
-      for (const name of [start, end]) {
-        const id = this.#catalog.get(name)?.id;
-        if (id !== undefined && (this.#levels[id] ?? DISABLED) < DISABLED)
-          bits[id >>> 5] = (bits[id >>> 5] ?? 0) | (1 << (id & 31));
-      }
-    }
-  }
-
-  readonly #describeType = (type: string): string => this.#catalog.get(type)?.description ?? type;
-
-  /** A tracer: its sink and the subscribers that feed it. */
-  #attach(spec: ResolvedCore['sinks'][number]): void {
-    attachSink(
-      {
-        service: this.service,
-        catalog: this.#catalog,
-        levels: this.#levels,
-        dispatcher: this.#dispatch,
-        spans: this.#spanPairs,
-        now: () => this.#now(),
-        systemClock: this.#now === Date.now,
-        describe: this.#describeType,
-        parentOf: (spanId) => this.#spans.get(spanId)?.parentId,
-        addSpanBits: (bits) => this.#addSpanBits(bits),
-        report: (name, data, origin) => this.#report(name, data, origin ?? this),
-        spanHooked: () => {
-          this.#spanHooks = true;
-        },
-      },
-      spec,
-    );
+    return this.#consumers.on(pattern, listener);
   }
 
   /** What webhooks, history, live streams and alerts get from the core. */
   [MECHANISM_CONTEXT](): CoreContext {
-    return {
-      service: this.service,
-      catalog: this.#catalog,
-      now: () => this.#now(),
-      describe: this.#describeType,
-      spans: this.#spanPairs,
-      subscribe: (options, handler) => this.#mechanismSubscribe(options, handler),
-      report: (name, data) => this.#report(name, data, this),
-      attach: (mechanism: Mechanism) => {
-        this.#dispatch.mechanisms.push(mechanism);
-      },
-    };
-  }
-
-  #mechanismSubscribe(o: MechanismSubscribeOptions, handler: BatchHandler<EventRecord>): MechanismSubscription {
-    this.#assertOpen();
-    const bits = compileSelection(this.#catalog, this.#levels, o, o.path);
-    if (o.spans === true) this.#addSpanBits(bits);
-    const options = {
-      lossy: o.lossy,
-      maxQueue: o.maxQueue,
-      maxBatch: o.maxBatch,
-      bits,
-      errorEvent: o.errorEvent,
-      onDrop: o.onDrop,
-      // Every mechanism's output is a sink: the sensitive keys never reach it.
-      redact: this.#sensitive,
-    };
-    const subscriber = this.#addSubscriber(o.id, options, handler);
-    return {
-      id: o.id,
-      unsubscribe: () => this.#unsubscribe(subscriber),
-      stats: () => subscriber.stats(),
-      report: (name, data) => this.#report(name, data, subscriber),
-    };
+    return this.#consumers.context();
   }
 
   /** Recomputes per-event routes and the global want table from every subscriber's bits. */
@@ -526,19 +428,19 @@ export class TelemetryRuntime {
   }
 
   async #shutdownOnce(timeout: number): Promise<FlushReport> {
-    const deadline = Date.now() + timeout;
-    await this.#dispatch.drain(timeout);
-    // Intake stops here: later emits are no-ops. What is queued still gets the time that is left.
-    this.#closed = true;
-    this.#rebuild();
-    await this.#dispatch.drain(Math.max(0, deadline - Date.now()));
-    await within(this.#dispatch.each('close'), Math.max(0, deadline - Date.now()));
+    const report = await this.#dispatch.shutdown(
+      timeout,
+      // Intake stops once pending events are drained; what is queued then gets the time that is left.
+      () => {
+        this.#closed = true;
+        this.#rebuild();
+      },
+      (count) => {
+        this.#droppedEvents += count;
+      },
+    );
     clearInterval(this.#sweepTimer);
-    // The report counts what was really discarded, not a snapshot taken before the mechanisms closed.
-    const report = this.#dispatch.close((count) => {
-      this.#droppedEvents += count;
-    });
-    this.#listeners.clear();
+    this.#consumers.listeners.clear();
     this.#spans.clear();
     this.#rebuild();
     return report;
@@ -553,10 +455,6 @@ export class TelemetryRuntime {
     this.#rebuild();
   }
 
-  #assertOpen(): void {
-    if (this.#closed) throw new Error('mail-telemetry: this instance has been shut down');
-  }
-
   stats(): TelemetryStats {
     return {
       openSpans: this.#spans.size,
@@ -564,54 +462,18 @@ export class TelemetryRuntime {
       droppedEvents: this.#droppedEvents,
       unknownEvents: this.#unknownEvents,
       failedPayloads: this.#failedPayloads,
-      listenerFailures: this.#listeners.failures,
+      listenerFailures: this.#consumers.listeners.failures,
       subscribers: [...this.#dispatch.subscribers].map((s) => s.stats()),
     };
   }
 
   describe(name: string): EventInfo {
-    const event = this.#catalog.get(name);
-    if (event === undefined) throw new TypeError(`describe: unknown event ${JSON.stringify(name)}`);
-    return this.#info(event);
+    return this.#table.describe(name);
   }
 
   events(): EventInfo[] {
-    return this.#catalog.events.map((e) => this.#info(e));
+    return this.#table.events();
   }
-
-  #info(event: EventDefinition): EventInfo {
-    const level = this.#levels[event.id] ?? DISABLED;
-    return {
-      name: event.name,
-      id: event.id,
-      level: level >= DISABLED ? 'disable' : (LEVELS[level] as Level),
-      defaultLevel: event.level,
-      counter: event.counter,
-      description: event.description,
-      keys: event.keys,
-      origin: event.origin,
-      ...(event.spanEnd === undefined ? {} : { spanEnd: event.spanEnd }),
-    };
-  }
-}
-
-/** The own keys of `data` that can be read; a key whose getter throws is left out. */
-function readableKeys(data: Data | undefined): Data {
-  const copy: Record<string, unknown> = {};
-  let keys: string[] = [];
-  try {
-    keys = Object.keys(data ?? {});
-  } catch {
-    return copy;
-  }
-  for (const key of keys) {
-    try {
-      Object.defineProperty(copy, key, { value: (data as Data)[key], enumerable: true, writable: true, configurable: true });
-    } catch {
-      // left out
-    }
-  }
-  return copy;
 }
 
 function activateIn<T>(sink: Sink, spanId: number, fn: () => T): T {
@@ -620,17 +482,4 @@ function activateIn<T>(sink: Sink, spanId: number, fn: () => T): T {
 
 function primitive(value: unknown): string | number | boolean {
   return typeof value === 'number' || typeof value === 'boolean' || typeof value === 'string' ? value : describeValue(value);
-}
-
-/** Waits for `promise`, but no longer than `ms`. */
-async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
-  clearTimeout(timer);
-}
-
-function checkTimeout(timeout: unknown): void {
-  if (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2_147_483_647) {
-    throw new TelemetryConfigError('timeout', timeout, 'milliseconds from 0 to 2147483647');
-  }
 }
