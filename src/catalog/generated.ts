@@ -1037,7 +1037,7 @@ export interface BuiltinEvents {
   /** Mail loop detected in incoming SMTP message */
   "smtp.loop-detected": KeysOf<"from" | "limit" | "spanId" | "total">;
   /** SMTP MAIL FROM received */
-  "smtp.mail-from": KeysOf<"from" | "spanId">;
+  "smtp.mail-from": KeysOf<"from" | "size" | "spanId">;
   /** SMTP client sent RCPT TO before MAIL FROM */
   "smtp.mail-from-missing": KeysOf<"spanId">;
   /** SMTP sender address not allowed */
@@ -1101,7 +1101,7 @@ export interface BuiltinEvents {
   /** SPF check passed for the SMTP MAIL FROM identity */
   "smtp.spf-from-pass": AnyKeys;
   /** SMTP STARTTLS command received */
-  "smtp.start-tls": KeysOf<"spanId">;
+  "smtp.start-tls": KeysOf<"spanId" | "version">;
   /** SMTP STARTTLS sent on an already encrypted session */
   "smtp.start-tls-already": KeysOf<"spanId">;
   /** SMTP STARTTLS requested but not available */
@@ -1875,7 +1875,7 @@ export const BUILTIN_EVENTS: readonly EventRow[] = [
   { name: "smtp.iprev-pass", id: 441, level: "info", counter: true, keys: [], description: "Reverse DNS check passed for the SMTP client" },
   { name: "smtp.lhlo-expected", id: 442, level: "debug", counter: false, keys: ["spanId"], description: "LMTP client must send LHLO first" },
   { name: "smtp.loop-detected", id: 443, level: "info", counter: true, keys: ["from", "limit", "spanId", "total"], description: "Mail loop detected in incoming SMTP message" },
-  { name: "smtp.mail-from", id: 444, level: "info", counter: false, keys: ["from", "spanId"], description: "SMTP MAIL FROM received" },
+  { name: "smtp.mail-from", id: 444, level: "info", counter: false, keys: ["from", "size", "spanId"], description: "SMTP MAIL FROM received" },
   { name: "smtp.mail-from-missing", id: 445, level: "debug", counter: true, keys: ["spanId"], description: "SMTP client sent RCPT TO before MAIL FROM" },
   { name: "smtp.mail-from-not-allowed", id: 551, level: "debug", counter: false, keys: ["from", "spanId"], description: "SMTP sender address not allowed" },
   { name: "smtp.mail-from-rewritten", id: 446, level: "debug", counter: false, keys: ["details", "from", "spanId"], description: "SMTP sender address rewritten" },
@@ -1907,7 +1907,7 @@ export const BUILTIN_EVENTS: readonly EventRow[] = [
   { name: "smtp.spf-ehlo-pass", id: 474, level: "info", counter: true, keys: [], description: "SPF check passed for the SMTP EHLO identity" },
   { name: "smtp.spf-from-fail", id: 475, level: "info", counter: true, keys: [], description: "SPF check failed for the SMTP MAIL FROM identity" },
   { name: "smtp.spf-from-pass", id: 476, level: "info", counter: true, keys: [], description: "SPF check passed for the SMTP MAIL FROM identity" },
-  { name: "smtp.start-tls", id: 477, level: "debug", counter: false, keys: ["spanId"], description: "SMTP STARTTLS command received" },
+  { name: "smtp.start-tls", id: 477, level: "debug", counter: false, keys: ["spanId", "version"], description: "SMTP STARTTLS command received" },
   { name: "smtp.start-tls-already", id: 478, level: "debug", counter: false, keys: ["spanId"], description: "SMTP STARTTLS sent on an already encrypted session" },
   { name: "smtp.start-tls-unavailable", id: 479, level: "debug", counter: false, keys: ["spanId"], description: "SMTP STARTTLS requested but not available" },
   { name: "smtp.syntax-error", id: 480, level: "debug", counter: true, keys: ["details", "spanId"], description: "SMTP command has a syntax error" },

@@ -24,7 +24,7 @@ import { resolveSmtpOptions, type SmtpServerTelemetryOptions } from './options.j
  * | `onSecure` | `tls.handshake` { `version` (negotiated protocol), `details` (cipher), `hostname` (SNI) }; after STARTTLS first `smtp.start-tls` { `details` (cipher) } |
  * | the reply to EHLO/HELO (or the next hook) | `smtp.ehlo` { `domain`, `details` (EHLO, HELO or LHLO) }, once per greeting domain |
  * | `onAuth` | `auth.success` or `auth.failed` { `accountName`, `type` (the method), `code`, `reason` }; never the password |
- * | `onMailFrom` | `smtp.mail-from` { `from`, `details` (the parameters, `SIZE=…`) }, or `smtp.mail-from-not-allowed` { `from`, `code`, `reason` } |
+ * | `onMailFrom` | `smtp.mail-from` { `from`, `size` (the declared `SIZE=`), `details` (the parameters) }, or `smtp.mail-from-not-allowed` { `from`, `code`, `reason` } |
  * | smtp-server's refusal of `SIZE=` over `size` (no hook runs) | `smtp.message-too-large` { `size` (declared), `limit`, `code`: 552 } |
  * | `onRcptTo` | `smtp.rcpt-to` { `to` }, or the refusal event chosen by `rcptRefusal` { `to`, `code`, `reason` } |
  * | smtp-server's refusal past `maxRecipients` (no hook runs) | `smtp.too-many-recipients` { `limit`, `code`: 452 } |

@@ -49,8 +49,12 @@ export function reportMailFrom(state: ConnectionState, address: SMTPServerAddres
     state.span.emit('smtp.mail-from-not-allowed', { from, code, reason: message });
     return;
   }
-  const params = paramsText(read(address, 'args'));
-  state.span.emit('smtp.mail-from', params === '' ? { from } : { from, details: params });
+  const args = read(address, 'args');
+  const params = paramsText(args);
+  // The declared SIZE= is a key of its own, so the history and filters can read it.
+  const declared = Number(stringOf(read(args, 'SIZE')) ?? Number.NaN);
+  const size = Number.isSafeInteger(declared) && declared >= 0 ? { size: declared } : {};
+  state.span.emit('smtp.mail-from', params === '' ? { from, ...size } : { from, ...size, details: params });
 }
 
 export function reportRcptTo(

@@ -177,6 +177,7 @@ describe('instrumentSmtpServer: one span per real smtp-server session', () => {
     expect(big).toMatchObject({ ok: false, code: 552 });
     const mailFrom = events.filter((e) => e.type === 'smtp.mail-from');
     expect(mailFrom[0]?.data.details).toContain('SIZE=600');
+    expect(mailFrom[0]?.data.size).toBe(600);
     const tooLarge = events.filter((e) => e.type === 'smtp.message-too-large');
     expect(tooLarge).toHaveLength(1);
     expect(tooLarge[0]?.data).toMatchObject({ limit: 1000, code: 552, reason: 'Message too big for this server' });
