@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createTelemetry } from '../dist/index.js';
 import type { Figure } from './harness.js';
 
-type Telemetry = ReturnType<typeof createTelemetry>;
+type Telemetry = ReturnType<typeof createTelemetry<Record<never, never>>>;
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

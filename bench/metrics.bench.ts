@@ -24,7 +24,11 @@ function check(what: string, actual: number, expected: number): void {
 }
 
 /** The value of the only series of `name` whose labels match `labels`, from our snapshot. */
-function ourValue(telemetry: ReturnType<typeof createTelemetry>, name: string, labels: Record<string, string> = {}): number {
+function ourValue(
+  telemetry: ReturnType<typeof createTelemetry<Record<never, never>>>,
+  name: string,
+  labels: Record<string, string> = {},
+): number {
   const metric = telemetry.metrics.snapshot().metrics.find((m) => m.name === name);
   const series = metric?.series.find((s) => Object.entries(labels).every(([k, v]) => s.labels[k] === v));
   if (series === undefined) return 0; // not created yet

@@ -7,7 +7,20 @@
  */
 
 /** @group Alerts */
-export * from './alerts/public.js';
+export type { AlertWebhookBody } from './alerts/actions.js';
+/** @group Alerts */
+export type { AlertState, AlertStatus, AlertsApi, AlertTransition } from './alerts/alerts.js';
+/** @group Alerts */
+export type {
+  AlertEmailOptions,
+  AlertEventOptions,
+  AlertmanagerOptions,
+  AlertRuleOptions,
+  AlertsOptions,
+  AlertWebhookOptions,
+  Duration,
+  SendMail,
+} from './alerts/options.js';
 /** @group Core */
 export { TelemetryConfigError } from './base/errors.js';
 /** @group Core */
@@ -81,13 +94,62 @@ export type { BatchHandler, SubscriberStats } from './core/subscriber.js';
 /** @group Core */
 export type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/types.js';
 /** @group Dashboard */
-export * from './dashboard/public.js';
+export type { DashboardOptions } from './dashboard/options.js';
 /** @group History */
-export * from './history/public.js';
+export type { HistoryAuthorize, HistoryAuthRequest, HistoryVerdict } from './history/handler.js';
+/** @group History */
+export type { HistoryApi, HistoryStats } from './history/history.js';
+/** @group History */
+export type {
+  HistoryOptions,
+  SeriesHistoryOptions,
+  TraceHistoryOptions,
+} from './history/options.js';
+/** @group History */
+export { DEFAULT_INDEX_KEYS } from './history/options.js';
+/** @group History */
+export type { KeyCondition, ResolvedEventQuery, ResolvedTraceQuery, TraceCursor } from './history/query.js';
+/** @group History */
+export { HistoryQueryError } from './history/query.js';
+/** @group History */
+export type { SeriesPoint, SeriesQuery } from './history/series.js';
+/** @group History */
+export { avgOver, increase, rate } from './history/series.js';
+/** @group History */
+export type {
+  AppendResult,
+  HistoryRecords,
+  HistoryStore,
+  MaybePromise,
+  MemoryStoreOptions,
+  RetentionPolicy,
+} from './history/store.js';
+/** @group History */
+export { MemoryHistoryStore } from './history/store.js';
+/** @group History */
+export { keepsMessages, TRUNCATED_EVENT } from './history/traces.js';
+/** @group History */
+export type { EventQuery, HistoryEvent, KeyMatch, Page, Trace, TraceQuery, TraceSummary } from './history/types.js';
 /** @group HTTP handlers */
 export type { RequestHandler, TelemetryHandlers } from './http/handler.js';
 /** @group Live streams */
-export * from './live/public.js';
+export type { LiveAuthorize, LiveAuthRequest, LiveVerdict } from './live/access.js';
+/** @group Live streams */
+export type { LiveFilter } from './live/filter.js';
+/** @group Live streams */
+export type { StalwartMetric } from './live/frames.js';
+/** @group Live streams */
+export type { LiveApi, LiveStats } from './live/live.js';
+/** @group Live streams */
+export type { LiveMetricsOptions, LiveMetricsStream } from './live/metrics.js';
+/** @group Live streams */
+export type { LiveOptions } from './live/options.js';
+/** @group Live streams */
+export { LiveUnavailableError } from './live/sse.js';
+/** @group Live streams */
+export type { LiveBatch, LiveEventStream } from './live/stream.js';
+/** @group Live streams */
+export type { LiveScope, LiveTokenClaims, LiveTokenOptions } from './live/token.js';
 /** @group Metrics */
 export type { MetricName, MetricsApi } from './metrics/api.js';
 /** @group Metrics */
@@ -150,4 +212,16 @@ export { PINO_METHOD } from './tracing/pino.js';
 /** @group Tracers */
 export type { TracerOptionsFor, TracerSelection } from './tracing/tracers.js';
 /** @group Webhooks */
-export * from './webhooks/public.js';
+export type { WebhookState, WebhookStats } from './webhooks/endpoint.js';
+/** @group Webhooks */
+export type {
+  WebhookAuth,
+  WebhookDiscardReason,
+  WebhookEvent,
+  WebhookOptions,
+  WebhookPayload,
+  WebhookRetryOptions,
+  WebhookSigning,
+} from './webhooks/options.js';
+/** @group Webhooks */
+export type { WebhooksApi } from './webhooks/webhooks.js';

@@ -1,1 +1,0 @@
-export type { DashboardOptions } from './options.js';
