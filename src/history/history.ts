@@ -66,13 +66,13 @@ export interface HistoryApi {
   stats(): HistoryStats;
 }
 
-/** The history part: its API and its JSON request handler. */
-export interface HistoryPart {
+/** The history mechanism: its API and its JSON request handler. */
+export interface HistoryMechanism {
   readonly api: HistoryApi;
   readonly handler: RequestHandler;
 }
 
-export function createHistory(context: MechanismContext, options: ResolvedHistory | undefined): HistoryPart {
+export function createHistory(context: MechanismContext, options: ResolvedHistory | undefined): HistoryMechanism {
   if (options !== undefined) checkIndexKeys(options.indexKeys, context.catalog, 'options.history.indexKeys');
   const api = options === undefined ? disabledApi() : new History(context, options);
   const report = (error: unknown, details: string) =>

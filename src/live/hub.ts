@@ -106,7 +106,7 @@ class Group {
     try {
       this.#resubscribe();
     } catch {
-      // The instance is shutting down: the wider subscription stays until the part closes.
+      // The instance is shutting down: the wider subscription stays until the mechanism closes.
     }
   }
 

@@ -11,7 +11,7 @@ import { LiveUnavailableError, sseHandler } from './sse.js';
 import { EventStream, type LiveEventStream } from './stream.js';
 import { type LiveScope, type LiveTokenClaims, type LiveTokenOptions, TokenSigner } from './token.js';
 
-/** Counters of the live part. */
+/** Counters of the live mechanism. */
 export interface LiveStats {
   /** Event streams open now, in-process and SSE. */
   readonly eventStreams: number;
@@ -47,13 +47,13 @@ export interface LiveApi<P extends string = string> {
   stats(): LiveStats;
 }
 
-/** The live part: its API and its SSE request handlers. */
-export interface LivePart {
+/** The live mechanism: its API and its SSE request handlers. */
+export interface LiveMechanism {
   readonly api: LiveApi;
   readonly handlers: { readonly liveTracing: RequestHandler; readonly liveMetrics: RequestHandler };
 }
 
-export function createLive(context: MechanismContext, options: ResolvedLive): LivePart {
+export function createLive(context: MechanismContext, options: ResolvedLive): LiveMechanism {
   const signer = new TokenSigner(options.tokenKey, () => context.now());
   const hub = new Hub(context);
   const keys = keyIndex(context.catalog);

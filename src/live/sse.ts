@@ -49,7 +49,7 @@ export class LiveUnavailableError extends Error {
   override readonly name = 'LiveUnavailableError';
 }
 
-/** What an SSE handler needs from the live part. */
+/** What an SSE handler needs from the live mechanism. */
 export interface SseOptions {
   readonly scope: LiveScope;
   readonly signer: TokenSigner;
