@@ -1,6 +1,6 @@
 import { TelemetryConfigError } from '../base/errors.js';
-import { type ResolvedSubscribe, resolveSubscribe } from '../core/options.js';
-import type { InternalSinkContext, Sink, SinkContext } from '../core/sink.js';
+import { resolveSubscribe } from '../core/options.js';
+import type { InternalSinkContext, Sink, SinkContext, SinkSpec } from '../core/sink.js';
 import { OTEL_TRACER_KEYS, type OtelTracerOptions, otelSink } from '../otel/tracer.js';
 import { consoleSink } from './console.js';
 import { checkFileOptions, FILE_TRACER_KEYS, type FileTracerOptions, fileSink } from './file.js';
@@ -29,27 +29,59 @@ export type TracerOptionsFor<P extends string> = TracerOptions extends infer T
   : never;
 
 /** A validated tracer, ready to be subscribed. */
-export interface ResolvedTracer {
-  readonly id: string;
-  /** The option path, for errors found later (event patterns). */
-  readonly path: string;
-  /** The library event its failures are reported as. */
-  readonly errorEvent: string;
-  readonly selection: ResolvedSubscribe;
-  /** Keys this tracer writes as `[redacted]`. */
-  readonly redact: ReadonlySet<string>;
-  /** True when the tracer needs every span start and end event, whatever its level. */
-  readonly spans?: boolean;
-  readonly make: (context: InternalSinkContext) => Sink;
-}
+/** A tracer as the core attaches it. */
+export type ResolvedTracer = SinkSpec;
 
 const COMMON = ['type', 'id', 'level', 'events', 'exclude', 'lossy', 'maxQueue', 'redact'];
-const BY_TYPE: Readonly<Record<string, readonly string[]>> = {
-  console: [...COMMON, 'stream', 'format', 'multiline', 'ansi', 'journald'],
-  file: [...COMMON, ...FILE_TRACER_KEYS],
-  pino: [...COMMON, 'logger'],
-  otel: [...COMMON, ...OTEL_TRACER_KEYS],
-  custom: [...COMMON, 'sink'],
+
+/** One tracer type: its options, the event its failures are reported as, and how its sink is made. */
+interface TracerType {
+  readonly keys: readonly string[];
+  readonly errorEvent: string;
+  /** True when the tracer needs every span start and end event, whatever its level. */
+  readonly spans?: boolean;
+  /** Validates the type's own options and returns the sink factory. */
+  readonly maker: (t: Record<string, unknown>, path: string) => (context: InternalSinkContext) => Sink;
+}
+
+/** Every tracer type, by its `type`: adding one is adding a row. */
+const TRACER_TYPES: Readonly<Record<string, TracerType>> = {
+  console: {
+    keys: [...COMMON, 'stream', 'format', 'multiline', 'ansi', 'journald'],
+    errorEvent: 'telemetry.log-error',
+    maker: consoleMaker,
+  },
+  file: {
+    keys: [...COMMON, ...FILE_TRACER_KEYS],
+    errorEvent: 'telemetry.log-error',
+    maker: (t, path) => {
+      checkFileOptions(t, path);
+      return (context) => fileSink(t as unknown as FileTracerOptions, context);
+    },
+  },
+  pino: {
+    keys: [...COMMON, 'logger'],
+    errorEvent: 'telemetry.subscriber-error',
+    maker: (t, path) => {
+      if (!isPinoLike(t.logger))
+        throw new TelemetryConfigError(`${path}.logger`, t.logger, 'a pino logger (trace, debug, info, warn and error methods)');
+      return (context) => pinoSink(t as unknown as PinoTracerOptions, context);
+    },
+  },
+  otel: {
+    keys: [...COMMON, ...OTEL_TRACER_KEYS],
+    errorEvent: 'telemetry.otel-exporter-error',
+    spans: true,
+    maker: (t, path) => {
+      checkOtelOptions(t, path);
+      return (context) => otelSink(t as unknown as OtelTracerOptions, context);
+    },
+  },
+  custom: {
+    keys: [...COMMON, 'sink'],
+    errorEvent: 'telemetry.subscriber-error',
+    maker: (t, path) => customMaker(t.sink, `${path}.sink`),
+  },
 };
 const KEY = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
 
@@ -63,11 +95,12 @@ export function resolveTracers(tracers: unknown, sensitiveKeys: unknown): Resolv
     const path = `options.tracers[${i}]`;
     if (typeof tracer !== 'object' || tracer === null) throw new TelemetryConfigError(path, tracer, 'a tracer options object');
     const t = tracer as Record<string, unknown>;
-    const known = BY_TYPE[String(t.type)];
-    if (known === undefined) throw new TelemetryConfigError(`${path}.type`, t.type, `one of ${Object.keys(BY_TYPE).join(', ')}`);
+    const type = Object.hasOwn(TRACER_TYPES, String(t.type)) ? TRACER_TYPES[String(t.type)] : undefined;
+    if (type === undefined)
+      throw new TelemetryConfigError(`${path}.type`, t.type, `one of ${Object.keys(TRACER_TYPES).join(', ')}`);
     for (const key of Object.keys(t)) {
-      if (!known.includes(key))
-        throw new TelemetryConfigError(`${path}.${key}`, key, `an option of a ${t.type} tracer: ${known.join(', ')}`);
+      if (!type.keys.includes(key))
+        throw new TelemetryConfigError(`${path}.${key}`, key, `an option of a ${t.type} tracer: ${type.keys.join(', ')}`);
     }
     const id = t.id === undefined ? `${t.type}-${i}` : t.id;
     if (typeof id !== 'string' || !KEY.test(id)) throw new TelemetryConfigError(`${path}.id`, id, 'letters, digits, _ and -');
@@ -85,45 +118,12 @@ export function resolveTracers(tracers: unknown, sensitiveKeys: unknown): Resolv
       path,
     );
     const redact = new Set([...sensitive, ...keyList(t.redact ?? [], `${path}.redact`)]);
-    if (t.type === 'console') {
-      return { id, path, errorEvent: 'telemetry.log-error', selection, redact, make: consoleMaker(t, path) };
-    }
-    if (t.type === 'otel') {
-      checkOtelOptions(t, path);
-      const options = t as unknown as OtelTracerOptions;
-      const make = (context: InternalSinkContext) => otelSink(options, context);
-      return { id, path, errorEvent: 'telemetry.otel-exporter-error', selection, redact, spans: true, make };
-    }
-    if (t.type === 'pino') {
-      if (!isPinoLike(t.logger))
-        throw new TelemetryConfigError(`${path}.logger`, t.logger, 'a pino logger (trace, debug, info, warn and error methods)');
-      const options = t as unknown as PinoTracerOptions;
-      return {
-        id,
-        path,
-        errorEvent: 'telemetry.subscriber-error',
-        selection,
-        redact,
-        make: (context: SinkContext) => pinoSink(options, context),
-      };
-    }
-    if (t.type === 'file') {
-      checkFileOptions(t, path);
-      const options = t as unknown as FileTracerOptions;
-      return {
-        id,
-        path,
-        errorEvent: 'telemetry.log-error',
-        selection,
-        redact,
-        make: (context: SinkContext) => fileSink(options, context),
-      };
-    }
-    return { id, path, errorEvent: 'telemetry.subscriber-error', selection, redact, make: customMaker(t.sink, `${path}.sink`) };
+    const make = type.maker(t, path);
+    return { id, path, errorEvent: type.errorEvent, selection, redact, ...(type.spans ? { spans: true } : {}), make };
   });
 }
 
-function consoleMaker(t: Record<string, unknown>, path: string): (context: SinkContext) => Sink {
+function consoleMaker(t: Record<string, unknown>, path: string): (context: InternalSinkContext) => Sink {
   const oneOf = (key: string, allowed: readonly unknown[]) => {
     if (t[key] !== undefined && !allowed.includes(t[key])) {
       throw new TelemetryConfigError(`${path}.${key}`, t[key], allowed.map((a) => JSON.stringify(a)).join(' or '));
