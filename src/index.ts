@@ -88,6 +88,7 @@ export type {
 export type { SpanOptions, SubscribeOptions } from './core/options.js';
 /** @group Tracers */
 export { REDACTED } from './core/redact.js';
+/** @group Tracers */
 export type { EmitHook, Sink, SinkContext } from './core/sink.js';
 /** @group Core */
 export type { BatchHandler, SubscriberStats } from './core/subscriber.js';

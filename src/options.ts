@@ -38,9 +38,15 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
    * @default {}
    */
   readonly levels?: { readonly [N in L]?: LevelSetting };
-  /** Bounds on open spans. */
+  /**
+   * Bounds on open spans.
+   * @default {} (each bound at its default)
+   */
   readonly spans?: SpanOptions;
-  /** The metrics registry and its Prometheus exposition. */
+  /**
+   * The metrics registry and its Prometheus exposition.
+   * @default {} (each option at its default)
+   */
   readonly metrics?: MetricsOptions;
   /**
    * Tracers: console (text or JSON lines) and custom sinks, each with its level and event selection.
@@ -62,9 +68,15 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
    * @default undefined
    */
   readonly history?: HistoryOptions<L | `${string}*${string}`>;
-  /** Live event and metric streams, and their access tokens. */
+  /**
+   * Live event and metric streams, and their access tokens.
+   * @default {} (each option at its default)
+   */
   readonly live?: LiveOptions;
-  /** The live web page served by `handlers.dashboard`, which reads the live streams. */
+  /**
+   * The live web page served by `handlers.dashboard`, which reads the live streams.
+   * @default {} (each option at its default)
+   */
   readonly dashboard?: DashboardOptions;
   /**
    * Alert rules over metrics and their history: a list of rules, or

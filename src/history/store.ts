@@ -57,11 +57,20 @@ export interface HistoryStore {
 
 /** Capacities of a {@link MemoryHistoryStore}. */
 export interface MemoryStoreOptions {
-  /** @default 100_000 */
+  /**
+   * Most events kept; the oldest go first.
+   * @default 100_000
+   */
   readonly events?: number;
-  /** @default 10_000 */
+  /**
+   * Most span traces kept; the oldest go first.
+   * @default 10_000
+   */
   readonly traces?: number;
-  /** @default 500_000 */
+  /**
+   * Most metric series points kept; the oldest go first.
+   * @default 500_000
+   */
   readonly series?: number;
   /** Keys the event ring indexes. @default the history's `indexKeys` */
   readonly indexKeys?: readonly string[];

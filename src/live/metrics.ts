@@ -17,7 +17,10 @@ export interface LiveMetricsOptions {
    * @default the `live.metricsInterval` option (30_000)
    */
   readonly interval?: number;
-  /** Ends the stream when aborted. */
+  /**
+   * Ends the stream when aborted.
+   * @default undefined (the stream ends when the caller stops iterating)
+   */
   readonly signal?: AbortSignal;
 }
 

@@ -19,8 +19,11 @@ const DIM = '\u001b[2m';
 
 /** Options of the text line. */
 export interface TextOptions {
+  /** Each key on its own line. */
   readonly multiline: boolean;
+  /** ANSI colours for the time and the level. */
   readonly ansi: boolean;
+  /** A syslog priority prefix (`<3>` … `<7>`) for systemd-journald. */
   readonly journald: boolean;
 }
 

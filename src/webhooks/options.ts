@@ -150,7 +150,10 @@ export interface WebhookOptions<P extends string = string> {
    * @default 'stalwart' when `signatureKey` is set
    */
   readonly signing?: WebhookSigning;
-  /** The retry schedule. */
+  /**
+   * The retry schedule: exponential backoff with jitter, honouring `Retry-After`.
+   * @default {} (each option at its default)
+   */
   readonly retry?: WebhookRetryOptions;
   /**
    * Called with the events given up on, so the host can dead-letter them: every event the endpoint
