@@ -1,4 +1,4 @@
-import { asCause, describeError, TelemetryConfigError } from '../base/errors.js';
+import { asCause, describeError, nearest, TelemetryConfigError } from '../base/errors.js';
 import { scalarJson } from '../base/json.js';
 import type { HistoryApi } from '../history/history.js';
 import type { SeriesPoint } from '../history/series.js';
@@ -14,7 +14,6 @@ import {
 } from './actions.js';
 import { type BindScope, bindScope, type Compiled, compile, type Env } from './compile.js';
 import type { LabelBudget } from './labels.js';
-import { nearest } from './nearest.js';
 import { type AlertRuleOptions, conditionError, type ResolvedAlerts, type ResolvedRule, resolveRule } from './options.js';
 import { type SeriesSource, seriesSource } from './source.js';
 import type { TemplateScope } from './template.js';

@@ -1,7 +1,7 @@
+import { nearest } from '../base/errors.js';
 import { avgOver, increase, rate, type SeriesPoint } from '../history/series.js';
 import { ExpressionError } from './errors.js';
 import { type LabelBudget, showMatchers } from './labels.js';
-import { nearest } from './nearest.js';
 import type { BinaryOp, Expr, MetricRef, WindowFunction } from './parser.js';
 import { pickPoints, selectorFor } from './select.js';
 import { type MetricValue, quantile, scalar, selectSeries } from './values.js';

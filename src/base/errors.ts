@@ -88,6 +88,19 @@ export function closest(name: string, candidates: Iterable<string>): string | un
   return best;
 }
 
+/** Up to `count` candidates nearest to `name` by edit distance, closest first, within a typo's reach. */
+export function nearest(name: string, candidates: readonly string[], count = 3): string[] {
+  const limit = Math.max(3, Math.floor(name.length / 3));
+  const scored: [number, string][] = [];
+  for (const candidate of candidates) {
+    const d = editDistance(name, candidate, limit + 1);
+    if (d <= limit) scored.push([d, candidate]);
+  }
+  scored.sort((a, b) => a[0] - b[0] || (a[1] < b[1] ? -1 : 1));
+  return scored.slice(0, count).map(([, candidate]) => candidate);
+}
+
+/** The edit distance of `a` and `b`, or `limit` when it is at least that (the search stops there). */
 function editDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) >= limit) return limit;
   let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
