@@ -26,6 +26,10 @@ export { TelemetryConfigError } from './base/errors.js';
 /** @group Core */
 export { ID_EPOCH, idTime } from './base/ids.js';
 /** @group Events */
+export type { Level, LevelSetting } from './base/levels.js';
+/** @group Events */
+export { LEVELS } from './base/levels.js';
+/** @group Events */
 export { matchPattern } from './base/patterns.js';
 /** @group Events */
 export type {
@@ -63,10 +67,6 @@ export type {
 } from './catalog/keys.js';
 /** @group Events */
 export { COMMON_KEYS } from './catalog/keys.js';
-/** @group Events */
-export type { Level, LevelSetting } from './catalog/levels.js';
-/** @group Events */
-export { LEVELS } from './catalog/levels.js';
 /** @group Events */
 export type {
   CheckPattern,

@@ -6,9 +6,9 @@ import {
   type SendMail,
 } from './alerts/options.js';
 import type { TelemetryConfigError } from './base/errors.js';
+import type { LevelSetting } from './base/levels.js';
 import { checkKeys, record } from './base/validate.js';
 import type { HostEvents } from './catalog/define.js';
-import type { LevelSetting } from './catalog/levels.js';
 import type { CheckPattern } from './catalog/types.js';
 import { type ResolvedCore, resolveCore, type SpanOptions } from './core/options.js';
 import { type DashboardOptions, type ResolvedDashboard, resolveDashboard } from './dashboard/options.js';

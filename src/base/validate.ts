@@ -1,4 +1,5 @@
 import { TelemetryConfigError } from './errors.js';
+import { isLevel, type Level } from './levels.js';
 
 /** Shared checks of option validation: every error names the option path, the value and what is allowed. */
 
@@ -22,5 +23,25 @@ export function checkKeys(o: Record<string, unknown>, known: ReadonlySet<string>
 /** The value as a string that is not blank. */
 export function nonEmptyString(value: unknown, path: string): string {
   if (typeof value !== 'string' || value.trim() === '') throw new TelemetryConfigError(path, value, 'a non-empty string');
+  return value;
+}
+
+/**
+ * An integer option from `min` to `max` (no upper bound when `max` is left out), or `fallback`
+ * when it is not given.
+ */
+export function integer(value: unknown, path: string, fallback: number, min: number, max?: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || (max !== undefined && value > max)) {
+    const expected = max === undefined ? `an integer of at least ${min}` : `an integer from ${min} to ${max}`;
+    throw new TelemetryConfigError(path, value, expected);
+  }
+  return value;
+}
+
+/** A level option (`trace`, `debug`, `info`, `warn` or `error`), or `fallback` when it is not given. */
+export function level(value: unknown, path: string, fallback: Level): Level {
+  if (value === undefined) return fallback;
+  if (!isLevel(value)) throw new TelemetryConfigError(path, value, 'trace, debug, info, warn or error');
   return value;
 }

@@ -1,8 +1,8 @@
 import { closest, TelemetryConfigError } from '../base/errors.js';
+import { isLevel } from '../base/levels.js';
 import type { HostEventSpec, HostEvents } from './define.js';
 import { BUILTIN_EVENTS, type EventRow, KEY_TYPES } from './generated.js';
 import { COMMON_KEYS } from './keys.js';
-import { isLevel } from './levels.js';
 
 const NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*\.[a-z0-9]+(?:-[a-z0-9]+)*$/;
 const KEY = /^[a-z][A-Za-z0-9]*$/;

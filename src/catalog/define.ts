@@ -1,6 +1,6 @@
+import type { Level } from '../base/levels.js';
 import type { BuiltinEvents } from './generated.js';
 import type { AnyKeys, CommonKey, KeyName, KeyTypeTag, KeyTypeTags, Vocabulary } from './keys.js';
-import type { Level } from './levels.js';
 
 /**
  * The type of one key of a host event: a type tag (`'string'`, `'number'`, `'time'`, …) for a

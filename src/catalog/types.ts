@@ -1,5 +1,5 @@
+import type { Level } from '../base/levels.js';
 import type { AnyKeys, SpanId } from './keys.js';
-import type { Level } from './levels.js';
 
 /** Event data types by event name. */
 export type EventMap = object;

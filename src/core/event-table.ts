@@ -1,7 +1,7 @@
 import { TelemetryConfigError } from '../base/errors.js';
+import { DISABLED, LEVELS, type Level, type LevelSetting, severity } from '../base/levels.js';
 import { Catalog, type EventDefinition } from '../catalog/catalog.js';
 import type { HostEvents } from '../catalog/define.js';
-import { DISABLED, LEVELS, type Level, type LevelSetting, severity } from '../catalog/levels.js';
 import type { EventInfo } from './types.js';
 
 /**

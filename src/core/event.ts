@@ -1,5 +1,5 @@
+import type { Level } from '../base/levels.js';
 import type { SpanId } from '../catalog/keys.js';
-import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent, TelemetryEventJSON } from '../catalog/types.js';
 
 type Data = Readonly<Record<string, unknown>>;

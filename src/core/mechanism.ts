@@ -1,5 +1,5 @@
+import type { Level } from '../base/levels.js';
 import type { Catalog } from '../catalog/catalog.js';
-import type { Level } from '../catalog/levels.js';
 import type { EventRecord } from './event.js';
 import type { BatchHandler, SubscriberStats } from './subscriber.js';
 

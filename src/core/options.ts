@@ -1,7 +1,7 @@
 import { TelemetryConfigError } from '../base/errors.js';
-import { checkKeys, nonEmptyString, record } from '../base/validate.js';
+import { isLevelSetting, type Level, type LevelSetting } from '../base/levels.js';
+import { checkKeys, integer, level, nonEmptyString, record } from '../base/validate.js';
 import type { HostEvents } from '../catalog/define.js';
-import { isLevel, isLevelSetting, type Level, type LevelSetting } from '../catalog/levels.js';
 import type { CheckPattern } from '../catalog/types.js';
 import type { SinkSpec } from './sink.js';
 
@@ -109,7 +109,7 @@ export function resolveCore(o: Readonly<Record<string, unknown>>, path: string, 
     service: nonEmptyString(o.service === undefined ? 'mail-server' : o.service, `${path}.service`),
     events: o.events === undefined ? undefined : (o.events as HostEvents),
     levels: levels as Record<string, LevelSetting>,
-    maxOpenSpans: positiveInteger(spans.maxOpen === undefined ? 8000 : spans.maxOpen, `${path}.spans.maxOpen`),
+    maxOpenSpans: integer(spans.maxOpen, `${path}.spans.maxOpen`, 8000, 1),
     maxSpanAge: positiveNumber(spans.maxAge === undefined ? 86_400_000 : spans.maxAge, `${path}.spans.maxAge`),
     sweepInterval: positiveNumber(
       spans.sweepInterval === undefined ? 60_000 : spans.sweepInterval,
@@ -144,8 +144,7 @@ export interface ResolvedSubscribe {
 export function resolveSubscribe(options: unknown, path: string): ResolvedSubscribe {
   const o = record(options === undefined ? {} : options, path);
   checkKeys(o, SUBSCRIBE_KEYS, path);
-  if (o.level !== undefined && !isLevel(o.level))
-    throw new TelemetryConfigError(`${path}.level`, o.level, 'trace, debug, info, warn or error');
+  const minimum = level(o.level, `${path}.level`, 'trace');
   if (o.lossy !== undefined && typeof o.lossy !== 'boolean')
     throw new TelemetryConfigError(`${path}.lossy`, o.lossy, 'a boolean');
   const lossy = o.lossy === true;
@@ -153,19 +152,13 @@ export function resolveSubscribe(options: unknown, path: string): ResolvedSubscr
     id: o.id === undefined ? undefined : nonEmptyString(o.id, `${path}.id`),
     events: o.events as readonly string[] | undefined,
     exclude: o.exclude as readonly string[] | undefined,
-    level: o.level === undefined ? 'trace' : (o.level as Level),
+    level: minimum,
     lossy,
-    maxQueue: positiveInteger(o.maxQueue === undefined ? (lossy ? 10_240 : 100_000) : o.maxQueue, `${path}.maxQueue`, true),
-    maxBatch: positiveInteger(o.maxBatch === undefined ? 1024 : o.maxBatch, `${path}.maxBatch`),
+    // Infinity lifts the bound of a lossless queue.
+    maxQueue:
+      o.maxQueue === Number.POSITIVE_INFINITY ? o.maxQueue : integer(o.maxQueue, `${path}.maxQueue`, lossy ? 10_240 : 100_000, 1),
+    maxBatch: integer(o.maxBatch, `${path}.maxBatch`, 1024, 1),
   };
-}
-
-function positiveInteger(value: unknown, path: string, allowInfinity = false): number {
-  if (allowInfinity && value === Number.POSITIVE_INFINITY) return value;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new TelemetryConfigError(path, value, allowInfinity ? 'a positive integer or Infinity' : 'a positive integer');
-  }
-  return value;
 }
 
 function positiveNumber(value: unknown, path: string): number {

@@ -1,8 +1,8 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { asCause, describeError, describeValue } from '../base/errors.js';
 import { nextId } from '../base/ids.js';
+import { DISABLED, type Level } from '../base/levels.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { DISABLED, type Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { Consumers } from './consumers.js';
 import { checkTimeout, Dispatcher } from './dispatch.js';

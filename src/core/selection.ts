@@ -1,7 +1,7 @@
 import { TelemetryConfigError } from '../base/errors.js';
+import { type Level, severity } from '../base/levels.js';
 import { matchPattern, PATTERN } from '../base/patterns.js';
 import type { Catalog } from '../catalog/catalog.js';
-import { type Level, severity } from '../catalog/levels.js';
 
 /** Which events a consumer selects. */
 export interface Selection {

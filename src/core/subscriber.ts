@@ -1,6 +1,6 @@
 import { nextId } from '../base/ids.js';
+import type { Level } from '../base/levels.js';
 import { Ring } from '../base/ring.js';
-import type { Level } from '../catalog/levels.js';
 import { EventRecord } from './event.js';
 import { redactBatch } from './redact.js';
 import type { SpanEmitHook } from './sink.js';

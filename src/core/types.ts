@@ -1,4 +1,4 @@
-import type { Level } from '../catalog/levels.js';
+import type { Level } from '../base/levels.js';
 import type { SubscriberStats } from './subscriber.js';
 
 /** A subscription made with `subscribe`. */

@@ -1,7 +1,7 @@
 import { TelemetryConfigError } from '../base/errors.js';
+import type { Level } from '../base/levels.js';
 import { checkMetricPatterns } from '../base/patterns.js';
-import { checkKeys, record } from '../base/validate.js';
-import { isLevel, type Level } from '../catalog/levels.js';
+import { checkKeys, integer, level, record } from '../base/validate.js';
 
 /** Options of `telemetry.handlers.dashboard`: the live web page an operator opens. */
 export interface DashboardOptions {
@@ -111,8 +111,7 @@ export function resolveDashboard(value: unknown, path: string, minMetricsInterva
   checkKeys(o, KEYS, path);
   if (o.enabled !== undefined && typeof o.enabled !== 'boolean')
     throw new TelemetryConfigError(`${path}.enabled`, o.enabled, 'a boolean');
-  const level = o.level === undefined ? 'info' : o.level;
-  if (!isLevel(level)) throw new TelemetryConfigError(`${path}.level`, level, 'trace, debug, info, warn or error');
+  const minimum = level(o.level, `${path}.level`, 'info');
   const metrics = o.metrics === undefined ? DEFAULT_DASHBOARD_METRICS : o.metrics;
   checkMetricPatterns(metrics, `${path}.metrics`);
   if (metrics.length === 0) throw new TelemetryConfigError(`${path}.metrics`, metrics, 'at least one metric name or wildcard');
@@ -122,24 +121,17 @@ export function resolveDashboard(value: unknown, path: string, minMetricsInterva
     liveMetricsPath: optionalPath(o.liveMetricsPath, `${path}.liveMetricsPath`),
     liveTracingPath: optionalPath(o.liveTracingPath, `${path}.liveTracingPath`),
     tokenPath: tokenPath(o.tokenPath, `${path}.tokenPath`),
-    maxRows: integer(o.maxRows, 500, 1, 100_000, `${path}.maxRows`),
+    maxRows: integer(o.maxRows, `${path}.maxRows`, 500, 1, 100_000),
     metrics: [...metrics],
     metricsInterval: integer(
       o.metricsInterval,
+      `${path}.metricsInterval`,
       Math.max(1000, minMetricsInterval),
       minMetricsInterval,
       86_400_000,
-      `${path}.metricsInterval`,
     ),
-    level,
+    level: minimum,
   };
-}
-
-function integer(value: unknown, fallback: number, min: number, max: number, path: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw new TelemetryConfigError(path, value, `an integer from ${min} to ${max}`);
-  return value;
 }
 
 function title(value: unknown, path: string): string {

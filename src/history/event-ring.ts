@@ -1,6 +1,6 @@
+import { isLevel, LEVELS, type Level, severity } from '../base/levels.js';
 import { matchPattern } from '../base/patterns.js';
 import type { SpanId } from '../catalog/keys.js';
-import { isLevel, LEVELS, type Level, severity } from '../catalog/levels.js';
 import { encodeEventCursor, type KeyCondition, matchesKey, matchesText, ownValue, type ResolvedEventQuery } from './query.js';
 import type { HistoryEvent, Page } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dataJson, scalarJson } from '../base/json.js';
-import { isLevel } from '../catalog/levels.js';
+import { isLevel } from '../base/levels.js';
 import type { RequestHandler } from '../http/handler.js';
 import type { HistoryApi } from './history.js';
 import { eventJson, listJson, pageJson, traceJson } from './json.js';

@@ -1,7 +1,7 @@
 import { TelemetryConfigError } from '../base/errors.js';
+import type { Level } from '../base/levels.js';
 import { checkMetricPatterns } from '../base/patterns.js';
-import { checkKeys, record } from '../base/validate.js';
-import { isLevel, type Level } from '../catalog/levels.js';
+import { checkKeys, integer, level, record } from '../base/validate.js';
 import type { HistoryAuthorize } from './handler.js';
 import type { HistoryStore } from './store.js';
 import type { Trace } from './types.js';
@@ -207,12 +207,11 @@ export function resolveHistory(value: unknown, path: string): ResolvedHistory | 
   if (value === undefined) return undefined;
   const o = record(value, path);
   checkKeys(o, KEYS, path);
-  if (o.level !== undefined && !isLevel(o.level))
-    throw new TelemetryConfigError(`${path}.level`, o.level, 'trace, debug, info, warn or error');
+  const minimum = level(o.level, `${path}.level`, 'info');
   return {
     events: patterns(o.events, `${path}.events`),
     exclude: patterns(o.exclude, `${path}.exclude`) ?? RAW_EVENTS,
-    level: (o.level as Level | undefined) ?? 'info',
+    level: minimum,
     capacity: integer(o.capacity, `${path}.capacity`, 100_000, 1, 50_000_000),
     maxAge: duration(o.maxAge, `${path}.maxAge`, DAY),
     indexKeys: indexKeys(o.indexKeys, `${path}.indexKeys`),
@@ -295,13 +294,6 @@ function store(value: unknown, path: string): HistoryStore {
       `missing ${missing.join(', ')}`,
     );
   return value as HistoryStore;
-}
-
-function integer(value: unknown, path: string, fallback: number, min: number, max: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max)
-    throw new TelemetryConfigError(path, value, `an integer from ${min} to ${max}`);
-  return value;
 }
 
 function duration(value: unknown, path: string, fallback: number): number {

@@ -1,5 +1,5 @@
 import { JSON_LIMITS } from '../base/json.js';
-import { isLevel, type Level, severity } from '../catalog/levels.js';
+import { isLevel, type Level, severity } from '../base/levels.js';
 import type { SeriesQuery } from './series.js';
 import type { EventQuery, KeyMatch, TraceQuery } from './types.js';
 

@@ -1,8 +1,8 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { describeError } from '../base/errors.js';
 import { dataJson, JSON_LIMITS, safeJson } from '../base/json.js';
+import { isLevel, LEVELS, type Level, severity } from '../base/levels.js';
 import type { SpanId } from '../catalog/keys.js';
-import { isLevel, LEVELS, type Level, severity } from '../catalog/levels.js';
 import { eventJson, listJson } from './json.js';
 import { DEFAULT_INDEX_KEYS } from './options.js';
 import {

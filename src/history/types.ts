@@ -1,5 +1,5 @@
+import type { Level } from '../base/levels.js';
 import type { SpanId } from '../catalog/keys.js';
-import type { Level } from '../catalog/levels.js';
 
 /** An event as the history keeps it: the shape of `EventRecord.toJSON()`. */
 export interface HistoryEvent {

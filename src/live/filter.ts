@@ -1,9 +1,10 @@
 import { closest, TelemetryConfigError } from '../base/errors.js';
+import { type Level, severity } from '../base/levels.js';
 import { matchPattern } from '../base/patterns.js';
+import { level } from '../base/validate.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { KEY_TYPES } from '../catalog/generated.js';
 import { COMMON_KEYS } from '../catalog/keys.js';
-import { isLevel, type Level, severity } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { checkPatterns } from '../core/selection.js';
 
@@ -108,8 +109,7 @@ export function compileFilter(
   const patterns = o.events === undefined ? ['*'] : o.events;
   const exclude = o.exclude === undefined ? [] : o.exclude;
   const bits = selectionBits(catalog, patterns, exclude, path);
-  const level = o.level === undefined ? 'debug' : o.level;
-  if (!isLevel(level)) throw new TelemetryConfigError(`${path}.level`, level, 'trace, debug, info, warn or error');
+  const minimum = level(o.level, `${path}.level`, 'debug');
   if (o.sticky !== undefined && typeof o.sticky !== 'boolean')
     throw new TelemetryConfigError(`${path}.sticky`, o.sticky, 'a boolean');
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal))
@@ -122,8 +122,8 @@ export function compileFilter(
   return {
     patterns: [...new Set(patterns as readonly string[])],
     bits,
-    level,
-    minSeverity: severity(level),
+    level: minimum,
+    minSeverity: severity(minimum),
     keys,
     text: text === '' ? undefined : text,
     narrowing: keys.length > 0 || (text !== undefined && text !== ''),

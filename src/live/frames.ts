@@ -1,6 +1,6 @@
 import { dataJson, isoTime, scalarJson } from '../base/json.js';
+import { LEVELS } from '../base/levels.js';
 import { matchPattern } from '../base/patterns.js';
-import { LEVELS } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { MetricSnapshot, MetricsSnapshot } from '../metrics/registry.js';
 

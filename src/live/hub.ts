@@ -1,4 +1,4 @@
-import type { Level } from '../catalog/levels.js';
+import type { Level } from '../base/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { EventRecord } from '../core/event.js';
 import type { MechanismSubscription } from '../core/mechanism.js';

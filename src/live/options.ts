@@ -1,4 +1,5 @@
 import { TelemetryConfigError } from '../base/errors.js';
+import { integer } from '../base/validate.js';
 import type { LiveAuthorize } from './access.js';
 
 /** Options of live event and metric streams and of their access tokens. */
@@ -95,26 +96,19 @@ export function resolveLive(value: unknown, path: string, sensitiveKeys?: unknow
   }
   if (m.authorize !== undefined && typeof m.authorize !== 'function')
     throw new TelemetryConfigError(`${path}.authorize`, m.authorize, 'a function (request) => boolean | 401 | 403');
-  const minMetricsInterval = integer(m.minMetricsInterval, 1000, 1, 86_400_000, `${path}.minMetricsInterval`);
+  const minMetricsInterval = integer(m.minMetricsInterval, `${path}.minMetricsInterval`, 1000, 1, 86_400_000);
   return {
     tokenKey: resolveKey(m.tokenKey, `${path}.tokenKey`),
     authorize: m.authorize as LiveAuthorize | undefined,
-    bufferSize: integer(m.bufferSize, 10_000, 2, 10_000_000, `${path}.bufferSize`),
-    batchWindow: integer(m.batchWindow, 1000, 0, 60_000, `${path}.batchWindow`),
-    pingInterval: integer(m.pingInterval, 30_000, 1, 3_600_000, `${path}.pingInterval`),
-    metricsInterval: integer(m.metricsInterval, 30_000, minMetricsInterval, 86_400_000, `${path}.metricsInterval`),
+    bufferSize: integer(m.bufferSize, `${path}.bufferSize`, 10_000, 2, 10_000_000),
+    batchWindow: integer(m.batchWindow, `${path}.batchWindow`, 1000, 0, 60_000),
+    pingInterval: integer(m.pingInterval, `${path}.pingInterval`, 30_000, 1, 3_600_000),
+    metricsInterval: integer(m.metricsInterval, `${path}.metricsInterval`, 30_000, minMetricsInterval, 86_400_000),
     minMetricsInterval,
-    maxStickySpans: integer(m.maxStickySpans, 1024, 0, 1_000_000, `${path}.maxStickySpans`),
-    maxStreams: integer(m.maxStreams, 1000, 1, 1_000_000, `${path}.maxStreams`),
+    maxStickySpans: integer(m.maxStickySpans, `${path}.maxStickySpans`, 1024, 0, 1_000_000),
+    maxStreams: integer(m.maxStreams, `${path}.maxStreams`, 1000, 1, 1_000_000),
     redact: resolveSensitive(sensitiveKeys),
   };
-}
-
-function integer(value: unknown, fallback: number, min: number, max: number, path: string): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
-    throw new TelemetryConfigError(path, value, `an integer from ${min} to ${max}`);
-  return value;
 }
 
 /** The key is checked without ever quoting it: an error names its length only. */

@@ -1,4 +1,4 @@
-import { severity } from '../catalog/levels.js';
+import { severity } from '../base/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { type CompiledFilter, matches, type Probe } from './filter.js';
 

@@ -12,8 +12,8 @@ import {
 } from '@opentelemetry/api';
 import { describeError } from '../base/errors.js';
 import { JSON_LIMITS, MARKERS, safeJson } from '../base/json.js';
+import type { Level } from '../base/levels.js';
 import type { SpanId } from '../catalog/keys.js';
-import type { Level } from '../catalog/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { EventRecord } from '../core/event.js';
 import { IdTable } from '../core/id-table.js';

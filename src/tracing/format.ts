@@ -1,7 +1,7 @@
 import { types } from 'node:util';
 import { describeError } from '../base/errors.js';
 import { dataJson, isoTime, JSON_LIMITS, MARKERS, safeJson, scalarJson } from '../base/json.js';
-import type { Level } from '../catalog/levels.js';
+import type { Level } from '../base/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 
 /** The syslog priority of each level, as systemd-journald reads it from a `<N>` line prefix. */

@@ -1,4 +1,4 @@
-import type { Level } from '../catalog/levels.js';
+import type { Level } from '../base/levels.js';
 import type { Sink, SinkContext } from '../core/sink.js';
 import type { OtelTracerOptions } from '../otel/tracer.js';
 import type { FileTracerOptions } from './file.js';

@@ -1,5 +1,5 @@
 import { safeCopy } from '../base/json.js';
-import type { Level } from '../catalog/levels.js';
+import type { Level } from '../base/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { Sink, SinkContext } from '../core/sink.js';
 import type { TracerCommonOptions } from './options.js';

@@ -1,6 +1,6 @@
 import { TelemetryConfigError } from '../base/errors.js';
-import { checkKeys, nonEmptyString, record } from '../base/validate.js';
-import { isLevel, type Level } from '../catalog/levels.js';
+import type { Level } from '../base/levels.js';
+import { checkKeys, integer, level, nonEmptyString, record } from '../base/validate.js';
 
 /** How requests are signed. */
 export type WebhookSigning = 'stalwart' | 'standard' | 'both';
@@ -259,8 +259,7 @@ function resolveWebhook(value: unknown, path: string): ResolvedWebhook {
   const id = nonEmptyString(o.id, `${path}.id`);
   const url = resolveUrl(o.url, `${path}.url`);
   const lossy = o.lossy === undefined ? false : boolean(o.lossy, `${path}.lossy`);
-  if (o.level !== undefined && !isLevel(o.level))
-    throw new TelemetryConfigError(`${path}.level`, o.level, 'trace, debug, info, warn or error');
+  level(o.level, `${path}.level`, 'trace');
   if (!lossy && o.maxPending !== undefined) {
     throw new TelemetryConfigError(
       `${path}.maxPending`,
@@ -282,18 +281,18 @@ function resolveWebhook(value: unknown, path: string): ResolvedWebhook {
     exclude: patterns(o.exclude, `${path}.exclude`),
     level: (o.level as Level | undefined) ?? 'trace',
     throttle: duration(o.throttle, 1000, `${path}.throttle`, 0),
-    maxBatchEvents: count(o.maxBatchEvents, 1000, `${path}.maxBatchEvents`),
-    maxBatchBytes: count(o.maxBatchBytes, 1_048_576, `${path}.maxBatchBytes`, 64),
+    maxBatchEvents: integer(o.maxBatchEvents, `${path}.maxBatchEvents`, 1000, 1),
+    maxBatchBytes: integer(o.maxBatchBytes, `${path}.maxBatchBytes`, 1_048_576, 64),
     timeout: duration(o.timeout, 30_000, `${path}.timeout`, 1),
     discardAfter,
     lossy,
-    maxPending: lossy ? count(o.maxPending, 32_768, `${path}.maxPending`) : Number.POSITIVE_INFINITY,
+    maxPending: lossy ? integer(o.maxPending, `${path}.maxPending`, 32_768, 1) : Number.POSITIVE_INFINITY,
     maxPendingBytes:
       o.maxPendingBytes === undefined
         ? DEFAULT_MAX_PENDING_BYTES
         : o.maxPendingBytes === Number.POSITIVE_INFINITY
           ? Number.POSITIVE_INFINITY
-          : count(o.maxPendingBytes, 0, `${path}.maxPendingBytes`, 64),
+          : integer(o.maxPendingBytes, `${path}.maxPendingBytes`, 0, 64),
     headers: resolveHeaders(o.headers, o.auth, path),
     signatureKey,
     signing,
@@ -414,13 +413,6 @@ function duration(value: unknown, fallback: number, path: string, minimum: numbe
   const v = value === undefined ? fallback : value;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < minimum || v > MAX_TIMER)
     throw new TelemetryConfigError(path, v, `milliseconds from ${minimum} to ${MAX_TIMER}`);
-  return v;
-}
-
-function count(value: unknown, fallback: number, path: string, minimum = 1): number {
-  const v = value === undefined ? fallback : value;
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < minimum)
-    throw new TelemetryConfigError(path, v, `an integer of at least ${minimum}`);
   return v;
 }
 

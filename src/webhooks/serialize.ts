@@ -1,6 +1,6 @@
 import { describeError } from '../base/errors.js';
 import { dataJson, isoTime, MARKERS, scalarJson } from '../base/json.js';
-import { severity } from '../catalog/levels.js';
+import { severity } from '../base/levels.js';
 import type { EventRecord } from '../core/event.js';
 import type { WebhookEvent } from './options.js';
 
