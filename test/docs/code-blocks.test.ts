@@ -32,6 +32,8 @@ function writeBlocks(blocks: readonly CodeBlock[]): WrittenBlock[] {
           'mail-telemetry': ['../src/index.ts'],
           'mail-telemetry/otel': ['../src/otel.ts'],
           'mail-telemetry/sqlite': ['../src/sqlite.ts'],
+          'mail-telemetry/smtp-server': ['../src/smtp-server.ts'],
+          'mail-telemetry/nodemailer': ['../src/nodemailer.ts'],
         },
       },
       include: ['./*.ts'],

@@ -14,6 +14,13 @@ export const PRELUDES: Readonly<Record<string, string>> = {
     "/** The host's own login check. */",
     'declare function isAdmin(req: DocsRequest): boolean;',
   ].join('\n'),
+  mailserver: [
+    "import type { SMTPServerOptions as DocsSmtpOptions } from 'smtp-server';",
+    "/** The host's own smtp-server hooks. */",
+    "declare const onAuth: NonNullable<DocsSmtpOptions['onAuth']>;",
+    "declare const onRcptTo: NonNullable<DocsSmtpOptions['onRcptTo']>;",
+    "declare const onData: NonNullable<DocsSmtpOptions['onData']>;",
+  ].join('\n'),
   host: [
     "/** Stand-ins for the host's own code. */",
     'declare function shipSomewhere(batch: readonly unknown[]): void;',
