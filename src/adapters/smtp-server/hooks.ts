@@ -1,5 +1,6 @@
 import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { Telemetry } from '../../index.js';
+import { read } from '../read.js';
 import { type ConnectionState, closeState, type Limits, observeReplies, openState, stateOf, syncEhlo } from './connection.js';
 import { callHost, type HookName, inSpan, quietly } from './host.js';
 import {
@@ -13,7 +14,6 @@ import {
   reportSecure,
 } from './observe.js';
 import type { ResolvedSmtpOptions } from './options.js';
-import { read } from './refusals.js';
 
 /** The arguments smtp-server passes to hook `K`. */
 export type Args<K extends HookName> = Parameters<NonNullable<SMTPServerOptions[K]>>;

@@ -1,6 +1,6 @@
 import type { Telemetry } from '../../index.js';
+import { read } from '../read.js';
 import type { ConnectionState } from './connection.js';
-import { read } from './refusals.js';
 
 /** The smtp-server hooks the adapter wraps. */
 export type HookName = 'onConnect' | 'onSecure' | 'onAuth' | 'onMailFrom' | 'onRcptTo' | 'onData' | 'onClose';

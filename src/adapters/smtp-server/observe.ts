@@ -1,8 +1,9 @@
 import type { SMTPServerAddress, SMTPServerAuthentication } from 'smtp-server';
+import { read } from '../read.js';
 import type { ConnectionState, Limits } from './connection.js';
 import type { ResolvedSmtpOptions } from './options.js';
 import { type QueueId, takeGivenQueueId, transactionOf } from './queue-id.js';
-import { type RcptRefusalEvent, read, readRefusal } from './refusals.js';
+import { type RcptRefusalEvent, readRefusal } from './refusals.js';
 
 // What each hook reports once the host's callback decides. None of these throw into the host:
 // the hook wrappers call them inside try/catch, and every host value is read with `read`.

@@ -1,5 +1,5 @@
 import type { SMTPServerSession } from 'smtp-server';
-import { read } from './refusals.js';
+import { read } from '../read.js';
 
 /** A queue id: a number, or a string where it does not fit one. */
 export type QueueId = string | number;

@@ -1,3 +1,4 @@
+import { read } from '../read.js';
 /** A refusal as the host's callback gave it: the SMTP reply code and text smtp-server sends. */
 export interface SmtpRefusal {
   /** The reply code: the error's `responseCode`, or smtp-server's default for the command. */
@@ -52,14 +53,4 @@ export function readRefusal(error: unknown, fallbackCode: number): SmtpRefusal {
     code: typeof code === 'number' && code > 0 ? code : fallbackCode,
     message: typeof message === 'string' ? message : '',
   };
-}
-
-/** One property of a host value, or undefined when it cannot be read. */
-export function read(value: unknown, key: string): unknown {
-  if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return undefined;
-  try {
-    return (value as Record<string, unknown>)[key];
-  } catch {
-    return undefined;
-  }
 }
