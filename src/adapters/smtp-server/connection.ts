@@ -1,5 +1,5 @@
 import type { BuiltinEvents, Span } from '../../index.js';
-import { read } from './refusals.js';
+import { read } from '../read.js';
 
 /** The connection span of an smtp-server session. */
 export type ConnectionSpan = Span<BuiltinEvents, 'smtp.connection-end'>;
