@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { SCRIPT } from './client.js';
+import { SCRIPT, STYLE } from './browser-bundle.js';
 import type { ResolvedDashboard } from './options.js';
-import { STYLE } from './style.js';
 
 const hash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
