@@ -130,7 +130,7 @@ export { MemoryHistoryStore } from './history/store.js';
 /** @group History */
 export { keepsMessages, TRUNCATED_EVENT } from './history/traces.js';
 /** @group History */
-export type { EventQuery, HistoryEvent, KeyMatch, Page, Trace, TraceQuery, TraceSummary } from './history/types.js';
+export type { EventQuery, HistoryEvent, KeyMatch, Page, Trace, TraceMessage, TraceQuery, TraceSummary } from './history/types.js';
 /** @group HTTP handlers */
 export type { RequestHandler, TelemetryHandlers } from './http/handler.js';
 /** @group Live streams */

@@ -34,6 +34,7 @@ export function traceJson(trace: Trace): string {
     if (trace.from !== undefined) out += `,"from":${scalarJson(trace.from)}`;
     out += `,"to":${safeJson(trace.to)}`;
     if (trace.size !== undefined) out += `,"size":${scalarJson(trace.size)}`;
+    out += `,"messages":${safeJson(trace.messages ?? [])}`;
     return `${out},"truncated":${scalarJson(trace.truncated)},"events":${listJson(trace.events, eventJson)}}`;
   } catch {
     return safeJson(MARKERS.unreadable);

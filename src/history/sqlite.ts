@@ -18,7 +18,7 @@ import {
 } from './query.js';
 import type { SeriesPoint, SeriesQuery } from './series.js';
 import type { AppendResult, HistoryRecords, HistoryStore, RetentionPolicy } from './store.js';
-import type { HistoryEvent, Page, Trace, TraceSummary } from './types.js';
+import type { HistoryEvent, Page, Trace, TraceMessage, TraceSummary } from './types.js';
 
 /** Options of {@link SqliteHistoryStore}. */
 export interface SqliteHistoryStoreOptions {
@@ -77,6 +77,8 @@ interface TraceRow {
   size: number | null;
   truncated: number;
   keywords: string;
+  /** The trace's messages as JSON; null in files written before messages were kept. */
+  messages: string | null;
   events?: string;
 }
 
@@ -105,13 +107,14 @@ export class SqliteHistoryStore implements HistoryStore {
     this.#indexKeys = new Set(o.indexKeys ?? DEFAULT_INDEX_KEYS);
     this.#db = new DatabaseSync(o.path);
     this.#db.exec(SCHEMA);
+    migrate(this.#db);
     this.#insertEvent = this.#db.prepare(
       'INSERT OR REPLACE INTO events (id, ts, type, level, span, data) VALUES (?, ?, ?, ?, ?, ?)',
     );
     this.#insertKey = this.#db.prepare('INSERT OR IGNORE INTO event_keys (key, value, event) VALUES (?, ?, ?)');
     this.#insertTrace = this.#db.prepare(
-      `INSERT OR REPLACE INTO traces (id, type, ts, queue_id, sender, recipients, size, truncated, keywords, events)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO traces (id, type, ts, queue_id, sender, recipients, size, truncated, keywords, events, messages, queue_ids)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertPoint = this.#db.prepare('INSERT INTO series (ts, metric, kind, labels, value, count) VALUES (?, ?, ?, ?, ?, ?)');
     this.#getTrace = this.#db.prepare('SELECT * FROM traces WHERE id = ?');
@@ -153,6 +156,8 @@ export class SqliteHistoryStore implements HistoryStore {
           t.truncated,
           t.keywords,
           listJson(t.events, eventJson),
+          safeJson(t.messages ?? []),
+          queueIdsText(t),
         );
       }
       for (const p of records.series ?? [])
@@ -230,8 +235,9 @@ export class SqliteHistoryStore implements HistoryStore {
       args.push(q.type);
     }
     if (q.queueId !== undefined) {
-      where.push('queue_id = ?');
-      args.push(q.queueId);
+      // The span's first queue id, or any of its messages'.
+      where.push('(queue_id = ? OR instr(queue_ids, ?) > 0)');
+      args.push(q.queueId, `\n${q.queueId}\n`);
     }
     for (const term of q.terms) {
       where.push('instr(keywords, ?) > 0');
@@ -241,7 +247,7 @@ export class SqliteHistoryStore implements HistoryStore {
       where.push('(ts < ? OR (ts = ? AND seq < ?))');
       args.push(q.after.timestamp, q.after.timestamp, q.after.seq);
     }
-    const columns = 'seq, id, type, ts, queue_id, sender, recipients, size, truncated, keywords';
+    const columns = 'seq, id, type, ts, queue_id, sender, recipients, size, truncated, keywords, messages';
     const sql = `SELECT ${columns} FROM traces${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ts DESC, seq DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...args, q.limit + 1) as unknown as TraceRow[];
     const page = rows.slice(0, q.limit);
@@ -379,6 +385,21 @@ function eventOf(row: EventRow): HistoryEvent {
   return row.span === null ? event : { ...event, spanId: spanId(row.span) };
 }
 
+/** Adds the columns of later versions to a file written by an earlier one. */
+function migrate(db: DatabaseSync): void {
+  const columns = new Set((db.prepare('PRAGMA table_info(traces)').all() as { name: string }[]).map((c) => c.name));
+  if (!columns.has('messages')) db.exec('ALTER TABLE traces ADD COLUMN messages TEXT');
+  if (!columns.has('queue_ids')) db.exec("ALTER TABLE traces ADD COLUMN queue_ids TEXT NOT NULL DEFAULT ''");
+}
+
+/** Every queue id of a trace, one per line between newlines, for an exact `instr` match. */
+function queueIdsText(trace: Trace): string {
+  const ids = new Set<string>();
+  if (trace.queueId !== undefined) ids.add(trace.queueId);
+  for (const message of trace.messages ?? []) ids.add(message.queueId);
+  return ids.size === 0 ? '' : `\n${[...ids].join('\n')}\n`;
+}
+
 function spanId(text: string): SpanId {
   const n = Number(text);
   return Number.isSafeInteger(n) && String(n) === text ? n : text;
@@ -393,6 +414,7 @@ function traceOf(row: TraceRow): Trace {
     ...(row.sender === null ? {} : { from: row.sender }),
     to: JSON.parse(row.recipients) as string[],
     ...(row.size === null ? {} : { size: row.size }),
+    messages: row.messages === null ? [] : (JSON.parse(row.messages) as TraceMessage[]),
     truncated: row.truncated,
     keywords: row.keywords,
     events: row.events === undefined ? [] : (JSON.parse(row.events) as HistoryEvent[]),

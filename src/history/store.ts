@@ -3,7 +3,7 @@ import type { SpanId } from '../catalog/keys.js';
 import { EventRing } from './event-ring.js';
 import { encodeTraceCursor, type ResolvedEventQuery, type ResolvedTraceQuery, traceAfter } from './query.js';
 import type { SeriesPoint, SeriesQuery } from './series.js';
-import { matchesTerms } from './traces.js';
+import { hasQueueId, matchesTerms } from './traces.js';
 import type { HistoryEvent, Page, Trace, TraceSummary } from './types.js';
 
 /** A value or a promise of it: stores may be synchronous or not. */
@@ -190,7 +190,7 @@ export class MemoryHistoryStore implements HistoryStore {
       if (this.#byId.get(String(t.id)) !== stored) continue;
       if (t.timestamp < q.from || t.timestamp > q.to) continue;
       if (q.type !== undefined && t.type !== q.type) continue;
-      if (q.queueId !== undefined && t.queueId !== q.queueId) continue;
+      if (q.queueId !== undefined && !hasQueueId(t, q.queueId)) continue;
       if (!matchesTerms(t.keywords, q.terms)) continue;
       if (q.after !== undefined && !traceAfter({ timestamp: t.timestamp, seq: stored.seq }, q.after)) continue;
       found.push(stored);

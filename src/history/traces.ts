@@ -1,12 +1,14 @@
 import { JSON_LIMITS } from '../base/json.js';
 import type { SpanId } from '../catalog/keys.js';
 import { ownValue, valueText } from './query.js';
-import type { HistoryEvent, Trace } from './types.js';
+import type { HistoryEvent, Trace, TraceMessage } from './types.js';
 
 /** The event that marks where a span's events were cut. */
 export const TRUNCATED_EVENT = 'telemetry.events-dropped';
 
 const KEYWORD_KEYS = ['from', 'to', 'domain', 'hostname', 'remoteIp'] as const;
+/** Messages listed per trace; a session past it still keeps every event. */
+const MAX_MESSAGES = 1000;
 
 interface OpenSpan {
   readonly start: HistoryEvent;
@@ -113,6 +115,7 @@ export function traceOf(id: SpanId, type: string, timestamp: number, events: rea
   let size: number | undefined;
   const to = new Set<string>();
   const keywords = new Set<string>();
+  const messages = new Map<string, MessageDraft>();
   for (const event of events) {
     let data: unknown;
     try {
@@ -120,7 +123,9 @@ export function traceOf(id: SpanId, type: string, timestamp: number, events: rea
     } catch {
       continue;
     }
-    if (queueId === undefined) queueId = valueText(ownValue(data, 'queueId'));
+    const eventQueueId = valueText(ownValue(data, 'queueId'));
+    if (queueId === undefined) queueId = eventQueueId;
+    if (eventQueueId !== undefined) addToMessage(messages, eventQueueId, data);
     if (from === undefined) from = stringValue(ownValue(data, 'from'));
     if (size === undefined) {
       const value = ownValue(data, 'size');
@@ -137,10 +142,51 @@ export function traceOf(id: SpanId, type: string, timestamp: number, events: rea
     ...(from === undefined ? {} : { from }),
     to: [...to],
     ...(size === undefined ? {} : { size }),
+    messages: [...messages.values()].map(messageOf),
     truncated,
     keywords: [...keywords].join('\n'),
     events,
   };
+}
+
+interface MessageDraft {
+  readonly queueId: string;
+  messageId: string | undefined;
+  from: string | undefined;
+  readonly to: Set<string>;
+  size: number | undefined;
+}
+
+/** Adds what one event carrying `queueId` says about its message. */
+function addToMessage(messages: Map<string, MessageDraft>, queueId: string, data: unknown): void {
+  let message = messages.get(queueId);
+  if (message === undefined) {
+    if (messages.size >= MAX_MESSAGES) return;
+    message = { queueId, messageId: undefined, from: undefined, to: new Set(), size: undefined };
+    messages.set(queueId, message);
+  }
+  message.messageId ??= valueText(ownValue(data, 'messageId'));
+  message.from ??= stringValue(ownValue(data, 'from'));
+  if (message.size === undefined) {
+    const value = ownValue(data, 'size');
+    if (typeof value === 'number') message.size = value;
+  }
+  for (const address of items(ownValue(data, 'to'))) message.to.add(address);
+}
+
+function messageOf(draft: MessageDraft): TraceMessage {
+  return {
+    queueId: draft.queueId,
+    ...(draft.messageId === undefined ? {} : { messageId: draft.messageId }),
+    ...(draft.from === undefined ? {} : { from: draft.from }),
+    to: [...draft.to],
+    ...(draft.size === undefined ? {} : { size: draft.size }),
+  };
+}
+
+/** True when the trace is the span of the message with `queueId`, or one of its messages is. */
+export function hasQueueId(trace: Pick<Trace, 'queueId' | 'messages'>, queueId: string): boolean {
+  return trace.queueId === queueId || (trace.messages ?? []).some((m) => m.queueId === queueId);
 }
 
 function stringValue(value: unknown): string | undefined {

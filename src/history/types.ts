@@ -52,6 +52,19 @@ export interface Page<T> {
   readonly cursor?: string;
 }
 
+/** One message of a span: what the events carrying its queue id say about it. */
+export interface TraceMessage {
+  readonly queueId: string;
+  /** The first `messageId` seen with this queue id. */
+  readonly messageId?: string | undefined;
+  /** The first sender (`from`) seen with this queue id. */
+  readonly from?: string | undefined;
+  /** Every recipient (`to`) seen with this queue id, in order, without repeats. */
+  readonly to: readonly string[];
+  /** The first `size` seen with this queue id, in bytes. */
+  readonly size?: number | undefined;
+}
+
 /** A stored span: every event from its start event to its end event. */
 export interface Trace {
   /** The span id. */
@@ -68,6 +81,11 @@ export interface Trace {
   readonly to: readonly string[];
   /** The first message `size` seen in the span, in bytes. */
   readonly size?: number | undefined;
+  /**
+   * Each message of the span, in the order their queue ids first appear: a session that queued
+   * three messages lists three, each with its own sender, recipients and size.
+   */
+  readonly messages: readonly TraceMessage[];
   /** Events dropped past the per-span limit (a `telemetry.events-dropped` marker shows where). */
   readonly truncated: number;
   /** Lower-case values of `from`, `to`, `domain`, `hostname` and `remoteIp`, one per line, for keyword search. */
