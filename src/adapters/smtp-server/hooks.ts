@@ -62,49 +62,26 @@ export class Hooks {
 
   auth(server: unknown, [auth, session, callback]: Args<'onAuth'>): void {
     const state = this.#touch(session);
-    let reported = false;
     const done: typeof callback =
       state === undefined
         ? callback
-        : (...result) => {
-            if (!reported) {
-              reported = true;
-              quietly(reportAuth, state, auth, result[0], result[1]);
-            }
-            return callback(...result);
-          };
+        : reportingOnce(callback, (...result) => quietly(reportAuth, state, auth, result[0], result[1]));
     inSpan(this.#telemetry, state, () => callHost('onAuth', this.#host.onAuth, server, [auth, session, done]));
   }
 
   mailFrom(server: unknown, [address, session, callback]: Args<'onMailFrom'>): void {
     const state = this.#touch(session);
-    let reported = false;
     const done: typeof callback =
-      state === undefined
-        ? callback
-        : (...result) => {
-            if (!reported) {
-              reported = true;
-              quietly(reportMailFrom, state, address, result[0]);
-            }
-            return callback(...result);
-          };
+      state === undefined ? callback : reportingOnce(callback, (...result) => quietly(reportMailFrom, state, address, result[0]));
     inSpan(this.#telemetry, state, () => callHost('onMailFrom', this.#host.onMailFrom, server, [address, session, done]));
   }
 
   rcptTo(server: unknown, [address, session, callback]: Args<'onRcptTo'>): void {
     const state = this.#touch(session);
-    let reported = false;
     const done: typeof callback =
       state === undefined
         ? callback
-        : (...result) => {
-            if (!reported) {
-              reported = true;
-              quietly(reportRcptTo, state, this.#options, this.#limits(), address, result[0]);
-            }
-            return callback(...result);
-          };
+        : reportingOnce(callback, (...result) => quietly(reportRcptTo, state, this.#options, this.#limits(), address, result[0]));
     inSpan(this.#telemetry, state, () => callHost('onRcptTo', this.#host.onRcptTo, server, [address, session, done]));
   }
 
@@ -118,17 +95,12 @@ export class Hooks {
         envelope = undefined;
       }
     }
-    let reported = false;
     const done: typeof callback =
       state === undefined || envelope === undefined
         ? callback
-        : (...result) => {
-            if (!reported) {
-              reported = true;
-              quietly(this.#watchData, state, stream, session, envelope, result[0], result[1]);
-            }
-            return callback(...result);
-          };
+        : reportingOnce(callback, (...result) =>
+            quietly(this.#watchData, state, stream, session, envelope, result[0], result[1]),
+          );
     inSpan(this.#telemetry, state, () => callHost('onData', this.#host.onData, server, [stream, session, done]));
   }
 
@@ -227,4 +199,16 @@ function endSpan(state: ConnectionState, session: SMTPServerSession): void {
   closeState(session);
   syncEhlo(state, session);
   state.span.end();
+}
+
+/** The host's callback, preceded by one report of the first answer it is given (a callback may be called twice). */
+function reportingOnce<A extends unknown[], R>(callback: (...args: A) => R, report: (...result: A) => void): (...args: A) => R {
+  let reported = false;
+  return (...result) => {
+    if (!reported) {
+      reported = true;
+      report(...result);
+    }
+    return callback(...result);
+  };
 }
