@@ -97,6 +97,14 @@ export function safeCopy(value: unknown): unknown {
   }
 }
 
+/**
+ * An event's id as every wire writes it (webhook bodies, live frames, history answers): a decimal
+ * string, as Stalwart's webhooks write it, so no JSON reader can round it.
+ */
+export function eventId(id: number): string {
+  return Number.isSafeInteger(id) ? `"${id}"` : scalarJson(String(id));
+}
+
 /** One scalar as a JSON token (for writers that compose a line by hand); never throws. */
 export function scalarJson(value: unknown): string {
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';

@@ -3,7 +3,7 @@ import { dataJson, scalarJson } from '../base/json.js';
 import { isLevel } from '../base/levels.js';
 import type { RequestHandler } from '../http/handler.js';
 import type { HistoryApi } from './history.js';
-import { eventJson, listJson, pageJson, traceJson } from './json.js';
+import { listJson, pageJson, traceJson, wireEventJson } from './json.js';
 import { HistoryQueryError, MAX_LIMIT } from './query.js';
 import type { EventQuery, KeyMatch, TraceQuery } from './types.js';
 
@@ -293,7 +293,7 @@ async function events(api: HistoryApi, params: URLSearchParams): Promise<Answer>
     ...(Object.keys(keys).length === 0 ? {} : { keys }),
   };
   const page = await paged((q) => api.events({ ...query, ...q }), params);
-  return { status: 200, json: pageJson(page.items, page.cursor, eventJson) };
+  return { status: 200, json: pageJson(page.items, page.cursor, wireEventJson) };
 }
 
 /** Reads `limit` and either `cursor` or a 1-based `page` (walked with cursors, as pages are not stable in a ring). */

@@ -1,4 +1,4 @@
-import { dataJson, MARKERS, safeJson, scalarJson } from '../base/json.js';
+import { dataJson, eventId, MARKERS, safeJson, scalarJson } from '../base/json.js';
 import type { HistoryEvent, Trace } from './types.js';
 
 /**
@@ -7,13 +7,16 @@ import type { HistoryEvent, Trace } from './types.js';
  * large page is never cut by the safe serialiser's whole-output limit. Nothing here throws.
  */
 
-/** One event in the shape of `EventRecord.toJSON()`; its data through `dataJson`. */
-export function eventJson(event: HistoryEvent): string {
+/**
+ * One event in the shape of `EventRecord.toJSON()`; its data through `dataJson`. On the wire
+ * (`wire`), its id is a decimal string as on every other output; a store keeps the number.
+ */
+export function eventJson(event: HistoryEvent, wire = false): string {
   let head: string;
   let spanId: unknown;
   let data: unknown;
   try {
-    head = `{"id":${scalarJson(event.id)},"type":${scalarJson(event.type)},"level":${scalarJson(event.level)},"timestamp":${scalarJson(event.timestamp)}`;
+    head = `{"id":${wire ? eventId(event.id) : scalarJson(event.id)},"type":${scalarJson(event.type)},"level":${scalarJson(event.level)},"timestamp":${scalarJson(event.timestamp)}`;
     spanId = event.spanId;
   } catch {
     return safeJson(MARKERS.unreadable);
@@ -26,7 +29,12 @@ export function eventJson(event: HistoryEvent): string {
   return `${head},"data":${dataJson(data)}${spanId === undefined ? '' : `,"spanId":${scalarJson(spanId)}`}}`;
 }
 
-/** A trace with its events, without its keyword index. */
+/** One event as the HTTP answers write it. */
+export function wireEventJson(event: HistoryEvent): string {
+  return eventJson(event, true);
+}
+
+/** A trace with its events as the HTTP answers write them, without its keyword index. */
 export function traceJson(trace: Trace): string {
   try {
     let out = `{"id":${scalarJson(trace.id)},"type":${scalarJson(trace.type)},"timestamp":${scalarJson(trace.timestamp)}`;
@@ -35,7 +43,7 @@ export function traceJson(trace: Trace): string {
     out += `,"to":${safeJson(trace.to)}`;
     if (trace.size !== undefined) out += `,"size":${scalarJson(trace.size)}`;
     out += `,"messages":${safeJson(trace.messages ?? [])}`;
-    return `${out},"truncated":${scalarJson(trace.truncated)},"events":${listJson(trace.events, eventJson)}}`;
+    return `${out},"truncated":${scalarJson(trace.truncated)},"events":${listJson(trace.events, wireEventJson)}}`;
   } catch {
     return safeJson(MARKERS.unreadable);
   }

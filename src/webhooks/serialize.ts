@@ -1,5 +1,5 @@
 import { describeError } from '../base/errors.js';
-import { dataJson, isoTime, MARKERS, scalarJson } from '../base/json.js';
+import { dataJson, eventId, isoTime, MARKERS, scalarJson } from '../base/json.js';
 import { severity } from '../base/levels.js';
 import type { EventRecord } from '../core/event.js';
 import type { WebhookEvent } from './options.js';
@@ -43,7 +43,7 @@ export function serialize(event: EventRecord): Item {
     unreadable = describeError(error);
     data = `{"details":${scalarJson(`${MARKERS.unreadable} data could not be serialised: ${unreadable}`)}}`;
   }
-  const json = `{"id":"${event.id}","createdAt":"${isoTime(event.timestamp)}","type":${scalarJson(event.type)},"data":${data}}`;
+  const json = `{"id":${eventId(event.id)},"createdAt":"${isoTime(event.timestamp)}","type":${scalarJson(event.type)},"data":${data}}`;
   return {
     seq: 0,
     id: event.id,

@@ -34,7 +34,7 @@ describe('the fetch(Request) handlers', () => {
     telemetry.emit('auth.success', { accountName: 'alice' });
     const [trace] = await frames(body, 1);
     expect(trace).toMatch(
-      /^event: trace\ndata: \[\{"id":\d+,"createdAt":"[^"]+","type":"auth.success","level":"info","text":"[^"]+","data":\{"accountName":"alice"\}\}\]$/,
+      /^event: trace\ndata: \[\{"id":"\d+","createdAt":"[^"]+","type":"auth.success","level":"info","text":"[^"]+","data":\{"accountName":"alice"\}\}\]$/,
     );
     expect(telemetry.live.stats()).toMatchObject({ sse: 1, eventStreams: 1 });
     await body.cancel();

@@ -49,7 +49,7 @@ describe('trace frames with hostile events', () => {
       event({ id: 7, data: { accountName: 'last' } }),
     ];
     const items = parseFrame(traceFrame(events, describeType));
-    expect(items.map((item) => item.id)).toEqual([1, 2, 3, 4, 6, 7]);
+    expect(items.map((item) => item.id)).toEqual(['1', '2', '3', '4', '6', '7']);
     expect(items[0]).toMatchObject({ type: 'auth.success', text: 'about auth.success', data: { accountName: 'first' } });
     expect(items[2]?.data).toBeNull();
     expect(items[3]?.spanId).toBeNull();
@@ -61,7 +61,7 @@ describe('trace frames with hostile events', () => {
       fc.property(fc.array(fc.tuple(hostileValue(), hostileValue()), { minLength: 1, maxLength: 6 }), (pairs) => {
         const events = pairs.map(([data, spanId], i) => event({ id: i + 1, data, spanId }));
         const items = parseFrame(traceFrame(events, describeType));
-        expect(items.map((item) => item.id)).toEqual(events.map((e) => e.id));
+        expect(items.map((item) => item.id)).toEqual(events.map((e) => String(e.id)));
       }),
       { numRuns: 200 },
     );
