@@ -1,4 +1,5 @@
 import { TelemetryConfigError } from '../base/errors.js';
+import { boolean, callback, checkKeys, HIDDEN, integer, MAX_TIMER, duration as ms, record } from '../base/validate.js';
 import { type Duration, parseDuration } from './duration.js';
 import { ADDRESS } from './email.js';
 import { ExpressionError } from './errors.js';
@@ -244,12 +245,20 @@ const ALERTMANAGER_KEYS = ['url', 'generatorURL', 'resendInterval', 'timeout'];
 const RULE_ID = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/;
 const LABEL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const MAX_TIMER = 2_147_483_647;
 
-export function resolveAlerts(value: unknown, sendMail: unknown, path: string): ResolvedAlerts {
-  if (sendMail !== undefined && typeof sendMail !== 'function')
-    throw new TelemetryConfigError('options.sendMail', sendMail, 'a function (message) => Promise<void>');
-  const mail = sendMail as SendMail | undefined;
+/**
+ * Validates `options.alerts`; `sendMail` is the instance's `options.sendMail`, which email actions use.
+ */
+export function resolveAlerts(value: unknown, path: string, sendMail: unknown): ResolvedAlerts;
+/** @deprecated The order before every mechanism took `(value, path, shared)`; remove once the composition root calls the one above. */
+export function resolveAlerts(value: unknown, sendMail: unknown, path: string): ResolvedAlerts;
+export function resolveAlerts(value: unknown, second: unknown, third: unknown): ResolvedAlerts {
+  const legacy = typeof second !== 'string' && typeof third === 'string';
+  return alertsOptions(value, (legacy ? third : second) as string, legacy ? second : third);
+}
+
+function alertsOptions(value: unknown, path: string, sendMail: unknown): ResolvedAlerts {
+  const mail = callback<SendMail>(sendMail, 'options.sendMail', 'a function (message) => Promise<void>');
   let list: unknown = value ?? [];
   let rulesPath = path;
   let intervalMs = 30_000;
@@ -258,19 +267,11 @@ export function resolveAlerts(value: unknown, sendMail: unknown, path: string): 
   let maxLabelWork = DEFAULT_MAX_LABEL_WORK;
   if (!Array.isArray(list)) {
     const o = record(list, path, 'a list of alert rules, or { rules, interval, timeout, maxTransitions, maxLabelWork }');
-    knownKeys(o, path, ALERTS_KEYS);
-    if (o.interval !== undefined) intervalMs = duration(o.interval, `${path}.interval`, false);
-    if (o.timeout !== undefined) timeout = milliseconds(o.timeout, `${path}.timeout`);
-    if (o.maxTransitions !== undefined) {
-      if (typeof o.maxTransitions !== 'number' || !Number.isSafeInteger(o.maxTransitions) || o.maxTransitions < 1)
-        throw new TelemetryConfigError(`${path}.maxTransitions`, o.maxTransitions, 'a positive integer');
-      maxTransitions = o.maxTransitions;
-    }
-    if (o.maxLabelWork !== undefined) {
-      if (typeof o.maxLabelWork !== 'number' || !Number.isSafeInteger(o.maxLabelWork) || o.maxLabelWork < 1)
-        throw new TelemetryConfigError(`${path}.maxLabelWork`, o.maxLabelWork, 'a positive integer (work units)');
-      maxLabelWork = o.maxLabelWork;
-    }
+    checkKeys(o, ALERTS_KEYS, path);
+    intervalMs = duration(o.interval, `${path}.interval`, intervalMs, 1);
+    timeout = milliseconds(o.timeout, `${path}.timeout`, timeout);
+    maxTransitions = integer(o.maxTransitions, `${path}.maxTransitions`, maxTransitions, 1);
+    maxLabelWork = integer(o.maxLabelWork, `${path}.maxLabelWork`, maxLabelWork, 1);
     rulesPath = `${path}.rules`;
     list = o.rules;
     if (!Array.isArray(list)) throw new TelemetryConfigError(rulesPath, list, 'a list of alert rules');
@@ -288,7 +289,7 @@ export function resolveAlerts(value: unknown, sendMail: unknown, path: string): 
 /** Validates one rule: also used by `telemetry.alerts.add`. */
 export function resolveRule(value: unknown, path: string, sendMail: SendMail | undefined, timeout: number): ResolvedRule {
   const o = record(value, path, 'an alert rule { id, condition, … }');
-  knownKeys(o, path, RULE_KEYS);
+  checkKeys(o, RULE_KEYS, path);
   if (typeof o.id !== 'string' || !RULE_ID.test(o.id))
     throw new TelemetryConfigError(`${path}.id`, o.id, 'letters, digits, "_", "." and "-" (at most 128)');
   if (typeof o.condition !== 'string') throw new TelemetryConfigError(`${path}.condition`, o.condition, 'an expression');
@@ -298,8 +299,7 @@ export function resolveRule(value: unknown, path: string, sendMail: SendMail | u
   } catch (error) {
     throw conditionError(`${path}.condition`, o.condition, error);
   }
-  if (o.enabled !== undefined && typeof o.enabled !== 'boolean')
-    throw new TelemetryConfigError(`${path}.enabled`, o.enabled, 'a boolean');
+  const enabled = boolean(o.enabled, `${path}.enabled`, true);
   const labels = stringMap(o.labels, `${path}.labels`, LABEL_NAME, 'label names');
   const annotations = new Map<string, Template>();
   for (const [key, text] of Object.entries(stringMap(o.annotations, `${path}.annotations`, LABEL_NAME, 'annotation names')))
@@ -314,10 +314,10 @@ export function resolveRule(value: unknown, path: string, sendMail: SendMail | u
     condition: o.condition,
     expr,
     path,
-    enabled: o.enabled !== false,
-    forMs: o.for === undefined ? 0 : duration(o.for, `${path}.for`, true),
-    keepFiringForMs: o.keepFiringFor === undefined ? 0 : duration(o.keepFiringFor, `${path}.keepFiringFor`, true),
-    repeatMs: o.repeatInterval === undefined ? 0 : duration(o.repeatInterval, `${path}.repeatInterval`, true),
+    enabled,
+    forMs: duration(o.for, `${path}.for`, 0, 0),
+    keepFiringForMs: duration(o.keepFiringFor, `${path}.keepFiringFor`, 0, 0),
+    repeatMs: duration(o.repeatInterval, `${path}.repeatInterval`, 0, 0),
     labels,
     annotations,
     event,
@@ -340,7 +340,7 @@ function resolveEvent(value: unknown, path: string): ResolvedRule['event'] {
   if (value === undefined || value === true) return { message: undefined };
   if (value === false) return undefined;
   const o = record(value, path, 'true, false or { message }');
-  knownKeys(o, path, EVENT_KEYS);
+  checkKeys(o, EVENT_KEYS, path);
   if (o.message === undefined) return { message: undefined };
   if (typeof o.message !== 'string') throw new TelemetryConfigError(`${path}.message`, o.message, 'a template string');
   return { message: template(o.message, `${path}.message`, true) };
@@ -348,7 +348,7 @@ function resolveEvent(value: unknown, path: string): ResolvedRule['event'] {
 
 function resolveEmail(value: unknown, path: string, sendMail: SendMail | undefined, timeout: number): ResolvedRule['email'] {
   const o = record(value, path, 'an email action { from, to, subject, body }');
-  knownKeys(o, path, EMAIL_KEYS);
+  checkKeys(o, EMAIL_KEYS, path);
   if (sendMail === undefined)
     throw new TelemetryConfigError(
       path,
@@ -374,13 +374,13 @@ function resolveEmail(value: unknown, path: string, sendMail: SendMail | undefin
     to: [...(to as string[])],
     subject: template(o.subject as string, `${path}.subject`, true),
     body: template(o.body as string, `${path}.body`, true),
-    timeout: o.timeout === undefined ? timeout : milliseconds(o.timeout, `${path}.timeout`),
+    timeout: milliseconds(o.timeout, `${path}.timeout`, timeout),
   };
 }
 
 function resolveWebhook(value: unknown, path: string, timeout: number): ResolvedRule['webhook'] {
   const o = record(value, path, 'a webhook action { url }');
-  knownKeys(o, path, WEBHOOK_KEYS);
+  checkKeys(o, WEBHOOK_KEYS, path);
   const headers: Record<string, string> = {};
   if (o.headers !== undefined) {
     const h = record(o.headers, `${path}.headers`, 'an object of header names to strings');
@@ -388,25 +388,25 @@ function resolveWebhook(value: unknown, path: string, timeout: number): Resolved
       if (!HEADER_NAME.test(name)) throw new TelemetryConfigError(`${path}.headers`, name, 'valid header names');
       // The value may be a secret: it is never quoted back.
       if (typeof text !== 'string' || /[\r\n\0]/.test(text))
-        throw new TelemetryConfigError(`${path}.headers.${name}`, '[redacted]', 'a one-line string');
+        throw new TelemetryConfigError(`${path}.headers.${name}`, HIDDEN, 'a one-line string');
       headers[name] = text;
     }
   }
   return {
     url: httpUrl(o.url, `${path}.url`),
     headers,
-    timeout: o.timeout === undefined ? timeout : milliseconds(o.timeout, `${path}.timeout`),
+    timeout: milliseconds(o.timeout, `${path}.timeout`, timeout),
   };
 }
 
 function resolveAlertmanager(value: unknown, path: string, timeout: number): ResolvedRule['alertmanager'] {
   const o = record(value, path, 'an Alertmanager action { url }');
-  knownKeys(o, path, ALERTMANAGER_KEYS);
+  checkKeys(o, ALERTMANAGER_KEYS, path);
   return {
     url: httpUrl(o.url, `${path}.url`).replace(/\/+$/, ''),
     generatorURL: o.generatorURL === undefined ? undefined : httpUrl(o.generatorURL, `${path}.generatorURL`),
-    resendMs: o.resendInterval === undefined ? 60_000 : duration(o.resendInterval, `${path}.resendInterval`, false),
-    timeout: o.timeout === undefined ? timeout : milliseconds(o.timeout, `${path}.timeout`),
+    resendMs: duration(o.resendInterval, `${path}.resendInterval`, 60_000, 1),
+    timeout: milliseconds(o.timeout, `${path}.timeout`, timeout),
   };
 }
 
@@ -414,17 +414,6 @@ function template(text: string, path: string, allowAnnotations: boolean): Templa
   const parsed = parseTemplate(text, allowAnnotations);
   if (typeof parsed === 'string') throw new TelemetryConfigError(path, text, 'a template with known placeholders', parsed);
   return parsed;
-}
-
-function record(value: unknown, path: string, expected: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TelemetryConfigError(path, value, expected);
-  return value as Record<string, unknown>;
-}
-
-function knownKeys(o: Record<string, unknown>, path: string, known: readonly string[]): void {
-  for (const key of Object.keys(o))
-    if (!known.includes(key))
-      throw new TelemetryConfigError(`${path}.${key}`, key, `one of the known options: ${known.join(', ')}`);
 }
 
 function stringMap(value: unknown, path: string, names: RegExp, what: string): Record<string, string> {
@@ -437,21 +426,14 @@ function stringMap(value: unknown, path: string, names: RegExp, what: string): R
   return { ...(o as Record<string, string>) };
 }
 
-function duration(value: unknown, path: string, zeroAllowed: boolean): number {
-  const ms = typeof value === 'number' ? value : typeof value === 'string' ? parseDuration(value) : undefined;
-  if (ms === undefined || !Number.isFinite(ms) || ms < 0 || (!zeroAllowed && ms === 0) || ms > MAX_TIMER)
-    throw new TelemetryConfigError(
-      path,
-      value,
-      `${zeroAllowed ? 'a duration ≥ 0' : 'a positive duration'}: milliseconds or a string such as '30s', '5m', '1h'`,
-    );
-  return ms;
+/** A duration option: milliseconds, or a string such as `'5m'`, up to the longest timer. */
+function duration(value: unknown, path: string, fallback: number, min: number): number {
+  return ms(value, path, fallback, min, MAX_TIMER, parseDuration);
 }
 
-function milliseconds(value: unknown, path: string): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0 || value > MAX_TIMER)
-    throw new TelemetryConfigError(path, value, 'a positive number of milliseconds');
-  return value;
+/** A timeout: milliseconds only. */
+function milliseconds(value: unknown, path: string, fallback: number): number {
+  return ms(value, path, fallback, 1);
 }
 
 function address(value: unknown, path: string): void {

@@ -1,7 +1,7 @@
 import { TelemetryConfigError } from '../base/errors.js';
 import type { Level } from '../base/levels.js';
 import { checkMetricPatterns } from '../base/patterns.js';
-import { checkKeys, integer, level, record } from '../base/validate.js';
+import { boolean, integer, level, section } from '../base/validate.js';
 
 /** Options of `telemetry.handlers.dashboard`: the live web page an operator opens. */
 export interface DashboardOptions {
@@ -107,16 +107,14 @@ const MAX_PATH = 2048;
  * a page asking for faster frames would only ever be refused with 400.
  */
 export function resolveDashboard(value: unknown, path: string, minMetricsInterval = 1000): ResolvedDashboard {
-  const o = record(value === undefined ? {} : value, path);
-  checkKeys(o, KEYS, path);
-  if (o.enabled !== undefined && typeof o.enabled !== 'boolean')
-    throw new TelemetryConfigError(`${path}.enabled`, o.enabled, 'a boolean');
+  const o = section(value, path, KEYS);
+  const enabled = boolean(o.enabled, `${path}.enabled`, true);
   const minimum = level(o.level, `${path}.level`, 'info');
   const metrics = o.metrics === undefined ? DEFAULT_DASHBOARD_METRICS : o.metrics;
   checkMetricPatterns(metrics, `${path}.metrics`);
   if (metrics.length === 0) throw new TelemetryConfigError(`${path}.metrics`, metrics, 'at least one metric name or wildcard');
   return {
-    enabled: o.enabled !== false,
+    enabled,
     title: title(o.title, `${path}.title`),
     liveMetricsPath: optionalPath(o.liveMetricsPath, `${path}.liveMetricsPath`),
     liveTracingPath: optionalPath(o.liveTracingPath, `${path}.liveTracingPath`),

@@ -1,7 +1,7 @@
 import { TelemetryConfigError } from '../base/errors.js';
 import type { Level } from '../base/levels.js';
 import { checkMetricPatterns } from '../base/patterns.js';
-import { checkKeys, integer, level, record } from '../base/validate.js';
+import { callback, duration, integer, MAX_TIMER, patterns, section, selection } from '../base/validate.js';
 import type { HistoryAuthorize } from './handler.js';
 import type { HistoryStore } from './store.js';
 import type { Trace } from './types.js';
@@ -203,45 +203,42 @@ const SERIES_KEYS = new Set(['interval', 'metrics', 'capacity', 'maxAge']);
 const STORE_METHODS = ['append', 'events', 'traces', 'trace', 'series', 'purge'] as const;
 const KEY_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
+/** Validates `options.history`; `undefined` leaves history off. Nothing is shared from the composition root. */
 export function resolveHistory(value: unknown, path: string): ResolvedHistory | undefined {
   if (value === undefined) return undefined;
-  const o = record(value, path);
-  checkKeys(o, KEYS, path);
-  const minimum = level(o.level, `${path}.level`, 'info');
+  const o = section(value, path, KEYS);
+  const selected = selection(o, path, 'info');
   return {
-    events: patterns(o.events, `${path}.events`),
-    exclude: patterns(o.exclude, `${path}.exclude`) ?? RAW_EVENTS,
-    level: minimum,
+    events: selected.events,
+    exclude: selected.exclude ?? RAW_EVENTS,
+    level: selected.level,
     capacity: integer(o.capacity, `${path}.capacity`, 100_000, 1, 50_000_000),
-    maxAge: duration(o.maxAge, `${path}.maxAge`, DAY),
+    maxAge: age(o.maxAge, `${path}.maxAge`, DAY),
     indexKeys: indexKeys(o.indexKeys, `${path}.indexKeys`),
     traces: o.traces === false ? undefined : resolveTraces(o.traces, `${path}.traces`),
     series: o.series === false ? undefined : resolveSeries(o.series, `${path}.series`),
     store: o.store === undefined ? undefined : store(o.store, `${path}.store`),
     maxQueue: integer(o.maxQueue, `${path}.maxQueue`, 65_536, 1, 10_000_000),
-    authorize: authorize(o.authorize, `${path}.authorize`),
+    authorize: callback<HistoryAuthorize>(o.authorize, `${path}.authorize`, 'a function (request) => boolean | 401 | 403'),
   };
 }
 
 function resolveTraces(value: unknown, path: string): ResolvedTraceHistory {
-  const o = record(value ?? {}, path);
-  checkKeys(o, TRACE_KEYS, path);
-  if (o.keep !== undefined && typeof o.keep !== 'function')
-    throw new TelemetryConfigError(`${path}.keep`, o.keep, 'a function (trace) => boolean');
+  const o = section(value, path, TRACE_KEYS);
+  const keep = callback<(trace: Trace) => boolean>(o.keep, `${path}.keep`, 'a function (trace) => boolean');
   return {
     events: patterns(o.events, `${path}.events`),
     exclude: patterns(o.exclude, `${path}.exclude`) ?? RAW_EVENTS,
     capacity: integer(o.capacity, `${path}.capacity`, 10_000, 1, 10_000_000),
-    maxAge: duration(o.maxAge, `${path}.maxAge`, 30 * DAY),
+    maxAge: age(o.maxAge, `${path}.maxAge`, 30 * DAY),
     maxSpanEvents: integer(o.maxSpanEvents, `${path}.maxSpanEvents`, 2048, 2, 1_000_000),
     maxOpenSpans: integer(o.maxOpenSpans, `${path}.maxOpenSpans`, 8000, 1, 10_000_000),
-    keep: o.keep as ((trace: Trace) => boolean) | undefined,
+    keep,
   };
 }
 
 function resolveSeries(value: unknown, path: string): ResolvedSeriesHistory {
-  const o = record(value ?? {}, path);
-  checkKeys(o, SERIES_KEYS, path);
+  const o = section(value, path, SERIES_KEYS);
   let metrics: readonly string[] = ['*'];
   if (o.metrics !== undefined) {
     checkMetricPatterns(o.metrics, `${path}.metrics`);
@@ -250,25 +247,12 @@ function resolveSeries(value: unknown, path: string): ResolvedSeriesHistory {
     metrics = [...o.metrics];
   }
   return {
-    interval: integer(o.interval, `${path}.interval`, 60_000, 10, 31 * DAY),
+    // The interval drives a timer, which takes no longer delay.
+    interval: integer(o.interval, `${path}.interval`, 60_000, 10, MAX_TIMER),
     metrics,
     capacity: integer(o.capacity, `${path}.capacity`, 500_000, 1, 50_000_000),
-    maxAge: duration(o.maxAge, `${path}.maxAge`, 7 * DAY),
+    maxAge: age(o.maxAge, `${path}.maxAge`, 7 * DAY),
   };
-}
-
-function authorize(value: unknown, path: string): HistoryAuthorize | undefined {
-  if (value !== undefined && typeof value !== 'function')
-    throw new TelemetryConfigError(path, value, 'a function (request) => boolean | 401 | 403');
-  return value as HistoryAuthorize | undefined;
-}
-
-function patterns(value: unknown, path: string): readonly string[] | undefined {
-  if (value === undefined) return undefined;
-  // Names and wildcards are checked against the catalogue when the history subscribes.
-  if (!Array.isArray(value) || value.some((p) => typeof p !== 'string'))
-    throw new TelemetryConfigError(path, value, 'an array of event names or wildcards');
-  return [...(value as string[])];
 }
 
 function indexKeys(value: unknown, path: string): readonly string[] {
@@ -296,9 +280,7 @@ function store(value: unknown, path: string): HistoryStore {
   return value as HistoryStore;
 }
 
-function duration(value: unknown, path: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0)
-    throw new TelemetryConfigError(path, value, 'a positive number of milliseconds');
-  return value;
+/** A retention age: milliseconds, never a timer, so it has no upper bound. */
+function age(value: unknown, path: string, fallback: number): number {
+  return duration(value, path, fallback, 1, Number.POSITIVE_INFINITY);
 }

@@ -1,5 +1,5 @@
 import { TelemetryConfigError } from '../base/errors.js';
-import { integer } from '../base/validate.js';
+import { callback, integer, section } from '../base/validate.js';
 import type { LiveAuthorize } from './access.js';
 
 /** Options of live event and metric streams and of their access tokens. */
@@ -70,7 +70,7 @@ export interface ResolvedLive {
   readonly redact: ReadonlySet<string>;
 }
 
-const KEYS = [
+const KEYS: readonly string[] = [
   'tokenKey',
   'authorize',
   'bufferSize',
@@ -80,26 +80,19 @@ const KEYS = [
   'minMetricsInterval',
   'maxStickySpans',
   'maxStreams',
-] as const;
+];
 
 /**
  * Validates `options.live`. `sensitiveKeys` is the instance's `options.sensitiveKeys`: those keys are
  * redacted in live output too.
  */
 export function resolveLive(value: unknown, path: string, sensitiveKeys?: unknown): ResolvedLive {
-  const o = value === undefined ? {} : value;
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TelemetryConfigError(path, o, 'an object');
-  const m = o as Record<string, unknown>;
-  for (const key of Object.keys(m)) {
-    if (!(KEYS as readonly string[]).includes(key))
-      throw new TelemetryConfigError(`${path}.${key}`, key, `one of the known options: ${KEYS.join(', ')}`);
-  }
-  if (m.authorize !== undefined && typeof m.authorize !== 'function')
-    throw new TelemetryConfigError(`${path}.authorize`, m.authorize, 'a function (request) => boolean | 401 | 403');
+  const m = section(value, path, KEYS);
+  const authorize = callback<LiveAuthorize>(m.authorize, `${path}.authorize`, 'a function (request) => boolean | 401 | 403');
   const minMetricsInterval = integer(m.minMetricsInterval, `${path}.minMetricsInterval`, 1000, 1, 86_400_000);
   return {
     tokenKey: resolveKey(m.tokenKey, `${path}.tokenKey`),
-    authorize: m.authorize as LiveAuthorize | undefined,
+    authorize,
     bufferSize: integer(m.bufferSize, `${path}.bufferSize`, 10_000, 2, 10_000_000),
     batchWindow: integer(m.batchWindow, `${path}.batchWindow`, 1000, 0, 60_000),
     pingInterval: integer(m.pingInterval, `${path}.pingInterval`, 30_000, 1, 3_600_000),

@@ -1,4 +1,5 @@
 import { TelemetryConfigError } from '../base/errors.js';
+import { duration, HIDDEN, integer, nonEmptyString, oneOf, record, secret, section } from '../base/validate.js';
 
 /** Options of the metrics registry and its Prometheus exposition. */
 export interface MetricsOptions {
@@ -62,40 +63,28 @@ export interface ResolvedMetricsOptions {
 const KEYS = new Set(['naming', 'prefix', 'include', 'exclude', 'defaultLabels', 'maxSeries', 'memoryInterval', 'auth']);
 const LABEL = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 
-export function resolveMetricsOptions(value: unknown): ResolvedMetricsOptions {
-  const path = 'options.metrics';
-  const o = value === undefined ? {} : value;
-  if (typeof o !== 'object' || o === null || Array.isArray(o)) throw new TelemetryConfigError(path, o, 'an object');
-  const m = o as Record<string, unknown>;
-  for (const key of Object.keys(m)) {
-    if (!KEYS.has(key))
-      throw new TelemetryConfigError(`${path}.${key}`, key, `one of the known options: ${[...KEYS].join(', ')}`);
-  }
-  const naming = m.naming === undefined ? 'prometheus' : m.naming;
-  if (naming !== 'prometheus' && naming !== 'stalwart')
-    throw new TelemetryConfigError(`${path}.naming`, naming, '"prometheus" or "stalwart"');
+/** Validates `options.metrics`; nothing is shared from the composition root. */
+export function resolveMetricsOptions(value: unknown, path = 'options.metrics'): ResolvedMetricsOptions {
+  const m = section(value, path, KEYS);
+  const naming = oneOf(m.naming, `${path}.naming`, 'prometheus', ['prometheus', 'stalwart']);
   const prefix = m.prefix === undefined ? 'mail_' : m.prefix;
   if (typeof prefix !== 'string' || !/^(?:[a-zA-Z_][a-zA-Z0-9_]*)?$/.test(prefix)) {
     throw new TelemetryConfigError(`${path}.prefix`, prefix, 'letters, digits and _, not starting with a digit');
   }
-  const defaultLabels = m.defaultLabels === undefined ? {} : m.defaultLabels;
-  if (typeof defaultLabels !== 'object' || defaultLabels === null || Array.isArray(defaultLabels)) {
-    throw new TelemetryConfigError(`${path}.defaultLabels`, defaultLabels, 'an object of label name to string value');
-  }
+  const defaultLabels = record(
+    m.defaultLabels === undefined ? {} : m.defaultLabels,
+    `${path}.defaultLabels`,
+    'an object of label name to string value',
+  );
   for (const [name, label] of Object.entries(defaultLabels)) {
     if (!LABEL.test(name) || name.startsWith('__') || name === 'le') {
       throw new TelemetryConfigError(`${path}.defaultLabels`, name, 'label names of letters, digits and _ (not le or __*)');
     }
     if (typeof label !== 'string') throw new TelemetryConfigError(`${path}.defaultLabels.${name}`, label, 'a string');
   }
-  const maxSeries = m.maxSeries === undefined ? 2000 : m.maxSeries;
-  if (typeof maxSeries !== 'number' || !Number.isSafeInteger(maxSeries) || maxSeries < 1) {
-    throw new TelemetryConfigError(`${path}.maxSeries`, maxSeries, 'a positive integer');
-  }
-  const memoryInterval = m.memoryInterval === undefined ? 60_000 : m.memoryInterval;
-  if (typeof memoryInterval !== 'number' || !Number.isFinite(memoryInterval) || memoryInterval <= 0) {
-    throw new TelemetryConfigError(`${path}.memoryInterval`, memoryInterval, 'a positive number of milliseconds');
-  }
+  const maxSeries = integer(m.maxSeries, `${path}.maxSeries`, 2000, 1);
+  // The interval drives a timer, which takes no longer delay.
+  const memoryInterval = duration(m.memoryInterval, `${path}.memoryInterval`, 60_000, 1);
   return {
     naming,
     prefix,
@@ -108,19 +97,18 @@ export function resolveMetricsOptions(value: unknown): ResolvedMetricsOptions {
   };
 }
 
+const AUTH_KEYS = new Set(['username', 'password']);
+
 function resolveAuth(auth: unknown, path: string): ResolvedMetricsOptions['auth'] {
   if (auth === undefined) return undefined;
   // Hidden: a string here is likely "user:password".
-  if (typeof auth !== 'object' || auth === null)
-    throw new TelemetryConfigError(path, '[hidden]', 'an object { username, password }');
-  const { username, password, ...rest } = auth as Record<string, unknown>;
-  if (Object.keys(rest).length > 0)
-    throw new TelemetryConfigError(`${path}.${Object.keys(rest)[0]}`, '[hidden]', 'only username and password');
-  if (typeof username !== 'string' || username === '' || username.includes(':')) {
-    throw new TelemetryConfigError(`${path}.username`, username, 'a non-empty string without ":"');
-  }
-  // The password is never echoed back, not even in an error.
-  if (typeof password !== 'string' || password === '')
-    throw new TelemetryConfigError(`${path}.password`, '[hidden]', 'a non-empty string');
-  return { username, password };
+  if (typeof auth !== 'object' || auth === null || Array.isArray(auth))
+    throw new TelemetryConfigError(path, HIDDEN, 'an object { username, password }');
+  const o = auth as Record<string, unknown>;
+  const extra = Object.keys(o).find((key) => !AUTH_KEYS.has(key));
+  // An unknown key is named, its value never shown: it may be the password under another name.
+  if (extra !== undefined) throw new TelemetryConfigError(`${path}.${extra}`, HIDDEN, 'only username and password');
+  const username = nonEmptyString(o.username, `${path}.username`);
+  if (username.includes(':')) throw new TelemetryConfigError(`${path}.username`, username, 'a user name without ":"');
+  return { username, password: secret(o.password, `${path}.password`) };
 }

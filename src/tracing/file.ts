@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import { TelemetryConfigError } from '../base/errors.js';
 import { isoTime } from '../base/json.js';
+import { boolean, integer, oneOf } from '../base/validate.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { Sink, SinkContext } from '../core/sink.js';
 import { linesOf } from './lines.js';
@@ -82,24 +83,16 @@ const ROTATE = ['daily', 'hourly', 'minutely', 'never'] as const;
 
 /** Validates the options of a file tracer at `path` (such as `options.tracers[0]`). */
 export function checkFileOptions(t: Record<string, unknown>, path: string): void {
-  const fail = (key: string, expected: string): never => {
-    throw new TelemetryConfigError(`${path}.${key}`, t[key], expected);
-  };
-  if (typeof t.path !== 'string' || t.path.length === 0) fail('path', 'a directory path');
+  if (typeof t.path !== 'string' || t.path.length === 0)
+    throw new TelemetryConfigError(`${path}.path`, t.path, 'a directory path');
   if (t.prefix !== undefined && (typeof t.prefix !== 'string' || !PREFIX.test(t.prefix)))
-    fail('prefix', 'letters, digits, ., _ and -');
-  const oneOf = (key: string, allowed: readonly unknown[]) => {
-    if (t[key] !== undefined && !allowed.includes(t[key])) fail(key, allowed.map((a) => JSON.stringify(a)).join(' or '));
-  };
-  oneOf('format', ['text', 'json']);
-  oneOf('rotate', ROTATE);
-  oneOf('multiline', [true, false]);
-  oneOf('gzip', [true, false]);
-  for (const key of ['maxSize', 'maxFiles']) {
-    const value = t[key];
-    if (value !== undefined && (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0))
-      fail(key, 'a positive integer');
-  }
+    throw new TelemetryConfigError(`${path}.prefix`, t.prefix, 'letters, digits, ., _ and -');
+  oneOf(t.format, `${path}.format`, 'text', ['text', 'json']);
+  oneOf(t.rotate, `${path}.rotate`, 'daily', ROTATE);
+  boolean(t.multiline, `${path}.multiline`, false);
+  boolean(t.gzip, `${path}.gzip`, false);
+  integer(t.maxSize, `${path}.maxSize`, 0, 1);
+  integer(t.maxFiles, `${path}.maxFiles`, 0, 1);
 }
 
 /** The UTC period of `time` that names the file, or '' for `never`. */

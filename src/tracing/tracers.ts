@@ -1,4 +1,5 @@
 import { TelemetryConfigError } from '../base/errors.js';
+import { boolean, checkKeys, integer, keyNames, nonEmptyString, oneOf, record } from '../base/validate.js';
 import { resolveSubscribe } from '../core/options.js';
 import type { InternalSinkContext, Sink, SinkContext, SinkSpec } from '../core/sink.js';
 import { OTEL_TRACER_KEYS, type OtelTracerOptions, otelSink } from '../otel/tracer.js';
@@ -28,8 +29,7 @@ export type TracerOptionsFor<P extends string> = TracerOptions extends infer T
     : never
   : never;
 
-/** A validated tracer, ready to be subscribed. */
-/** A tracer as the core attaches it. */
+/** A validated tracer, as the core attaches it. */
 export type ResolvedTracer = SinkSpec;
 
 const COMMON = ['type', 'id', 'level', 'events', 'exclude', 'lossy', 'maxQueue', 'redact'];
@@ -85,23 +85,29 @@ const TRACER_TYPES: Readonly<Record<string, TracerType>> = {
 };
 const KEY = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
 
-/** Validates `options.tracers` and `options.sensitiveKeys`. */
-export function resolveTracers(tracers: unknown, sensitiveKeys: unknown): ResolvedTracer[] {
-  const sensitive = keyList(sensitiveKeys ?? [], 'options.sensitiveKeys');
-  if (tracers === undefined) return [];
-  if (!Array.isArray(tracers)) throw new TelemetryConfigError('options.tracers', tracers, 'an array of tracer options');
+/**
+ * Validates `options.tracers` at `path`; `sensitiveKeys` is the instance's `options.sensitiveKeys`,
+ * redacted by every tracer (and validated here, at `options.sensitiveKeys`).
+ */
+export function resolveTracers(value: unknown, path: string, sensitiveKeys: unknown): ResolvedTracer[];
+/** @deprecated The order before every mechanism took `(value, path, shared)`; remove once the composition root calls the one above. */
+export function resolveTracers(value: unknown, sensitiveKeys: unknown): ResolvedTracer[];
+export function resolveTracers(value: unknown, second: unknown, third?: unknown): ResolvedTracer[] {
+  return typeof second === 'string' ? tracers(value, second, third) : tracers(value, 'options.tracers', second);
+}
+
+function tracers(value: unknown, at: string, sensitiveKeys: unknown): ResolvedTracer[] {
+  const sensitive = keyNames(sensitiveKeys, 'options.sensitiveKeys');
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) throw new TelemetryConfigError(at, value, 'an array of tracer options');
   const ids = new Set<string>();
-  return tracers.map((tracer: unknown, i) => {
-    const path = `options.tracers[${i}]`;
-    if (typeof tracer !== 'object' || tracer === null) throw new TelemetryConfigError(path, tracer, 'a tracer options object');
-    const t = tracer as Record<string, unknown>;
+  return value.map((tracer: unknown, i) => {
+    const path = `${at}[${i}]`;
+    const t = record(tracer, path, 'a tracer options object');
     const type = Object.hasOwn(TRACER_TYPES, String(t.type)) ? TRACER_TYPES[String(t.type)] : undefined;
     if (type === undefined)
       throw new TelemetryConfigError(`${path}.type`, t.type, `one of ${Object.keys(TRACER_TYPES).join(', ')}`);
-    for (const key of Object.keys(t)) {
-      if (!type.keys.includes(key))
-        throw new TelemetryConfigError(`${path}.${key}`, key, `an option of a ${t.type} tracer: ${type.keys.join(', ')}`);
-    }
+    checkKeys(t, type.keys, path, `a ${t.type} tracer`);
     const id = t.id === undefined ? `${t.type}-${i}` : t.id;
     if (typeof id !== 'string' || !KEY.test(id)) throw new TelemetryConfigError(`${path}.id`, id, 'letters, digits, _ and -');
     if (ids.has(id)) throw new TelemetryConfigError(`${path}.id`, id, 'an id not used by another tracer');
@@ -117,23 +123,18 @@ export function resolveTracers(tracers: unknown, sensitiveKeys: unknown): Resolv
       },
       path,
     );
-    const redact = new Set([...sensitive, ...keyList(t.redact ?? [], `${path}.redact`)]);
+    const redact = new Set([...sensitive, ...keyNames(t.redact, `${path}.redact`)]);
     const make = type.maker(t, path);
     return { id, path, errorEvent: type.errorEvent, selection, redact, ...(type.spans ? { spans: true } : {}), make };
   });
 }
 
 function consoleMaker(t: Record<string, unknown>, path: string): (context: InternalSinkContext) => Sink {
-  const oneOf = (key: string, allowed: readonly unknown[]) => {
-    if (t[key] !== undefined && !allowed.includes(t[key])) {
-      throw new TelemetryConfigError(`${path}.${key}`, t[key], allowed.map((a) => JSON.stringify(a)).join(' or '));
-    }
-  };
-  oneOf('stream', ['stderr', 'stdout']);
-  oneOf('format', ['text', 'json']);
-  oneOf('multiline', [true, false]);
-  oneOf('ansi', [true, false, 'auto']);
-  oneOf('journald', [true, false]);
+  oneOf(t.stream, `${path}.stream`, 'stderr', ['stderr', 'stdout']);
+  oneOf(t.format, `${path}.format`, 'text', ['text', 'json']);
+  boolean(t.multiline, `${path}.multiline`, false);
+  oneOf(t.ansi, `${path}.ansi`, 'auto', [true, false, 'auto']);
+  boolean(t.journald, `${path}.journald`, false);
   return (context) => consoleSink(t as never, context);
 }
 
@@ -155,23 +156,11 @@ function customMaker(sink: unknown, path: string): (context: SinkContext) => Sin
   return () => checked;
 }
 
-function keyList(value: unknown, path: string): string[] {
-  if (!Array.isArray(value) || value.some((k) => typeof k !== 'string' || !/^[a-zA-Z][a-zA-Z0-9]*$/.test(k))) {
-    throw new TelemetryConfigError(path, value, 'an array of key names');
-  }
-  return value as string[];
-}
-
 function checkOtelOptions(t: Record<string, unknown>, path: string): void {
   const provider = t.tracerProvider;
   if (provider !== undefined && typeof (provider as { getTracer?: unknown } | null)?.getTracer !== 'function') {
     throw new TelemetryConfigError(`${path}.tracerProvider`, provider, 'an OpenTelemetry TracerProvider');
   }
-  if (t.tracerName !== undefined && (typeof t.tracerName !== 'string' || t.tracerName === '')) {
-    throw new TelemetryConfigError(`${path}.tracerName`, t.tracerName, 'a non-empty string');
-  }
-  const max = t.maxOpenSpans;
-  if (max !== undefined && (typeof max !== 'number' || !Number.isSafeInteger(max) || max < 1)) {
-    throw new TelemetryConfigError(`${path}.maxOpenSpans`, max, 'a positive integer');
-  }
+  if (t.tracerName !== undefined) nonEmptyString(t.tracerName, `${path}.tracerName`);
+  integer(t.maxOpenSpans, `${path}.maxOpenSpans`, 0, 1);
 }

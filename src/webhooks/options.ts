@@ -1,6 +1,19 @@
 import { TelemetryConfigError } from '../base/errors.js';
 import type { Level } from '../base/levels.js';
-import { checkKeys, integer, level, nonEmptyString, record } from '../base/validate.js';
+import {
+  boolean,
+  callback,
+  checkKeys,
+  duration,
+  HIDDEN,
+  integer,
+  nonEmptyString,
+  oneOf,
+  record,
+  secret,
+  section,
+  selection,
+} from '../base/validate.js';
 
 /** How requests are signed. */
 export type WebhookSigning = 'stalwart' | 'standard' | 'both';
@@ -223,7 +236,7 @@ const KEYS = new Set([
   'onDiscard',
 ]);
 const RETRY_KEYS = new Set(['initialDelay', 'maxDelay', 'multiplier', 'jitter']);
-const SIGNING = new Set(['stalwart', 'standard', 'both']);
+const SIGNING: readonly WebhookSigning[] = ['stalwart', 'standard', 'both'];
 /** Headers the library writes itself. */
 const RESERVED = new Set([
   'content-type',
@@ -237,10 +250,8 @@ const RESERVED = new Set([
   'webhook-signature',
 ]);
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const MAX_TIMER = 2_147_483_647;
-/** Stands in for a secret in error messages. */
-const HIDDEN = '[redacted]';
 
+/** Validates `options.webhooks`; nothing is shared from the composition root. */
 export function resolveWebhooks(value: unknown, path: string): readonly ResolvedWebhook[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new TelemetryConfigError(path, value, 'an array of webhook options');
@@ -258,8 +269,8 @@ function resolveWebhook(value: unknown, path: string): ResolvedWebhook {
   checkKeys(o, KEYS, path);
   const id = nonEmptyString(o.id, `${path}.id`);
   const url = resolveUrl(o.url, `${path}.url`);
-  const lossy = o.lossy === undefined ? false : boolean(o.lossy, `${path}.lossy`);
-  level(o.level, `${path}.level`, 'trace');
+  const lossy = boolean(o.lossy, `${path}.lossy`, false);
+  const selected = selection(o, path, 'trace');
   if (!lossy && o.maxPending !== undefined) {
     throw new TelemetryConfigError(
       `${path}.maxPending`,
@@ -270,34 +281,33 @@ function resolveWebhook(value: unknown, path: string): ResolvedWebhook {
   }
   const signatureKey = o.signatureKey === undefined ? undefined : secret(o.signatureKey, `${path}.signatureKey`);
   const signing = resolveSigning(o.signing, signatureKey, path);
-  if (o.onDiscard !== undefined && typeof o.onDiscard !== 'function')
-    throw new TelemetryConfigError(`${path}.onDiscard`, o.onDiscard, 'a function (events, reason) => void');
-  const discardAfter = duration(o.discardAfter, 300_000, `${path}.discardAfter`, 1);
+  const onDiscard = callback<WebhookOptions['onDiscard']>(
+    o.onDiscard,
+    `${path}.onDiscard`,
+    'a function (events, reason) => void',
+  );
   return {
     id,
     url,
     path,
-    events: patterns(o.events, `${path}.events`),
-    exclude: patterns(o.exclude, `${path}.exclude`),
-    level: (o.level as Level | undefined) ?? 'trace',
-    throttle: duration(o.throttle, 1000, `${path}.throttle`, 0),
+    ...selected,
+    throttle: duration(o.throttle, `${path}.throttle`, 1000, 0),
     maxBatchEvents: integer(o.maxBatchEvents, `${path}.maxBatchEvents`, 1000, 1),
     maxBatchBytes: integer(o.maxBatchBytes, `${path}.maxBatchBytes`, 1_048_576, 64),
-    timeout: duration(o.timeout, 30_000, `${path}.timeout`, 1),
-    discardAfter,
+    timeout: duration(o.timeout, `${path}.timeout`, 30_000, 1),
+    discardAfter: duration(o.discardAfter, `${path}.discardAfter`, 300_000, 1),
     lossy,
     maxPending: lossy ? integer(o.maxPending, `${path}.maxPending`, 32_768, 1) : Number.POSITIVE_INFINITY,
+    // Infinity lifts the bound.
     maxPendingBytes:
-      o.maxPendingBytes === undefined
-        ? DEFAULT_MAX_PENDING_BYTES
-        : o.maxPendingBytes === Number.POSITIVE_INFINITY
-          ? Number.POSITIVE_INFINITY
-          : integer(o.maxPendingBytes, `${path}.maxPendingBytes`, 0, 64),
+      o.maxPendingBytes === Number.POSITIVE_INFINITY
+        ? Number.POSITIVE_INFINITY
+        : integer(o.maxPendingBytes, `${path}.maxPendingBytes`, DEFAULT_MAX_PENDING_BYTES, 64),
     headers: resolveHeaders(o.headers, o.auth, path),
     signatureKey,
     signing,
     retry: resolveRetry(o.retry, `${path}.retry`),
-    onDiscard: o.onDiscard as WebhookOptions['onDiscard'],
+    onDiscard,
   };
 }
 
@@ -324,15 +334,13 @@ function resolveUrl(value: unknown, path: string): string {
 }
 
 function resolveSigning(value: unknown, key: string | undefined, path: string): WebhookSigning | undefined {
-  if (value !== undefined && (typeof value !== 'string' || !SIGNING.has(value)))
-    throw new TelemetryConfigError(`${path}.signing`, value, 'stalwart, standard or both');
-  const signing = value as WebhookSigning | undefined;
+  const given = value === undefined ? undefined : oneOf(value, `${path}.signing`, 'stalwart', SIGNING);
   if (key === undefined) {
-    if (signing !== undefined)
-      throw new TelemetryConfigError(`${path}.signing`, signing, 'no value without a signatureKey', 'set signatureKey');
+    if (given !== undefined)
+      throw new TelemetryConfigError(`${path}.signing`, given, 'no value without a signatureKey', 'set signatureKey');
     return undefined;
   }
-  const mode = signing ?? 'stalwart';
+  const mode = given ?? 'stalwart';
   if (mode !== 'stalwart') {
     const bytes = key.startsWith('whsec_') ? Buffer.from(key.slice(6), 'base64') : undefined;
     if (bytes === undefined || bytes.length < 24 || bytes.length > 64 || bytes.toString('base64') !== key.slice(6)) {
@@ -387,10 +395,9 @@ function resolveAuth(value: unknown, path: string): string {
 }
 
 function resolveRetry(value: unknown, path: string): ResolvedRetry {
-  const o = record(value === undefined ? {} : value, path);
-  checkKeys(o, RETRY_KEYS, path);
-  const initialDelay = duration(o.initialDelay, 1000, `${path}.initialDelay`, 1);
-  const maxDelay = duration(o.maxDelay, Math.max(60_000, initialDelay), `${path}.maxDelay`, 1);
+  const o = section(value, path, RETRY_KEYS);
+  const initialDelay = duration(o.initialDelay, `${path}.initialDelay`, 1000, 1);
+  const maxDelay = duration(o.maxDelay, `${path}.maxDelay`, Math.max(60_000, initialDelay), 1);
   if (maxDelay < initialDelay)
     throw new TelemetryConfigError(`${path}.maxDelay`, maxDelay, `at least initialDelay (${initialDelay})`);
   const multiplier = o.multiplier === undefined ? 2 : o.multiplier;
@@ -400,29 +407,4 @@ function resolveRetry(value: unknown, path: string): ResolvedRetry {
   if (typeof jitter !== 'number' || !(jitter >= 0 && jitter <= 1))
     throw new TelemetryConfigError(`${path}.jitter`, jitter, 'a fraction from 0 to 1');
   return { initialDelay, maxDelay, multiplier, jitter };
-}
-
-function patterns(value: unknown, path: string): readonly string[] | undefined {
-  if (value === undefined) return undefined;
-  // Names and wildcards are checked against the catalogue when the endpoint subscribes.
-  if (!Array.isArray(value)) throw new TelemetryConfigError(path, value, 'an array of event names or wildcards');
-  return value as string[];
-}
-
-function duration(value: unknown, fallback: number, path: string, minimum: number): number {
-  const v = value === undefined ? fallback : value;
-  if (typeof v !== 'number' || !Number.isFinite(v) || v < minimum || v > MAX_TIMER)
-    throw new TelemetryConfigError(path, v, `milliseconds from ${minimum} to ${MAX_TIMER}`);
-  return v;
-}
-
-function secret(value: unknown, path: string): string {
-  if (typeof value !== 'string' || value === '' || /[\r\n\0]/.test(value))
-    throw new TelemetryConfigError(path, typeof value === 'string' ? HIDDEN : value, 'a non-empty string without CR, LF or NUL');
-  return value;
-}
-
-function boolean(value: unknown, path: string): boolean {
-  if (typeof value !== 'boolean') throw new TelemetryConfigError(path, value, 'a boolean');
-  return value;
 }

@@ -69,7 +69,7 @@ describe('webhook options', () => {
     [{ retry: { initialDelay: 10, maxDelay: 5 } }, 'options.webhooks[0].retry.maxDelay', 'at least initialDelay'],
     [{ retry: { jitter: 2 } }, 'options.webhooks[0].retry.jitter', 'fraction'],
     [{ retry: { limit: 3 } }, 'options.webhooks[0].retry.limit', 'known options'],
-    [{ signatureKey: 'k', signing: 'hmac' }, 'options.webhooks[0].signing', 'stalwart, standard or both'],
+    [{ signatureKey: 'k', signing: 'hmac' }, 'options.webhooks[0].signing', '"stalwart", "standard" or "both"'],
     [{ signing: 'stalwart' }, 'options.webhooks[0].signing', 'without a signatureKey'],
     [{ maxBatchEvents: 0 }, 'options.webhooks[0].maxBatchEvents', 'integer of at least 1'],
     [{ maxBatchBytes: 1.5 }, 'options.webhooks[0].maxBatchBytes', 'integer'],
