@@ -129,7 +129,7 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const path = 'options';
   const o = record(options === undefined ? {} : options, path);
   checkKeys(o, TELEMETRY_KEYS, path);
-  const core = resolveCore(o, path, resolveTracers(o.tracers, o.sensitiveKeys));
+  const core = resolveCore(o, path, resolveTracers(o.tracers, `${path}.tracers`, o.sensitiveKeys));
   const live = resolveLive(o.live, `${path}.live`, o.sensitiveKeys);
   return {
     core,
@@ -139,6 +139,6 @@ export function resolveOptions(options: unknown): ResolvedOptions {
     live,
     // The page's metrics interval must be one the streams accept.
     dashboard: resolveDashboard(o.dashboard, `${path}.dashboard`, live.minMetricsInterval),
-    alerts: resolveAlerts(o.alerts, o.sendMail, `${path}.alerts`),
+    alerts: resolveAlerts(o.alerts, `${path}.alerts`, o.sendMail),
   };
 }

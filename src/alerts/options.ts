@@ -249,15 +249,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /**
  * Validates `options.alerts`; `sendMail` is the instance's `options.sendMail`, which email actions use.
  */
-export function resolveAlerts(value: unknown, path: string, sendMail: unknown): ResolvedAlerts;
-/** @deprecated The order before every mechanism took `(value, path, shared)`; remove once the composition root calls the one above. */
-export function resolveAlerts(value: unknown, sendMail: unknown, path: string): ResolvedAlerts;
-export function resolveAlerts(value: unknown, second: unknown, third: unknown): ResolvedAlerts {
-  const legacy = typeof second !== 'string' && typeof third === 'string';
-  return alertsOptions(value, (legacy ? third : second) as string, legacy ? second : third);
-}
-
-function alertsOptions(value: unknown, path: string, sendMail: unknown): ResolvedAlerts {
+export function resolveAlerts(value: unknown, path: string, sendMail: unknown): ResolvedAlerts {
   const mail = callback<SendMail>(sendMail, 'options.sendMail', 'a function (message) => Promise<void>');
   let list: unknown = value ?? [];
   let rulesPath = path;

@@ -89,14 +89,7 @@ const KEY = /^[a-zA-Z][a-zA-Z0-9_-]*$/;
  * Validates `options.tracers` at `path`; `sensitiveKeys` is the instance's `options.sensitiveKeys`,
  * redacted by every tracer (and validated here, at `options.sensitiveKeys`).
  */
-export function resolveTracers(value: unknown, path: string, sensitiveKeys: unknown): ResolvedTracer[];
-/** @deprecated The order before every mechanism took `(value, path, shared)`; remove once the composition root calls the one above. */
-export function resolveTracers(value: unknown, sensitiveKeys: unknown): ResolvedTracer[];
-export function resolveTracers(value: unknown, second: unknown, third?: unknown): ResolvedTracer[] {
-  return typeof second === 'string' ? tracers(value, second, third) : tracers(value, 'options.tracers', second);
-}
-
-function tracers(value: unknown, at: string, sensitiveKeys: unknown): ResolvedTracer[] {
+export function resolveTracers(value: unknown, at: string, sensitiveKeys: unknown): ResolvedTracer[] {
   const sensitive = keyNames(sensitiveKeys, 'options.sensitiveKeys');
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new TelemetryConfigError(at, value, 'an array of tracer options');
