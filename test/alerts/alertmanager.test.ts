@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { needsProgram } from '../support/needs-program.js';
-import { make } from './helpers.js';
+import { makeClocked } from '../support/telemetry.js';
 
 const alertmanager = needsProgram('prometheus-alertmanager');
 const BINARY = alertmanager.path;
@@ -88,7 +88,7 @@ alertmanager.describe('the Alertmanager action', () => {
   it('posts a firing alert to a real Alertmanager, then its endsAt on resolution', async () => {
     // The alert fires a minute in the past, so that its resend and resolution happen at the real time.
     let offset = -61_000;
-    const telemetry = make({
+    const telemetry = makeClocked({
       now: () => Date.now() + offset,
       alerts: [
         {
@@ -132,7 +132,7 @@ alertmanager.describe('the Alertmanager action', () => {
   });
 
   it('reports an Alertmanager that refuses the alert, without touching other rules', async () => {
-    const telemetry = make({
+    const telemetry = makeClocked({
       now: Date.now,
       alerts: [
         // Under a route prefix the Alertmanager does not have: HTTP 404.

@@ -1,8 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_LABEL_WORK } from '../../src/alerts/options.js';
-import { createTelemetry, TelemetryConfigError } from '../../src/index.js';
-import { collect, make } from './helpers.js';
+import { TelemetryConfigError } from '../../src/index.js';
+import { make, makeClocked } from '../support/telemetry.js';
+import { collect } from './helpers.js';
 
 /** Polynomial on a backtracking engine: two repeats, and a `!` no value holds. */
 const PATHOLOGICAL = '[a-z ]*[a-z ]*!';
@@ -17,7 +18,7 @@ function longValue(i: number): string {
 }
 
 /** A host counter with `count` series of long label values, as a host that labels by path would have. */
-function manyLongSeries(telemetry: ReturnType<typeof make>, count: number) {
+function manyLongSeries(telemetry: ReturnType<typeof makeClocked>, count: number) {
   const paths = telemetry.metrics.counter('host.paths', { help: 'Requests by path', labels: ['path'] });
   for (let i = 0; i < count; i++) paths.inc({ path: longValue(i) });
   return paths;
@@ -25,7 +26,7 @@ function manyLongSeries(telemetry: ReturnType<typeof make>, count: number) {
 
 describe('alert label patterns: a work budget per evaluation of one rule', () => {
   it('skips and reports a rule whose pattern would block over 2,000 long series; healthy rules beside it fire', async () => {
-    const telemetry = make({ metrics: { maxSeries: 2000 } });
+    const telemetry = makeClocked({ metrics: { maxSeries: 2000 } });
     manyLongSeries(telemetry, 2000);
     const sent = telemetry.metrics.counter('host.sent', { help: 'Messages sent' });
     sent.inc(10);
@@ -68,7 +69,7 @@ describe('alert label patterns: a work budget per evaluation of one rule', () =>
   });
 
   it('keeps the state of a firing rule while its evaluations are skipped', async () => {
-    const telemetry = make({ metrics: { maxSeries: 2000 }, alerts: { rules: [], maxLabelWork: 100_000 } });
+    const telemetry = makeClocked({ metrics: { maxSeries: 2000 }, alerts: { rules: [], maxLabelWork: 100_000 } });
     const paths = manyLongSeries(telemetry, 1);
     telemetry.alerts.add({ id: 'wide', condition: 'host_paths{path=~"q.*"} > 0' });
     await telemetry.alerts.evaluate();
@@ -81,8 +82,8 @@ describe('alert label patterns: a work budget per evaluation of one rule', () =>
 
   it('takes maxLabelWork as a positive integer only', () => {
     for (const bad of [0, -1, 1.5, '10', Number.POSITIVE_INFINITY])
-      expect(() => createTelemetry({ alerts: { rules: [], maxLabelWork: bad as number } })).toThrow(TelemetryConfigError);
-    expect(() => createTelemetry({ alerts: { rules: [], maxLabelWork: 0 } })).toThrow(/alerts\.maxLabelWork/);
+      expect(() => make({ alerts: { rules: [], maxLabelWork: bad as number } })).toThrow(TelemetryConfigError);
+    expect(() => make({ alerts: { rules: [], maxLabelWork: 0 } })).toThrow(/alerts\.maxLabelWork/);
   });
 
   it('never throws, whatever the pattern and the label values (property)', async () => {
@@ -97,7 +98,7 @@ describe('alert label patterns: a work budget per evaluation of one rule', () =>
       fc.nat({ max: 1200 }).map((n) => 'a'.repeat(n)),
     );
     // One instance for every run: each run has a metric and a rule of its own.
-    const telemetry = make({ alerts: { rules: [], maxLabelWork: 200_000 } });
+    const telemetry = makeClocked({ alerts: { rules: [], maxLabelWork: 200_000 } });
     let run = 0;
     await fc.assert(
       fc.asyncProperty(pattern, fc.array(value, { minLength: 1, maxLength: 30 }), async (source, values) => {
@@ -125,7 +126,7 @@ describe('alert label patterns: a work budget per evaluation of one rule', () =>
 
 describe('alert templates and actions under hostile values', () => {
   it('read only own label entries: {{ labels.constructor }} and {{ labels.__proto__ }} are empty', async () => {
-    const telemetry = make();
+    const telemetry = makeClocked();
     telemetry.metrics.counter('host.sent', { help: 'Messages sent' }).inc(3);
     const fired = collect(telemetry, ['telemetry.alert-event']);
     telemetry.alerts.add({
@@ -160,7 +161,7 @@ describe('alert templates and actions under hostile values', () => {
     process.on('unhandledRejection', onUnhandled);
     try {
       let call = 0;
-      const telemetry = make({ sendMail: () => Promise.reject(hostile[call++ % hostile.length]) });
+      const telemetry = makeClocked({ sendMail: () => Promise.reject(hostile[call++ % hostile.length]) });
       const errors = collect(telemetry, ['telemetry.*-error']);
       telemetry.metrics.counter('host.sent', { help: 'Messages sent' }).inc(3);
       hostile.forEach((_, i) => {

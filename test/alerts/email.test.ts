@@ -5,7 +5,8 @@ import { SMTPServer } from 'smtp-server';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildMessage, rfc5322Date } from '../../src/alerts/email.js';
 import type { SendMail } from '../../src/index.js';
-import { collect, make } from './helpers.js';
+import { makeClocked } from '../support/telemetry.js';
+import { collect } from './helpers.js';
 
 interface Received {
   readonly from: string;
@@ -93,7 +94,7 @@ describe('the alert email', () => {
 
   it('goes through the host sendMail (nodemailer) to a real SMTP server and parses back', async () => {
     const { port, received } = await smtpServer();
-    const telemetry = make({
+    const telemetry = makeClocked({
       sendMail: nodemailerSendMail(port),
       alerts: [
         {

@@ -1,23 +1,12 @@
-import { afterEach, expect } from 'vitest';
+import { expect } from 'vitest';
 import { ExpressionError } from '../../src/alerts/errors.js';
 import { parseExpression } from '../../src/alerts/parser.js';
-import { createTelemetry, type TelemetryEvent } from '../../src/index.js';
-
-type Options = NonNullable<Parameters<typeof createTelemetry<Record<never, never>>>[0]>;
-
-const open: { shutdown(timeout?: number): Promise<unknown> }[] = [];
-
-/** A telemetry instance on a hand-driven clock, shut down after the test. */
-export function make(options: Options = {}) {
-  const clock = { now: Date.UTC(2026, 10, 24, 12) };
-  const telemetry = createTelemetry<Record<never, never>>({ now: () => clock.now, ...options });
-  open.push(telemetry);
-  return Object.assign(telemetry, { clock });
-}
+import type { TelemetryEvent } from '../../src/index.js';
+import type { Telemetry } from '../support/telemetry.js';
 
 /** Every event matching `patterns` from now on. */
 export function collect(
-  telemetry: ReturnType<typeof make>,
+  telemetry: Telemetry,
   patterns: ('telemetry.alert-event' | 'telemetry.alert-message' | 'telemetry.*-error')[],
 ): TelemetryEvent[] {
   const events: TelemetryEvent[] = [];
@@ -26,13 +15,6 @@ export function collect(
   });
   return events;
 }
-
-/** A connection span's required keys. */
-export const CONN = { remoteIp: '192.0.2.10', remotePort: 40000, listenerId: 'mx', localPort: 25 } as const;
-
-afterEach(async () => {
-  for (const telemetry of open.splice(0)) await telemetry.shutdown(200);
-});
 
 /** The `ExpressionError` that parsing `source` throws; the test fails if it parses. */
 export function parseError(source: string): ExpressionError {

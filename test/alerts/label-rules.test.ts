@@ -1,10 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, TelemetryConfigError } from '../../src/index.js';
-import { collect, make } from './helpers.js';
+import { TelemetryConfigError } from '../../src/index.js';
+import { make, makeClocked } from '../support/telemetry.js';
+import { collect } from './helpers.js';
 
 /** Host metrics with labels, as a mail server would create them. */
-function hostMetrics(telemetry: ReturnType<typeof make>) {
+function hostMetrics(telemetry: ReturnType<typeof makeClocked>) {
   const m = telemetry.metrics;
   return {
     bounces: m.counter('mail.mta-bounces', { help: 'Bounces by reason', labels: ['reason'] }),
@@ -19,7 +20,7 @@ function hostMetrics(telemetry: ReturnType<typeof make>) {
 }
 
 /** Adds a rule whose condition has no comparison, so its value is the expression's, and returns that value. */
-async function valueFor(telemetry: ReturnType<typeof make>, condition: string): Promise<number> {
+async function valueFor(telemetry: ReturnType<typeof makeClocked>, condition: string): Promise<number> {
   const id = `v${telemetry.alerts.rules().length}`;
   telemetry.alerts.add({ id, condition, event: false });
   await telemetry.alerts.evaluate();
@@ -28,7 +29,7 @@ async function valueFor(telemetry: ReturnType<typeof make>, condition: string): 
 
 describe('label matchers over current values', () => {
   it('add up the matching series of counters, gauges and histograms', async () => {
-    const telemetry = make();
+    const telemetry = makeClocked();
     const { bounces, listeners, times } = hostMetrics(telemetry);
     bounces.inc({ reason: 'mailbox-full' }, 4);
     bounces.inc({ reason: 'quota' }, 2);
@@ -59,7 +60,7 @@ describe('label matchers over current values', () => {
   });
 
   it('read NaN when no series matches, as a missing metric does, and so never fire', async () => {
-    const telemetry = make();
+    const telemetry = makeClocked();
     const { bounces, times } = hostMetrics(telemetry);
     bounces.inc({ reason: 'quota' });
     expect(await valueFor(telemetry, 'mail_mta_bounces{reason="mailbox-full"}')).toBeNaN();
@@ -72,7 +73,7 @@ describe('label matchers over current values', () => {
   });
 
   it('go pending → firing for one label set and not for another; {{ value }} is the matching series’', async () => {
-    const telemetry = make();
+    const telemetry = makeClocked();
     const { bounces } = hostMetrics(telemetry);
     const events = collect(telemetry, ['telemetry.alert-event']);
     for (const reason of ['mailbox-full', 'quota'])
@@ -100,7 +101,7 @@ describe('label matchers over current values', () => {
 
 describe('label matchers at configuration time', () => {
   it('name a label the metric lacks: an error with a caret and the labels it has', () => {
-    const telemetry = make();
+    const telemetry = makeClocked();
     hostMetrics(telemetry);
     const add = (condition: string) => () => telemetry.alerts.add({ id: 'r', condition });
     expect(add('mail_mta_bounces{reasn="quota"} > 1')).toThrow(TelemetryConfigError);
@@ -117,15 +118,15 @@ describe('label matchers at configuration time', () => {
 
   it('refuse matchers on unlabelled metrics, but accept {} everywhere', () => {
     const rule = (condition: string) => ({ alerts: [{ id: 'r', condition }] });
-    expect(() => createTelemetry(rule('smtp_connection_start{listener="mx"} > 1'))).toThrow(
+    expect(() => make(rule('smtp_connection_start{listener="mx"} > 1'))).toThrow(
       'options.alerts[0].condition: expected a valid alert expression: smtp.connection-start has no labels, so it takes no label matchers at column 23',
     );
-    expect(() => createTelemetry(rule('queue_count{queue=~".*"} > 1'))).toThrow('queue.count has no labels');
-    expect(() => createTelemetry(rule('queue_count{} > 1 || smtp_connection_start{} > 1'))).not.toThrow();
+    expect(() => make(rule('queue_count{queue=~".*"} > 1'))).toThrow('queue.count has no labels');
+    expect(() => make(rule('queue_count{} > 1 || smtp_connection_start{} > 1'))).not.toThrow();
   });
 
   it('keep the earlier errors: unknown names with the nearest ones, kinds, regex problems', () => {
-    const telemetry = make({ history: { series: { interval: 60_000 } } });
+    const telemetry = makeClocked({ history: { series: { interval: 60_000 } } });
     hostMetrics(telemetry);
     const add = (condition: string) => () => telemetry.alerts.add({ id: 'r', condition });
     expect(add('mail_mta_bounce{reason="quota"} > 1')).toThrow(
@@ -141,7 +142,7 @@ describe('label matchers at configuration time', () => {
 
 describe('label matchers on a host metric created after the rule', () => {
   it('read NaN and report once until it exists, then pick its series', async () => {
-    const telemetry = make({
+    const telemetry = makeClocked({
       alerts: [{ id: 'late', condition: `metric('mail.mta-bounces'){reason="quota"} > 1`, event: false }],
     });
     const errors = collect(telemetry, ['telemetry.*-error']);
@@ -159,7 +160,7 @@ describe('label matchers on a host metric created after the rule', () => {
   });
 
   it('read NaN and report once, with its labels, when it lacks a label the matchers name', async () => {
-    const telemetry = make({
+    const telemetry = makeClocked({
       alerts: [{ id: 'late', condition: `metric('mail.mta-bounces'){cause="quota"} > 1 || queue_count > 5` }],
     });
     const errors = collect(telemetry, ['telemetry.*-error']);
@@ -179,7 +180,7 @@ describe('label matchers on a host metric created after the rule', () => {
 
 describe('label matchers: fuzzing whole rules', () => {
   it('random matchers on real metrics are accepted or refused with a TelemetryConfigError, and evaluate', async () => {
-    const telemetry = make();
+    const telemetry = makeClocked();
     const { bounces } = hostMetrics(telemetry);
     bounces.inc({ reason: 'quota' }, 2);
     const name = fc.constantFrom(

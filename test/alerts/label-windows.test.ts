@@ -1,13 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { type HistoryStore, MemoryHistoryStore, type SeriesPoint, type SeriesQuery } from '../../src/index.js';
 import { SqliteHistoryStore } from '../../src/sqlite.js';
-import { collect, make } from './helpers.js';
+import { makeClocked } from '../support/telemetry.js';
+import { collect } from './helpers.js';
 
 const MINUTE = 60_000;
 
 /** A history with series every minute over `store`, and labelled host metrics. */
 function setup(store: HistoryStore) {
-  const telemetry = make({ history: { store, series: { interval: MINUTE } } });
+  const telemetry = makeClocked({ history: { store, series: { interval: MINUTE } } });
   const m = telemetry.metrics;
   const bounces = m.counter('mail.mta-bounces', { help: 'Bounces by reason', labels: ['reason'] });
   const listeners = m.gauge('host.listener-connections', { help: 'Open connections per listener', labels: ['listener'] });
@@ -26,7 +27,10 @@ function setup(store: HistoryStore) {
 }
 
 /** The values of rules whose conditions have no comparison, after one evaluation. */
-async function values(telemetry: ReturnType<typeof make>, conditions: Record<string, string>): Promise<Record<string, number>> {
+async function values(
+  telemetry: ReturnType<typeof makeClocked>,
+  conditions: Record<string, string>,
+): Promise<Record<string, number>> {
   for (const [id, condition] of Object.entries(conditions))
     if (telemetry.alerts.state(id) === undefined) telemetry.alerts.add({ id, condition, event: false });
   await telemetry.alerts.evaluate();
@@ -118,7 +122,7 @@ describe.each(STORES)('window functions with label matchers over %s', (_, store)
 
 describe('window functions with label matchers: configuration and stores', () => {
   it('are a configuration error over a metric the series leave out, with the fix', () => {
-    const telemetry = make({ history: { series: { metrics: ['queue.*'] } } });
+    const telemetry = makeClocked({ history: { series: { metrics: ['queue.*'] } } });
     telemetry.metrics.counter('mail.mta-bounces', { help: 'Bounces', labels: ['reason'] });
     expect(() => telemetry.alerts.add({ id: 'r', condition: `rate(mail_mta_bounces{reason="quota"}, '5m') > 1` })).toThrow(
       /mail\.mta-bounces is not.*add it to options\.history\.series\.metrics/,

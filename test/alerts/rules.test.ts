@@ -1,15 +1,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AlertRuleOptions } from '../../src/index.js';
-import { createTelemetry, TelemetryConfigError } from '../../src/index.js';
-import { CONN, collect, make } from './helpers.js';
+import { TelemetryConfigError } from '../../src/index.js';
+import { CONNECTION, make, makeClocked } from '../support/telemetry.js';
+import { collect } from './helpers.js';
 
-function connections(telemetry: ReturnType<typeof make>, n: number): void {
-  for (let i = 0; i < n; i++) telemetry.emit('smtp.connection-start', CONN);
+function connections(telemetry: ReturnType<typeof makeClocked>, n: number): void {
+  for (let i = 0; i < n; i++) telemetry.emit('smtp.connection-start', CONNECTION);
 }
 
 function configError(rule: unknown, sendMail?: unknown): TelemetryConfigError {
   try {
-    createTelemetry({ alerts: [rule as AlertRuleOptions], ...(sendMail === undefined ? {} : { sendMail: sendMail as never }) });
+    make({ alerts: [rule as AlertRuleOptions], ...(sendMail === undefined ? {} : { sendMail: sendMail as never }) });
   } catch (error) {
     expect(error).toBeInstanceOf(TelemetryConfigError);
     return error as TelemetryConfigError;
@@ -23,7 +24,7 @@ afterEach(() => {
 
 describe('alert rule states', () => {
   it('goes inactive → pending → firing → resolved, each transition notified once', async () => {
-    const telemetry = make({
+    const telemetry = makeClocked({
       alerts: [
         { id: 'busy', condition: 'smtp_connection_start > 2', for: '1m', annotations: { summary: '{{ value }} connections' } },
       ],
@@ -53,7 +54,7 @@ describe('alert rule states', () => {
   });
 
   it('drops a pending alert whose condition clears before `for` elapses, without notifying', async () => {
-    const telemetry = make({ alerts: [{ id: 'q', condition: 'queue_count > 10', for: 120_000 }] });
+    const telemetry = makeClocked({ alerts: [{ id: 'q', condition: 'queue_count > 10', for: 120_000 }] });
     const events = collect(telemetry, ['telemetry.alert-event']);
     const queue = telemetry.metrics.gauge('queue.count');
     queue.set(50);
@@ -69,7 +70,7 @@ describe('alert rule states', () => {
   });
 
   it('fires on the first evaluation without `for`, and resolves when the condition clears', async () => {
-    const telemetry = make({ alerts: [{ id: 'q', condition: 'queue_count >= 100' }] });
+    const telemetry = makeClocked({ alerts: [{ id: 'q', condition: 'queue_count >= 100' }] });
     const events = collect(telemetry, ['telemetry.alert-event']);
     const queue = telemetry.metrics.gauge('queue.count');
     queue.set(100);
@@ -87,7 +88,7 @@ describe('alert rule states', () => {
   });
 
   it('keeps firing for `keepFiringFor` after the condition clears, and a relapse cancels the countdown', async () => {
-    const telemetry = make({ alerts: [{ id: 'q', condition: 'queue_count > 10', keepFiringFor: '2m' }] });
+    const telemetry = makeClocked({ alerts: [{ id: 'q', condition: 'queue_count > 10', keepFiringFor: '2m' }] });
     const queue = telemetry.metrics.gauge('queue.count');
     queue.set(11);
     await telemetry.alerts.evaluate();
@@ -108,7 +109,7 @@ describe('alert rule states', () => {
   });
 
   it('notifies again every `repeatInterval` while firing', async () => {
-    const telemetry = make({ alerts: [{ id: 'q', condition: 'queue_count > 10', repeatInterval: '10m' }] });
+    const telemetry = makeClocked({ alerts: [{ id: 'q', condition: 'queue_count > 10', repeatInterval: '10m' }] });
     const events = collect(telemetry, ['telemetry.alert-event']);
     telemetry.metrics.gauge('queue.count').set(11);
     for (let minute = 0; minute <= 25; minute += 5) {
@@ -120,7 +121,7 @@ describe('alert rule states', () => {
   });
 
   it('keeps a bounded transition history', async () => {
-    const telemetry = make({
+    const telemetry = makeClocked({
       alerts: { rules: [{ id: 'q', condition: 'queue_count > 0' }], maxTransitions: 3 },
     });
     const queue = telemetry.metrics.gauge('queue.count');
@@ -136,7 +137,7 @@ describe('alert rule states', () => {
 
   it('evaluates on an unref’d 30 s timer by default', async () => {
     vi.useFakeTimers({ now: Date.UTC(2026, 10, 24) });
-    const telemetry = make({ now: () => Date.now(), alerts: [{ id: 'q', condition: 'queue_count > 10' }] });
+    const telemetry = makeClocked({ now: () => Date.now(), alerts: [{ id: 'q', condition: 'queue_count > 10' }] });
     telemetry.metrics.gauge('queue.count').set(11);
     await vi.advanceTimersByTimeAsync(29_999);
     expect(telemetry.alerts.state('q')?.state).toBe('inactive');
@@ -150,7 +151,7 @@ describe('alert rule states', () => {
 
   it('takes an evaluation interval from the object form of the option', async () => {
     vi.useFakeTimers({ now: Date.UTC(2026, 10, 24) });
-    const telemetry = make({
+    const telemetry = makeClocked({
       now: () => Date.now(),
       alerts: { rules: [{ id: 'q', condition: 'queue_count > 10' }], interval: '5s' },
     });
@@ -162,7 +163,7 @@ describe('alert rule states', () => {
 
 describe('rules at run time', () => {
   it('adds, disables, enables and removes rules; a firing rule resolves when it goes', async () => {
-    const telemetry = make();
+    const telemetry = makeClocked();
     const events = collect(telemetry, ['telemetry.alert-event']);
     telemetry.metrics.gauge('queue.count').set(500);
     telemetry.alerts.add({ id: 'a', condition: 'queue_count > 100' });
@@ -192,7 +193,7 @@ describe('rules at run time', () => {
   });
 
   it('binds a sanitised name to a host metric created before the rule is added', async () => {
-    const telemetry = make();
+    const telemetry = makeClocked();
     const jobs = telemetry.metrics.counter('host.jobs-failed', { help: 'Failed jobs' });
     telemetry.alerts.add({ id: 'jobs', condition: 'host_jobs_failed >= 2' });
     jobs.inc(2);
@@ -200,7 +201,7 @@ describe('rules at run time', () => {
   });
 
   it('reports once a metric() that is still missing from the registry, with the nearest names', async () => {
-    const telemetry = make({ alerts: [{ id: 'late', condition: "metric('host.jobs') > 1" }] });
+    const telemetry = makeClocked({ alerts: [{ id: 'late', condition: "metric('host.jobs') > 1" }] });
     const errors = collect(telemetry, ['telemetry.*-error']);
     await telemetry.alerts.evaluate();
     await telemetry.alerts.evaluate();
@@ -215,7 +216,7 @@ describe('rules at run time', () => {
 
 describe('templates', () => {
   it('fills in %{metric}%, {{ value }}, {{ labels.x }}, {{ annotations.x }} and leaves unknown metrics as written', async () => {
-    const telemetry = make({
+    const telemetry = makeClocked({
       alerts: [
         {
           id: 'queue-high',
@@ -240,7 +241,7 @@ describe('templates', () => {
   });
 
   it('turns the event off with event: false', async () => {
-    const telemetry = make({ alerts: [{ id: 'q', condition: '1', event: false }] });
+    const telemetry = makeClocked({ alerts: [{ id: 'q', condition: '1', event: false }] });
     const events = collect(telemetry, ['telemetry.alert-event']);
     expect(await telemetry.alerts.evaluate()).toHaveLength(1);
     await telemetry.flush();
@@ -305,19 +306,19 @@ describe('alert configuration errors', () => {
     expect(configError({ id: 'x', condition: '1', alertmanager: { url: 'http://127.0.0.1:9093', resendInterval: 0 } }).path).toBe(
       'options.alerts[0].alertmanager.resendInterval',
     );
-    expect(() => createTelemetry({ sendMail: 'smtp://x' as never })).toThrow('options.sendMail: expected a function');
+    expect(() => make({ sendMail: 'smtp://x' as never })).toThrow('options.sendMail: expected a function');
   });
 
   it('refuses duplicate ids and a malformed object form', () => {
     expect(() =>
-      createTelemetry({
+      make({
         alerts: [
           { id: 'a', condition: '1' },
           { id: 'a', condition: '2' },
         ],
       }),
     ).toThrow('options.alerts[1].id: expected an id no other rule has');
-    const objectForm = (value: unknown) => () => createTelemetry({ alerts: value as AlertRuleOptions[] });
+    const objectForm = (value: unknown) => () => make({ alerts: value as AlertRuleOptions[] });
     expect(objectForm({ rules: [], interval: 0 })).toThrow('options.alerts.interval');
     expect(objectForm({ rules: [], every: 1 })).toThrow('options.alerts.every');
     expect(objectForm({ rules: 'x' })).toThrow('options.alerts.rules');

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import type { AlertWebhookBody } from '../../src/index.js';
-import { listenLoopback } from '../support/loopback.js';
-import { collect, make } from './helpers.js';
+import { listenLoopback, makeClocked } from '../support/telemetry.js';
+import { collect } from './helpers.js';
 
 interface Hit {
   readonly url: string;
@@ -28,7 +28,7 @@ async function receiver(options: { status?: number; hang?: boolean } = {}): Prom
 describe('the webhook action', () => {
   it('POSTs the alert as JSON on firing and on resolution, with the configured headers', async () => {
     const { url, hits } = await receiver();
-    const telemetry = make({
+    const telemetry = makeClocked({
       service: 'mx1',
       alerts: [
         {
@@ -78,7 +78,7 @@ describe('action isolation', () => {
     const good = await receiver();
     const hanging = await receiver({ hang: true });
     const failing = await receiver({ status: 500 });
-    const telemetry = make({
+    const telemetry = makeClocked({
       sendMail: async () => {
         throw new Error('relay refused');
       },
@@ -115,7 +115,7 @@ describe('action isolation', () => {
   });
 
   it('bounds a sendMail that never settles by the email timeout', async () => {
-    const telemetry = make({
+    const telemetry = makeClocked({
       sendMail: () => new Promise<void>(() => {}),
       alerts: [
         {
@@ -133,7 +133,7 @@ describe('action isolation', () => {
 
   it('flush reports an action still in flight, and a later flush waits for it', async () => {
     const slow = await receiver({ hang: true });
-    const telemetry = make({ alerts: [{ id: 'slow', condition: '1', webhook: { url: slow.url, timeout: 300 } }] });
+    const telemetry = makeClocked({ alerts: [{ id: 'slow', condition: '1', webhook: { url: slow.url, timeout: 300 } }] });
     const errors = collect(telemetry, ['telemetry.*-error']);
     const evaluation = telemetry.alerts.evaluate();
     await new Promise((resolve) => setImmediate(resolve));

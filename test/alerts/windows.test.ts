@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, MemoryHistoryStore, type SeriesQuery } from '../../src/index.js';
-import { CONN, collect, make } from './helpers.js';
+import { MemoryHistoryStore, type SeriesQuery } from '../../src/index.js';
+import { CONNECTION, make, makeClocked } from '../support/telemetry.js';
+import { collect } from './helpers.js';
 
 describe('window functions over the history’s metric series', () => {
   it('fire on an increase within the window and resolve once it slides past', async () => {
-    const telemetry = make({
+    const telemetry = makeClocked({
       history: { series: { interval: 60_000 } },
       alerts: [
         { id: 'burst', condition: "increase(smtp_connection_start, '5m') > 10" },
@@ -13,7 +14,7 @@ describe('window functions over the history’s metric series', () => {
     });
     await telemetry.history.snapshot();
     const queue = telemetry.metrics.gauge('queue.count');
-    for (let i = 0; i < 12; i++) telemetry.emit('smtp.connection-start', CONN);
+    for (let i = 0; i < 12; i++) telemetry.emit('smtp.connection-start', CONNECTION);
     queue.set(150);
     telemetry.clock.now += 60_000;
     await telemetry.history.snapshot();
@@ -37,19 +38,17 @@ describe('window functions over the history’s metric series', () => {
 
   it('are a configuration error when the history records no series', () => {
     const rule = { id: 'r', condition: "rate(smtp_connection_start, '5m') > 1" };
-    expect(() => createTelemetry({ alerts: [rule] })).toThrow(
+    expect(() => make({ alerts: [rule] })).toThrow(
       'options.alerts[0].condition: expected window functions (rate, increase, avg_over) only with history recording metric series',
     );
-    expect(() => createTelemetry({ history: { series: false }, alerts: [rule] })).toThrow(
-      'only with history recording metric series',
-    );
+    expect(() => make({ history: { series: false }, alerts: [rule] })).toThrow('only with history recording metric series');
   });
 
   it('are a configuration error over a metric the series leave out, with the fix', () => {
     const rule = { id: 'r', condition: "rate(smtp_connection_start, '5m') > 1" };
-    const make = () => createTelemetry({ history: { series: { metrics: ['queue.*'] } }, alerts: [rule] });
-    expect(make).toThrow(/smtp\.connection-start is not.*add it to options\.history\.series\.metrics/);
-    expect(() => createTelemetry({ history: { series: { metrics: ['smtp.*'] } }, alerts: [rule] })).not.toThrow();
+    const build = () => make({ history: { series: { metrics: ['queue.*'] } }, alerts: [rule] });
+    expect(build).toThrow(/smtp\.connection-start is not.*add it to options\.history\.series\.metrics/);
+    expect(() => make({ history: { series: { metrics: ['smtp.*'] } }, alerts: [rule] })).not.toThrow();
   });
 
   it('keep a windowed rule’s state and report when the history cannot be read; other rules go on', async () => {
@@ -61,7 +60,7 @@ describe('window functions over the history’s metric series', () => {
       }
     }
     const store = new FlakyStore();
-    const telemetry = make({
+    const telemetry = makeClocked({
       history: { store, series: { interval: 60_000 } },
       alerts: [
         { id: 'burst', condition: "increase(smtp_connection_start, '5m') > 1" },
@@ -70,7 +69,7 @@ describe('window functions over the history’s metric series', () => {
     });
     const errors = collect(telemetry, ['telemetry.*-error']);
     await telemetry.history.snapshot();
-    for (let i = 0; i < 3; i++) telemetry.emit('smtp.connection-start', CONN);
+    for (let i = 0; i < 3; i++) telemetry.emit('smtp.connection-start', CONNECTION);
     telemetry.clock.now += 60_000;
     await telemetry.history.snapshot();
     expect(await telemetry.alerts.evaluate()).toMatchObject([{ id: 'burst', to: 'firing' }]);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { BUILTIN_EVENTS, BUILTIN_METRICS, COMMON_KEYS, createTelemetry, KEY_TYPES, type MetricRow } from '../../src/index.js';
+import { BUILTIN_EVENTS, BUILTIN_METRICS, COMMON_KEYS, KEY_TYPES, type MetricRow } from '../../src/index.js';
+import { make } from '../support/telemetry.js';
 
 interface ReferenceEvent {
   name: string;
@@ -94,7 +95,7 @@ describe('the catalogue', () => {
   });
 
   it('is what a telemetry instance describes', async () => {
-    const telemetry = createTelemetry();
+    const telemetry = make();
     expect(telemetry.events()).toHaveLength(BUILTIN_EVENTS.length);
     expect(telemetry.describe('smtp.connection-start')).toMatchObject({
       id: 417,

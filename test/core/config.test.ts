@@ -1,23 +1,9 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { createTelemetry, defineEvents, TelemetryConfigError, type TelemetryEvent } from '../../src/index.js';
+import { describe, expect, it } from 'vitest';
+import { defineEvents, TelemetryConfigError, type TelemetryEvent } from '../../src/index.js';
+import { make, makeWithEvents } from '../support/telemetry.js';
 
-interface Closable {
-  shutdown(timeout?: number): Promise<unknown>;
-}
-
-const open: Closable[] = [];
-
-afterEach(async () => {
-  for (const telemetry of open.splice(0)) await telemetry.shutdown(100);
-});
-
-function track<T extends Closable>(telemetry: T): T {
-  open.push(telemetry);
-  return telemetry;
-}
-
-/** createTelemetry as untyped JavaScript sees it. */
-const createUntyped = createTelemetry as unknown as (options?: unknown) => Closable;
+/** createTelemetry as untyped JavaScript sees it (an instance it returns is shut down after the test). */
+const createUntyped = make as unknown as (options?: unknown) => unknown;
 /** defineEvents as untyped JavaScript sees it. */
 const defineUntyped = defineEvents as unknown as (specs: unknown) => unknown;
 
@@ -25,8 +11,7 @@ const defineUntyped = defineEvents as unknown as (specs: unknown) => unknown;
 function configError(fn: () => unknown): TelemetryConfigError {
   let thrown: unknown;
   try {
-    const made = fn();
-    if (made !== null && typeof made === 'object' && 'shutdown' in made) track(made as Closable);
+    fn();
   } catch (error) {
     thrown = error;
   }
@@ -101,22 +86,20 @@ describe('createTelemetry options', () => {
   });
 
   it('accepts good options', () => {
-    const telemetry = track(
-      createTelemetry({
-        service: 'mx1.example.org',
-        levels: { 'smtp.ehlo': 'debug', 'auth.success': 'disable' },
-        spans: { maxOpen: 10, maxAge: 60_000, sweepInterval: 1000 },
-        now: () => Date.now(),
-      }),
-    );
+    const telemetry = make({
+      service: 'mx1.example.org',
+      levels: { 'smtp.ehlo': 'debug', 'auth.success': 'disable' },
+      spans: { maxOpen: 10, maxAge: 60_000, sweepInterval: 1000 },
+      now: () => Date.now(),
+    });
     expect(telemetry.service).toBe('mx1.example.org');
-    expect(track(createTelemetry()).service).toBe('mail-server');
+    expect(make().service).toBe('mail-server');
   });
 });
 
 describe('subscribe options', () => {
   const subscribeUntyped = (options: unknown, handler: unknown = () => {}) => {
-    const telemetry = track(createTelemetry());
+    const telemetry = make();
     return (telemetry.subscribe as unknown as (options: unknown, handler: unknown) => unknown)(options, handler);
   };
 
@@ -171,7 +154,7 @@ describe('subscribe options', () => {
   });
 
   it('rejects a bad on() pattern', () => {
-    const telemetry = track(createTelemetry());
+    const telemetry = make();
     const on = telemetry.on as unknown as (pattern: unknown, listener: unknown) => unknown;
     expectMessage(
       configError(() => on.call(telemetry, 'nosuch.*', () => {})),
@@ -310,7 +293,7 @@ describe('host events work like built-in ones', () => {
   });
 
   it('emit, count with no subscriber, carry their level and match wildcards', async () => {
-    const telemetry = track(createTelemetry({ events }));
+    const telemetry = makeWithEvents({ events });
     telemetry.emit('billing.invoice-sent', { accountId: 7, amount: 12.5 });
     expect(telemetry.metrics.eventCount('billing.invoice-sent')).toBe(1);
     expect(telemetry.enabled('billing.audit-sent')).toBe(false);
@@ -351,9 +334,7 @@ describe('host events work like built-in ones', () => {
   });
 
   it('take level overrides', async () => {
-    const telemetry = track(
-      createTelemetry({ events, levels: { 'billing.invoice-sent': 'disable', 'billing.audit-sent': 'error' } }),
-    );
+    const telemetry = makeWithEvents({ events, levels: { 'billing.invoice-sent': 'disable', 'billing.audit-sent': 'error' } });
     const got: TelemetryEvent[] = [];
     telemetry.subscribe({ events: ['billing.*'], level: 'error' }, (batch) => {
       got.push(...batch);
@@ -367,7 +348,7 @@ describe('host events work like built-in ones', () => {
 
   it('a host span start/end pair works', async () => {
     let clock = Date.UTC(2025, 2, 3);
-    const telemetry = track(createTelemetry({ events, now: () => clock }));
+    const telemetry = makeWithEvents({ events, now: () => clock });
     const got: TelemetryEvent[] = [];
     telemetry.subscribe({ events: ['billing.*'] }, (batch) => {
       got.push(...batch);

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { BUILTIN_EVENTS, type TelemetryEvent } from '../../src/index.js';
-import { make } from './fixtures.js';
+import { make } from '../support/telemetry.js';
 
 /** Emits a name the typed API does not know, as untyped JavaScript could. */
 function emitUntyped(telemetry: { emit: unknown }, name: string, data?: unknown): void {

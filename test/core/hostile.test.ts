@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { TelemetryEvent } from '../../src/index.js';
 import { hostileValue } from '../support/hostile.js';
-import { make } from './fixtures.js';
+import { connection, make } from '../support/telemetry.js';
 
 async function ticks(n = 5): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -134,12 +134,7 @@ describe('own keys only', () => {
     telemetry.subscribe({ events: ['auth.*'] }, (batch) => {
       seen.push(...batch);
     });
-    const span = telemetry.span('smtp.connection-start', {
-      remoteIp: '192.0.2.1',
-      remotePort: 1,
-      listenerId: 'smtp',
-      localPort: 25,
-    });
+    const span = telemetry.span('smtp.connection-start', connection('192.0.2.1', 1));
     (span.emit as (name: string, data?: unknown) => void).call(
       span,
       'auth.failed',

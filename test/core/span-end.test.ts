@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TelemetryEvent } from '../../src/index.js';
-import { make } from './fixtures.js';
+import { connection, make } from '../support/telemetry.js';
 
 describe('span.end', () => {
   it('calls a data function once and emits its keys with elapsed', async () => {
@@ -9,12 +9,7 @@ describe('span.end', () => {
     telemetry.subscribe({ events: ['smtp.connection-end'] }, (batch) => {
       seen.push(...batch);
     });
-    const span = telemetry.span('smtp.connection-start', {
-      remoteIp: '192.0.2.1',
-      remotePort: 1,
-      listenerId: 'smtp',
-      localPort: 25,
-    });
+    const span = telemetry.span('smtp.connection-start', connection('192.0.2.1', 1));
     let calls = 0;
     span.end(() => {
       calls++;

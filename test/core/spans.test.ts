@@ -1,8 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { TelemetryEvent } from '../../src/index.js';
-import { make } from './fixtures.js';
-
-const CONNECTION = { remoteIp: '192.0.2.10', remotePort: 40123, listenerId: 'smtp-in', localPort: 25 } as const;
+import { CONNECTION, make } from '../support/telemetry.js';
 
 function collect(telemetry: ReturnType<typeof make>) {
   const got: TelemetryEvent[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { TelemetryEvent } from '../../src/index.js';
-import { make } from './fixtures.js';
+import { make } from '../support/telemetry.js';
 
 /** Lets a few rounds of immediates run: deliveries happen off the emitter's stack. */
 async function ticks(n = 5): Promise<void> {

@@ -1,5 +1,6 @@
 import { expect, it } from 'vitest';
-import { chromiumProgram, FAST, openPage, serveDashboard, session, useBrowser } from './setup.js';
+import { connection } from '../support/telemetry.js';
+import { chromiumProgram, demoSession, FAST, openPage, serveDashboard, useBrowser } from './setup.js';
 
 useBrowser();
 
@@ -14,7 +15,7 @@ chromiumProgram.describe('the dashboard in headless Chromium', () => {
     await page.locator(`#trace-state${connected}`).waitFor();
     await page.locator(`#metrics-state${connected}`).waitFor();
 
-    session(telemetry, '192.0.2.10', 'mx.example.org');
+    demoSession(telemetry, '192.0.2.10', 'mx.example.org');
     const row = page.locator('#rows tr', { hasText: 'smtp.mail-from' });
     await row.waitFor();
     expect(await row.locator('td').allTextContents()).toEqual([
@@ -33,16 +34,11 @@ chromiumProgram.describe('the dashboard in headless Chromium', () => {
     await queued.and(page.locator('[data-value="1"]')).waitFor();
     expect(await queued.locator('.label').textContent()).toBe('Messages queued');
     expect(await queued.locator('polyline').getAttribute('points')).toMatch(/^[\d.]+,[\d.]+( [\d.]+,[\d.]+)*$/);
-    session(telemetry, '192.0.2.11', 'mx2.example.org');
+    demoSession(telemetry, '192.0.2.11', 'mx2.example.org');
     await queued.and(page.locator('[data-value="2"]')).waitFor();
     await page.locator('.tile[data-metric="smtp.connection-start"][data-value="2"]').waitFor();
     await page.locator('.tile[data-metric="queue.count"][data-value="2"]').waitFor();
-    const open = telemetry.span('smtp.connection-start', {
-      remoteIp: '192.0.2.12',
-      remotePort: 1,
-      listenerId: 'smtp',
-      localPort: 25,
-    });
+    const open = telemetry.span('smtp.connection-start', connection('192.0.2.12', 1));
     await page.locator('.tile[data-metric="smtp.active-connections"][data-value="1"]').waitFor();
     open.end();
     await page.locator('.tile[data-metric="smtp.active-connections"][data-value="0"]').waitFor();
@@ -66,7 +62,7 @@ chromiumProgram.describe('the dashboard in headless Chromium', () => {
     const { telemetry, url, requests } = await serveDashboard();
     const { page, log } = await openPage(url);
     await page.locator(`#trace-state${connected}`).waitFor();
-    session(telemetry, '192.0.2.1', 'before.example.org');
+    demoSession(telemetry, '192.0.2.1', 'before.example.org');
     await page.locator('#rows tr', { hasText: 'before.example.org' }).first().waitFor();
 
     await page.locator('#filter').fill('mx-a.example');
@@ -76,8 +72,8 @@ chromiumProgram.describe('the dashboard in headless Chromium', () => {
     await expect.poll(() => telemetry.live.stats().eventStreams).toBe(1);
     expect(await page.locator('#rows tr').count()).toBe(0);
 
-    session(telemetry, '192.0.2.2', 'mx-b.example.org');
-    session(telemetry, '192.0.2.3', 'mx-a.example.org');
+    demoSession(telemetry, '192.0.2.2', 'mx-b.example.org');
+    demoSession(telemetry, '192.0.2.3', 'mx-a.example.org');
     // The last event of session a (sticky: it carries no "mx-a" itself) arrives after all of b's.
     await page.locator('#rows tr', { hasText: 'queue.message-queued' }).waitFor();
     const text = await page.locator('#rows').textContent();
@@ -136,7 +132,7 @@ chromiumProgram.describe('the dashboard in headless Chromium', () => {
     const { page, log } = await openPage(`${url}#token=${metrics}&token=${tracing}`);
     await page.locator(`#trace-state${connected}`).waitFor();
     await page.locator(`#metrics-state${connected}`).waitFor();
-    session(telemetry, '192.0.2.20', 'mx.example.org');
+    demoSession(telemetry, '192.0.2.20', 'mx.example.org');
     await page.locator('#rows tr', { hasText: 'smtp.rcpt-to' }).waitFor();
 
     // The token left the address bar, never reached the server with the page, and only went to its stream.

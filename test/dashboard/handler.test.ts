@@ -3,8 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { TelemetryConfigError } from '../../src/base/errors.js';
 import { createDashboard } from '../../src/dashboard/dashboard.js';
 import { type DashboardOptions, resolveDashboard } from '../../src/dashboard/options.js';
-import { make } from '../core/fixtures.js';
-import { listenLoopback } from '../support/loopback.js';
+import { listenLoopback, make } from '../support/telemetry.js';
 
 const dashboard = (options: DashboardOptions = {}) => createDashboard(resolveDashboard(options, 'options.dashboard'));
 

@@ -3,12 +3,10 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, afterEach, beforeAll } from 'vitest';
 import { createDashboard } from '../../src/dashboard/dashboard.js';
 import { type DashboardOptions, resolveDashboard } from '../../src/dashboard/options.js';
-import { make } from '../core/fixtures.js';
-import { listenLoopback } from '../support/loopback.js';
 import { needsProgram } from '../support/needs-program.js';
+import { connection, listenLoopback, make, type Options, session, type Telemetry } from '../support/telemetry.js';
 
-type Telemetry = ReturnType<typeof make>;
-type LiveOptions = NonNullable<NonNullable<Parameters<typeof make>[0]>['live']>;
+type LiveOptions = NonNullable<Options['live']>;
 
 /** Fast streams for tests: 20 ms trace batches, metric frames as often as 100 ms. */
 export const FAST = { batchWindow: 20, minMetricsInterval: 100 } as const;
@@ -104,12 +102,13 @@ export async function openPage(url: string, cookie?: string): Promise<{ page: Pa
   return { page, log };
 }
 
-/** A demo SMTP session: connection, EHLO, MAIL FROM, RCPT TO, queued, end. */
-export function session(telemetry: Telemetry, remoteIp: string, domain: string): void {
-  const span = telemetry.span('smtp.connection-start', { remoteIp, remotePort: 40_000, listenerId: 'smtp', localPort: 25 });
-  span.emit('smtp.ehlo', { domain });
-  span.emit('smtp.mail-from', { from: `alice@${domain}` });
-  span.emit('smtp.rcpt-to', { to: 'bob@example.net' });
-  span.emit('queue.message-queued', {});
-  span.end();
+/** A demo SMTP session from `remoteIp` (EHLO `domain`, alice@`domain` to bob@example.net), queued. */
+export function demoSession(telemetry: Telemetry, remoteIp: string, domain: string): void {
+  session(telemetry, {
+    connection: connection(remoteIp, 40_000),
+    ehlo: domain,
+    from: `alice@${domain}`,
+    to: ['bob@example.net'],
+    queued: {},
+  });
 }

@@ -2,7 +2,7 @@ import { EventSource } from 'eventsource';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Started } from '../../examples/frameworks/common.js';
 import type { TelemetryHandlers } from '../../src/index.js';
-import { make } from '../core/fixtures.js';
+import { make } from '../support/telemetry.js';
 
 export const PREFIX = '/telemetry';
 /** The bearer token the test history lets in. */

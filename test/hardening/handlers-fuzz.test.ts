@@ -2,10 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestHandler } from '../../src/index.js';
-import { make } from '../core/fixtures.js';
 import { type RawAnswer, rawRequest, requestText } from '../http/raw.js';
 import { until } from '../live/server.js';
-import { listenLoopback } from '../support/loopback.js';
+import { connection, listenLoopback, make } from '../support/telemetry.js';
 
 const TOKEN_KEY = 'fuzz-live-token-key-0123456789-abcdefghij';
 const SCRAPE_PASSWORD = 'scrape-password-7f3a9c';
@@ -62,7 +61,7 @@ async function fuzzServer() {
       res.destroy();
     }
   });
-  telemetry.emit('smtp.connection-start', { remoteIp: '192.0.2.1', remotePort: 4000, listenerId: 'smtp', localPort: 25 });
+  telemetry.emit('smtp.connection-start', connection('192.0.2.1', 4000));
   return { telemetry, server, port: Number(new URL(origin).port), tokens, thrown };
 }
 

@@ -11,10 +11,10 @@ import { join } from 'node:path';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTelemetry, type TelemetryEvent } from '../../src/index.js';
+import type { TelemetryEvent } from '../../src/index.js';
 import { SqliteHistoryStore } from '../../src/sqlite.js';
 import { hostileScalars, hostileValue } from '../support/hostile.js';
-import { listenLoopback } from '../support/loopback.js';
+import { connection, listenLoopback, make } from '../support/telemetry.js';
 
 const escaped: unknown[] = [];
 const onEscape = (error: unknown) => escaped.push(error);
@@ -53,7 +53,7 @@ async function everyConsumer() {
   const exporter = new InMemorySpanExporter();
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const store = new SqliteHistoryStore({ path: ':memory:' });
-  const telemetry = createTelemetry({
+  const telemetry = make({
     sensitiveKeys: ['accountName'],
     tracers: [
       { type: 'file', path: join(dir, 'text'), format: 'text', level: 'trace', maxQueue: 1_000_000 },
@@ -91,12 +91,7 @@ describe('hostile values through every consumer', () => {
     let innocent = 0;
     for (const value of values) {
       const marker = `innocent-${innocent++}.example`;
-      const span = telemetry.span('smtp.connection-start', {
-        remoteIp: '192.0.2.1',
-        remotePort: 1,
-        listenerId: 'smtp',
-        localPort: 25,
-      });
+      const span = telemetry.span('smtp.connection-start', connection('192.0.2.1', 1));
       expect(() => {
         emit('smtp.ehlo', { spanId: span.id, domain: value, details: value });
         emit('auth.failed', { spanId: span.id, accountName: value, remoteIp: '192.0.2.1', details: value });
@@ -169,7 +164,7 @@ describe('hostile values through every consumer', () => {
   });
 
   it('keeps a stored hostile event from breaking the sqlite store and its handler', async () => {
-    const sqliteTelemetry = createTelemetry({
+    const sqliteTelemetry = make({
       history: { store: new SqliteHistoryStore({ path: ':memory:' }), level: 'trace' },
     });
     const emit = (sqliteTelemetry.emit as (name: string, data?: unknown) => void).bind(sqliteTelemetry);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type HistoryEvent, HistoryQueryError, TelemetryConfigError } from '../../src/index.js';
-import { make } from '../core/fixtures.js';
+import { connection, make, session } from '../support/telemetry.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -11,22 +11,12 @@ function setup(history: Parameters<typeof make>[0] extends infer O ? (O extends 
   return { telemetry, tick: (ms: number) => (now += ms), now: () => now };
 }
 
-/** Emits one SMTP session with a message. */
-function session(telemetry: ReturnType<typeof make>, ip: string, from: string, to: string[]) {
-  const span = telemetry.span('smtp.connection-start', { remoteIp: ip, remotePort: 40000, listenerId: 'mx', localPort: 25 });
-  span.emit('smtp.ehlo', { domain: `helo.${ip}` });
-  span.emit('smtp.mail-from', { from });
-  for (const rcpt of to) span.emit('smtp.rcpt-to', { to: rcpt });
-  span.end();
-  return span.id;
-}
-
 const types = (items: readonly HistoryEvent[]) => items.map((e) => e.type);
 
 describe('history.events', () => {
   it('keeps info and above by default, newest first, with span keys merged in', async () => {
     const { telemetry } = setup();
-    session(telemetry, '192.0.2.7', 'alice@example.org', ['bob@example.com']);
+    session(telemetry, { connection: connection('192.0.2.7'), from: 'alice@example.org', to: ['bob@example.com'] });
     await telemetry.flush();
     const page = await telemetry.history.events();
     // connection-start/end are debug: the default level leaves them out of the event ring.
@@ -38,10 +28,18 @@ describe('history.events', () => {
 
   it('filters by names, wildcards, level, time range and span', async () => {
     const { telemetry, tick } = setup({ level: 'trace' });
-    const first = session(telemetry, '192.0.2.7', 'alice@example.org', ['bob@example.com']);
+    const first = session(telemetry, {
+      connection: connection('192.0.2.7'),
+      from: 'alice@example.org',
+      to: ['bob@example.com'],
+    }).id;
     await telemetry.flush();
     tick(60_000);
-    const second = session(telemetry, '198.51.100.9', 'carol@example.net', ['dave@example.com']);
+    const second = session(telemetry, {
+      connection: connection('198.51.100.9'),
+      from: 'carol@example.net',
+      to: ['dave@example.com'],
+    }).id;
     telemetry.emit('auth.failed', { accountName: 'mallory', remoteIp: '203.0.113.5' });
     await telemetry.flush();
     const h = telemetry.history;
@@ -68,8 +66,12 @@ describe('history.events', () => {
 
   it('matches keys exactly or by substring, arrays by item, and free text over every value', async () => {
     const { telemetry } = setup({ level: 'debug' });
-    session(telemetry, '192.0.2.7', 'alice@example.org', ['bob@example.com', 'eve@example.net']);
-    session(telemetry, '192.0.2.70', 'Zed@Example.ORG', ['carol@example.com']);
+    session(telemetry, {
+      connection: connection('192.0.2.7'),
+      from: 'alice@example.org',
+      to: ['bob@example.com', 'eve@example.net'],
+    });
+    session(telemetry, { connection: connection('192.0.2.70'), from: 'Zed@Example.ORG', to: ['carol@example.com'] });
     telemetry.emit('smtp.rcpt-to', { to: ['x@a.test', 'y@b.test'] });
     telemetry.emit('auth.failed', { accountName: 'mallory', details: 'Bad PASSWORD for mallory' });
     await telemetry.flush();

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { make } from '../core/fixtures.js';
-import { listenLoopback } from '../support/loopback.js';
+import { connection, listenLoopback, make } from '../support/telemetry.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
@@ -18,12 +17,7 @@ async function populated() {
     now: () => now,
     history: { level: 'debug', series: { metrics: ['queue.count', 'delivery.*'] }, authorize: () => true },
   });
-  const inbound = telemetry.span('smtp.connection-start', {
-    remoteIp: '192.0.2.7',
-    remotePort: 1,
-    listenerId: 'mx',
-    localPort: 25,
-  });
+  const inbound = telemetry.span('smtp.connection-start', connection('192.0.2.7', 1, 'mx'));
   inbound.emit('smtp.mail-from', { from: 'alice@example.org' });
   inbound.emit('smtp.rcpt-to', { to: 'bob@example.com' });
   inbound.emit('queue.message-queued', { queueId: 77, size: 900 });

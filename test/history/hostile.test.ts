@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventRing } from '../../src/history/event-ring.js';
 import { resolveEventQuery } from '../../src/history/query.js';
 import {
-  createTelemetry,
   defineEvents,
   type HistoryEvent,
   type HistoryRecords,
@@ -15,8 +14,7 @@ import {
   type TelemetryEvent,
 } from '../../src/index.js';
 import { SqliteHistoryStore } from '../../src/sqlite.js';
-import { make } from '../core/fixtures.js';
-import { listenLoopback } from '../support/loopback.js';
+import { connection, listenLoopback, make, makeWithEvents } from '../support/telemetry.js';
 
 type Telemetry = ReturnType<typeof make>;
 
@@ -480,12 +478,7 @@ describe('own keys only', () => {
     const telemetry = make({ sensitiveKeys: ['accountName'], history: { authorize: () => true } });
     emit(telemetry, polluted());
     // In a span, the core merges the event's keys with the span's into a new object.
-    const span = telemetry.span('smtp.connection-start', {
-      remoteIp: '192.0.2.1',
-      remotePort: 1,
-      listenerId: 'mx',
-      localPort: 25,
-    });
+    const span = telemetry.span('smtp.connection-start', connection('192.0.2.1', 1, 'mx'));
     (span.emit as (name: string, data: unknown) => void)('smtp.mail-from', polluted());
     span.end();
     await telemetry.flush();
@@ -505,7 +498,7 @@ describe('options.history.indexKeys', () => {
   it('refuses an unknown key, naming the path, the value and the likely key', () => {
     let error: unknown;
     try {
-      createTelemetry({ history: { indexKeys: ['queueId', 'remoteIP'] } });
+      make({ history: { indexKeys: ['queueId', 'remoteIP'] } });
     } catch (e) {
       error = e;
     }
@@ -520,7 +513,7 @@ describe('options.history.indexKeys', () => {
     const events = defineEvents({
       'billing.invoice-sent': { id: 1000, description: 'Invoice mailed', keys: { accountId: true, amount: 'number' } },
     });
-    const telemetry = createTelemetry({ events, history: { indexKeys: ['remoteIp', 'reason', 'amount'] } });
+    const telemetry = makeWithEvents({ events, history: { indexKeys: ['remoteIp', 'reason', 'amount'] } });
     telemetry.emit('billing.invoice-sent', { accountId: 1, amount: 12 });
     await telemetry.flush();
     const page = await telemetry.history.events({ keys: { amount: 12 } });

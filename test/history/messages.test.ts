@@ -3,8 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTelemetry, type HistoryStore } from '../../src/index.js';
+import type { HistoryStore } from '../../src/index.js';
 import { SqliteHistoryStore } from '../../src/sqlite.js';
+import { connection, make } from '../support/telemetry.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -13,13 +14,8 @@ afterEach(() => {
 
 /** One SMTP session that queues three messages, as a pooled client sends them. */
 async function pooledSession(store?: HistoryStore) {
-  const telemetry = createTelemetry({ history: { level: 'debug', ...(store === undefined ? {} : { store }) } });
-  const span = telemetry.span('smtp.connection-start', {
-    remoteIp: '192.0.2.7',
-    remotePort: 4000,
-    listenerId: 'smtp',
-    localPort: 25,
-  });
+  const telemetry = make({ history: { level: 'debug', ...(store === undefined ? {} : { store }) } });
+  const span = telemetry.span('smtp.connection-start', connection('192.0.2.7', 4000));
   const messages = [
     { queueId: 'Q1', from: 'a@example.org', to: ['x@example.net'], size: 100 },
     { queueId: 'Q2', from: 'b@example.org', to: ['y@example.net', 'z@example.net'], size: 200 },

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { avgOver, HistoryQueryError, increase, rate, type SeriesPoint } from '../../src/index.js';
-import { make } from '../core/fixtures.js';
+import { make } from '../support/telemetry.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 type HistoryOption = NonNullable<NonNullable<Parameters<typeof make>[0]>['history']>;

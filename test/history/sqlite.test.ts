@@ -9,7 +9,7 @@ import { resolveEventQuery, resolveTraceQuery } from '../../src/history/query.js
 import { traceOf } from '../../src/history/traces.js';
 import { type EventQuery, type HistoryEvent, MemoryHistoryStore, type SeriesPoint, type TraceQuery } from '../../src/index.js';
 import { SqliteHistoryStore } from '../../src/sqlite.js';
-import { make } from '../core/fixtures.js';
+import { make } from '../support/telemetry.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type HistoryRecords, type HistoryStore, MemoryHistoryStore } from '../../src/index.js';
-import { make } from '../core/fixtures.js';
+import { make } from '../support/telemetry.js';
 
 /** A store over the memory store whose writes and reads can be made to fail, as a full disk would. */
 class FlakyStore implements HistoryStore {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TRUNCATED_EVENT, type Trace } from '../../src/index.js';
-import { make } from '../core/fixtures.js';
+import { connection, make, session } from '../support/telemetry.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 type Telemetry = ReturnType<typeof make>;
@@ -17,17 +17,6 @@ function setup(history: HistoryOption = {}) {
   return { telemetry, tick };
 }
 
-/** An inbound SMTP session that queues one message (so it carries a queueId). */
-function inbound(telemetry: Telemetry, o: { ip: string; from: string; to: string[]; queueId?: number; size?: number }) {
-  const span = telemetry.span('smtp.connection-start', { remoteIp: o.ip, remotePort: 40000, listenerId: 'mx', localPort: 25 });
-  span.emit('smtp.ehlo', { domain: `helo.${o.ip}` });
-  span.emit('smtp.mail-from', { from: o.from });
-  for (const to of o.to) span.emit('smtp.rcpt-to', { to });
-  if (o.queueId !== undefined) span.emit('queue.message-queued', { queueId: o.queueId, size: o.size ?? 100 });
-  span.end();
-  return span.id;
-}
-
 /** An outbound delivery attempt span. */
 function delivery(telemetry: Telemetry, queueId: number, to: string, hostname: string) {
   const span = telemetry.span('delivery.attempt-start', { queueId, from: 'sender@example.org', to: [to], size: 2048 });
@@ -41,13 +30,12 @@ function delivery(telemetry: Telemetry, queueId: number, to: string, hostname: s
 describe('history.traces and trace(id)', () => {
   it('stores a span when it ends, with its events and derived from, to, size and timestamp', async () => {
     const { telemetry } = setup();
-    const id = inbound(telemetry, {
-      ip: '192.0.2.7',
+    const id = session(telemetry, {
+      connection: connection('192.0.2.7'),
       from: 'alice@example.org',
       to: ['bob@example.com', 'carol@example.com'],
-      queueId: 7,
-      size: 1234,
-    });
+      queued: { queueId: 7, size: 1234 },
+    }).id;
     await telemetry.flush();
     const trace = (await telemetry.history.trace(id)) as Trace;
     expect(trace).toMatchObject({
@@ -79,8 +67,13 @@ describe('history.traces and trace(id)', () => {
 
   it('by default keeps only spans that carried a queueId or a messageId', async () => {
     const { telemetry } = setup();
-    inbound(telemetry, { ip: '192.0.2.1', from: 'a@x.test', to: ['b@y.test'] });
-    const queued = inbound(telemetry, { ip: '192.0.2.2', from: 'a@x.test', to: ['b@y.test'], queueId: 1 });
+    session(telemetry, { connection: connection('192.0.2.1'), from: 'a@x.test', to: ['b@y.test'] });
+    const queued = session(telemetry, {
+      connection: connection('192.0.2.2'),
+      from: 'a@x.test',
+      to: ['b@y.test'],
+      queued: { queueId: 1, size: 100 },
+    }).id;
     const imap = telemetry.span('imap.connection-start', {
       remoteIp: '192.0.2.3',
       remotePort: 1,
@@ -112,9 +105,14 @@ describe('history.traces and trace(id)', () => {
     });
     const errors: unknown[] = [];
     telemetry.on('telemetry.subscriber-error', (e) => errors.push(e.data));
-    const vip = inbound(telemetry, { ip: '192.0.2.1', from: 'a@x.test', to: ['vip@y.test'] });
-    inbound(telemetry, { ip: '192.0.2.2', from: 'a@x.test', to: ['b@y.test'], queueId: 5 });
-    const boom = inbound(telemetry, { ip: '192.0.2.3', from: 'boom@x.test', to: ['b@y.test'] });
+    const vip = session(telemetry, { connection: connection('192.0.2.1'), from: 'a@x.test', to: ['vip@y.test'] }).id;
+    session(telemetry, {
+      connection: connection('192.0.2.2'),
+      from: 'a@x.test',
+      to: ['b@y.test'],
+      queued: { queueId: 5, size: 100 },
+    });
+    const boom = session(telemetry, { connection: connection('192.0.2.3'), from: 'boom@x.test', to: ['b@y.test'] }).id;
     await telemetry.flush();
     await telemetry.flush();
     expect((await telemetry.history.traces()).items.map((t) => t.id)).toEqual([boom, vip]);
@@ -153,13 +151,23 @@ describe('history.traces and trace(id)', () => {
 
   it('filters by start type, queueId, keywords with quoted phrases, and time range, newest first with paging', async () => {
     const { telemetry, tick } = setup();
-    const a = inbound(telemetry, { ip: '192.0.2.7', from: 'alice@example.org', to: ['bob@example.com'], queueId: 1 });
+    const a = session(telemetry, {
+      connection: connection('192.0.2.7'),
+      from: 'alice@example.org',
+      to: ['bob@example.com'],
+      queued: { queueId: 1, size: 100 },
+    }).id;
     await tick(1000);
     const b = delivery(telemetry, 1, 'bob@example.com', 'mx.example.com');
     await tick(1000);
     const c = delivery(telemetry, 2, 'carol@other.net', 'mx.other.net');
     await tick(1000);
-    const d = inbound(telemetry, { ip: '198.51.100.1', from: 'zed@example.org', to: ['carol@other.net'], queueId: 2 });
+    const d = session(telemetry, {
+      connection: connection('198.51.100.1'),
+      from: 'zed@example.org',
+      to: ['carol@other.net'],
+      queued: { queueId: 2, size: 100 },
+    }).id;
     await telemetry.flush();
     const ids = async (q: Parameters<typeof telemetry.history.traces>[0]) =>
       (await telemetry.history.traces(q)).items.map((t) => t.id);

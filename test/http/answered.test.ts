@@ -4,9 +4,8 @@ import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handler } from '../../src/http/handler.js';
 import type { RequestHandler } from '../../src/index.js';
-import { make } from '../core/fixtures.js';
 import { until } from '../live/server.js';
-import { listenLoopback } from '../support/loopback.js';
+import { listenLoopback, make } from '../support/telemetry.js';
 import { rawRequest, requestText } from './raw.js';
 
 const NAMES = ['prometheus', 'liveTracing', 'liveMetrics', 'history', 'dashboard'] as const;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, type LiveAuthRequest, TelemetryConfigError, type TelemetryEvent } from '../../src/index.js';
-import { make } from './helpers.js';
+import { type LiveAuthRequest, TelemetryConfigError, type TelemetryEvent } from '../../src/index.js';
+import { make } from '../support/telemetry.js';
 import { listen, serve, until } from './server.js';
 
 const KEY = 'super-secret-key-material-0123456789-abcdef';
@@ -44,8 +44,8 @@ describe('live tokens', () => {
     const [prefix, claims, signature] = token.split('.') as [string, string, string];
     const forged = JSON.parse(Buffer.from(claims, 'base64url').toString()) as Record<string, unknown>;
     forged.s = 'metrics';
-    const otherKey = createTelemetry({ live: { tokenKey: `${KEY}-other` } });
-    const sameKey = createTelemetry({ live: { tokenKey: KEY } });
+    const otherKey = make({ live: { tokenKey: `${KEY}-other` } });
+    const sameKey = make({ live: { tokenKey: KEY } });
     const refused = [
       '',
       'garbage',
@@ -78,15 +78,15 @@ describe('live tokens', () => {
     const short = 'short-secret-123';
     let error: unknown;
     try {
-      createTelemetry({ live: { tokenKey: short } });
+      make({ live: { tokenKey: short } });
     } catch (e) {
       error = e;
     }
     expect(error).toBeInstanceOf(TelemetryConfigError);
     expect((error as Error).message).toMatch(/options\.live\.tokenKey.*16 bytes/);
     expect((error as Error).message).not.toContain(short);
-    expect(() => createTelemetry({ live: { batchWindow: -1 } })).toThrow(/options\.live\.batchWindow/);
-    expect(() => createTelemetry({ live: { colour: 1 } as never })).toThrow(/one of the known options/);
+    expect(() => make({ live: { batchWindow: -1 } })).toThrow(/options\.live\.batchWindow/);
+    expect(() => make({ live: { colour: 1 } as never })).toThrow(/one of the known options/);
   });
 });
 

@@ -2,7 +2,7 @@ import { connect } from 'node:net';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { make } from './helpers.js';
+import { make } from '../support/telemetry.js';
 import { serve, until } from './server.js';
 
 const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -1,8 +1,7 @@
 import compression from 'compression';
 import express from 'express';
 import { describe, expect, it } from 'vitest';
-import { listenLoopback } from '../support/loopback.js';
-import { make } from './helpers.js';
+import { listenLoopback, make } from '../support/telemetry.js';
 import { listen, traced, until } from './server.js';
 
 /** An Express 5 app that gzips everything it may, as many hosts set it up. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { make } from './helpers.js';
+import { make } from '../support/telemetry.js';
 import { until } from './server.js';
 
 /** Reads SSE frames from a web stream until `count` frames arrived. */

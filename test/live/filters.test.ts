@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { TelemetryConfigError } from '../../src/index.js';
-import { buffered, connection, make, types } from './helpers.js';
+import { connection, make } from '../support/telemetry.js';
+import { buffered, types } from './helpers.js';
 
 describe('live.events(filter): names, wildcards and level', () => {
   it('streams the selected names at or above the level', async () => {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import type { TelemetryEvent } from '../../src/catalog/types.js';
 import { traceFrame } from '../../src/live/frames.js';
 import { hostileScalars, hostileValue } from '../support/hostile.js';
-import { make } from './helpers.js';
+import { make } from '../support/telemetry.js';
 import { serve, until } from './server.js';
 
 /** Hostile values a host may put in event data; the 10 MB string is left to the core's own tests. */

@@ -1,10 +1,7 @@
 import type { Server } from 'node:http';
 import { EventSource } from 'eventsource';
 import { afterEach } from 'vitest';
-import { listenLoopback } from '../support/loopback.js';
-import type { make } from './helpers.js';
-
-type Telemetry = ReturnType<typeof make>;
+import { listenLoopback, type Telemetry } from '../support/telemetry.js';
 
 const sources: EventSource[] = [];
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { connection, make } from './helpers.js';
+import { connection, make } from '../support/telemetry.js';
 import { listen, serve, traced, until } from './server.js';
 
 describe('handlers.liveTracing over node:http, read by the eventsource client', () => {
@@ -26,7 +26,7 @@ describe('handlers.liveTracing over node:http, read by the eventsource client', 
     const token = telemetry.live.issueToken({ scope: 'tracing', subject: 'admin' });
     const client = listen(`${base}/api/live/tracing?token=${token}&events=smtp.*&level=info&remote-ip=192.0.2.1`);
     await until(() => client.ping.length === 1, 'the first ping');
-    const wanted = telemetry.span('smtp.connection-start', connection('192.0.2.1'));
+    const wanted = telemetry.span('smtp.connection-start', connection('192.0.2.1', 40_000));
     const other = telemetry.span('smtp.connection-start', connection('198.51.100.9'));
     wanted.emit('smtp.ehlo', { domain: 'mx.example.org' });
     other.emit('smtp.ehlo', { domain: 'spam.example' });

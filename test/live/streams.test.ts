@@ -2,10 +2,10 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Catalog } from '../../src/catalog/catalog.js';
 import type { LiveBatch, TelemetryEvent } from '../../src/index.js';
-import { createTelemetry } from '../../src/index.js';
 import { compileFilter, keyIndex, Probe } from '../../src/live/filter.js';
 import { EventStream } from '../../src/live/stream.js';
-import { buffered, make } from './helpers.js';
+import { connection, make } from '../support/telemetry.js';
+import { buffered } from './helpers.js';
 
 const liveSubscribers = (telemetry: ReturnType<typeof make>) =>
   telemetry.stats().subscribers.filter((s) => s.id.startsWith('live:')).length;
@@ -155,13 +155,13 @@ describe('ending a stream frees its subscription at once', () => {
 describe('metric streams', () => {
   it('yield registry frames, the first at once, filtered by name', async () => {
     const telemetry = make({ live: { minMetricsInterval: 10 } });
-    telemetry.emit('smtp.connection-start', { remoteIp: '10.0.0.1', remotePort: 1, listenerId: 'smtp', localPort: 25 });
+    telemetry.emit('smtp.connection-start', connection('10.0.0.1', 1));
     telemetry.metrics.histogram('smtp.request-time').observe(12);
     const stream = telemetry.live.metrics({ metrics: ['smtp.connection-start', 'smtp.request-time'], interval: 20 });
     const first = await stream.next();
     expect(first.value?.metrics.map((m) => m.name)).toEqual(['smtp.connection-start', 'smtp.request-time']);
     expect(first.value?.metrics[0]?.series[0]).toEqual({ labels: {}, value: 1 });
-    telemetry.emit('smtp.connection-start', { remoteIp: '10.0.0.1', remotePort: 1, listenerId: 'smtp', localPort: 25 });
+    telemetry.emit('smtp.connection-start', connection('10.0.0.1', 1));
     const second = await stream.next();
     expect(second.value?.metrics[0]?.series[0]).toEqual({ labels: {}, value: 2 });
     let frames = 0;
@@ -190,7 +190,7 @@ describe('metric streams', () => {
 
 describe('sensitive keys', () => {
   it('are redacted in live output and never matched by filters', async () => {
-    const runtime = createTelemetry({ sensitiveKeys: ['contents'] });
+    const runtime = make({ sensitiveKeys: ['contents'] });
     const live = runtime.live;
     const all = live.events({ events: ['smtp.raw-input'], level: 'trace' });
     const probing = live.events({ events: ['smtp.raw-input'], level: 'trace', text: 'secret' });

@@ -1,9 +1,9 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { BUILTIN_METRICS, TelemetryConfigError } from '../../src/index.js';
-import { make } from '../core/fixtures.js';
 import { needsProgram } from '../support/needs-program.js';
-import { CONN, samples } from './helpers.js';
+import { CONNECTION, make } from '../support/telemetry.js';
+import { samples } from './helpers.js';
 
 type Telemetry = ReturnType<typeof make>;
 
@@ -64,8 +64,8 @@ describe('Prometheus text format 0.0.4 (default naming)', () => {
 
   it('exports durations in seconds (values and le bounds) and sizes in bytes, with the catalogue names', () => {
     const telemetry = make();
-    telemetry.span('smtp.connection-start', CONN).end({ elapsed: 250 });
-    telemetry.span('smtp.connection-start', CONN).end({ elapsed: 1500 });
+    telemetry.span('smtp.connection-start', CONNECTION).end({ elapsed: 250 });
+    telemetry.span('smtp.connection-start', CONNECTION).end({ elapsed: 1500 });
     telemetry.emit('queue.message-queued', { size: 1000 });
     telemetry.metrics.gauge('user.count').set(12);
     const text = telemetry.metrics.prometheus();
@@ -192,7 +192,7 @@ describe('OpenMetrics 1.0', () => {
   it('names counter families without _total and samples with it, writes # UNIT and ends with # EOF', () => {
     const telemetry = make();
     telemetry.emit('delivery.completed', { elapsed: 1000 });
-    telemetry.span('smtp.connection-start', CONN).end({ elapsed: 500 });
+    telemetry.span('smtp.connection-start', CONNECTION).end({ elapsed: 500 });
     telemetry.metrics.counter('app.sent', { help: 'Bytes sent', unit: 'bytes' }).inc(3);
     const text = telemetry.metrics.prometheus('openmetrics');
     const help = telemetry.describe('delivery.completed').description;
@@ -227,7 +227,7 @@ describe('OpenMetrics 1.0', () => {
 describe("naming: 'stalwart'", () => {
   it('uses the exact Stalwart names, no prefix, no _total, values in milliseconds', () => {
     const telemetry = make({ metrics: { naming: 'stalwart', prefix: 'ignored_' } });
-    telemetry.span('smtp.connection-start', CONN).end({ elapsed: 250 });
+    telemetry.span('smtp.connection-start', CONNECTION).end({ elapsed: 250 });
     telemetry.emit('queue.message-queued', { size: 1000 });
     telemetry.metrics.gauge('user.count').set(7);
     const text = telemetry.metrics.prometheus();
@@ -267,7 +267,7 @@ promtool.describe('promtool check metrics', () => {
         h.observe(1e12);
       }
     }
-    telemetry.span('smtp.connection-start', CONN);
+    telemetry.span('smtp.connection-start', CONNECTION);
     telemetry.metrics.gauge('user.count').set(100);
     telemetry.metrics.gauge('domain.count').set(3);
     const counter = telemetry.metrics.counter('app.requests', { help: 'HTTP requests "served"', labels: ['method', 'code'] });

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { CONTENT_TYPES } from '../../src/index.js';
-import { make } from '../core/fixtures.js';
-import { listenLoopback } from '../support/loopback.js';
+import { listenLoopback, make } from '../support/telemetry.js';
 
 const TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 const OPENMETRICS = 'application/openmetrics-text; version=1.0.0; charset=utf-8';

@@ -1,9 +1,6 @@
 import { expect } from 'vitest';
 import type { MetricSnapshot, MetricsSnapshot, SeriesSnapshot } from '../../src/index.js';
 
-/** A connection span's required keys. */
-export const CONN = { remoteIp: '192.0.2.10', remotePort: 40000, listenerId: 'mx', localPort: 25 } as const;
-
 type ValueSnapshot = Extract<SeriesSnapshot, { readonly value: number }>;
 type HistogramSnapshot = Exclude<SeriesSnapshot, ValueSnapshot>;
 

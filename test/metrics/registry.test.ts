@@ -1,16 +1,13 @@
 import { describe, expect, it, vi } from 'vitest';
-import { BUILTIN_METRICS, createTelemetry, OVERFLOW_VALUE, TelemetryConfigError, type TelemetryEvent } from '../../src/index.js';
-import { make } from '../core/fixtures.js';
-import { CONN, histogramOf, metricOf, seriesValue } from './helpers.js';
+import { BUILTIN_METRICS, OVERFLOW_VALUE, TelemetryConfigError, type TelemetryEvent } from '../../src/index.js';
+import { CONNECTION, make, makeWithEvents } from '../support/telemetry.js';
+import { histogramOf, metricOf, seriesValue } from './helpers.js';
 
 /** Runs `fn`, which must throw a TelemetryConfigError, and returns it. */
 function configError(fn: () => unknown): TelemetryConfigError {
   let thrown: unknown;
   try {
-    const made = fn();
-    // A call that wrongly succeeded may have created an instance: close it.
-    if (made !== null && typeof made === 'object' && 'shutdown' in made)
-      void (made as { shutdown(t: number): unknown }).shutdown(100);
+    fn();
   } catch (error) {
     thrown = error;
   }
@@ -18,8 +15,8 @@ function configError(fn: () => unknown): TelemetryConfigError {
   return thrown as TelemetryConfigError;
 }
 
-/** createTelemetry as untyped JavaScript sees it. */
-const createUntyped = createTelemetry as unknown as (options?: unknown) => unknown;
+/** createTelemetry as untyped JavaScript sees it (an instance it returns is shut down after the test). */
+const createUntyped = make as unknown as (options?: unknown) => unknown;
 
 /** A host metric's methods as untyped JavaScript sees them. */
 interface Untyped {
@@ -36,7 +33,7 @@ describe('event counters', () => {
     const telemetry = make();
     telemetry.emit('delivery.completed', { elapsed: 10 });
     telemetry.emit('delivery.completed');
-    const span = telemetry.span('smtp.connection-start', CONN);
+    const span = telemetry.span('smtp.connection-start', CONNECTION);
     span.end();
     expect(telemetry.metrics.eventCount('delivery.completed')).toBe(2);
     expect(telemetry.metrics.eventCount('smtp.connection-start')).toBe(1);
@@ -64,7 +61,7 @@ describe('event counters', () => {
   it('metrics.exclude switches an event counter off: it stays 0 and leaves the snapshot and the scrape', () => {
     const telemetry = make({ metrics: { exclude: ['delivery.completed', 'smtp.*'] } });
     telemetry.emit('delivery.completed', { elapsed: 5 });
-    telemetry.span('smtp.connection-start', CONN).end({ elapsed: 300 });
+    telemetry.span('smtp.connection-start', CONNECTION).end({ elapsed: 300 });
     telemetry.emit('delivery.attempt-start', { queueId: 1 });
     expect(telemetry.metrics.eventCount('delivery.completed')).toBe(0);
     expect(telemetry.metrics.eventCount('smtp.connection-start')).toBe(0);
@@ -87,7 +84,7 @@ describe('event counters', () => {
     const telemetry = make({ metrics: { include: ['delivery.*', '*.request-time'] } });
     telemetry.emit('auth.success');
     telemetry.emit('delivery.completed', { elapsed: 1000 });
-    telemetry.span('smtp.connection-start', CONN).end({ elapsed: 250 });
+    telemetry.span('smtp.connection-start', CONNECTION).end({ elapsed: 250 });
     expect(telemetry.metrics.eventCount('auth.success')).toBe(0);
     expect(telemetry.metrics.eventCount('delivery.completed')).toBe(1);
     const snap = telemetry.metrics.snapshot();
@@ -106,7 +103,7 @@ describe('event counters', () => {
       'billing.invoice-sent': { id: 1000, description: 'Invoice mailed to a customer', counter: true },
       'billing.audit-sent': { id: 1001, description: 'Audit line written' },
     });
-    const telemetry = createTelemetry({ events });
+    const telemetry = makeWithEvents({ events });
     try {
       telemetry.emit('billing.invoice-sent');
       telemetry.emit('billing.invoice-sent');
@@ -133,8 +130,8 @@ describe('built-in gauges and histograms are fed as the catalogue says', () => {
 
   it.each(spans)('%s: %s +1 on start, -1 on end; %s takes elapsed of the end event', (start, gauge, histogram) => {
     const telemetry = make();
-    const a = telemetry.span(start, CONN);
-    const b = telemetry.span(start, { ...CONN, remotePort: 40001 });
+    const a = telemetry.span(start, CONNECTION);
+    const b = telemetry.span(start, { ...CONNECTION, remotePort: 40001 });
     expect(seriesValue(telemetry.metrics.snapshot(), gauge)).toBe(2);
     a.end({ elapsed: 1500 });
     expect(seriesValue(telemetry.metrics.snapshot(), gauge)).toBe(1);
@@ -161,7 +158,7 @@ describe('built-in gauges and histograms are fed as the catalogue says', () => {
 
   it('a span ended without elapsed still feeds the request-time histogram', () => {
     const telemetry = make();
-    telemetry.span('smtp.connection-start', CONN).end();
+    telemetry.span('smtp.connection-start', CONNECTION).end();
     const h = histogramOf(telemetry.metrics.snapshot(), 'smtp.request-time');
     expect(h.count).toBe(1);
     expect(h.sum).toBeGreaterThanOrEqual(0);

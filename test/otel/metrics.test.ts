@@ -10,9 +10,8 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
 import { exportMetrics } from '../../src/otel.js';
-import { make } from '../core/fixtures.js';
+import { CONNECTION, make } from '../support/telemetry.js';
 
-const CONNECTION = { remoteIp: '192.0.2.10', remotePort: 40123, listenerId: 'smtp', localPort: 25 } as const;
 const providers: MeterProvider[] = [];
 
 afterEach(async () => {

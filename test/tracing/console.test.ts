@@ -2,7 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, jsonLine, REDACTED, type Sink, type TelemetryEvent, textLine } from '../../src/index.js';
+import { jsonLine, REDACTED, type Sink, type TelemetryEvent, textLine } from '../../src/index.js';
+import { make } from '../support/telemetry.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
@@ -118,7 +119,7 @@ describe('custom sinks and redaction', () => {
       },
     };
     const reports: TelemetryEvent[] = [];
-    const telemetry = createTelemetry({
+    const telemetry = make({
       tracers: [
         { type: 'custom', id: 'good', sink: good, level: 'trace', redact: ['contents'] },
         {
@@ -155,7 +156,7 @@ describe('custom sinks and redaction', () => {
   });
 
   it('refuses bad tracer options', () => {
-    const bad = (tracers: unknown) => () => createTelemetry({ tracers } as never);
+    const bad = (tracers: unknown) => () => make({ tracers } as never);
     expect(bad({})).toThrow(/options\.tracers: expected an array/);
     expect(bad([{ type: 'syslog' }])).toThrow(/options\.tracers\[0\]\.type: expected one of console, file, pino, otel, custom/);
     expect(bad([{ type: 'console', format: 'xml' }])).toThrow(/options\.tracers\[0\]\.format/);
@@ -166,7 +167,7 @@ describe('custom sinks and redaction', () => {
     );
     expect(bad([{ type: 'custom', sink: {} }])).toThrow(/options\.tracers\[0\]\.sink: expected a sink/);
     expect(bad([{ type: 'console' }, { type: 'console', id: 'console-0' }])).toThrow(/an id not used/);
-    expect(() => createTelemetry({ sensitiveKeys: 'password' } as never)).toThrow(/options\.sensitiveKeys/);
+    expect(() => make({ sensitiveKeys: 'password' } as never)).toThrow(/options\.sensitiveKeys/);
   });
 
   it('formats JSON lines with errors and byte arrays made printable', () => {

@@ -1,12 +1,13 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, type TelemetryEvent } from '../../src/index.js';
+import type { TelemetryEvent } from '../../src/index.js';
+import { make } from '../support/telemetry.js';
 
 describe('emit-time sinks (context.onEmit)', () => {
   it("run on the emitter's stack, see its async context, and get only the tracer's selection", async () => {
     const request = new AsyncLocalStorage<string>();
     const seen: [string, string | undefined, boolean][] = [];
-    const telemetry = createTelemetry({
+    const telemetry = make({
       tracers: [
         {
           type: 'custom',
@@ -34,7 +35,7 @@ describe('emit-time sinks (context.onEmit)', () => {
 
   it('isolate a throwing hook: the emitter goes on and the failure is reported', async () => {
     const errors: unknown[] = [];
-    const telemetry = createTelemetry({
+    const telemetry = make({
       tracers: [
         {
           type: 'custom',
@@ -63,8 +64,6 @@ describe('emit-time sinks (context.onEmit)', () => {
   });
 
   it('refuse a sink with neither write nor a hook', () => {
-    expect(() => createTelemetry({ tracers: [{ type: 'custom', sink: () => ({}) }] })).toThrow(
-      /write\(batch\) method or an onEmit hook/,
-    );
+    expect(() => make({ tracers: [{ type: 'custom', sink: () => ({}) }] })).toThrow(/write\(batch\) method or an onEmit hook/);
   });
 });

@@ -4,8 +4,8 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, expect, it } from 'vitest';
-import { createTelemetry } from '../../src/index.js';
 import { needsProgram } from '../support/needs-program.js';
+import { connection, make } from '../support/telemetry.js';
 
 /** Characters other than \n that some reader takes as a line break. */
 const BREAKS = ['\r', '\u000b', '\u000c', '\u001c', '\u001d', '\u001e', '\u0085', '\u2028', '\u2029'];
@@ -36,7 +36,7 @@ const FORGED = ['203.0.113.66', '203.0.113.67', '203.0.113.68', '203.0.113.69', 
 
 fail2ban.describe('the fail2ban filter, with the real fail2ban-regex over a real file tracer', () => {
   it('finds the sender of every auth.failed, and never an address a value tried to forge', async () => {
-    const telemetry = createTelemetry({
+    const telemetry = make({
       levels: { 'auth.failed': 'info' },
       tracers: [{ type: 'file', path: dir, rotate: 'never', level: 'info' }],
     });
@@ -49,12 +49,7 @@ fail2ban.describe('the fail2ban filter, with the real fail2ban-regex over a real
     emitLoose('auth.failed', { remoteIp: '2001:db8::7', 'y, remoteIp = "203.0.113.68", z': 'v' });
     emitLoose('auth.failed', { 'x remoteIp': '203.0.113.69', remoteIp: '192.0.2.9' });
     // Another event whose value mentions auth.failed, inside a client's span.
-    const session = telemetry.span('smtp.connection-start', {
-      remoteIp: '192.0.2.10',
-      remotePort: 4000,
-      listenerId: 'smtp',
-      localPort: 25,
-    });
+    const session = telemetry.span('smtp.connection-start', connection('192.0.2.10', 4000));
     session.emit('smtp.ehlo', { domain: '(auth.failed) remoteIp = "203.0.113.70"' });
     session.end();
     // The event itself with no address: nothing to ban, not even a forged one.
@@ -69,7 +64,7 @@ fail2ban.describe('the fail2ban filter, with the real fail2ban-regex over a real
   });
 
   it('writes a remoteIp holding a newline as one quoted line, which forges no line and bans no one', async () => {
-    const telemetry = createTelemetry({
+    const telemetry = make({
       levels: { 'auth.failed': 'info' },
       tracers: [{ type: 'file', path: dir, rotate: 'never', level: 'info' }],
     });

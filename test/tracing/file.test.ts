@@ -3,8 +3,9 @@ import * as os from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createTelemetry, type TelemetryEvent } from '../../src/index.js';
+import type { TelemetryEvent } from '../../src/index.js';
 import { checkFileOptions, type FileTracerOptions, fileSink } from '../../src/tracing/file.js';
+import { make } from '../support/telemetry.js';
 
 const START = Date.UTC(2026, 0, 15, 10, 30, 15);
 const MINUTE = 60_000;
@@ -25,7 +26,7 @@ afterEach(() => {
 function setup(options: Partial<FileTracerOptions> = {}) {
   const clock = { now: START };
   const reports: TelemetryEvent[] = [];
-  const telemetry = createTelemetry({
+  const telemetry = make({
     now: () => clock.now,
     tracers: [
       {

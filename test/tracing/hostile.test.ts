@@ -9,8 +9,9 @@ import fc from 'fast-check';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { redactBatch } from '../../src/core/redact.js';
-import { createTelemetry, jsonLine, type TelemetryEvent, textLine } from '../../src/index.js';
+import { jsonLine, type TelemetryEvent, textLine } from '../../src/index.js';
 import { consoleSink } from '../../src/tracing/console.js';
+import { CONNECTION, make } from '../support/telemetry.js';
 
 /** Characters other than \n that some reader takes as a line break. */
 const BREAKS = ['\r', '\u000b', '\u000c', '\u001c', '\u001d', '\u001e', '\u0085', '\u2028', '\u2029'];
@@ -18,7 +19,6 @@ const breaksIn = (line: string) => [...line].filter((char) => BREAKS.includes(ch
 
 /** The start of every text line the tracers write. */
 const TEXT_LINE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z (TRACE|DEBUG|INFO|WARN|ERROR) [^\n]+ \([a-z0-9-]+\.[a-z0-9-]+\)/;
-const CONNECTION = { remoteIp: '192.0.2.10', remotePort: 40123, listenerId: 'smtp', localPort: 25 } as const;
 const TEXT = { multiline: false, ansi: false, journald: false };
 const HUGE = `start\n${'x'.repeat(10 * 1024 * 1024)}`;
 
@@ -64,7 +64,7 @@ function setup(sensitiveKeys: string[] = []) {
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] });
   const pinoOut = memoryPino();
   const events = ['auth.*', 'smtp.*', 'tls.*'];
-  const telemetry = createTelemetry({
+  const telemetry = make({
     sensitiveKeys,
     tracers: [
       {

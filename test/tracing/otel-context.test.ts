@@ -2,9 +2,7 @@ import { context, trace } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTelemetry } from '../../src/index.js';
-
-const CONNECTION = { remoteIp: '192.0.2.10', remotePort: 40123, listenerId: 'smtp', localPort: 25 } as const;
+import { CONNECTION, make } from '../support/telemetry.js';
 
 function otel() {
   const exporter = new InMemorySpanExporter();
@@ -24,7 +22,7 @@ afterAll(() => {
 describe('the OpenTelemetry tracer and the caller context', () => {
   it('makes a span started inside withSpan a child of the current span, in the same trace', async () => {
     const { exporter, tracerProvider } = otel();
-    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider }] });
+    const telemetry = make({ tracers: [{ type: 'otel', tracerProvider }] });
     const connection = telemetry.span('smtp.connection-start', CONNECTION);
     const attempt = telemetry.withSpan(connection, () =>
       telemetry.span('delivery.attempt-start', { queueId: 7, from: 'a@example.org', to: ['b@example.net'] }),
@@ -43,7 +41,7 @@ describe('the OpenTelemetry tracer and the caller context', () => {
 
   it("nests a span under the host's active OTel span, and attaches events outside spans to it", async () => {
     const { exporter, tracerProvider } = otel();
-    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider, level: 'info' }] });
+    const telemetry = make({ tracers: [{ type: 'otel', tracerProvider, level: 'info' }] });
     const host = tracerProvider.getTracer('host');
     await host.startActiveSpan('POST /api/queue', async (request) => {
       telemetry.emit('queue.message-queued', { queueId: 42, from: 'a@example.org' });
@@ -66,7 +64,7 @@ describe('the OpenTelemetry tracer and the caller context', () => {
 
   it('adds events outside spans to a still-open active span, with their keys', async () => {
     const { exporter, tracerProvider } = otel();
-    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider, level: 'info' }] });
+    const telemetry = make({ tracers: [{ type: 'otel', tracerProvider, level: 'info' }] });
     const host = tracerProvider.getTracer('host');
     await host.startActiveSpan('POST /api/queue', async (request) => {
       telemetry.emit('queue.message-queued', { queueId: 42, from: 'a@example.org' });
@@ -79,7 +77,7 @@ describe('the OpenTelemetry tracer and the caller context', () => {
     ]);
 
     const detached = otel();
-    const off = createTelemetry({
+    const off = make({
       tracers: [{ type: 'otel', tracerProvider: detached.tracerProvider, attachToActiveSpan: false }],
     });
     await detached.tracerProvider.getTracer('host').startActiveSpan('GET /', async (span) => {
@@ -93,7 +91,7 @@ describe('the OpenTelemetry tracer and the caller context', () => {
 
   it('telemetry.tracer.startActiveSpan makes the span current for telemetry and for OTel', async () => {
     const { exporter, tracerProvider } = otel();
-    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider, level: 'info' }] });
+    const telemetry = make({ tracers: [{ type: 'otel', tracerProvider, level: 'info' }] });
     const host = tracerProvider.getTracer('host');
     const id = await telemetry.tracer.startActiveSpan('smtp.connection-start', CONNECTION, async (session) => {
       telemetry.emit('smtp.ehlo', { domain: 'client.example.org' }); // joins the span: no spanId given
@@ -116,7 +114,7 @@ describe('the OpenTelemetry tracer and the caller context', () => {
 
   it('redacts sensitive keys in span attributes taken at emit time', async () => {
     const { exporter, tracerProvider } = otel();
-    const telemetry = createTelemetry({ sensitiveKeys: ['remoteIp'], tracers: [{ type: 'otel', tracerProvider }] });
+    const telemetry = make({ sensitiveKeys: ['remoteIp'], tracers: [{ type: 'otel', tracerProvider }] });
     telemetry.span('smtp.connection-start', CONNECTION).end();
     await telemetry.flush();
     expect(exporter.getFinishedSpans()[0]?.attributes.remoteIp).toBe('[redacted]');
@@ -125,7 +123,7 @@ describe('the OpenTelemetry tracer and the caller context', () => {
 
   it('redacts span events apart from their span: an event keeps only its own keys', async () => {
     const { exporter, tracerProvider } = otel();
-    const telemetry = createTelemetry({ sensitiveKeys: ['remoteIp', 'from'], tracers: [{ type: 'otel', tracerProvider }] });
+    const telemetry = make({ sensitiveKeys: ['remoteIp', 'from'], tracers: [{ type: 'otel', tracerProvider }] });
     const session = telemetry.span('smtp.connection-start', CONNECTION);
     session.emit('smtp.mail-from', { from: 'alice@example.org' });
     session.emit('smtp.ehlo', { domain: 'client.example.org' });

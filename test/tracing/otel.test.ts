@@ -1,9 +1,8 @@
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, type TelemetryEvent } from '../../src/index.js';
-
-const CONNECTION = { remoteIp: '192.0.2.10', remotePort: 40123, listenerId: 'smtp', localPort: 25 } as const;
+import type { TelemetryEvent } from '../../src/index.js';
+import { CONNECTION, make } from '../support/telemetry.js';
 
 function otel() {
   const exporter = new InMemorySpanExporter();
@@ -15,7 +14,7 @@ describe('the OpenTelemetry tracer', () => {
   it('turns an SMTP session into one span: start keys as attributes, events between as span events', async () => {
     const { exporter, tracerProvider } = otel();
     let clock = Date.UTC(2026, 10, 24, 12);
-    const telemetry = createTelemetry({ now: () => clock, tracers: [{ type: 'otel', tracerProvider, level: 'info' }] });
+    const telemetry = make({ now: () => clock, tracers: [{ type: 'otel', tracerProvider, level: 'info' }] });
     const session = telemetry.span('smtp.connection-start', CONNECTION);
     session.emit('smtp.ehlo', { domain: 'client.example.org' });
     session.emit('smtp.mail-from', { from: 'alice@example.org' });
@@ -41,7 +40,7 @@ describe('the OpenTelemetry tracer', () => {
 
   it('ends with an error status when an error-level event occurred, and keeps spans apart', async () => {
     const { exporter, tracerProvider } = otel();
-    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider }] });
+    const telemetry = make({ tracers: [{ type: 'otel', tracerProvider }] });
     const attempt = telemetry.span('delivery.attempt-start', { queueId: 7, from: 'a@example.org', to: ['b@example.net'] });
     const other = telemetry.span('smtp.connection-start', CONNECTION);
     attempt.emit('store.sqlite-error', { reason: 'disk I/O error' });
@@ -65,7 +64,7 @@ describe('the OpenTelemetry tracer', () => {
 
   it('turns objects under keys typed to hold them into text, and passes plain keys as they are', async () => {
     const { exporter, tracerProvider } = otel();
-    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider, level: 'debug' }] });
+    const telemetry = make({ tracers: [{ type: 'otel', tracerProvider, level: 'debug' }] });
     const attempt = telemetry.span('delivery.attempt-start', { queueId: 7, to: ['b@example.net', 'c@example.net'] });
     const nextRetry = new Date(Date.UTC(2026, 10, 25, 8));
     attempt.emit('delivery.failed', { reason: 'mailbox full', nextRetry, causedBy: new TypeError('boom'), queueId: 7 });
@@ -83,7 +82,7 @@ describe('the OpenTelemetry tracer', () => {
 
   it('shares span events with other consumers, which still see whole events with the span keys', async () => {
     const { exporter, tracerProvider } = otel();
-    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider }] });
+    const telemetry = make({ tracers: [{ type: 'otel', tracerProvider }] });
     const seen: TelemetryEvent[] = [];
     telemetry.on('smtp.*', (event) => seen.push(event));
     const session = telemetry.span('smtp.connection-start', CONNECTION);
@@ -105,7 +104,7 @@ describe('the OpenTelemetry tracer', () => {
   it('feeds two OTel tracers with their own levels from the same spans', async () => {
     const a = otel();
     const b = otel();
-    const telemetry = createTelemetry({
+    const telemetry = make({
       tracers: [
         { type: 'otel', tracerProvider: a.tracerProvider, level: 'info' },
         { type: 'otel', tracerProvider: b.tracerProvider, level: 'debug' },
@@ -123,7 +122,7 @@ describe('the OpenTelemetry tracer', () => {
 
   it('keeps interleaved sessions apart and ignores events after a span ended', async () => {
     const { exporter, tracerProvider } = otel();
-    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider }] });
+    const telemetry = make({ tracers: [{ type: 'otel', tracerProvider }] });
     const a = telemetry.span('smtp.connection-start', { ...CONNECTION, remotePort: 1 });
     const b = telemetry.span('smtp.connection-start', { ...CONNECTION, remotePort: 2 });
     a.emit('smtp.ehlo', { domain: 'a.example' });
@@ -151,7 +150,7 @@ describe('the OpenTelemetry tracer', () => {
 
   it('ends spans still open at shutdown as incomplete, reports exporter failures, and refuses bad options', async () => {
     const { exporter, tracerProvider } = otel();
-    const telemetry = createTelemetry({ tracers: [{ type: 'otel', tracerProvider, maxOpenSpans: 1 }] });
+    const telemetry = make({ tracers: [{ type: 'otel', tracerProvider, maxOpenSpans: 1 }] });
     telemetry.span('smtp.connection-start', CONNECTION);
     telemetry.span('imap.connection-start', CONNECTION); // pushes the first one out
     await telemetry.flush();
@@ -162,7 +161,7 @@ describe('the OpenTelemetry tracer', () => {
     expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['smtp.connection-start', 'imap.connection-start']);
 
     const broken = () =>
-      createTelemetry({
+      make({
         tracers: [
           {
             type: 'otel',
@@ -175,14 +174,14 @@ describe('the OpenTelemetry tracer', () => {
         ],
       });
     expect(broken).toThrow(/options\.tracers\[0\]: expected a tracer whose sink can be created, got "otel-0" \(no tracer\)/);
-    expect(() => createTelemetry({ tracers: [{ type: 'otel', tracerProvider: {} } as never] })).toThrow(
+    expect(() => make({ tracers: [{ type: 'otel', tracerProvider: {} } as never] })).toThrow(
       /options\.tracers\[0\]\.tracerProvider: expected an OpenTelemetry TracerProvider/,
     );
   });
 
   it('reports a failing provider as telemetry.otel-exporter-error without touching the emitter', async () => {
     const reports: TelemetryEvent[] = [];
-    const telemetry = createTelemetry({
+    const telemetry = make({
       tracers: [
         {
           type: 'otel',

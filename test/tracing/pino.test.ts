@@ -1,7 +1,8 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, REDACTED, type TelemetryEvent } from '../../src/index.js';
+import { REDACTED, type TelemetryEvent } from '../../src/index.js';
+import { connection, make } from '../support/telemetry.js';
 
 /** A real pino logger writing JSON lines into memory. */
 function memoryLogger(level = 'trace') {
@@ -18,16 +19,11 @@ function memoryLogger(level = 'trace') {
 describe('the pino bridge', () => {
   it('forwards events with levels mapped, description as message, span keys merged and secrets redacted', async () => {
     const { logger, lines } = memoryLogger();
-    const telemetry = createTelemetry({
+    const telemetry = make({
       sensitiveKeys: ['accountName'],
       tracers: [{ type: 'pino', logger, level: 'debug', events: ['smtp.*', 'auth.*', 'store.*'] }],
     });
-    const span = telemetry.span('smtp.connection-start', {
-      remoteIp: '192.0.2.7',
-      remotePort: 4000,
-      listenerId: 'smtp',
-      localPort: 25,
-    });
+    const span = telemetry.span('smtp.connection-start', connection('192.0.2.7', 4000));
     span.emit('smtp.ehlo', { domain: 'client.example.org' });
     telemetry.emit('auth.failed', { remoteIp: '192.0.2.7', accountName: 'alice' });
     telemetry.emit('store.sqlite-error', { reason: 'disk I/O error' });
@@ -55,7 +51,7 @@ describe('the pino bridge', () => {
 
   it('leaves filtering to pino as well, and refuses something that is not a logger', async () => {
     const { logger, lines } = memoryLogger('warn');
-    const telemetry = createTelemetry({ tracers: [{ type: 'pino', logger, level: 'trace' }] });
+    const telemetry = make({ tracers: [{ type: 'pino', logger, level: 'trace' }] });
     const reports: TelemetryEvent[] = [];
     telemetry.subscribe({ events: ['telemetry.*'] }, (batch) => {
       reports.push(...batch);
@@ -65,7 +61,7 @@ describe('the pino bridge', () => {
     await telemetry.shutdown();
     expect(lines.map((l) => l.event)).toEqual(['store.sqlite-error']);
     expect(reports).toEqual([]);
-    expect(() => createTelemetry({ tracers: [{ type: 'pino', logger: { info() {} } } as never] })).toThrow(
+    expect(() => make({ tracers: [{ type: 'pino', logger: { info() {} } } as never] })).toThrow(
       /options\.tracers\[0\]\.logger: expected a pino logger/,
     );
   });

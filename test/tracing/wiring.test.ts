@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createTelemetry, type TelemetryEvent } from '../../src/index.js';
+import type { TelemetryEvent } from '../../src/index.js';
+import { make } from '../support/telemetry.js';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -15,7 +16,7 @@ describe('a file tracer configured by options', () => {
     dirs.push(root);
     const path = join(root, 'logs');
     const clock = Date.UTC(2026, 10, 24, 12);
-    const telemetry = createTelemetry({
+    const telemetry = make({
       now: () => clock,
       levels: { 'auth.failed': 'info' },
       tracers: [{ type: 'file', path, prefix: 'mx', format: 'json', events: ['auth.*'] }],
@@ -42,9 +43,9 @@ describe('a file tracer configured by options', () => {
   });
 
   it('refuses a bad file option with its path', () => {
-    expect(() => createTelemetry({ tracers: [{ type: 'file', path: '/tmp/x', rotate: 'weekly' } as never] })).toThrow(
+    expect(() => make({ tracers: [{ type: 'file', path: '/tmp/x', rotate: 'weekly' } as never] })).toThrow(
       /options\.tracers\[0\]\.rotate/,
     );
-    expect(() => createTelemetry({ tracers: [{ type: 'file' } as never] })).toThrow(/options\.tracers\[0\]\.path/);
+    expect(() => make({ tracers: [{ type: 'file' } as never] })).toThrow(/options\.tracers\[0\]\.path/);
   });
 });

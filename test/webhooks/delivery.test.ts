@@ -1,37 +1,32 @@
 import { createHmac } from 'node:crypto';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, type TelemetryEvent } from '../../src/index.js';
+import type { TelemetryEvent } from '../../src/index.js';
+import { connection, make, type SessionOptions, session } from '../support/telemetry.js';
 import { type Hook, useReceiver } from './receiver.js';
 
 const KEY = `whsec_${Buffer.alloc(32, 9).toString('base64')}`;
 const env = useReceiver();
 
-function make(webhook: Partial<Hook> = {}, extra: Partial<Hook>[] = []) {
-  const telemetry = createTelemetry({
+/** A telemetry instance with webhook `hook` (and `extra` ones) delivering to the test's receiver. */
+function withWebhook(webhook: Partial<Hook> = {}, extra: Partial<Hook>[] = []) {
+  return make({
     webhooks: [{ id: 'hook', url: env.receiver.url, throttle: 5, ...webhook }, ...(extra as Hook[])],
   });
-  env.track(telemetry);
-  return telemetry;
 }
 
-function session(telemetry: ReturnType<typeof make>) {
-  const span = telemetry.span('smtp.connection-start', {
-    listenerId: 'smtp',
-    localPort: 25,
-    remoteIp: '192.0.2.7',
-    remotePort: 50512,
-  });
-  span.emit('smtp.mail-from', { from: 'bill@example.org' });
-  span.emit('smtp.rcpt-to', { to: ['ann@example.org'] });
-  span.end();
-  return span;
-}
+/** The session these tests send: no EHLO, one MAIL FROM, one RCPT TO carrying a list. */
+const SESSION: SessionOptions = {
+  connection: connection('192.0.2.7', 50512),
+  ehlo: false,
+  from: 'bill@example.org',
+  to: [['ann@example.org']],
+};
 
 describe('body', () => {
   it("is Stalwart's {events:[{id, createdAt, type, data}]} with span keys merged into data", async () => {
-    const telemetry = make();
-    const span = session(telemetry);
+    const telemetry = withWebhook();
+    const span = session(telemetry, SESSION);
     await telemetry.flush();
     expect(env.receiver.requests).toHaveLength(1);
     const [request] = env.receiver.requests;
@@ -55,7 +50,7 @@ describe('body', () => {
   });
 
   it('uses the event ids consumers see, and encodes bytes, bigints and errors', async () => {
-    const telemetry = make({ events: ['smtp.*'] });
+    const telemetry = withWebhook({ events: ['smtp.*'] });
     const seen: TelemetryEvent[] = [];
     telemetry.subscribe({ events: ['smtp.*'] }, (batch) => {
       seen.push(...batch);
@@ -69,8 +64,8 @@ describe('body', () => {
   });
 
   it('sends only the selected events', async () => {
-    const telemetry = make({ events: ['smtp.*'], exclude: ['smtp.rcpt-to'], level: 'info' });
-    session(telemetry);
+    const telemetry = withWebhook({ events: ['smtp.*'], exclude: ['smtp.rcpt-to'], level: 'info' });
+    session(telemetry, SESSION);
     telemetry.emit('auth.success');
     await telemetry.flush();
     // connection start/end are debug-level: below `info`.
@@ -80,8 +75,8 @@ describe('body', () => {
 
 describe('signatures', () => {
   it('stalwart: X-Signature is base64(HMAC-SHA256(key, raw body)) of the bytes sent', async () => {
-    const telemetry = make({ signatureKey: 'shared-secret' });
-    session(telemetry);
+    const telemetry = withWebhook({ signatureKey: 'shared-secret' });
+    session(telemetry, SESSION);
     await telemetry.flush();
     const [request] = env.receiver.requests;
     const expected = createHmac('sha256', 'shared-secret')
@@ -93,8 +88,8 @@ describe('signatures', () => {
   });
 
   it('standard: verified by the standardwebhooks package', async () => {
-    const telemetry = make({ signatureKey: KEY, signing: 'standard' });
-    session(telemetry);
+    const telemetry = withWebhook({ signatureKey: KEY, signing: 'standard' });
+    session(telemetry, SESSION);
     await telemetry.flush();
     const [request] = env.receiver.requests;
     const headers = request?.headers as Record<string, string>;
@@ -109,8 +104,8 @@ describe('signatures', () => {
   });
 
   it('both: each header verifies on the same bytes', async () => {
-    const telemetry = make({ signatureKey: KEY, signing: 'both' });
-    session(telemetry);
+    const telemetry = withWebhook({ signatureKey: KEY, signing: 'both' });
+    session(telemetry, SESSION);
     await telemetry.flush();
     const [request] = env.receiver.requests;
     const headers = request?.headers as Record<string, string>;
@@ -125,10 +120,10 @@ describe('signatures', () => {
 
 describe('headers and auth', () => {
   it('sends extra headers, Basic and Bearer auth', async () => {
-    const basic = make({ headers: { 'X-Tenant': 'mx1' }, auth: { type: 'basic', username: 'mx', password: 'pa:ss' } });
+    const basic = withWebhook({ headers: { 'X-Tenant': 'mx1' }, auth: { type: 'basic', username: 'mx', password: 'pa:ss' } });
     basic.emit('auth.success');
     await basic.flush();
-    const bearer = make({ id: 'b', auth: { type: 'bearer', token: 'tok-123' } });
+    const bearer = withWebhook({ id: 'b', auth: { type: 'bearer', token: 'tok-123' } });
     bearer.emit('auth.success');
     await bearer.flush();
     const [first, second] = env.receiver.requests;
@@ -140,20 +135,20 @@ describe('headers and auth', () => {
 
 describe('batching', () => {
   it('groups a throttle window into one request', async () => {
-    const telemetry = make({ throttle: 50 });
+    const telemetry = withWebhook({ throttle: 50 });
     for (let i = 0; i < 20; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await env.receiver.until(20);
     expect(env.receiver.requests).toHaveLength(1);
   });
 
   it('splits by maxBatchEvents and maxBatchBytes, in order', async () => {
-    const telemetry = make({ maxBatchEvents: 7, throttle: 1000 });
+    const telemetry = withWebhook({ maxBatchEvents: 7, throttle: 1000 });
     for (let i = 0; i < 50; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await telemetry.flush();
     expect(env.receiver.requests.map((r) => r.events.length)).toEqual([7, 7, 7, 7, 7, 7, 7, 1]);
     expect(env.receiver.events.map((e) => e.data.from)).toEqual(Array.from({ length: 50 }, (_, i) => `u${i}@example.org`));
 
-    const bytes = make({ id: 'bytes', maxBatchBytes: 1000 });
+    const bytes = withWebhook({ id: 'bytes', maxBatchBytes: 1000 });
     for (let i = 0; i < 40; i++) bytes.emit('smtp.mail-from', { from: `v${i}@example.org` });
     await bytes.flush();
     const sized = env.receiver.requests.slice(8);
@@ -165,7 +160,7 @@ describe('batching', () => {
   });
 
   it('sends one event larger than maxBatchBytes alone', async () => {
-    const telemetry = make({ maxBatchBytes: 200 });
+    const telemetry = withWebhook({ maxBatchBytes: 200 });
     telemetry.emit('smtp.mail-from', { from: 'a@example.org' });
     telemetry.emit('smtp.mail-from', { from: `${'x'.repeat(500)}@example.org` });
     telemetry.emit('smtp.mail-from', { from: 'c@example.org' });
@@ -176,8 +171,8 @@ describe('batching', () => {
 
 describe('stats and metrics', () => {
   it('counts deliveries per endpoint in telemetry.webhooks and the registry', async () => {
-    const telemetry = make();
-    session(telemetry);
+    const telemetry = withWebhook();
+    session(telemetry, SESSION);
     await telemetry.flush();
     const stats = telemetry.webhooks.stats('hook');
     expect(stats).toMatchObject({
@@ -199,9 +194,9 @@ describe('stats and metrics', () => {
   });
 
   it('pause holds events; resume sends them', async () => {
-    const telemetry = make();
+    const telemetry = withWebhook();
     telemetry.webhooks.pause('hook');
-    session(telemetry);
+    session(telemetry, SESSION);
     const report = await telemetry.flush(200);
     expect(report.complete).toBe(false);
     expect(report.subscribers).toContainEqual({ id: 'webhooks', pending: 4 });

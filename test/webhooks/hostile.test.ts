@@ -3,16 +3,10 @@ import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import fc from 'fast-check';
 import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
-import {
-  createTelemetry,
-  type TelemetryEvent,
-  type WebhookDiscardReason,
-  type WebhookEvent,
-  type WebhookPayload,
-} from '../../src/index.js';
+import type { TelemetryEvent, WebhookDiscardReason, WebhookEvent, WebhookPayload } from '../../src/index.js';
 import { drainAnswer, MAX_ANSWER_BYTES } from '../../src/webhooks/answer.js';
 import { hostileScalars, hostileValue } from '../support/hostile.js';
-import { listenLoopback } from '../support/loopback.js';
+import { listenLoopback, make } from '../support/telemetry.js';
 import { type Hook, useReceiver } from './receiver.js';
 
 const env = useReceiver();
@@ -56,9 +50,10 @@ function endless(res: ServerResponse): Promise<number> {
   });
 }
 
-function make(webhook: Partial<Hook>, now?: () => number) {
+/** A telemetry instance with webhook `hook` delivering to the receiver, fast retries, its discards and reports. */
+function withWebhook(webhook: Partial<Hook>, now?: () => number) {
   const discards: { events: readonly WebhookEvent[]; reason: WebhookDiscardReason }[] = [];
-  const telemetry = createTelemetry({
+  const telemetry = make({
     webhooks: [
       {
         id: 'hook',
@@ -71,7 +66,6 @@ function make(webhook: Partial<Hook>, now?: () => number) {
     ],
     ...(now === undefined ? {} : { now }),
   });
-  env.track(telemetry);
   const reports: TelemetryEvent[] = [];
   telemetry.on('telemetry.*', (e) => reports.push(e));
   return { telemetry, discards, reports };
@@ -86,7 +80,7 @@ describe('a receiver that answers 200 and never finishes its body', () => {
         res.write('partial');
       } else res.end('ok');
     });
-    const { telemetry } = make({ url: receiver.url, timeout: 300 });
+    const { telemetry } = withWebhook({ url: receiver.url, timeout: 300 });
     telemetry.emit('smtp.mail-from', { from: 'first@example.org' });
     await waitFor(() => receiver.seen.length === 1);
     telemetry.emit('smtp.mail-from', { from: 'second@example.org' });
@@ -104,7 +98,7 @@ describe('a receiver that answers 200 and never finishes its body', () => {
     const receiver = await rawReceiver((res) => {
       written.push(endless(res));
     });
-    const { telemetry } = make({ url: receiver.url, timeout: 60_000 });
+    const { telemetry } = withWebhook({ url: receiver.url, timeout: 60_000 });
     for (let i = 0; i < 3; i++) {
       telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
       await waitFor(() => telemetry.webhooks.stats('hook').delivered === i + 1);
@@ -138,7 +132,7 @@ describe('a receiver that answers 200 and never finishes its body', () => {
         res.write('busy');
       } else res.end('ok');
     });
-    const { telemetry } = make({ url: receiver.url, timeout: 300 });
+    const { telemetry } = withWebhook({ url: receiver.url, timeout: 300 });
     telemetry.emit('smtp.mail-from', { from: 'a@example.org' });
     await waitFor(() => telemetry.webhooks.stats('hook').delivered === 1);
     expect(telemetry.webhooks.stats('hook')).toMatchObject({ delivered: 1, requests: 1, failed: 1, retried: 1 });
@@ -156,7 +150,7 @@ describe('a storm against a small budget', () => {
   }
 
   it('lossless: the intake queue is bounded by maxPendingBytes, and every refused event reaches onDiscard', async () => {
-    const { telemetry, discards } = make({ maxPendingBytes: 16_384, maxBatchEvents: 100 });
+    const { telemetry, discards } = withWebhook({ maxPendingBytes: 16_384, maxBatchEvents: 100 });
     const total = 20_000;
     for (let i = 0; i < total; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     const intake = telemetry.stats().subscribers.find((s) => s.id === 'webhook:hook');
@@ -174,7 +168,7 @@ describe('a storm against a small budget', () => {
   }, 30_000);
 
   it('lossy: every drop, in the intake queue or over maxPending, reaches onDiscard exactly once', async () => {
-    const { telemetry, discards } = make({ lossy: true, maxPending: 100, maxBatchEvents: 100 });
+    const { telemetry, discards } = withWebhook({ lossy: true, maxPending: 100, maxBatchEvents: 100 });
     const total = 30_000;
     for (let i = 0; i < total; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await telemetry.flush(10_000);
@@ -192,7 +186,7 @@ describe('a storm against a small budget', () => {
     const receiver = await rawReceiver((res) => {
       hold = res;
     });
-    const { telemetry, discards } = make({ url: receiver.url, maxBatchEvents: 10 });
+    const { telemetry, discards } = withWebhook({ url: receiver.url, maxBatchEvents: 10 });
     telemetry.emit('smtp.mail-from', { from: 'u0@example.org' });
     await waitFor(() => hold !== undefined);
     // These arrive while the 410 is on its way: some wait in the buffer, some may still be in the intake queue.
@@ -213,7 +207,7 @@ describe('a storm against a small budget', () => {
 describe('hostile event values framed by innocent events', () => {
   it('every innocent event arrives, every body parses and its signatures verify', async () => {
     const receiver = await rawReceiver((res) => res.end('ok'));
-    const { telemetry, reports } = make({ url: receiver.url, signatureKey: KEY, signing: 'both', throttle: 20 });
+    const { telemetry, reports } = withWebhook({ url: receiver.url, signatureKey: KEY, signing: 'both', throttle: 20 });
     const circular: Record<string, unknown> = { name: 'loop' };
     circular.self = circular;
     const values: unknown[] = [
@@ -278,7 +272,7 @@ describe('at least once', () => {
       if (n === 1) setTimeout(() => res.end('late'), 600);
       else res.end('ok');
     });
-    const { telemetry } = make({ url: receiver.url, timeout: 200, signatureKey: KEY, signing: 'both', throttle: 600_000 });
+    const { telemetry } = withWebhook({ url: receiver.url, timeout: 200, signatureKey: KEY, signing: 'both', throttle: 600_000 });
     for (let i = 0; i < 5; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await telemetry.flush(5000);
     expect(receiver.seen.length).toBeGreaterThanOrEqual(2);
@@ -305,7 +299,7 @@ describe('at least once', () => {
       if (n === 1) return; // processed, never answered
       res.end('ok');
     });
-    const { telemetry, discards } = make(
+    const { telemetry, discards } = withWebhook(
       {
         url: receiver.url,
         timeout: 200,

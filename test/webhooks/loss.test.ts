@@ -1,13 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, type TelemetryEvent, type WebhookDiscardReason, type WebhookEvent } from '../../src/index.js';
+import type { TelemetryEvent, WebhookDiscardReason, WebhookEvent } from '../../src/index.js';
+import { make } from '../support/telemetry.js';
 import { type Hook, useReceiver } from './receiver.js';
 
 const FAST = { initialDelay: 1, maxDelay: 5, jitter: 0.5 };
 const env = useReceiver();
 
-function make(webhook: Partial<Hook>, now?: () => number) {
+/** A telemetry instance with webhook `hook` delivering to the receiver, fast retries, its discards and reports. */
+function withWebhook(webhook: Partial<Hook>, now?: () => number) {
   const discards: [readonly WebhookEvent[], WebhookDiscardReason][] = [];
-  const telemetry = createTelemetry({
+  const telemetry = make({
     webhooks: [
       {
         id: 'hook',
@@ -20,7 +22,6 @@ function make(webhook: Partial<Hook>, now?: () => number) {
     ],
     ...(now === undefined ? {} : { now }),
   });
-  env.track(telemetry);
   const reports: TelemetryEvent[] = [];
   telemetry.on('telemetry.*', (e) => reports.push(e));
   return { telemetry, discards, reports };
@@ -41,7 +42,7 @@ describe('lossless delivery', () => {
     // A fixed pattern: three in ten requests fail, by 500 or 503, by a reset connection, or (one in fifty) by no answer.
     env.receiver.answer = (n) =>
       n % 10 === 3 ? 500 : n % 10 === 6 ? 'reset' : n % 10 === 9 ? (n % 50 === 49 ? 'hang' : 503) : 200;
-    const { telemetry } = make({ maxBatchEvents: 50, timeout: 250 });
+    const { telemetry } = withWebhook({ maxBatchEvents: 50, timeout: 250 });
     const total = 10_000;
     for (let i = 0; i < total; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await env.receiver.until(total);
@@ -57,7 +58,7 @@ describe('lossless delivery', () => {
   }, 30_000);
 
   it('flush and shutdown deliver what the window still holds', async () => {
-    const { telemetry } = make({ throttle: 600_000 });
+    const { telemetry } = withWebhook({ throttle: 600_000 });
     telemetry.emit('smtp.mail-from', { from: 'a@example.org' });
     expect((await telemetry.flush()).complete).toBe(true);
     telemetry.emit('smtp.mail-from', { from: 'b@example.org' });
@@ -69,7 +70,7 @@ describe('lossless delivery', () => {
     let clock = Date.UTC(2026, 0, 1);
     const start = clock;
     env.receiver.answer = () => 503;
-    const { telemetry, discards, reports } = make({ discardAfter: 1000 }, () => clock);
+    const { telemetry, discards, reports } = withWebhook({ discardAfter: 1000 }, () => clock);
     for (let i = 0; i < 5; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await waitFor(() => telemetry.webhooks.stats('hook').failed > 0);
     clock = start + 500;
@@ -101,7 +102,7 @@ describe('lossless delivery', () => {
   });
 
   it('discards the oldest events above maxPendingBytes', async () => {
-    const { telemetry, discards } = make({ maxPendingBytes: 2000 });
+    const { telemetry, discards } = withWebhook({ maxPendingBytes: 2000 });
     telemetry.webhooks.pause('hook');
     for (let i = 0; i < 50; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await telemetry.flush(50);
@@ -117,7 +118,7 @@ describe('lossless delivery', () => {
   });
 
   it('shutdown hands what it could not deliver to onDiscard and reports it as pending', async () => {
-    const { telemetry, discards } = make({});
+    const { telemetry, discards } = withWebhook({});
     telemetry.webhooks.pause('hook');
     for (let i = 0; i < 3; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     const report = await telemetry.shutdown(50);
@@ -126,7 +127,7 @@ describe('lossless delivery', () => {
   });
 
   it('reports an onDiscard that throws instead of throwing', async () => {
-    const { telemetry, reports } = make({
+    const { telemetry, reports } = withWebhook({
       maxPendingBytes: 200,
       onDiscard: () => {
         throw new Error('dead-letter store down');
@@ -142,7 +143,7 @@ describe('lossless delivery', () => {
 
 describe('lossy delivery', () => {
   it('drops the oldest lowest-level events first above maxPending, counting every drop', async () => {
-    const { telemetry, discards, reports } = make({ lossy: true, maxPending: 10 });
+    const { telemetry, discards, reports } = withWebhook({ lossy: true, maxPending: 10 });
     telemetry.webhooks.pause('hook');
     for (let i = 0; i < 25; i++) {
       if (i % 5 === 0) telemetry.emit('auth.error', { details: `e${i}` });
@@ -179,7 +180,7 @@ describe('secrets', () => {
     const secrets = ['sig-key-5f1d', 'basic-pass-93a0', 'api-key-77c2'];
     env.receiver.answer = (n) => (n === 1 ? 500 : n === 2 ? 'reset' : n === 3 ? 'hang' : n === 4 ? 302 : 410);
     const seen: TelemetryEvent[] = [];
-    const telemetry = createTelemetry({
+    const telemetry = make({
       webhooks: [
         {
           id: 'secretive',
@@ -193,7 +194,6 @@ describe('secrets', () => {
         },
       ],
     });
-    env.track(telemetry);
     telemetry.subscribe({}, (batch) => {
       seen.push(...batch);
     });

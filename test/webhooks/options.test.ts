@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, TelemetryConfigError } from '../../src/index.js';
+import { TelemetryConfigError } from '../../src/index.js';
+import { make } from '../support/telemetry.js';
 
 const KEY = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
 
 function error(webhook: Record<string, unknown>): TelemetryConfigError {
   try {
-    createTelemetry({ webhooks: [{ id: 'w', url: 'http://127.0.0.1:9/hook', ...webhook }] as never }).shutdown();
+    make({ webhooks: [{ id: 'w', url: 'http://127.0.0.1:9/hook', ...webhook }] as never }).shutdown();
   } catch (e) {
     expect(e).toBeInstanceOf(TelemetryConfigError);
     return e as TelemetryConfigError;
@@ -15,7 +16,7 @@ function error(webhook: Record<string, unknown>): TelemetryConfigError {
 
 describe('webhook options', () => {
   it('accepts a full configuration', async () => {
-    const telemetry = createTelemetry({
+    const telemetry = make({
       webhooks: [
         {
           id: 'all',
@@ -90,7 +91,7 @@ describe('webhook options', () => {
   });
 
   it('has an empty API and no metrics without webhooks', async () => {
-    const telemetry = createTelemetry();
+    const telemetry = make();
     expect(telemetry.webhooks.ids()).toEqual([]);
     expect(telemetry.webhooks.stats()).toEqual([]);
     expect(() => telemetry.webhooks.pause('x')).toThrow(RangeError);
@@ -99,16 +100,16 @@ describe('webhook options', () => {
   });
 
   it('rejects a missing id, a duplicate id and a non-array', () => {
-    expect(() => createTelemetry({ webhooks: [{ url: 'http://127.0.0.1/' }] as never })).toThrow(/options\.webhooks\[0\]\.id/);
+    expect(() => make({ webhooks: [{ url: 'http://127.0.0.1/' }] as never })).toThrow(/options\.webhooks\[0\]\.id/);
     expect(() =>
-      createTelemetry({
+      make({
         webhooks: [
           { id: 'a', url: 'http://127.0.0.1/' },
           { id: 'a', url: 'http://127.0.0.1/' },
         ],
       }),
     ).toThrow(/options\.webhooks\[1\]\.id: expected an id no other webhook uses/);
-    expect(() => createTelemetry({ webhooks: {} as never })).toThrow(/options\.webhooks: expected an array/);
+    expect(() => make({ webhooks: {} as never })).toThrow(/options\.webhooks: expected an array/);
   });
 
   it('requires a whsec_ key of 24 to 64 bytes for standard signing', () => {

@@ -2,6 +2,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach } from 'vitest';
 import type { WebhookEvent, WebhookOptions, WebhookPayload } from '../../src/index.js';
+import { shutdownAll } from '../support/telemetry.js';
 
 /** One request as the receiver saw it. */
 export interface Received {
@@ -102,29 +103,23 @@ export class Receiver {
 /** One element of `options.webhooks`, typed as `createTelemetry` takes it. */
 export type Hook = WebhookOptions<`${string}*${string}` | 'smtp.rcpt-to' | 'auth.success'>;
 
-interface Closable {
-  shutdown(timeout?: number): Promise<unknown>;
-}
-
-/** A fresh receiver for each test, and the telemetry instances to shut down after it. */
-export function useReceiver(): { readonly receiver: Receiver; track<T extends Closable>(telemetry: T): T } {
+/**
+ * A fresh receiver for each test. After the test, the telemetry instances (made with
+ * test/support/telemetry.ts) shut down first, so that what they still deliver reaches the receiver.
+ */
+export function useReceiver(): { readonly receiver: Receiver } {
   let current: Receiver | undefined;
-  const open: Closable[] = [];
   beforeEach(async () => {
     current = await Receiver.start();
   });
   afterEach(async () => {
-    for (const t of open.splice(0)) await t.shutdown(200);
+    await shutdownAll();
     await current?.close();
   });
   return {
     get receiver() {
       if (current === undefined) throw new Error('the receiver starts in beforeEach');
       return current;
-    },
-    track(telemetry) {
-      open.push(telemetry);
-      return telemetry;
     },
   };
 }

@@ -1,22 +1,23 @@
 import { describe, expect, it } from 'vitest';
-import { createTelemetry, type TelemetryEvent, type WebhookDiscardReason, type WebhookEvent } from '../../src/index.js';
+import type { TelemetryEvent, WebhookDiscardReason, WebhookEvent } from '../../src/index.js';
+import { make } from '../support/telemetry.js';
 import { type Hook, useReceiver } from './receiver.js';
 
 const FAST = { initialDelay: 1, maxDelay: 5, jitter: 0 };
 const env = useReceiver();
 
-function make(webhooks: Partial<Hook>[], now?: () => number) {
-  const telemetry = createTelemetry({
+/** A telemetry instance with one webhook per element delivering to the receiver, fast retries, and its webhook errors. */
+function withWebhooks(webhooks: Partial<Hook>[], now?: () => number) {
+  const telemetry = make({
     webhooks: webhooks.map((w, i) => ({ id: `hook${i}`, url: env.receiver.url, throttle: 1, retry: FAST, ...w })),
     ...(now === undefined ? {} : { now }),
   });
-  env.track(telemetry);
   const errors: TelemetryEvent[] = [];
   telemetry.on('telemetry.webhook-*', (e) => errors.push(e));
   return { telemetry, errors };
 }
 
-function emit(telemetry: ReturnType<typeof make>['telemetry'], n: number, from = 0): void {
+function emit(telemetry: ReturnType<typeof withWebhooks>['telemetry'], n: number, from = 0): void {
   for (let i = from; i < from + n; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
 }
 
@@ -26,7 +27,7 @@ async function waitFor(check: () => boolean): Promise<void> {
 }
 
 /** Flushes twice: reports made while the first flush delivered reach listeners in the second. */
-async function settle(telemetry: ReturnType<typeof make>['telemetry']): Promise<void> {
+async function settle(telemetry: ReturnType<typeof withWebhooks>['telemetry']): Promise<void> {
   await telemetry.flush();
   await telemetry.flush();
 }
@@ -38,7 +39,7 @@ function froms(events: readonly WebhookEvent[]): unknown[] {
 describe('retries', () => {
   it('retries 500s with backoff until delivered, reporting each failure', async () => {
     env.receiver.answer = (n) => (n <= 3 ? 500 : 200);
-    const { telemetry, errors } = make([{}]);
+    const { telemetry, errors } = withWebhooks([{}]);
     emit(telemetry, 5);
     await env.receiver.until(5);
     await settle(telemetry);
@@ -68,7 +69,7 @@ describe('retries', () => {
 
   it('retries a timeout and a reset connection', async () => {
     env.receiver.answer = (n) => (n === 1 ? 'hang' : n === 2 ? 'reset' : 200);
-    const { telemetry, errors } = make([{ timeout: 1000 }]);
+    const { telemetry, errors } = withWebhooks([{ timeout: 1000 }]);
     emit(telemetry, 3);
     await env.receiver.until(3);
     await settle(telemetry);
@@ -87,7 +88,7 @@ describe('retries', () => {
         : n === 2
           ? { status: 429, headers: { 'retry-after': new Date(T + 1000).toUTCString() } }
           : 200;
-    const { telemetry, errors } = make([{ retry: { initialDelay: 1, maxDelay: 2, jitter: 0 } }], () => T);
+    const { telemetry, errors } = withWebhooks([{ retry: { initialDelay: 1, maxDelay: 2, jitter: 0 } }], () => T);
     emit(telemetry, 1);
     await waitFor(() => telemetry.webhooks.stats('hook0').failed === 1);
     expect(telemetry.webhooks.stats('hook0')).toMatchObject({ failed: 1, retryAt: T + 1000 });
@@ -107,7 +108,7 @@ describe('retries', () => {
   it('treats a 3xx as a failure and does not follow it', async () => {
     env.receiver.answer = (n, url) =>
       url.startsWith('/moved') ? 200 : n === 1 ? { status: 302, headers: { location: '/moved' } } : 200;
-    const { telemetry } = make([{}]);
+    const { telemetry } = withWebhooks([{}]);
     emit(telemetry, 2);
     await env.receiver.until(2);
     await telemetry.flush();
@@ -119,7 +120,7 @@ describe('retries', () => {
   it('a 410 disables the endpoint, discards what it held, and resume enables it again', async () => {
     env.receiver.answer = (n) => (n === 1 ? 410 : 200);
     const discarded: [readonly WebhookEvent[], WebhookDiscardReason][] = [];
-    const { telemetry, errors } = make([{ onDiscard: (events, reason) => discarded.push([events, reason]) }]);
+    const { telemetry, errors } = withWebhooks([{ onDiscard: (events, reason) => discarded.push([events, reason]) }]);
     emit(telemetry, 3);
     await settle(telemetry);
     expect(telemetry.webhooks.stats('hook0')).toMatchObject({ state: 'disabled', discarded: 3, pending: 0 });
@@ -139,7 +140,7 @@ describe('retries', () => {
   });
 
   it('splits a batch the receiver refuses with 413, keeping order', async () => {
-    const { telemetry, errors } = make([{ throttle: 600_000 }]);
+    const { telemetry, errors } = withWebhooks([{ throttle: 600_000 }]);
     const limit = 3;
     // The receiver refuses bodies of more than three events.
     env.receiver.answer = (_n, _url, raw) =>
@@ -155,7 +156,7 @@ describe('retries', () => {
 
   it('discards at once one event the receiver refuses with 413 on its own, and delivers the rest', async () => {
     const discarded: [unknown[], WebhookDiscardReason][] = [];
-    const { telemetry, errors } = make([
+    const { telemetry, errors } = withWebhooks([
       { throttle: 600_000, onDiscard: (events, reason) => discarded.push([froms(events), reason]) },
     ]);
     env.receiver.answer = (_n, _url, raw) => (raw.toString().includes('huge@') ? 413 : 200);
@@ -172,7 +173,7 @@ describe('retries', () => {
 
   it('keeps order across failures', async () => {
     env.receiver.answer = (n) => (n % 2 === 0 ? 500 : 200);
-    const { telemetry } = make([{ maxBatchEvents: 3 }]);
+    const { telemetry } = withWebhooks([{ maxBatchEvents: 3 }]);
     emit(telemetry, 30);
     await env.receiver.until(30);
     expect(froms(env.receiver.events)).toEqual(Array.from({ length: 30 }, (_, i) => `u${i}@example.org`));
@@ -182,7 +183,7 @@ describe('retries', () => {
 describe('isolation', () => {
   it('a webhook never receives its own error events, but another one does', async () => {
     env.receiver.answer = (n, url) => (url.includes('a') && n <= 4 ? 500 : 200);
-    const { telemetry } = make([
+    const { telemetry } = withWebhooks([
       { id: 'a', url: `${env.receiver.url}?a` },
       { id: 'b', url: `${env.receiver.url}?b` },
     ]);

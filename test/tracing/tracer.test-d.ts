@@ -1,8 +1,8 @@
 import { describe, expectTypeOf, it } from 'vitest';
 import { createTelemetry, type Span } from '../../src/index.js';
+import { CONNECTION } from '../support/telemetry.js';
 
 const telemetry = createTelemetry();
-const CONNECTION = { remoteIp: '192.0.2.1', remotePort: 40000, listenerId: 'smtp', localPort: 25 };
 
 describe('telemetry.tracer', () => {
   it('types startActiveSpan by the catalogue and returns what fn returns', () => {
