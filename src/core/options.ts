@@ -1,6 +1,6 @@
 import { TelemetryConfigError } from '../base/errors.js';
 import { isLevelSetting, type Level, type LevelSetting } from '../base/levels.js';
-import { checkKeys, integer, level, nonEmptyString, record } from '../base/validate.js';
+import { checkKeys, duration, integer, level, nonEmptyString, record } from '../base/validate.js';
 import type { HostEvents } from '../catalog/define.js';
 import type { CheckPattern } from '../catalog/types.js';
 import type { SinkSpec } from './sink.js';
@@ -111,10 +111,8 @@ export function resolveCore(o: Readonly<Record<string, unknown>>, path: string, 
     levels: levels as Record<string, LevelSetting>,
     maxOpenSpans: integer(spans.maxOpen, `${path}.spans.maxOpen`, 8000, 1),
     maxSpanAge: positiveNumber(spans.maxAge === undefined ? 86_400_000 : spans.maxAge, `${path}.spans.maxAge`),
-    sweepInterval: positiveNumber(
-      spans.sweepInterval === undefined ? 60_000 : spans.sweepInterval,
-      `${path}.spans.sweepInterval`,
-    ),
+    // A timer: Node fires one longer than 2^31 - 1 ms after 1 ms, so the kit bounds it.
+    sweepInterval: duration(spans.sweepInterval, `${path}.spans.sweepInterval`, 60_000, 1),
     sensitiveKeys: new Set(sensitiveKeys(o.sensitiveKeys, `${path}.sensitiveKeys`)),
     sinks,
     now: (o.now as (() => number) | undefined) ?? Date.now,
