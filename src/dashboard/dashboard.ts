@@ -1,8 +1,9 @@
 import { handler, type RequestHandler } from '../http/handler.js';
+import { TEXT_HEADERS } from '../http/request.js';
 import type { ResolvedDashboard } from './options.js';
 import { CONTENT_SECURITY_POLICY, renderPage } from './page.js';
 
-const TEXT = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' };
+const NOT_FOUND = { status: 404, headers: TEXT_HEADERS, body: 'not found\n' };
 
 /**
  * `handlers.dashboard`: one self-contained HTML page (inline, hashed CSS and JS) that reads the live
@@ -11,22 +12,23 @@ const TEXT = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no
  * own login if its layout should not be public.
  */
 export function createDashboard(options: ResolvedDashboard): RequestHandler {
+  // A disabled dashboard is not there at all, whatever the method.
+  if (!options.enabled) return handler(() => NOT_FOUND);
   const body = renderPage(options);
-  const headers: Readonly<Record<string, string>> = {
-    'content-type': 'text/html; charset=utf-8',
-    'content-length': String(Buffer.byteLength(body)),
-    'content-security-policy': CONTENT_SECURITY_POLICY,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cache-control': 'no-store',
-    'x-frame-options': 'DENY',
-    'cross-origin-opener-policy': 'same-origin',
-    'cross-origin-resource-policy': 'same-origin',
+  const page = {
+    status: 200,
+    headers: {
+      'content-type': 'text/html; charset=utf-8',
+      'content-length': String(Buffer.byteLength(body)),
+      'content-security-policy': CONTENT_SECURITY_POLICY,
+      'x-content-type-options': 'nosniff',
+      'referrer-policy': 'no-referrer',
+      'cache-control': 'no-store',
+      'x-frame-options': 'DENY',
+      'cross-origin-opener-policy': 'same-origin',
+      'cross-origin-resource-policy': 'same-origin',
+    },
+    body,
   };
-  return handler((request) => {
-    if (!options.enabled) return { status: 404, headers: TEXT, body: 'not found\n' };
-    if (request.method !== 'GET' && request.method !== 'HEAD')
-      return { status: 405, headers: { ...TEXT, allow: 'GET, HEAD' }, body: 'method not allowed\n' };
-    return { status: 200, headers, body };
-  });
+  return handler(() => page, { methods: ['GET', 'HEAD'] });
 }

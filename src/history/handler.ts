@@ -1,28 +1,21 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dataJson, scalarJson } from '../base/json.js';
 import { isLevel } from '../base/levels.js';
-import type { RequestHandler } from '../http/handler.js';
+import { type Authorize, AuthorizeFailure, askAuthorize, type HttpAuthRequest, refusal } from '../http/auth.js';
+import { handler, type RequestHandler } from '../http/handler.js';
+import type { Reply } from '../http/request.js';
 import type { HistoryApi } from './history.js';
 import { listJson, pageJson, traceJson, wireEventJson } from './json.js';
 import { HistoryQueryError, MAX_LIMIT } from './query.js';
 import type { EventQuery, KeyMatch, TraceQuery } from './types.js';
 
 /** What `authorize` sees of a history request. */
-export interface HistoryAuthRequest {
-  readonly method: string;
-  /** The request URL, query included. */
-  readonly url: URL;
-  /** A request header, lower or mixed case. */
-  header(name: string): string | undefined;
-  /** The original request, for the host's own session checks (`req.user`, cookies, …). */
-  readonly raw: IncomingMessage | Request;
-}
+export interface HistoryAuthRequest extends HttpAuthRequest {}
 
 /** `true` answers the request; `false` or `401` refuses it as unauthenticated, `403` as forbidden. */
-export type HistoryVerdict = boolean | 401 | 403;
+export type { AccessVerdict as HistoryVerdict } from '../http/auth.js';
 
 /** Decides who may read the history over HTTP. */
-export type HistoryAuthorize = (request: HistoryAuthRequest) => HistoryVerdict | PromiseLike<HistoryVerdict>;
+export interface HistoryAuthorize extends Authorize<HistoryAuthRequest> {}
 
 /** What the history answers: a status and, for 2xx, the JSON of `data`; otherwise a problem document. */
 interface Answer {
@@ -34,12 +27,6 @@ interface Answer {
 /** Tells the host's error events why a request got a 500 (never the client). */
 export type HistoryFailureReport = (error: unknown, details: string) => void;
 
-interface Reply {
-  readonly status: number;
-  readonly headers: Record<string, string>;
-  readonly body: string;
-}
-
 const JSON_TYPE = 'application/json; charset=utf-8';
 const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 /** Stalwart lists the last 24 h of traces when no filter narrows the query. */
@@ -49,21 +36,29 @@ const TRACES_PARAMS = new Set(['type', 'queue_id', 'filter', 'before', 'after', 
 const METRICS_PARAMS = new Set(['metrics', 'before', 'after']);
 const EVENTS_PARAMS = new Set(['type', 'level', 'filter', 'span_id', 'before', 'after', 'page', 'limit', 'cursor']);
 const KEY_PARAM = /^([A-Za-z][A-Za-z0-9_]*)(~?)$/;
-const BAD_TARGET = 'the request target is not a valid URL path and query';
 const INTERNAL = 'the history could not answer; see the telemetry error events';
 
-/** Marks a failure of the host's `authorize` function, to report it apart from the store's. */
-class AuthorizeFailure {
-  constructor(readonly error: unknown) {}
-}
+/** The adapter's own refusals, as problem documents. */
+const REPLIES = {
+  badTarget: reply(problem(400, 'Bad request', 'the request target is not a valid URL path and query')),
+  badEncoding: reply(problem(400, 'Invalid parameters', 'query: malformed percent-encoding')),
+  internal: reply(problem(500, 'Internal error', INTERNAL)),
+  notAllowed: (allow: string): Reply => {
+    const r = reply(problem(405, 'Method not allowed', 'use GET'));
+    return { ...r, headers: { ...r.headers, allow } };
+  },
+};
+const FORBIDDEN = problemRefusal(403, 'Forbidden', 'this request may not read the history');
+const UNAUTHORIZED = problemRefusal(401, 'Unauthorized', 'authentication required');
+const CLOSED = problemRefusal(401, 'Unauthorized', 'the history handler is closed: set options.history.authorize to open it');
 
 /**
  * The history as JSON, with Stalwart's paths and parameters (matched at the end of the path, so any
  * prefix works): `GET …/telemetry/traces`, `…/telemetry/trace/{id}`, `…/telemetry/metrics`, and
  * `…/telemetry/events`. Bodies are `{ "data": … }`; errors are RFC 7807 problem documents: 400 for a
- * malformed target, parameter or percent-encoding, 500 (no detail of the cause) for a failure
- * inside, which goes to `report`. Neither shape throws or leaves a rejection unhandled, and the node
- * shape writes nothing to a response the host already answered.
+ * malformed target, parameter or percent-encoding, 405 with `Allow` for another method, 500 (no
+ * detail of the cause) for a failure inside, which goes to `report`. Neither shape throws or leaves
+ * a rejection unhandled, and the node shape writes nothing to a response the host already answered.
  */
 export function historyHandler(
   api: HistoryApi,
@@ -71,95 +66,29 @@ export function historyHandler(
   authorize: HistoryAuthorize | undefined,
   report: HistoryFailureReport = () => undefined,
 ): RequestHandler {
-  const answer = async (request: HistoryAuthRequest): Promise<Answer> => {
-    let verdict: HistoryVerdict = 401;
-    if (authorize !== undefined) {
+  return handler(
+    async (request) => {
+      const view: HistoryAuthRequest = { method: request.method, url: request.url, header: request.header, raw: request.raw };
+      const status = await askAuthorize(authorize, view);
+      if (status === 403) return FORBIDDEN;
+      if (status === 401) return authorize === undefined ? CLOSED : UNAUTHORIZED;
       try {
-        verdict = await authorize(request);
+        return reply(await route(api, now, request.url));
       } catch (error) {
-        throw new AuthorizeFailure(error);
+        if (error instanceof HistoryQueryError) return reply(problem(400, 'Invalid parameters', error.message));
+        throw error;
       }
-    }
-    if (verdict === 403) return problem(403, 'Forbidden', 'this request may not read the history');
-    if (verdict !== true)
-      return problem(
-        401,
-        'Unauthorized',
-        authorize === undefined
-          ? 'the history handler is closed: set options.history.authorize to open it'
-          : 'authentication required',
-      );
-    return route(api, now, request.method, request.url);
-  };
-  const settle = (view: HistoryAuthRequest | undefined): Promise<Reply> =>
-    view === undefined ? Promise.resolve(reply(problem(400, 'Bad request', BAD_TARGET))) : answer(view).then(reply, failure);
-  const failure = (error: unknown): Reply => {
-    if (error instanceof HistoryQueryError) return reply(problem(400, 'Invalid parameters', error.message));
-    try {
-      if (error instanceof AuthorizeFailure) report(error.error, 'the history authorize function threw or rejected');
-      else report(error, 'a history request failed');
-    } catch {
-      // Reporting is best effort; the client still gets its 500.
-    }
-    return reply(problem(500, 'Internal error', INTERNAL));
-  };
-  return {
-    node(req: IncomingMessage, res: ServerResponse) {
-      let head = false;
-      let view: HistoryAuthRequest | undefined;
-      try {
-        head = req.method === 'HEAD';
-        view = nodeView(req);
-      } catch {
-        view = undefined;
-      }
-      settle(view)
-        .then((r) => writeNode(res, r, head))
-        .catch(() => undefined);
     },
-    async fetch(request: Request) {
-      let head = false;
-      let view: HistoryAuthRequest | undefined;
-      try {
-        head = request.method === 'HEAD';
-        view = {
-          method: request.method,
-          url: new URL(request.url),
-          header: (name) => request.headers.get(name) ?? undefined,
-          raw: request,
-        };
-      } catch {
-        view = undefined;
-      }
-      const r = await settle(view);
-      return new Response(head ? null : r.body, { status: r.status, headers: r.headers });
+    {
+      methods: ['GET', 'HEAD'],
+      strictQuery: true,
+      replies: REPLIES,
+      failed: (error) => {
+        if (error instanceof AuthorizeFailure) report(error.error, 'the history authorize function threw or rejected');
+        else report(error, 'a history request failed');
+      },
     },
-  };
-}
-
-/** The request as `authorize` sees it; throws on a target that is no URL (`http://a:99999/x`, `//[`). */
-function nodeView(req: IncomingMessage): HistoryAuthRequest {
-  return {
-    method: req.method ?? 'GET',
-    url: new URL(req.url ?? '/', 'http://localhost'),
-    header: (name) => single(req.headers[name.toLowerCase()]),
-    raw: req,
-  };
-}
-
-/** Writes the reply unless the host (a timeout, a framework) already answered or the client left. */
-function writeNode(res: ServerResponse, r: Reply, head: boolean): void {
-  try {
-    if (res.headersSent || res.writableEnded || res.destroyed) return;
-    res.writeHead(r.status, r.headers);
-    res.end(head ? undefined : r.body);
-  } catch {
-    // The response was answered or closed between the check and the write: nothing more to say.
-  }
-}
-
-function single(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value.join(', ') : value;
+  );
 }
 
 function reply(answer: Answer): Reply {
@@ -175,9 +104,11 @@ function problem(status: number, title: string, detail: string): Answer {
   return { status, json: JSON.stringify({ type: 'about:blank', status, title, detail }) };
 }
 
-async function route(api: HistoryApi, now: () => number, method: string, url: URL): Promise<Answer> {
-  if (method !== 'GET' && method !== 'HEAD') return problem(405, 'Method not allowed', 'use GET');
-  checkEncoding(url);
+function problemRefusal(status: 401 | 403, title: string, detail: string): Reply {
+  return refusal(status, undefined, { contentType: PROBLEM_TYPE, body: problem(status, title, detail).json });
+}
+
+async function route(api: HistoryApi, now: () => number, url: URL): Promise<Answer> {
   const path = url.pathname.replace(/\/+$/, '');
   const params = url.searchParams;
   if (path.endsWith('/telemetry/traces')) return traces(api, now, params);
@@ -190,13 +121,6 @@ async function route(api: HistoryApi, now: () => number, method: string, url: UR
     'Not found',
     'known paths end in /telemetry/traces, /telemetry/trace/{id}, /telemetry/metrics, /telemetry/events',
   );
-}
-
-/** URLSearchParams turns a broken escape into U+FFFD without a word: a malformed query is refused instead. */
-function checkEncoding(url: URL): void {
-  const query = url.search.slice(1);
-  if (!query.includes('%')) return;
-  for (const part of query.split('&')) decode(part.replace(/\+/g, ' '), 'query');
 }
 
 function decode(text: string, field: string): string {

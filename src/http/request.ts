@@ -107,6 +107,29 @@ export function nodeMethod(req: IncomingMessage): string {
   }
 }
 
+/** The method of a web `Request`; never throws (an unreadable one is `''`, which no handler takes). */
+export function fetchMethod(request: Request): string {
+  try {
+    const method: unknown = request.method;
+    return typeof method === 'string' ? method : 'GET';
+  } catch {
+    return '';
+  }
+}
+
+/** The abort signal of a web `Request` (it aborts when the client leaves), if it has one that reads. */
+export function fetchSignal(request: Request): AbortSignal | undefined {
+  try {
+    const signal = request.signal as Partial<AbortSignal> | null | undefined;
+    // Duck-typed: a signal from another realm or a polyfill works the same.
+    return typeof signal?.aborted === 'boolean' && typeof signal.addEventListener === 'function'
+      ? (signal as AbortSignal)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Writes a whole reply unless the response was answered already; HEAD gets the headers only. Never throws. */
 export function sendNode(res: ServerResponse, reply: Reply, head: boolean): void {
   if (answered(res)) return;
