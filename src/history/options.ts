@@ -2,6 +2,7 @@ import { TelemetryConfigError } from '../base/errors.js';
 import type { Level } from '../base/levels.js';
 import { checkMetricPatterns } from '../base/patterns.js';
 import { callback, duration, integer, MAX_TIMER, patterns, section, selection } from '../base/validate.js';
+import { AUTHORIZE_EXPECTED } from '../http/auth.js';
 import type { HistoryAuthorize } from './handler.js';
 import type { HistoryStore } from './store.js';
 import type { Trace } from './types.js';
@@ -219,7 +220,7 @@ export function resolveHistory(value: unknown, path: string): ResolvedHistory | 
     series: o.series === false ? undefined : resolveSeries(o.series, `${path}.series`),
     store: o.store === undefined ? undefined : store(o.store, `${path}.store`),
     maxQueue: integer(o.maxQueue, `${path}.maxQueue`, 65_536, 1, 10_000_000),
-    authorize: callback<HistoryAuthorize>(o.authorize, `${path}.authorize`, 'a function (request) => boolean | 401 | 403'),
+    authorize: callback<HistoryAuthorize>(o.authorize, `${path}.authorize`, AUTHORIZE_EXPECTED),
   };
 }
 

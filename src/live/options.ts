@@ -1,5 +1,6 @@
 import { TelemetryConfigError } from '../base/errors.js';
 import { callback, integer, section } from '../base/validate.js';
+import { AUTHORIZE_EXPECTED } from '../http/auth.js';
 import type { LiveAuthorize } from './access.js';
 
 /** Options of live event and metric streams and of their access tokens. */
@@ -88,7 +89,7 @@ const KEYS: readonly string[] = [
  */
 export function resolveLive(value: unknown, path: string, sensitiveKeys?: unknown): ResolvedLive {
   const m = section(value, path, KEYS);
-  const authorize = callback<LiveAuthorize>(m.authorize, `${path}.authorize`, 'a function (request) => boolean | 401 | 403');
+  const authorize = callback<LiveAuthorize>(m.authorize, `${path}.authorize`, AUTHORIZE_EXPECTED);
   const minMetricsInterval = integer(m.minMetricsInterval, `${path}.minMetricsInterval`, 1000, 1, 86_400_000);
   return {
     tokenKey: resolveKey(m.tokenKey, `${path}.tokenKey`),
