@@ -132,6 +132,8 @@ export { keepsMessages, TRUNCATED_EVENT } from './history/traces.js';
 /** @group History */
 export type { EventQuery, HistoryEvent, KeyMatch, Page, Trace, TraceMessage, TraceQuery, TraceSummary } from './history/types.js';
 /** @group HTTP handlers */
+export type { AccessVerdict, Authorize, HttpAuthRequest } from './http/auth.js';
+/** @group HTTP handlers */
 export type { RequestHandler, TelemetryHandlers } from './http/handler.js';
 /** @group Live streams */
 export type { LiveAuthorize, LiveAuthRequest, LiveVerdict } from './live/access.js';
