@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { resolveAlerts } from '../../src/alerts/options.js';
-import { TelemetryConfigError } from '../../src/base/errors.js';
 import { MAX_TIMER } from '../../src/base/validate.js';
 import { resolveDashboard } from '../../src/dashboard/options.js';
 import { resolveHistory } from '../../src/history/options.js';
@@ -9,17 +8,7 @@ import { resolveLive } from '../../src/live/options.js';
 import { resolveMetricsOptions } from '../../src/metrics/options.js';
 import { resolveTracers } from '../../src/tracing/tracers.js';
 import { resolveWebhooks } from '../../src/webhooks/options.js';
-
-/** The error `fn` throws, which must be a TelemetryConfigError. */
-function thrown(fn: () => unknown): TelemetryConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TelemetryConfigError);
-    return error as TelemetryConfigError;
-  }
-  throw new Error('expected a TelemetryConfigError');
-}
+import { thrown } from '../support/guards.js';
 
 describe("every mechanism's options: resolveX(value, path, shared)", () => {
   it.each([

@@ -17,17 +17,7 @@ import {
   section,
   selection,
 } from '../../src/base/validate.js';
-
-/** The error `fn` throws, which must be a TelemetryConfigError. */
-function thrown(fn: () => unknown): TelemetryConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(TelemetryConfigError);
-    return error as TelemetryConfigError;
-  }
-  throw new Error('expected a TelemetryConfigError');
-}
+import { thrown } from '../support/guards.js';
 
 /** Any value, with the edge numbers and strings the checks care about mixed in. */
 const anyValue = fc.oneof(

@@ -1,9 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RequestHandler } from '../../src/index.js';
 import { type RawAnswer, rawRequest, requestText } from '../http/raw.js';
 import { until } from '../live/server.js';
+import { collectUnhandled } from '../support/guards.js';
 import { connection, listenLoopback, make } from '../support/telemetry.js';
 
 const TOKEN_KEY = 'fuzz-live-token-key-0123456789-abcdefghij';
@@ -16,15 +17,7 @@ type Name = (typeof NAMES)[number];
 /** Client errors the fuzz sends must never show a host's insides. */
 const STACK = /\n\s+at |\(?(?:file:\/\/|node:internal|\/work\/|[\w/.-]+\.(?:ts|js|mjs):\d+)/;
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
+const unhandled = collectUnhandled();
 
 let clock = Date.now();
 

@@ -1,24 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { type AdapterOptions, type Answer, type FrameStream, type HttpRequest, handler } from '../../src/http/handler.js';
 import { until } from '../live/server.js';
+import { collectUnhandled, settle } from '../support/guards.js';
 import { listenLoopback } from '../support/loopback.js';
 import { type RawAnswer, rawRequest, requestText } from './raw.js';
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
-
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+const unhandled = collectUnhandled();
 
 const METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
 const TEXT = 'text/plain; charset=utf-8';

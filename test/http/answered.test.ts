@@ -1,28 +1,17 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect } from 'node:net';
 import Fastify from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { handler } from '../../src/http/handler.js';
 import type { RequestHandler } from '../../src/index.js';
 import { until } from '../live/server.js';
+import { collectUnhandled, settle } from '../support/guards.js';
 import { listenLoopback, make } from '../support/telemetry.js';
 import { rawRequest, requestText } from './raw.js';
 
 const NAMES = ['prometheus', 'liveTracing', 'liveMetrics', 'history', 'dashboard'] as const;
 
-const unhandled: unknown[] = [];
-const onUnhandled = (reason: unknown) => unhandled.push(reason);
-beforeAll(() => {
-  process.on('unhandledRejection', onUnhandled);
-});
-afterAll(() => {
-  process.off('unhandledRejection', onUnhandled);
-});
-
-/** Lets pending promise jobs and I/O callbacks run, so that a late write would happen (and fail) now. */
-const settle = async () => {
-  for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+const unhandled = collectUnhandled();
 
 function instance() {
   const telemetry = make({ live: { batchWindow: 5 }, history: { authorize: () => true } });
