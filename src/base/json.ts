@@ -65,8 +65,8 @@ export function jsonValue(this: unknown, key: string, value: unknown): unknown {
 export function dataJson(data: unknown): string {
   let json: string | undefined;
   try {
-    const plain = typeof data === 'object' && data !== null ? shape(data as Readonly<Record<string, unknown>>) : REPLACER;
-    json = plain === PLAIN ? JSON.stringify(data) : JSON.stringify(data, jsonValue);
+    const plain = typeof data === 'object' && data !== null && !needsReplacer(data as Readonly<Record<string, unknown>>);
+    json = plain ? JSON.stringify(data) : JSON.stringify(data, jsonValue);
   } catch {
     return safeJson(data);
   }
@@ -112,22 +112,17 @@ export function scalarJson(value: unknown): string {
   return safeJson(value);
 }
 
-const PLAIN = 0;
-const REPLACER = 1;
-
-/** How the top-level keys can be written: bare, or with the replacer. */
-function shape(data: Readonly<Record<string, unknown>>): number {
-  let result = PLAIN;
+/** True when a top-level value needs the replacer (BigInt, an invalid date, an object that is not a date or a flat array). */
+function needsReplacer(data: Readonly<Record<string, unknown>>): boolean {
   for (const key in data) {
     const value = data[key];
-    if (typeof value === 'bigint') result = REPLACER;
-    else if (typeof value === 'object' && value !== null) {
-      if (types.isDate(value)) {
-        if (Number.isNaN(value.getTime())) result = REPLACER;
-      } else if (!Array.isArray(value) || value.some((v) => typeof v === 'object' || typeof v === 'bigint')) result = REPLACER;
-    }
+    if (typeof value === 'bigint') return true;
+    if (typeof value !== 'object' || value === null) continue;
+    if (types.isDate(value)) {
+      if (Number.isNaN(value.getTime())) return true;
+    } else if (!Array.isArray(value) || value.some((v) => typeof v === 'object' || typeof v === 'bigint')) return true;
   }
-  return result;
+  return false;
 }
 
 function errorJson(error: Error): { type: string; message: string } {
