@@ -5,12 +5,11 @@ import type { Dispatcher } from './dispatch.js';
 import type { EventRecord } from './event.js';
 import type { EventTable } from './event-table.js';
 import { type HostListener, Listeners } from './listeners.js';
-import type { CoreContext } from './mechanism.js';
-import { type ConsumerHost, mechanismContext } from './mechanism-context.js';
+import type { CoreContext, MechanismSubscribeOptions, MechanismSubscription } from './mechanism.js';
 import { resolveSubscribe } from './options.js';
 import { compileSelection } from './selection.js';
 import type { SinkSpec } from './sink.js';
-import { attachSink } from './sinks.js';
+import { attachSink, type SinkHost } from './sinks.js';
 import type { SpanTable } from './spans.js';
 import { type BatchHandler, Subscriber, type SubscriberOptions } from './subscriber.js';
 import type { Subscription } from './types.js';
@@ -43,7 +42,7 @@ export interface ConsumerDeps {
  * Every consumer the core feeds: `subscribe()` subscribers, `on()` listeners, tracers' sinks and the
  * mechanisms' subscriptions.
  */
-export class Consumers implements ConsumerHost {
+export class Consumers implements SinkHost {
   readonly service: string;
   readonly catalog: Catalog;
   readonly levels: Uint8Array;
@@ -96,7 +95,41 @@ export class Consumers implements ConsumerHost {
 
   /** What webhooks, history, live streams and alerts get from the core. */
   context(): CoreContext {
-    return mechanismContext(this);
+    return {
+      service: this.service,
+      catalog: this.catalog,
+      now: () => this.now(),
+      describe: (type) => this.describe(type),
+      spans: this.spans,
+      subscribe: (options, handler) => this.#mechanismSubscribe(options, handler),
+      report: (name, data) => this.report(name, data, undefined),
+      attach: (mechanism) => {
+        this.dispatcher.mechanisms.push(mechanism);
+      },
+    };
+  }
+
+  #mechanismSubscribe(o: MechanismSubscribeOptions, handler: BatchHandler<EventRecord>): MechanismSubscription {
+    this.assertOpen();
+    const bits = compileSelection(this.catalog, this.levels, o, o.path);
+    if (o.spans === true) this.addSpanBits(bits);
+    const options = {
+      lossy: o.lossy,
+      maxQueue: o.maxQueue,
+      maxBatch: o.maxBatch,
+      bits,
+      errorEvent: o.errorEvent,
+      onDrop: o.onDrop,
+      // Every mechanism's output is a sink: the sensitive keys never reach it.
+      redact: this.sensitive,
+    };
+    const subscriber = this.addSubscriber(o.id, options, handler);
+    return {
+      id: o.id,
+      unsubscribe: () => this.unsubscribe(subscriber),
+      stats: () => subscriber.stats(),
+      report: (name, data) => this.report(name, data, subscriber),
+    };
   }
 
   addSubscriber(id: string, options: SubscriberOptions, handler: BatchHandler<EventRecord>): Subscriber {
