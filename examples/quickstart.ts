@@ -2,7 +2,7 @@
  * Quick start: one SMTP session and one delivery attempt, traced as spans, with an in-process
  * subscriber printing each event and the counters read at the end.
  *
- * Run with `npm run example`.
+ * Run with `npm run example:quickstart`.
  */
 import { createTelemetry, defineEvents } from '../src/index.js';
 

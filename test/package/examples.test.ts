@@ -10,6 +10,18 @@ function run(example: string, ...args: string[]): string {
 }
 
 describe('the examples run as written', () => {
+  it('mail-server.ts moves a burst of real mail through an instrumented server and exits with --once', () => {
+    const out = run('mail-server.ts', '--once');
+    expect(out).toMatch(/burst: alice → bob: accepted, queue id [0-9A-F]{12}/);
+    expect(out).toContain('burst: wrong password: refused, 535');
+    expect(out).toContain('burst: unknown recipient: refused, 550');
+    expect(out).toContain('burst: oversized: refused, 552');
+    expect(out).toMatch(/sessions \d+, failed logins 1, unknown recipients 1, too large 1/);
+    expect(out).toContain('alert failed-logins: firing');
+    expect(out).toMatch(/webhook: \d+ signed event\(s\)/);
+    expect(out).toContain("messages in bob's maildir: 2");
+  });
+
   it('quickstart.ts prints session events and counters', () => {
     const out = run('quickstart.ts');
     expect(out).toContain('SMTP MAIL FROM received (smtp.mail-from)');
