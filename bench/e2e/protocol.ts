@@ -1,0 +1,41 @@
+/** The messages the benchmark parent and its server child exchange over the IPC channel. */
+
+export type Mode = 'off' | 'on';
+
+/**
+ * Parent to child. A round is `round-start` (maildir ready, counters reset), the load, `round-loaded`
+ * when the last message reached the maildir, a drain pause that lets batched consumers (webhook
+ * throttle, live batch window) do this round's work, then `round-end`.
+ */
+export type Command =
+  | { readonly type: 'round-start'; readonly maildir: string }
+  | { readonly type: 'round-loaded' }
+  | { readonly type: 'round-end' }
+  | { readonly type: 'shutdown' };
+
+/** What the child measured over one round. */
+export interface RoundStats {
+  /** User plus system CPU of the server process from round start to round end (drain included), µs. */
+  readonly cpuMicros: number;
+  /** The same up to `round-loaded`, µs. */
+  readonly cpuLoadMicros: number;
+  /** Event-loop delay p99 from round start to `round-loaded`, ms. */
+  readonly loopDelayP99Ms: number;
+  /** At round end, after a full GC when `--expose-gc` is on. */
+  readonly rssBytes: number;
+  readonly heapUsedBytes: number;
+  /** `process.hrtime` at round start and end, µs: the clock of a V8 CPU profile's timestamps. */
+  readonly startMicros: number;
+  readonly endMicros: number;
+  /** Messages the server accepted, and those its outbound transport failed to relay. */
+  readonly queued: number;
+  readonly outboundFailed: number;
+  readonly gcExposed: boolean;
+}
+
+/** Child to parent. */
+export type Report =
+  | { readonly type: 'ready'; readonly smtpPort: number; readonly adminPort: number | undefined }
+  | { readonly type: 'round-ready' }
+  | ({ readonly type: 'round-stats' } & RoundStats)
+  | { readonly type: 'fatal'; readonly error: string };

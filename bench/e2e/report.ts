@@ -1,0 +1,113 @@
+/** Medians and the Markdown tables of an end-to-end run. */
+import { availableParallelism, cpus, platform, totalmem } from 'node:os';
+import type { ConsumerCounts } from './consumers.js';
+import type { LoadResult } from './load.js';
+import { type Attribution, CATEGORIES, type Category, isLibrary } from './profile.js';
+import type { Mode, RoundStats } from './protocol.js';
+
+export interface Round {
+  readonly mode: Mode;
+  readonly load: LoadResult;
+  readonly stats: RoundStats;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  if (sorted.length === 0) return Number.NaN;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+export const throughput = (round: Round): number => round.load.sent / (round.load.wallMs / 1000);
+const cpuPerMessage = (round: Round): number => round.stats.cpuMicros / round.load.sent;
+const cpuPerMessageLoad = (round: Round): number => round.stats.cpuLoadMicros / round.load.sent;
+const MiB = 2 ** 20;
+
+const int = (n: number): string => Math.round(n).toLocaleString('en-US');
+const fixed = (n: number, digits: number): string => n.toFixed(digits);
+const pct = (part: number, whole: number): string => (whole === 0 ? '–' : `${((100 * part) / whole).toFixed(1)}%`);
+
+export function machineLine(): string {
+  const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
+  const gib = (totalmem() / 2 ** 30).toFixed(1);
+  return `${cpu}, ${availableParallelism()} cores, ${gib} GiB memory, ${platform()} ${process.arch}; Node ${process.version}`;
+}
+
+/** The headline: medians per mode and the pairwise on/off throughput ratio. */
+export function headline(rounds: readonly Round[], pairs: readonly (readonly [Round, Round])[]): string {
+  const of = (mode: Mode) => rounds.filter((r) => r.mode === mode);
+  const col = (f: (r: Round) => number, format: (n: number) => string) =>
+    `${format(median(of('off').map(f)))} | ${format(median(of('on').map(f)))}`;
+  const ratios = pairs.map(([off, on]) => throughput(on) / throughput(off));
+  const rows = [
+    '| figure (median per mode) | off | on |',
+    '| --- | ---: | ---: |',
+    `| messages/s | ${col(throughput, int)} |`,
+    `| throughput on/off, median of pairs (min–max) | | ${fixed(median(ratios), 3)} (${fixed(Math.min(...ratios), 2)}–${fixed(Math.max(...ratios), 2)}) |`,
+    `| server CPU per message, round and drain (µs) | ${col(cpuPerMessage, int)} |`,
+    `| server CPU per message, until the last file (µs) | ${col(cpuPerMessageLoad, int)} |`,
+    `| event-loop delay p99 (ms) | ${col(
+      (r) => r.stats.loopDelayP99Ms,
+      (n) => fixed(n, 1),
+    )} |`,
+    `| RSS after a round (MiB) | ${col((r) => r.stats.rssBytes / MiB, int)} |`,
+    `| heap used after GC (MiB) | ${col(
+      (r) => r.stats.heapUsedBytes / MiB,
+      (n) => fixed(n, 1),
+    )} |`,
+  ];
+  return rows.join('\n');
+}
+
+/** Every measured round, in the order it ran. */
+export function roundsTable(rounds: readonly Round[]): string {
+  const rows = [
+    '| # | mode | messages/s | wall (ms) | CPU µs/msg | loop p99 (ms) | RSS (MiB) | heap (MiB) | delivered | refused (auth, rcpt) |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  rounds.forEach((r, i) => {
+    rows.push(
+      `| ${i + 1} | ${r.mode} | ${int(throughput(r))} | ${int(r.load.wallMs)} | ${int(cpuPerMessage(r))} | ${fixed(r.stats.loopDelayP99Ms, 1)} | ${int(r.stats.rssBytes / MiB)} | ${fixed(r.stats.heapUsedBytes / MiB, 1)} | ${r.load.delivered}/${r.load.sent} | ${r.load.authRefused}, ${r.load.recipientsRefused} |`,
+    );
+  });
+  return rows.join('\n');
+}
+
+export function consumersLine(counts: ConsumerCounts, onRounds: number): string {
+  return `What the parent's consumers of the \`on\` server received over its life (${onRounds} measured rounds plus warm-up): ${int(counts.webhookRequests)} webhook requests holding ${int(counts.webhookEvents)} events, ${int(counts.sseFrames)} SSE trace frames holding ${int(counts.sseEvents)} events, ${int(counts.scrapes)} scrapes (${counts.scrapeFailures} failed).`;
+}
+
+/** The CPU profile, by where the sampled frame's code lives. */
+export function profileTables(a: Attribution): string {
+  const busy = a.samples - a.idle;
+  const get = (map: ReadonlyMap<Category, number>, c: Category) => map.get(c) ?? 0;
+  const rows = [
+    '| where the sampled frame is | self | Node internals and native calls charged to their caller |',
+    '| --- | ---: | ---: |',
+  ];
+  for (const c of CATEGORIES) rows.push(`| ${c} | ${pct(get(a.self, c), busy)} | ${pct(get(a.charged, c), busy)} |`);
+  const librarySum = (map: ReadonlyMap<Category, number>) =>
+    [...map].filter(([c]) => isLibrary(c)).reduce((sum, [, n]) => sum + n, 0);
+  rows.push(`| **the library (dist/)** | **${pct(librarySum(a.self), busy)}** | **${pct(librarySum(a.charged), busy)}** |`);
+  const lines = [
+    rows.join('\n'),
+    '',
+    `- ${int(a.samples)} samples (${a.window === 'round' ? 'the measured round and its drain only' : 'the whole profile'}); ${pct(a.idle, a.samples)} of them idle. Shares are of the ${int(busy)} non-idle samples.`,
+    `- **The library's share of non-idle server CPU: ${pct(librarySum(a.self), busy)} in its own frames, ${pct(librarySum(a.charged), busy)} with the Node and native calls it makes itself.**`,
+    `- ${pct(a.underLibrary, busy)} of non-idle samples have a library frame anywhere on the stack. That upper bound overstates the cost: the adapters wrap smtp-server's reply writer, the host's hooks and \`sendMail\`, so the work those do sits under a library frame too.`,
+  ];
+  if (a.note !== undefined) lines.push(`- ${a.note}.`);
+  if (a.packages.size > 0) {
+    const named = [...a.packages].sort((x, y) => y[1] - x[1]).map(([name, n]) => `${name} ${pct(n, busy)}`);
+    lines.push(`- Other packages: ${named.join(', ')}.`);
+  }
+  if (a.topLeaves.length > 0) {
+    lines.push(
+      '',
+      '| most sampled leaves charged to the library (← the library frame that called into Node) | share |',
+      '| --- | ---: |',
+    );
+    for (const leaf of a.topLeaves) lines.push(`| \`${leaf.name.replaceAll('|', '\\|')}\` | ${pct(leaf.samples, busy)} |`);
+  }
+  return lines.join('\n');
+}
