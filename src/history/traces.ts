@@ -6,7 +6,7 @@ import type { HistoryEvent, Trace, TraceMessage } from './types.js';
 /** The event that marks where a span's events were cut. */
 export const TRUNCATED_EVENT = 'telemetry.events-dropped';
 
-const KEYWORD_KEYS = ['from', 'to', 'domain', 'hostname', 'remoteIp'] as const;
+const KEYWORD_KEYS = ['from', 'to', 'domain', 'hostname', 'remoteIp', 'messageId'] as const;
 /** Messages listed per trace; a session past it still keeps every event. */
 const MAX_MESSAGES = 1000;
 

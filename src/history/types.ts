@@ -88,7 +88,7 @@ export interface Trace {
   readonly messages: readonly TraceMessage[];
   /** Events dropped past the per-span limit (a `telemetry.events-dropped` marker shows where). */
   readonly truncated: number;
-  /** Lower-case values of `from`, `to`, `domain`, `hostname` and `remoteIp`, one per line, for keyword search. */
+  /** Lower-case values of `from`, `to`, `domain`, `hostname`, `remoteIp` and `messageId`, one per line, for keyword search. */
   readonly keywords: string;
   readonly events: readonly HistoryEvent[];
 }
@@ -103,7 +103,7 @@ export interface TraceQuery {
   /** An exact queue id. */
   readonly queueId?: string | number;
   /**
-   * Keywords over from, to, domain, hostname and remoteIp: whitespace-separated terms, each a
+   * Keywords over from, to, domain, hostname, remoteIp and messageId: whitespace-separated terms, each a
    * case-insensitive substring, `"quoted phrases"` kept whole; all must match.
    */
   readonly keywords?: string;

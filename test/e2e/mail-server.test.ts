@@ -120,22 +120,20 @@ describe('the example mail server under 200 real messages', () => {
     expect(m.get('mail_queue_count') ?? 0).toBe(0);
   });
 
-  it('the history finds each message by queue id, sender and recipient, pooled ones included', async () => {
+  it('the history finds each message by queue id, message id, sender and recipient, pooled ones included', async () => {
     const sizes = new Map(delivered.map((d) => [d.messageId, d.size]));
     const accepted = sent.filter((s) => s.kind === 'good' || s.kind === 'pooled');
     for (const s of accepted) {
       const { items } = await mx.telemetry.history.traces({ queueId: s.queueId ?? '' });
       const session = items.find((t) => t.type === 'smtp.connection-start');
       const attempt = items.find((t) => t.type === 'delivery.attempt-start');
-      expect(session?.messages, s.to).toContainEqual({
-        queueId: s.queueId,
-        from: s.from,
-        to: [s.to],
-        size: sizes.get(s.messageId ?? ''),
-      });
-      expect(attempt?.queueId).toBe(s.queueId);
+      const record = { queueId: s.queueId, messageId: s.messageId, from: s.from, to: [s.to] };
+      expect(session?.messages, s.to).toContainEqual({ ...record, size: sizes.get(s.messageId ?? '') });
+      expect(attempt?.messages).toEqual([record]);
       const byRecipient = await mx.telemetry.history.traces({ keywords: s.to });
       expect(byRecipient.items.map((t) => t.id).sort()).toEqual([session?.id, attempt?.id].sort());
+      const byMessageId = await mx.telemetry.history.traces({ keywords: s.messageId ?? '' });
+      expect(byMessageId.items.map((t) => t.id).sort()).toEqual([session?.id, attempt?.id].sort());
     }
     for (let s = 0; s < MIX.pooledSessions; s++) {
       const { items } = await mx.telemetry.history.traces({ keywords: `pooled${s}@example.net` });

@@ -47,6 +47,7 @@ export class Attempt {
       ...(message.from === undefined ? { from: '<>' } : { from: message.from }),
       to: message.to,
       total: message.to.length,
+      ...(message.messageId === undefined ? {} : { messageId: message.messageId }),
       ...(queueName === undefined ? {} : { queueName }),
     });
     return new Attempt(context, span, message, queueId, remoteOf(transporter, message.fields));

@@ -32,7 +32,7 @@ const PATH = 'instrumentTransport(transport)';
  *
  * | what | events and keys |
  * | --- | --- |
- * | the transport takes the message | `delivery.attempt-start` { `queueId`, `from` (envelope, `<>` for none), `to`, `total`, `queueName` } |
+ * | the transport takes the message | `delivery.attempt-start` { `queueId`, `from` (envelope, `<>` for none), `to`, `total`, `messageId`, `queueName` } |
  * | the steps passed (SMTP transports) | `delivery.connect` { `hostname`, `remoteIp` (when the host is an address), `remotePort` }; `delivery.start-tls` (with `requireTLS`); `delivery.ehlo` { `details`: the extensions }; `delivery.auth` (credentials given and AUTH offered); `delivery.mail-from` { `from` }; `delivery.rcpt-to` { `to` } per accepted recipient |
  * | the step that failed | `delivery.ip-lookup-failed`, `delivery.connect-error` { `reason` }, `delivery.greeting-failed`, `delivery.start-tls-error` / `delivery.implicit-tls-error`, `delivery.ehlo-rejected`, `delivery.auth-failed`, `delivery.mail-from-rejected`, `delivery.rcpt-to-rejected` { `to`, `code`, `details` } per refused recipient, `delivery.message-rejected` (DATA); each with the reply `code` when there was one |
  * | each recipient's outcome | `delivery.delivered` { `to`, `code`, `details`: the reply to the message } or `delivery.failed` { `to`, `code`, `reason`: the reply, `details`: `permanent` or `temporary` } |

@@ -1,3 +1,4 @@
+import { rawMessageId } from '../message-id.js';
 import { callMethod, read, readStrings, readText } from './read.js';
 
 /** A queue id: a number, or a string where it does not fit one. */
@@ -5,7 +6,7 @@ export type QueueId = string | number;
 
 /** A message as the adapter reads it when nodemailer hands it to the transport. */
 export interface OutboundMessage {
-  /** The `Message-ID` header nodemailer gives the message (set by the host or generated). */
+  /** The `Message-ID` header nodemailer gives the message (set by the host or generated), or a raw message's own. */
   readonly messageId: string | undefined;
   /** The envelope sender (`MAIL FROM`); undefined for the null sender `<>`. */
   readonly from: string | undefined;
@@ -24,9 +25,11 @@ const NO_FIELDS: Readonly<Record<string, unknown>> = Object.freeze({});
 export function readMessage(mail: unknown): OutboundMessage {
   const compiled = read(mail, 'message');
   const envelope = callMethod(compiled, 'getEnvelope');
-  const messageId = callMethod(compiled, 'messageId');
-  const from = readText(envelope, 'from');
   const fields = read(mail, 'data');
+  // nodemailer does not parse a raw message: the id it would give is one it made up, not the header's.
+  const raw = read(fields, 'raw');
+  const messageId = raw === undefined || raw === null ? callMethod(compiled, 'messageId') : rawMessageId(raw);
+  const from = readText(envelope, 'from');
   return {
     messageId: typeof messageId === 'string' && messageId !== '' ? messageId : undefined,
     from: from === '' ? undefined : from,

@@ -2,6 +2,7 @@ import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
 import type { Telemetry } from '../../index.js';
 import { read } from '../read.js';
 import { type ConnectionState, closeState, type Limits, observeReplies, openState, stateOf, syncEhlo } from './connection.js';
+import { type HeaderTap, tapHeaders } from './headers.js';
 import { callHost, type HookName, inSpan, quietly } from './host.js';
 import {
   type Envelope,
@@ -95,11 +96,12 @@ export class Hooks {
         envelope = undefined;
       }
     }
+    const headers = state === undefined || envelope === undefined ? undefined : tapHeaders(stream);
     const done: typeof callback =
-      state === undefined || envelope === undefined
+      state === undefined || envelope === undefined || headers === undefined
         ? callback
         : reportingOnce(callback, (...result) =>
-            quietly(this.#watchData, state, stream, session, envelope, result[0], result[1]),
+            quietly(this.#watchData, state, stream, session, envelope, headers, result[0], result[1]),
           );
     inSpan(this.#telemetry, state, () => callHost('onData', this.#host.onData, server, [stream, session, done]));
   }
@@ -142,6 +144,7 @@ export class Hooks {
     stream: Args<'onData'>[0],
     session: SMTPServerSession,
     envelope: Envelope,
+    headers: HeaderTap,
     error: unknown,
     reply: unknown,
   ): void => {
@@ -156,6 +159,7 @@ export class Hooks {
         size: bytes,
         sizeExceeded: read(stream, 'sizeExceeded') === true,
         rejectOversized: this.#server.rejectOversized === true && limit !== undefined && bytes > limit,
+        messageId: headers.messageId,
       };
       quietly(reportData, state, this.#options, this.#limits(), session, envelope, outcome);
     };

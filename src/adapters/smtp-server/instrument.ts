@@ -28,7 +28,7 @@ import { resolveSmtpOptions, type SmtpServerTelemetryOptions } from './options.j
  * | smtp-server's refusal of `SIZE=` over `size` (no hook runs) | `smtp.message-too-large` { `size` (declared), `limit`, `code`: 552 } |
  * | `onRcptTo` | `smtp.rcpt-to` { `to` }, or the refusal event chosen by `rcptRefusal` { `to`, `code`, `reason` } |
  * | smtp-server's refusal past `maxRecipients` (no hook runs) | `smtp.too-many-recipients` { `limit`, `code`: 452 } |
- * | `onData`, when the message has been read | `queue.message-queued` { `queueId`, `from`, `to` (accepted), `size` }; over `size` and refused: `smtp.message-too-large` { `size`, `limit`, `code`, `reason` }; other refusals: `smtp.error` { `code`, `reason`, `from` } |
+ * | `onData`, when the message has been read | `queue.message-queued` { `queueId`, `from`, `to` (accepted), `size`, `messageId` (the Message-ID header, read as the message passes) }; over `size` and refused: `smtp.message-too-large` { `size`, `limit`, `code`, `reason` }; other refusals: `smtp.error` { `code`, `reason`, `from` } |
  * | `onClose` | `smtp.connection-end` { `elapsed` } |
  *
  * @param telemetry - the instance the events go to.

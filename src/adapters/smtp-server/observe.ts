@@ -116,6 +116,8 @@ export interface DataOutcome {
   readonly sizeExceeded: boolean;
   /** smtp-server's `rejectOversized`: an oversized message is refused whatever the host says. */
   readonly rejectOversized: boolean;
+  /** The message's Message-ID header, when its header block was read. */
+  readonly messageId: string | undefined;
 }
 
 export function reportData(
@@ -144,7 +146,14 @@ export function reportData(
     return;
   }
   const queueId = queueIdOf(options, session, envelope, reply);
-  state.span.emit('queue.message-queued', { queueId, from: envelope.from, to: accepted, size });
+  const { messageId } = outcome;
+  state.span.emit('queue.message-queued', {
+    queueId,
+    from: envelope.from,
+    to: accepted,
+    size,
+    ...(messageId === undefined ? {} : { messageId }),
+  });
 }
 
 function queueIdOf(options: ResolvedSmtpOptions, session: object, envelope: Envelope, reply: unknown): QueueId {

@@ -46,12 +46,13 @@ describe('one delivery span per sendMail, from a real SMTP session', () => {
     expect(start.data).toEqual({
       spanId,
       queueId: info.messageId,
+      messageId: info.messageId,
       from: FROM,
       to: ['ok1@example.org', 'nouser@example.org', 'grey@example.org'],
       total: 3,
     });
     const own = (e: TelemetryEvent) => {
-      const { spanId: _s, queueId: _q, from: _f, to: _t, total: _n, ...rest } = e.data as Record<string, unknown>;
+      const { spanId: _s, queueId: _q, from: _f, to: _t, total: _n, messageId: _m, ...rest } = e.data as Record<string, unknown>;
       return rest;
     };
     expect(only(events, 'delivery.connect').data).toMatchObject({

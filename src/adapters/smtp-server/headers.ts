@@ -1,0 +1,63 @@
+import { headerEnd, messageIdOf } from '../message-id.js';
+import { read } from '../read.js';
+
+/** What the tap has read of a message's header block. */
+export interface HeaderTap {
+  messageId: string | undefined;
+}
+
+/** The most header bytes read; a header block longer than this yields no Message-ID. */
+const MAX_HEADER_BYTES = 65_536;
+
+type Method = (this: unknown, ...args: unknown[]) => unknown;
+
+/**
+ * Reads the Message-ID from the bytes smtp-server gives the DATA stream, without consuming them:
+ * the stream's own `write` and `end` (smtp-server hands a short message's last bytes to `end`) are
+ * wrapped until the header block ends, then restored. The host reads the stream exactly as before,
+ * in flowing or paused mode.
+ */
+export function tapHeaders(stream: object): HeaderTap {
+  const tap: HeaderTap = { messageId: undefined };
+  const target = stream as Record<'write' | 'end', unknown>;
+  const write = read(stream, 'write');
+  const end = read(stream, 'end');
+  if (typeof write !== 'function' || typeof end !== 'function') return tap;
+  const chunks: Buffer[] = [];
+  let bytes = 0;
+  let done = false;
+  const observe = (chunk: unknown): void => {
+    if (done || !Buffer.isBuffer(chunk)) return;
+    chunks.push(chunk);
+    bytes += chunk.length;
+    const text = Buffer.concat(chunks).toString('latin1');
+    const at = headerEnd(text);
+    if (at < 0 && bytes < MAX_HEADER_BYTES) return;
+    tap.messageId = at >= 0 ? messageIdOf(text.slice(0, at)) : undefined;
+    restore();
+  };
+  const wrap = (original: Method): Method =>
+    function (this: unknown, ...args) {
+      try {
+        observe(args[0]);
+      } catch {
+        restore(); // telemetry never breaks mail: a failure here only loses the Message-ID
+      }
+      return Reflect.apply(original, this, args);
+    };
+  const wrappedWrite = wrap(write as Method);
+  const wrappedEnd = wrap(end as Method);
+  function restore(): void {
+    done = true;
+    chunks.length = 0;
+    if (target.write === wrappedWrite) Reflect.deleteProperty(target, 'write');
+    if (target.end === wrappedEnd) Reflect.deleteProperty(target, 'end');
+  }
+  try {
+    target.write = wrappedWrite;
+    target.end = wrappedEnd;
+  } catch {
+    restore(); // a frozen stream keeps its own methods
+  }
+  return tap;
+}
