@@ -22,7 +22,16 @@ import { type Consumers, startConsumers } from './consumers.js';
 import { runLoad } from './load.js';
 import { type Attribution, attribute, type CpuProfile } from './profile.js';
 import type { Mode } from './protocol.js';
-import { consumersLine, headline, machineLine, profileTables, type Round, roundsTable, throughput } from './report.js';
+import {
+  consumersLine,
+  headline,
+  machineLine,
+  profileTables,
+  type Round,
+  readmeBlock,
+  roundsTable,
+  throughput,
+} from './report.js';
 
 /** Longer than the webhook throttle and the live batch window (1 s each), so a round's deferred work lands in it. */
 const DRAIN_MS = 1500;
@@ -46,6 +55,8 @@ function positive(name: string, value: string | undefined, fallback: number): nu
 }
 
 const quick = values.quick === true;
+const README_E2E_START = '<!-- bench-e2e:start -->';
+const README_E2E_END = '<!-- bench-e2e:end -->';
 const pairs = positive('rounds', values.rounds, quick ? 2 : 6);
 const messages = positive('messages', values.messages, quick ? 200 : 600);
 const concurrency = positive('concurrency', values.concurrency, 64);
@@ -179,6 +190,20 @@ async function main(): Promise<void> {
   else {
     writeFileSync(join(repoRoot, 'docs/benchmarks-e2e.md'), report);
     log('wrote docs/benchmarks-e2e.md');
+    const readme = join(repoRoot, 'README.md');
+    const text = readFileSync(readme, 'utf8');
+    const start = text.indexOf(README_E2E_START);
+    const end = text.indexOf(README_E2E_END);
+    if (start >= 0 && end > start) {
+      const block = readmeBlock(
+        headline(rounds, pairsRun),
+        attribution,
+        command,
+        `${machineLine()}, ${startedAt.toISOString().slice(0, 10)}`,
+      );
+      writeFileSync(readme, `${text.slice(0, start + README_E2E_START.length)}\n${block}\n${text.slice(end)}`);
+      log('updated the README between its bench-e2e markers');
+    }
   }
   log(`produced by: ${command}`);
 }

@@ -111,3 +111,32 @@ export function profileTables(a: Attribution): string {
   }
   return lines.join('\n');
 }
+
+/** The library's share of non-idle samples: its own frames, and with the Node calls it makes. */
+export function libraryShare(a: Attribution): { readonly self: string; readonly charged: string } {
+  const busy = a.samples - a.idle;
+  const sum = (map: ReadonlyMap<Category, number>) =>
+    [...map].filter(([c]) => isLibrary(c)).reduce((total, [, n]) => total + n, 0);
+  return { self: pct(sum(a.self), busy), charged: pct(sum(a.charged), busy) };
+}
+
+/** The README's summary: the headline table, the library's CPU share, and where it was measured. */
+export function readmeBlock(
+  headlineTable: string,
+  attribution: Attribution | undefined,
+  command: string,
+  machine: string,
+): string {
+  const share =
+    attribution === undefined
+      ? []
+      : [
+          `| the library's share of server CPU (CPU profile) | | ${libraryShare(attribution).self} (${libraryShare(attribution).charged} with the Node calls it makes) |`,
+        ];
+  return [
+    headlineTable,
+    ...share,
+    '',
+    `\`${command}\` on ${machine}. Details: [docs/benchmarks-e2e.md](docs/benchmarks-e2e.md).`,
+  ].join('\n');
+}
