@@ -8,10 +8,20 @@
  * round runs under `--cpu-prof` and its samples are attributed to the library's folders, the mail
  * packages and Node. Prints Markdown and writes docs/benchmarks-e2e.md (not with `--quick`).
  *
- * `npx tsx bench/e2e/index.ts [--rounds N] [--messages N] [--concurrency N] [--no-profile] [--quick]`
+ * `npx tsx bench/e2e/index.ts [--rounds N] [--messages N] [--concurrency N] [--no-profile] [--profile-only] [--quick]`
  * after `npm run build`.
  */
-import { existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -43,6 +53,7 @@ const { values } = parseArgs({
     messages: { type: 'string' },
     concurrency: { type: 'string' },
     'no-profile': { type: 'boolean', default: false },
+    'profile-only': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -61,6 +72,8 @@ const pairs = positive('rounds', values.rounds, quick ? 2 : 6);
 const messages = positive('messages', values.messages, quick ? 200 : 600);
 const concurrency = positive('concurrency', values.concurrency, 64);
 const profile = values['no-profile'] !== true;
+/** Only the profiled round: a quick look at where the CPU goes, with no throughput figures. */
+const profileOnly = values['profile-only'] === true;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 if (!existsSync(join(repoRoot, 'dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
@@ -111,6 +124,8 @@ async function profiledRound(): Promise<Attribution> {
     await child.stop();
     const file = readdirSync(dir).find((name) => name.endsWith('.cpuprofile'));
     if (file === undefined) throw new Error(`no .cpuprofile was written to ${dir}`);
+    const keep = process.env.BENCH_E2E_PROFILE;
+    if (keep !== undefined && keep !== '') copyFileSync(join(dir, file), keep); // for a closer look in DevTools
     const data = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
     return attribute(data, repoRoot, measured.stats.startMicros, measured.stats.endMicros);
   } finally {
@@ -119,6 +134,11 @@ async function profiledRound(): Promise<Attribution> {
 }
 
 async function main(): Promise<void> {
+  if (profileOnly) {
+    process.stdout.write(`${profileTables(await profiledRound())}\n`);
+    rmSync(root, { recursive: true, force: true });
+    return;
+  }
   log(`${machineLine()}\n${command}\n${pairs} ABBA pairs of ${messages} messages, ${concurrency} concurrent clients`);
   const consumers = await startConsumers();
   const children = { off: await start('off', consumers), on: await start('on', consumers) };

@@ -6,8 +6,10 @@
 
 import { types } from 'node:util';
 
-let lastTimestamp = Number.NaN;
-let lastIso = '';
+/** The start of the second last written by `isoTime`, and its text up to the milliseconds. */
+let secondStart = Number.NaN;
+let secondPrefix = '';
+const MILLIS = Array.from({ length: 1000 }, (_, ms) => `${String(ms).padStart(3, '0')}Z`);
 
 /** Markers written in place of values that JSON cannot hold or that could not be read. */
 export const MARKERS = {
@@ -31,15 +33,22 @@ export const JSON_LIMITS = {
   maxMembers: 10_000,
 } as const;
 
-/** RFC 3339 time of an epoch-ms timestamp; events of one batch share a clock reading, so it is cached. */
+/**
+ * RFC 3339 time of an epoch-ms timestamp. Events close in time share their second, so its text is
+ * kept and only the milliseconds are appended (writers interleave their timestamps, which defeats
+ * a cache of one whole value).
+ */
 export function isoTime(timestamp: number): string {
-  if (timestamp !== lastTimestamp) {
-    const date = new Date(timestamp);
-    if (Number.isNaN(date.getTime())) return '1970-01-01T00:00:00.000Z';
-    lastTimestamp = timestamp;
-    lastIso = date.toISOString();
+  const ms = timestamp - secondStart;
+  if (ms >= 0 && ms < 1000 && Number.isInteger(ms)) return secondPrefix + (MILLIS[ms] as string);
+  const date = new Date(timestamp);
+  if (Number.isNaN(date.getTime())) return '1970-01-01T00:00:00.000Z';
+  const iso = date.toISOString();
+  if (Number.isInteger(timestamp)) {
+    secondStart = timestamp - date.getUTCMilliseconds();
+    secondPrefix = iso.slice(0, iso.length - 4);
   }
-  return lastIso;
+  return iso;
 }
 
 /** Errors, byte arrays and bigints in JSON (a replacer for `JSON.stringify`; never throws). */
@@ -72,6 +81,20 @@ export function dataJson(data: unknown): string {
   }
   if (json === undefined || json.length > JSON_LIMITS.maxJson) return safeJson(data);
   return json;
+}
+
+/**
+ * `JSON.stringify(data)` when that alone writes it exactly as {@link dataJson} would (plain values,
+ * nothing thrown, within the limits), for writers that compose JSON from parts; otherwise undefined.
+ */
+export function plainJson(data: Readonly<Record<string, unknown>>): string | undefined {
+  try {
+    if (needsReplacer(data)) return undefined;
+    const json = JSON.stringify(data);
+    return json !== undefined && json.length <= JSON_LIMITS.maxJson && json.charCodeAt(0) === 123 /* { */ ? json : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Any value as valid JSON within {@link JSON_LIMITS}; never throws. `undefined` becomes `null`. */

@@ -120,6 +120,7 @@ export class Consumers implements SinkHost {
       bits,
       errorEvent: o.errorEvent,
       onDrop: o.onDrop,
+      delay: o.delay,
       // Every mechanism's output is a sink: the sensitive keys never reach it.
       redact: this.sensitive,
     };
@@ -141,6 +142,7 @@ export class Consumers implements SinkHost {
 
   unsubscribe(subscriber: Subscriber): void {
     if (!this.dispatcher.subscribers.delete(subscriber)) return;
+    this.dispatcher.forget(subscriber);
     this.#deps.discarded(subscriber.close());
     this.#deps.rebuild();
   }

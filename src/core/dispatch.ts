@@ -31,8 +31,16 @@ export class Dispatcher implements SubscriberHost {
   readonly mechanisms: Mechanism[] = [];
   #ready: Subscriber[] = [];
   #immediate: NodeJS.Immediate | undefined;
+  /** Delayed subscribers whose window is running. */
+  readonly #waiting = new Set<Subscriber>();
   readonly #events: DispatchEvents;
   readonly #deliver = () => this.#deliverReady();
+  readonly #deliverLate = (subscriber: Subscriber) => {
+    subscriber.timer = undefined;
+    this.#waiting.delete(subscriber);
+    subscriber.scheduled = false;
+    subscriber.deliver();
+  };
 
   constructor(events: DispatchEvents) {
     this.#events = events;
@@ -41,6 +49,28 @@ export class Dispatcher implements SubscriberHost {
   ready(subscriber: Subscriber): void {
     if (subscriber.scheduled) return;
     subscriber.scheduled = true;
+    if (subscriber.delay > 0 && subscriber.queued < subscriber.maxBatch) {
+      subscriber.timer = setTimeout(this.#deliverLate, subscriber.delay, subscriber);
+      this.#waiting.add(subscriber);
+      return;
+    }
+    this.#ready.push(subscriber);
+    this.#immediate ??= setImmediate(this.#deliver);
+  }
+
+  /** Stops a removed subscriber's window, so no timer outlives it. */
+  forget(subscriber: Subscriber): void {
+    if (subscriber.timer === undefined) return;
+    clearTimeout(subscriber.timer);
+    subscriber.timer = undefined;
+    this.#waiting.delete(subscriber);
+  }
+
+  due(subscriber: Subscriber): void {
+    if (subscriber.timer === undefined) return;
+    clearTimeout(subscriber.timer);
+    subscriber.timer = undefined;
+    this.#waiting.delete(subscriber);
     this.#ready.push(subscriber);
     this.#immediate ??= setImmediate(this.#deliver);
   }
@@ -76,6 +106,7 @@ export class Dispatcher implements SubscriberHost {
     const drained = (async () => {
       for (let round = 0; round < 2 && !timedOut && (round === 0 || this.pending() > 0); round++) {
         while (!timedOut && this.pending() > 0) {
+          this.#endWindows();
           if (this.#immediate !== undefined) {
             clearImmediate(this.#immediate);
             this.#deliverReady();
@@ -103,6 +134,8 @@ export class Dispatcher implements SubscriberHost {
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#immediate = undefined;
     this.#ready = [];
+    for (const subscriber of this.#waiting) clearTimeout(subscriber.timer);
+    this.#waiting.clear();
     const left: { id: string; pending: number }[] = [];
     for (const subscriber of this.subscribers) {
       const inFlight = subscriber.inFlight;
@@ -146,6 +179,15 @@ export class Dispatcher implements SubscriberHost {
         }
       }),
     ]);
+  }
+
+  /** Delivers every delayed subscriber now (flush and shutdown do not wait for windows). */
+  #endWindows(): void {
+    for (const subscriber of [...this.#waiting]) {
+      if (subscriber.timer === undefined) continue;
+      clearTimeout(subscriber.timer);
+      this.#deliverLate(subscriber);
+    }
   }
 
   #deliverReady(): void {

@@ -1,3 +1,4 @@
+import { dataJson, JSON_LIMITS, plainJson } from '../base/json.js';
 import type { Level } from '../base/levels.js';
 import type { SpanId } from '../catalog/keys.js';
 import type { TelemetryEvent, TelemetryEventJSON } from '../catalog/types.js';
@@ -21,6 +22,8 @@ export class EventRecord implements TelemetryEvent {
   readonly #own: Data | undefined;
   /** The merged view, once read. */
   #data: Data | undefined;
+  /** The merged view as JSON, once written: every writer of the same record shares it. */
+  #json: string | undefined;
   /** The span's keys. */
   readonly #span: Data | undefined;
 
@@ -44,6 +47,7 @@ export class EventRecord implements TelemetryEvent {
     this.#origin = origin;
     this.#own = own;
     this.#data = undefined;
+    this.#json = undefined;
     this.#span = span;
   }
 
@@ -55,6 +59,23 @@ export class EventRecord implements TelemetryEvent {
   get data(): Data {
     this.#data ??= merge(this.#own, this.#span, this.spanId);
     return this.#data;
+  }
+
+  /**
+   * The merged data as JSON (`dataJson`), written once per record and shared by the JSON tracers,
+   * the webhook bodies and the live frames that receive it.
+   */
+  get dataJson(): string {
+    if (this.#json === undefined) {
+      let composed: string | undefined;
+      try {
+        composed = composedJson(this.#own, this.#span, this.spanId);
+      } catch {
+        composed = undefined; // a hostile object: the merge below reads it with care
+      }
+      this.#json = composed ?? dataJson(this.data);
+    }
+    return this.#json;
   }
 
   /** The keys given at emit, without the span's: for sinks that record the span's keys once. */
@@ -127,4 +148,50 @@ export function readableKeys(data: Data | undefined): Data {
     }
   }
   return copy;
+}
+
+/** An event's data as JSON: the record's shared copy, or written now for an event made elsewhere. */
+export function eventDataJson(event: TelemetryEvent): string {
+  return event instanceof EventRecord ? event.dataJson : dataJson(event.data);
+}
+
+/** Each span's keys as a JSON fragment (no braces), written once for all its events; null: not plain. */
+const spanFragments = new WeakMap<Data, string | null>();
+
+/**
+ * The merged data's JSON made from the event's own keys and its span's fragment, without building
+ * the merged object, when the result is exactly what `dataJson(merged)` writes: the own keys
+ * override none of the span's, and no key is an array index (which JSON orders first). Otherwise
+ * undefined, and the caller merges.
+ */
+function composedJson(own: Data | undefined, span: Data | undefined, spanId: SpanId | undefined): string | undefined {
+  if (span === undefined) return spanId === undefined ? dataJson(own ?? EMPTY) : undefined;
+  if (typeof spanId !== 'number' || !Number.isSafeInteger(spanId)) return undefined;
+  let fragment = spanFragments.get(span);
+  if (fragment === undefined) {
+    fragment = fragmentOf(span);
+    spanFragments.set(span, fragment);
+  }
+  if (fragment === null) return undefined;
+  let ownJson = '{}';
+  if (own !== undefined) {
+    for (const key in own) if (key === 'spanId' || indexLike(key) || Object.hasOwn(span, key)) return undefined;
+    const json = plainJson(own);
+    if (json === undefined || json.length + fragment.length > JSON_LIMITS.maxJson) return undefined;
+    ownJson = json;
+  }
+  const head = ownJson.length > 2 ? `${ownJson.slice(0, -1)},` : '{';
+  return fragment === '' ? `${head}"spanId":${spanId}}` : `${head}"spanId":${spanId},${fragment}}`;
+}
+
+function fragmentOf(span: Data): string | null {
+  for (const key in span) if (key === 'spanId' || indexLike(key)) return null;
+  const json = plainJson(span);
+  return json === undefined ? null : json.slice(1, -1);
+}
+
+/** Keys starting with a digit may be array indices, which objects list before every other key. */
+function indexLike(key: string): boolean {
+  const c = key.charCodeAt(0);
+  return c >= 48 && c <= 57;
 }

@@ -30,6 +30,12 @@ export interface MechanismSubscribeOptions {
    * queued at unsubscribe or shutdown. The drops are counted whether or not this is given.
    */
   readonly onDrop?: ((event: EventRecord) => void) | undefined;
+  /**
+   * Milliseconds events gather before delivery: one batch per window instead of one per tick.
+   * `flush()` and `shutdown()` do not wait for it.
+   * @default 0 (the next tick)
+   */
+  readonly delay?: number | undefined;
 }
 
 /** A consumer added by a mechanism. */

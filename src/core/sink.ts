@@ -90,4 +90,6 @@ export interface SinkSpec {
   /** True when the tracer needs every span start and end event, whatever its level. */
   readonly spans?: boolean;
   readonly make: (context: InternalSinkContext) => Sink;
+  /** Milliseconds events gather before `write` (one write per window at real rates). @default 0 */
+  readonly delay?: number;
 }

@@ -86,7 +86,15 @@ export function attachSink(host: SinkHost, spec: SinkSpec): void {
   if (write !== undefined) {
     subscriber = new Subscriber(
       id,
-      { lossy: o.lossy, maxQueue: o.maxQueue, maxBatch: o.maxBatch, bits, errorEvent: spec.errorEvent, redact },
+      {
+        lossy: o.lossy,
+        maxQueue: o.maxQueue,
+        maxBatch: o.maxBatch,
+        bits,
+        errorEvent: spec.errorEvent,
+        redact,
+        delay: spec.delay,
+      },
       write,
       host.dispatcher,
     );

@@ -38,11 +38,20 @@ export interface SubscriberOptions {
   readonly redact?: ReadonlySet<string> | undefined;
   /** Called once with every event this subscriber drops (queue full) or discards (close). */
   readonly onDrop?: ((event: EventRecord) => void) | undefined;
+  /**
+   * Milliseconds events gather before they are delivered, so a consumer whose latency allows it
+   * gets one batch per window instead of one per tick at real rates. A queue holding `maxBatch`
+   * events is delivered at once; `flush()` and `shutdown()` deliver without waiting.
+   * @default 0 (the next tick)
+   */
+  readonly delay?: number | undefined;
 }
 
 /** What the subscriber needs from the dispatcher that drives it. */
 export interface SubscriberHost {
   ready(subscriber: Subscriber): void;
+  /** A delayed subscriber's queue is full: deliver it on the next tick instead. */
+  due(subscriber: Subscriber): void;
   dropped(subscriber: Subscriber, count: number): void;
   failed(subscriber: Subscriber, error: unknown, batch: readonly EventRecord[]): void;
 }
@@ -59,6 +68,10 @@ export class Subscriber {
   bits: Uint32Array;
   /** True while listed for the next delivery round. */
   scheduled = false;
+  /** Milliseconds events gather before delivery (0: the next tick). */
+  readonly delay: number;
+  /** The window's timer while a delayed delivery waits. */
+  timer: NodeJS.Timeout | undefined = undefined;
   closed = false;
   /** Set on emit-time subscribers whose sink takes the events of open spans in parts. */
   spanHook: SpanEmitHook | undefined = undefined;
@@ -79,6 +92,7 @@ export class Subscriber {
     this.lossy = options.lossy;
     this.maxQueue = options.maxQueue;
     this.maxBatch = options.maxBatch;
+    this.delay = options.delay ?? 0;
     this.bits = options.bits;
     this.errorEvent = options.errorEvent ?? 'telemetry.subscriber-error';
     this.#handler = handler;
@@ -102,6 +116,12 @@ export class Subscriber {
     }
     this.#queue.push(event);
     if (!this.scheduled) this.#host.ready(this);
+    else if (this.timer !== undefined && this.#queue.size >= this.maxBatch) this.#host.due(this);
+  }
+
+  /** Events waiting in the queue. */
+  get queued(): number {
+    return this.#queue.size;
   }
 
   /** Events handed to the handler whose promise has not settled. */

@@ -140,7 +140,14 @@ class History implements HistoryApi {
     this.recordsSeries = series !== undefined;
     this.seriesInterval = series?.interval;
     this.#seriesMetrics = series?.metrics ?? [];
-    const common = { lossy: true, maxQueue: options.maxQueue, maxBatch: 1024, errorEvent: 'telemetry.subscriber-error' };
+    // Queries run seconds or minutes after the fact: a 100 ms window makes one write of the batch.
+    const common = {
+      lossy: true,
+      maxQueue: options.maxQueue,
+      maxBatch: 1024,
+      errorEvent: 'telemetry.subscriber-error',
+      delay: 100,
+    };
     if (options.events === undefined || options.events.length > 0) {
       this.#subscriptions.push(
         context.subscribe(

@@ -1,8 +1,9 @@
 import { types } from 'node:util';
 import { describeError } from '../base/errors.js';
-import { dataJson, isoTime, JSON_LIMITS, MARKERS, safeJson, scalarJson } from '../base/json.js';
+import { isoTime, JSON_LIMITS, MARKERS, safeJson, scalarJson } from '../base/json.js';
 import type { Level } from '../base/levels.js';
 import type { TelemetryEvent } from '../catalog/types.js';
+import { eventDataJson } from '../core/event.js';
 
 /** The syslog priority of each level, as systemd-journald reads it from a `<N>` line prefix. */
 export const SYSLOG_PRIORITY: Readonly<Record<Level, number>> = { error: 3, warn: 4, info: 6, debug: 7, trace: 7 };
@@ -195,6 +196,6 @@ export function jsonLine(event: TelemetryEvent, description: string): string {
     spanId === undefined
       ? ''
       : `,"spanId":${typeof spanId === 'number' && Number.isSafeInteger(spanId) ? spanId : scalarJson(spanId)}`;
-  const json = dataJson(event.data);
+  const json = eventDataJson(event);
   return `{"time":"${isoTime(event.timestamp)}","level":"${event.level}","event":"${event.type}","description":${text}${span},"data":${json}}\n`;
 }

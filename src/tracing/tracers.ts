@@ -32,6 +32,8 @@ export type TracerOptionsFor<P extends string> = TracerOptions extends infer T
 /** A validated tracer, as the core attaches it. */
 export type ResolvedTracer = SinkSpec;
 
+/** Console and file tracers write what arrived in this many ms at once: one write, not one per tick. */
+const WRITE_WINDOW = 50;
 const COMMON = ['type', 'id', 'level', 'events', 'exclude', 'lossy', 'maxQueue', 'redact'];
 
 /** One tracer type: its options, the event its failures are reported as, and how its sink is made. */
@@ -40,6 +42,8 @@ interface TracerType {
   readonly errorEvent: string;
   /** True when the tracer needs every span start and end event, whatever its level. */
   readonly spans?: boolean;
+  /** Milliseconds events gather before one write (a log line may wait this long). @default 0 */
+  readonly delay?: number;
   /** Validates the type's own options and returns the sink factory. */
   readonly maker: (t: Record<string, unknown>, path: string) => (context: InternalSinkContext) => Sink;
 }
@@ -49,11 +53,13 @@ const TRACER_TYPES: Readonly<Record<string, TracerType>> = {
   console: {
     keys: [...COMMON, 'stream', 'format', 'multiline', 'ansi', 'journald'],
     errorEvent: 'telemetry.log-error',
+    delay: WRITE_WINDOW,
     maker: consoleMaker,
   },
   file: {
     keys: [...COMMON, ...FILE_TRACER_KEYS],
     errorEvent: 'telemetry.log-error',
+    delay: WRITE_WINDOW,
     maker: (t, path) => {
       checkFileOptions(t, path);
       return (context) => fileSink(t as unknown as FileTracerOptions, context);
@@ -118,7 +124,16 @@ export function resolveTracers(value: unknown, at: string, sensitiveKeys: unknow
     );
     const redact = new Set([...sensitive, ...keyNames(t.redact, `${path}.redact`)]);
     const make = type.maker(t, path);
-    return { id, path, errorEvent: type.errorEvent, selection, redact, ...(type.spans ? { spans: true } : {}), make };
+    return {
+      id,
+      path,
+      errorEvent: type.errorEvent,
+      selection,
+      redact,
+      ...(type.spans ? { spans: true } : {}),
+      ...(type.delay === undefined ? {} : { delay: type.delay }),
+      make,
+    };
   });
 }
 

@@ -1,5 +1,5 @@
 import { describeError } from '../base/errors.js';
-import { dataJson, eventId, isoTime, MARKERS, scalarJson } from '../base/json.js';
+import { eventId, isoTime, MARKERS, scalarJson } from '../base/json.js';
 import { severity } from '../base/levels.js';
 import type { EventRecord } from '../core/event.js';
 import type { WebhookEvent } from './options.js';
@@ -36,7 +36,7 @@ export function serialize(event: EventRecord): Item {
   let data: string;
   let unreadable: string | undefined;
   try {
-    data = dataJson(event.data);
+    data = event.dataJson;
     // A throwing toJSON on the data itself yields a bare marker; receivers expect an object.
     if (data.charCodeAt(0) !== 123 /* { */) data = `{"details":${data}}`;
   } catch (error) {

@@ -50,8 +50,9 @@ export function tapHeaders(stream: object): HeaderTap {
   function restore(): void {
     done = true;
     chunks.length = 0;
-    if (target.write === wrappedWrite) Reflect.deleteProperty(target, 'write');
-    if (target.end === wrappedEnd) Reflect.deleteProperty(target, 'end');
+    // Put back, not deleted: deleting a property sends the stream object to V8's slow dictionary mode.
+    if (target.write === wrappedWrite) target.write = write;
+    if (target.end === wrappedEnd) target.end = end;
   }
   try {
     target.write = wrappedWrite;

@@ -1,0 +1,60 @@
+/**
+ * An event's JSON is written once and shared by every writer; when it is composed from the event's
+ * own keys and its span's cached fragment, it is exactly the JSON of the merged data.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { dataJson } from '../../src/base/json.js';
+import { EventRecord } from '../../src/core/event.js';
+
+const key = fc.oneof(
+  fc.constantFrom('remoteIp', 'to', 'from', 'spanId', 'size', '__proto__', '0', '12', 'queueId', 'elapsed'),
+  fc.string({ maxLength: 6 }),
+);
+const value = fc.oneof(
+  fc.string({ maxLength: 10 }),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(undefined),
+  fc.constant(null),
+  fc.bigInt(),
+  fc.date({ noInvalidDate: false }),
+  fc.array(fc.string({ maxLength: 4 }), { maxLength: 3 }),
+  fc.dictionary(fc.string({ maxLength: 4 }), fc.integer(), { maxKeys: 2 }),
+);
+
+/** A plain object that may own a `__proto__` key, as the core's copies do. */
+const record = fc.array(fc.tuple(key, value), { maxLength: 6 }).map((entries) => {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of entries) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return out;
+});
+
+describe('EventRecord.dataJson', () => {
+  it('is the JSON of the merged data, for any own keys, span keys and span id', () => {
+    fc.assert(
+      fc.property(
+        fc.option(record, { nil: undefined }),
+        fc.option(record, { nil: undefined }),
+        fc.option(fc.oneof(fc.integer({ min: 0 }), fc.string({ maxLength: 4 })), { nil: undefined }),
+        (own, span, spanId) => {
+          const event = new EventRecord(1, 'smtp.ehlo', 1, 'info', 0, spanId, own, span, undefined);
+          const expected = dataJson(new EventRecord(1, 'smtp.ehlo', 1, 'info', 0, spanId, own, span, undefined).data);
+          expect(event.dataJson).toBe(expected);
+          expect(event.dataJson).toBe(expected); // written once, then shared
+          expect(() => JSON.parse(expected)).not.toThrow();
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('shares one span fragment between the events of a span', () => {
+    const span = { remoteIp: '192.0.2.1', listenerId: 'smtp', localPort: 25 };
+    const a = new EventRecord(1, 'smtp.ehlo', 1, 'info', 0, 7, { domain: 'a.example' }, span, undefined);
+    const b = new EventRecord(2, 'smtp.mail-from', 2, 'info', 0, 7, { from: 'x@a.example' }, span, undefined);
+    expect(a.dataJson).toBe('{"domain":"a.example","spanId":7,"remoteIp":"192.0.2.1","listenerId":"smtp","localPort":25}');
+    expect(JSON.parse(b.dataJson)).toEqual({ ...{ from: 'x@a.example' }, spanId: 7, ...span });
+  });
+});
