@@ -117,7 +117,9 @@ async function profiledRound(): Promise<Attribution> {
   const consumers = await startConsumers();
   try {
     const flags = ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(PROFILE_INTERVAL_US)];
+    process.env.BENCH_E2E_LIBRARY = 'build/modules'; // the same code as dist/, one file per module
     const child = await start('on', consumers, flags);
+    delete process.env.BENCH_E2E_LIBRARY;
     log('profile: warm-up, then one profiled on round');
     await round(child);
     const measured = await round(child);
@@ -199,7 +201,7 @@ async function main(): Promise<void> {
       '',
       "## Where the server's CPU goes with everything on",
       '',
-      `One more \`on\` child under \`--cpu-prof --cpu-prof-interval ${PROFILE_INTERVAL_US}\`: a warm-up round, then one measured round whose samples (from round start to the end of its drain, on the profile's clock) are attributed by the file of the sampled frame. "Self" charges native functions and \`node:\` modules to Node; the second column charges them to the nearest caller outside Node, so a write the console tracer asks for counts as tracing.`,
+      `One more \`on\` child, loading the library unbundled from \`build/modules/\` (tsc's output, the same code as \`dist/\`) so that samples name its folders, under \`--cpu-prof --cpu-prof-interval ${PROFILE_INTERVAL_US}\`: a warm-up round, then one measured round whose samples (from round start to the end of its drain, on the profile's clock) are attributed by the file of the sampled frame. "Self" charges native functions and \`node:\` modules to Node; the second column charges them to the nearest caller outside Node, so a write the console tracer asks for counts as tracing.`,
       '',
       profileTables(attribution),
     );

@@ -105,7 +105,8 @@ function add<K>(map: Map<K, number>, key: K, count = 1): void {
  */
 export function attribute(profile: CpuProfile, repoRoot: string, fromMicros: number, toMicros: number): Attribution {
   const repoUrl = `${pathToFileURL(repoRoot).href}/`;
-  const distUrl = `${repoUrl}dist/`;
+  // The profiled child runs tsc's unbundled output, where each file still sits in its folder.
+  const distUrl = `${repoUrl}build/modules/`;
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const node of profile.nodes) {

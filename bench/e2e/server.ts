@@ -101,7 +101,9 @@ const baseTransport = nodemailer.createTransport({
   maxConnections: 5,
 });
 
-const dist = (file: string): string => new URL(`../../dist/${file}`, import.meta.url).href;
+// The profiled child loads tsc's unbundled modules (build/modules/), so samples name the library's folders.
+const libraryDir = process.env.BENCH_E2E_LIBRARY ?? 'dist';
+const dist = (file: string): string => new URL(`../../${libraryDir}/${file}`, import.meta.url).href;
 let wrapInbound = (options: SMTPServerOptions): SMTPServerOptions => options;
 let relay: Relay = (mail) => baseTransport.sendMail(mail as Parameters<typeof baseTransport.sendMail>[0]);
 let closeTelemetry = async (): Promise<void> => {};

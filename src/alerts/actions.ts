@@ -1,5 +1,5 @@
-import ky, { HTTPError, TimeoutError } from 'ky';
 import { describeError } from '../base/errors.js';
+import { loadedKy, loadKy } from '../base/ky.js';
 import type { MechanismContext } from '../metrics/api.js';
 import { buildMessage } from './email.js';
 import type { ResolvedRule, SendMail } from './options.js';
@@ -102,6 +102,7 @@ export async function postWebhook(host: ActionHost, rule: ResolvedRule, n: Alert
     startsAt: new Date(n.startsAt).toISOString(),
     ...(n.endsAt === undefined ? {} : { endsAt: new Date(n.endsAt).toISOString() }),
   };
+  const { default: ky } = await loadKy();
   await ky.post(webhook.url, { json: body, headers: webhook.headers, timeout: webhook.timeout, retry: 0 });
 }
 
@@ -120,6 +121,7 @@ export async function postAlertmanager(host: ActionHost, rule: ResolvedRule, n: 
     endsAt: new Date(endsAt).toISOString(),
     ...(am.generatorURL === undefined ? {} : { generatorURL: am.generatorURL }),
   };
+  const { default: ky } = await loadKy();
   await ky.post(`${am.url}/api/v2/alerts`, { json: [alert], timeout: am.timeout, retry: 0 });
 }
 
@@ -148,7 +150,8 @@ class ActionTimeout extends Error {
  * their status, timeouts their limit, other errors their message.
  */
 export function failureReason(error: unknown, timeout: number): string {
-  if (error instanceof HTTPError) return `HTTP ${error.response.status}`;
-  if (error instanceof TimeoutError) return `timed out after ${timeout} ms`;
+  const ky = loadedKy();
+  if (ky !== undefined && error instanceof ky.HTTPError) return `HTTP ${error.response.status}`;
+  if (ky !== undefined && error instanceof ky.TimeoutError) return `timed out after ${timeout} ms`;
   return describeError(error).replace(/https?:\/\/\S+/g, '<url>');
 }

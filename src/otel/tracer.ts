@@ -1,15 +1,6 @@
+import { createRequire } from 'node:module';
 import { types } from 'node:util';
-import {
-  type Attributes,
-  type AttributeValue,
-  context as otelContext,
-  type Span,
-  SpanKind,
-  type SpanOptions,
-  SpanStatusCode,
-  type TracerProvider,
-  trace,
-} from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Span, SpanKind, SpanOptions, TracerProvider } from '@opentelemetry/api';
 import { describeError } from '../base/errors.js';
 import { JSON_LIMITS, MARKERS, safeJson } from '../base/json.js';
 import type { Level } from '../base/levels.js';
@@ -81,6 +72,7 @@ interface Open {
  * spans, connections server spans.
  */
 export function otelSink(options: OtelTracerOptions, context: InternalSinkContext): Sink {
+  const { context: otelContext, SpanKind, SpanStatusCode, trace } = otelApi();
   const provider = options.tracerProvider ?? trace.getTracerProvider();
   const tracer = provider.getTracer(options.tracerName ?? 'mail-telemetry');
   const maxOpen = options.maxOpenSpans ?? 10_000;
@@ -359,4 +351,17 @@ function errorName(error: Error): string {
   } catch {
     return 'Error';
   }
+}
+
+type OtelApi = typeof import('@opentelemetry/api');
+let api: OtelApi | undefined;
+
+/**
+ * The OpenTelemetry API, loaded when an otel tracer is made, so that the main entry never loads it
+ * for a host without one. Its global provider and context keys live on `globalThis`, so this copy
+ * and the host's own import see the same ones.
+ */
+function otelApi(): OtelApi {
+  api ??= createRequire(import.meta.url)('@opentelemetry/api') as OtelApi;
+  return api;
 }

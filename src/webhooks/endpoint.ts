@@ -1,6 +1,6 @@
-import ky, { isTimeoutError } from 'ky';
 import PQueue from 'p-queue';
 import { describeError } from '../base/errors.js';
+import { loadedKy, loadKy } from '../base/ky.js';
 import type { EventRecord } from '../core/event.js';
 import type { MechanismSubscription } from '../core/mechanism.js';
 import type { MechanismContext } from '../metrics/api.js';
@@ -386,6 +386,7 @@ export class Endpoint {
     else closing.addEventListener('abort', onClose, { once: true });
     try {
       // ky would not retry a POST anyway; retries are ours, so events can expire between attempts.
+      const { default: ky } = await loadKy();
       const response = await ky.post(this.#o.url, {
         body: batch.body,
         headers,
@@ -404,7 +405,7 @@ export class Endpoint {
       const reason = status >= 300 && status < 400 ? `HTTP ${status} (redirects are not followed)` : `HTTP ${status}`;
       return { kind: 'failed', reason, code: status, retryAfter: retryAfter(after, this.#context.now()) };
     } catch (error) {
-      if (attempt.signal.reason === TIMED_OUT || isTimeoutError(error))
+      if (attempt.signal.reason === TIMED_OUT || loadedKy()?.isTimeoutError(error) === true)
         return { kind: 'failed', reason: `no answer within ${this.#o.timeout} ms`, code: 'ETIMEDOUT' };
       // Messages are not quoted: ky's name the URL, which may carry a token.
       const code = causeCode(error);

@@ -1,0 +1,43 @@
+/**
+ * The main entry loads ky and the OpenTelemetry API only when a feature needs them: an instance
+ * with no webhook, alert action or otel tracer resolves neither (a resolve hook in a fresh process
+ * lists every module the import asks for).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+function requested(setup: string): string[] {
+  const script = `
+    import { registerHooks } from 'node:module';
+    const seen = new Set();
+    registerHooks({ resolve(specifier, context, next) { seen.add(specifier); return next(specifier, context); } });
+    const { createTelemetry } = await import(${JSON.stringify(`${root}dist/index.js`)});
+    const telemetry = createTelemetry(${setup});
+    telemetry.emit('auth.failed', { remoteIp: '192.0.2.7' });
+    await telemetry.shutdown();
+    console.log(JSON.stringify([...seen].filter((s) => s === 'ky' || s.startsWith('@opentelemetry/'))));
+  `;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+}
+
+describe('import cost', () => {
+  it('the built package exists', () => {
+    expect(existsSync(`${root}dist/index.js`), 'run `npm run build` first').toBe(true);
+  });
+
+  it('history, live, dashboard and a console tracer load neither ky nor the OpenTelemetry API', () => {
+    expect(
+      requested(
+        "{ history: {}, live: { tokenKey: 'k'.repeat(32) }, tracers: [{ type: 'console', stream: 'stdout', level: 'error' }] }",
+      ),
+    ).toEqual([]);
+  });
+
+  it('an otel tracer loads the OpenTelemetry API when it is made', () => {
+    expect(requested("{ tracers: [{ type: 'otel' }] }")).toEqual(['@opentelemetry/api']);
+  });
+});
