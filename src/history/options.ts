@@ -38,7 +38,7 @@ export interface TraceHistoryOptions<P extends string = string> {
   readonly exclude?: readonly P[];
   /**
    * Most traces kept; the oldest go first.
-   * @default 10_000
+   * @default 1000
    */
   readonly capacity?: number;
   /**
@@ -107,7 +107,7 @@ export interface HistoryOptions<P extends string = string> {
   readonly level?: Level;
   /**
    * Most events kept in the ring; the oldest are overwritten.
-   * @default 100_000
+   * @default 10_000
    */
   readonly capacity?: number;
   /**
@@ -213,7 +213,7 @@ export function resolveHistory(value: unknown, path: string): ResolvedHistory | 
     events: selected.events,
     exclude: selected.exclude ?? RAW_EVENTS,
     level: selected.level,
-    capacity: integer(o.capacity, `${path}.capacity`, 100_000, 1, 50_000_000),
+    capacity: integer(o.capacity, `${path}.capacity`, 10_000, 1, 50_000_000),
     maxAge: age(o.maxAge, `${path}.maxAge`, DAY),
     indexKeys: indexKeys(o.indexKeys, `${path}.indexKeys`),
     traces: o.traces === false ? undefined : resolveTraces(o.traces, `${path}.traces`),
@@ -230,7 +230,7 @@ function resolveTraces(value: unknown, path: string): ResolvedTraceHistory {
   return {
     events: patterns(o.events, `${path}.events`),
     exclude: patterns(o.exclude, `${path}.exclude`) ?? RAW_EVENTS,
-    capacity: integer(o.capacity, `${path}.capacity`, 10_000, 1, 10_000_000),
+    capacity: integer(o.capacity, `${path}.capacity`, 1000, 1, 10_000_000),
     maxAge: age(o.maxAge, `${path}.maxAge`, 30 * DAY),
     maxSpanEvents: integer(o.maxSpanEvents, `${path}.maxSpanEvents`, 2048, 2, 1_000_000),
     maxOpenSpans: integer(o.maxOpenSpans, `${path}.maxOpenSpans`, 8000, 1, 10_000_000),

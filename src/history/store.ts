@@ -59,12 +59,12 @@ export interface HistoryStore {
 export interface MemoryStoreOptions {
   /**
    * Most events kept; the oldest go first.
-   * @default 100_000
+   * @default 10_000
    */
   readonly events?: number;
   /**
    * Most span traces kept; the oldest go first.
-   * @default 10_000
+   * @default 1000
    */
   readonly traces?: number;
   /**
@@ -138,8 +138,8 @@ export class MemoryHistoryStore implements HistoryStore {
   #rejected = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#events = new EventRing(options.events ?? 100_000, options.indexKeys ?? []);
-    this.#traces = new Fifo(options.traces ?? 10_000);
+    this.#events = new EventRing(options.events ?? 10_000, options.indexKeys ?? []);
+    this.#traces = new Fifo(options.traces ?? 1000);
     this.#series = new Fifo(options.series ?? 500_000);
   }
 
