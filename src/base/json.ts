@@ -125,7 +125,12 @@ export function safeCopy(value: unknown): unknown {
  * string, as Stalwart's webhooks write it, so no JSON reader can round it.
  */
 export function eventId(id: number): string {
-  return Number.isSafeInteger(id) ? `"${id}"` : scalarJson(String(id));
+  if (!Number.isSafeInteger(id)) return scalarJson(String(id));
+  if (id < 0) return `"${id}"`;
+  // Ids are past 2^31, where V8 writes a number through its slow double path: two small halves are cheaper.
+  const high = Math.floor(id / 1e8);
+  const low = id - high * 1e8;
+  return high === 0 ? `"${low}"` : `"${high}${String(low + 1e8).slice(1)}"`;
 }
 
 /** One scalar as a JSON token (for writers that compose a line by hand); never throws. */

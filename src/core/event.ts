@@ -1,4 +1,4 @@
-import { dataJson, JSON_LIMITS, plainJson } from '../base/json.js';
+import { dataJson, eventId, JSON_LIMITS, plainJson } from '../base/json.js';
 import type { Level } from '../base/levels.js';
 import type { SpanId } from '../catalog/keys.js';
 import type { TelemetryEvent, TelemetryEventJSON } from '../catalog/types.js';
@@ -24,6 +24,8 @@ export class EventRecord implements TelemetryEvent {
   #data: Data | undefined;
   /** The merged view as JSON, once written: every writer of the same record shares it. */
   #json: string | undefined;
+  /** The id as every wire writes it, once written. */
+  #idJson: string | undefined;
   /** The span's keys. */
   readonly #span: Data | undefined;
 
@@ -48,6 +50,7 @@ export class EventRecord implements TelemetryEvent {
     this.#own = own;
     this.#data = undefined;
     this.#json = undefined;
+    this.#idJson = undefined;
     this.#span = span;
   }
 
@@ -76,6 +79,37 @@ export class EventRecord implements TelemetryEvent {
       this.#json = composed ?? dataJson(this.data);
     }
     return this.#json;
+  }
+
+  /** The id as a JSON token (`eventId`), written once and shared by the webhook and live writers. */
+  get idJson(): string {
+    this.#idJson ??= eventId(this.id);
+    return this.#idJson;
+  }
+
+  /**
+   * One key of the merged data, read without building the merged object: the event's own value,
+   * else its span id for `spanId`, else the span's. A key whose getter throws reads as absent, as
+   * the merge leaves it out.
+   */
+  value(key: string): unknown {
+    const own = this.#own;
+    if (own !== undefined && Object.hasOwn(own, key)) {
+      try {
+        const value = own[key];
+        if (value !== undefined) return value;
+      } catch {
+        // Left out, as in the merge: the span's value (if any) shows instead.
+      }
+    }
+    if (key === 'spanId' && this.spanId !== undefined) return this.spanId;
+    const span = this.#span;
+    if (span === undefined || !Object.hasOwn(span, key)) return undefined;
+    try {
+      return span[key];
+    } catch {
+      return undefined;
+    }
   }
 
   /** The keys given at emit, without the span's: for sinks that record the span's keys once. */
@@ -155,39 +189,81 @@ export function eventDataJson(event: TelemetryEvent): string {
   return event instanceof EventRecord ? event.dataJson : dataJson(event.data);
 }
 
-/** Each span's keys as a JSON fragment (no braces), written once for all its events; null: not plain. */
-const spanFragments = new WeakMap<Data, string | null>();
+/** A span's keys as JSON: the whole fragment (no braces) and its `"key":value` pieces, in order. */
+interface SpanJson {
+  readonly text: string;
+  keys: readonly string[] | undefined;
+  pieces: readonly string[] | undefined;
+}
+
+/** Each span's keys as JSON, written once for all its events; null: not plain, so events merge. */
+const spanJson = new WeakMap<Data, SpanJson | null>();
 
 /**
- * The merged data's JSON made from the event's own keys and its span's fragment, without building
- * the merged object, when the result is exactly what `dataJson(merged)` writes: the own keys
- * override none of the span's, and no key is an array index (which JSON orders first). Otherwise
- * undefined, and the caller merges.
+ * The merged data's JSON made from the event's own keys and its span's cached JSON, without
+ * building the merged object, when the result is exactly what `dataJson(merged)` writes: no key is
+ * an array index (which JSON orders first) and every value is plain. Span keys the event sets
+ * itself are left out of the span's part, as the merge leaves them out. Otherwise undefined, and
+ * the caller merges.
  */
 function composedJson(own: Data | undefined, span: Data | undefined, spanId: SpanId | undefined): string | undefined {
   if (span === undefined) return spanId === undefined ? dataJson(own ?? EMPTY) : undefined;
   if (typeof spanId !== 'number' || !Number.isSafeInteger(spanId)) return undefined;
-  let fragment = spanFragments.get(span);
-  if (fragment === undefined) {
-    fragment = fragmentOf(span);
-    spanFragments.set(span, fragment);
+  let parts = spanJson.get(span);
+  if (parts === undefined) {
+    parts = spanJsonOf(span);
+    spanJson.set(span, parts);
   }
-  if (fragment === null) return undefined;
+  if (parts === null) return undefined;
   let ownJson = '{}';
+  let overrides = false;
   if (own !== undefined) {
-    for (const key in own) if (key === 'spanId' || indexLike(key) || Object.hasOwn(span, key)) return undefined;
+    for (const key in own) {
+      if (key === 'spanId' || indexLike(key)) return undefined;
+      if (Object.hasOwn(span, key)) overrides = true;
+    }
     const json = plainJson(own);
-    if (json === undefined || json.length + fragment.length > JSON_LIMITS.maxJson) return undefined;
+    if (json === undefined || json.length + parts.text.length > JSON_LIMITS.maxJson) return undefined;
     ownJson = json;
   }
+  if (overrides && parts.keys === undefined) piecesOf(parts, span);
+  const fragment = overrides ? remainingPieces(parts, own as Data) : parts.text;
   const head = ownJson.length > 2 ? `${ownJson.slice(0, -1)},` : '{';
   return fragment === '' ? `${head}"spanId":${spanId}}` : `${head}"spanId":${spanId},${fragment}}`;
 }
 
-function fragmentOf(span: Data): string | null {
-  for (const key in span) if (key === 'spanId' || indexLike(key)) return null;
-  const json = plainJson(span);
-  return json === undefined ? null : json.slice(1, -1);
+/** The span's pieces whose keys `own` does not set (own keys with undefined values do not count, as in the merge). */
+function remainingPieces(parts: SpanJson, own: Data): string {
+  const keys = parts.keys ?? [];
+  const pieces = parts.pieces ?? [];
+  let out = '';
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (Object.hasOwn(own, key) && own[key] !== undefined) continue;
+    out = out === '' ? (pieces[i] as string) : `${out},${pieces[i]}`;
+  }
+  return out;
+}
+
+function spanJsonOf(span: Data): SpanJson | null {
+  for (const key in span) if (key === 'spanId' || indexLike(key) || !Object.hasOwn(span, key)) return null;
+  const whole = plainJson(span);
+  return whole === undefined ? null : { text: whole.slice(1, -1), keys: undefined, pieces: undefined };
+}
+
+/** The span's `"key":value` pieces, made when an event first overrides one of its keys. */
+function piecesOf(parts: SpanJson, span: Data): void {
+  const keys: string[] = [];
+  const pieces: string[] = [];
+  for (const key in span) {
+    const value = span[key];
+    if (value === undefined) continue;
+    keys.push(key);
+    // The whole span was written plainly, so each value is too, exactly as within the object.
+    pieces.push(`${JSON.stringify(key)}:${JSON.stringify(value)}`);
+  }
+  parts.keys = keys;
+  parts.pieces = pieces;
 }
 
 /** Keys starting with a digit may be array indices, which objects list before every other key. */

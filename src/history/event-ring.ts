@@ -1,6 +1,7 @@
 import { isLevel, LEVELS, type Level, severity } from '../base/levels.js';
 import { matchPattern } from '../base/patterns.js';
 import type { SpanId } from '../catalog/keys.js';
+import { EventRecord } from '../core/event.js';
 import { encodeEventCursor, type KeyCondition, matchesKey, matchesText, ownValue, type ResolvedEventQuery } from './query.js';
 import type { HistoryEvent, Page } from './types.js';
 
@@ -24,7 +25,8 @@ export class EventRing {
   /** Numeric span ids; NaN for none or for a text id kept in `#spanText`. */
   readonly #spans: Float64Array;
   readonly #spanText = new Map<number, string>();
-  readonly #data: (Data | undefined)[];
+  /** The data, or the event record itself: its merged data is built only if a query reads it. */
+  readonly #data: (Data | EventRecord | undefined)[];
   readonly #typeIndex = new Map<string, number>();
   readonly #typeNames: string[] = [];
   readonly #keys: readonly string[];
@@ -42,7 +44,7 @@ export class EventRing {
     this.#types = new Uint16Array(capacity);
     this.#levels = new Uint8Array(capacity);
     this.#spans = new Float64Array(capacity).fill(Number.NaN);
-    this.#data = new Array<Data | undefined>(capacity).fill(undefined);
+    this.#data = new Array<Data | EventRecord | undefined>(capacity).fill(undefined);
     this.#keys = indexKeys;
     this.#keyIndex = new Map(indexKeys.map((k, i) => [k, i]));
     this.#columns = indexKeys.map(() => new Array<unknown>(capacity).fill(undefined));
@@ -65,14 +67,17 @@ export class EventRing {
     const levelName = event.level;
     const type = event.type;
     const span = event.spanId;
-    const data = event.data;
+    // A record's keys are read one by one, so storing it costs no merged copy of its span's keys.
+    const record = event instanceof EventRecord ? event : undefined;
+    const data = record === undefined ? event.data : undefined;
     if (typeof id !== 'number' || typeof timestamp !== 'number' || typeof type !== 'string' || !isLevel(levelName))
       throw new TypeError('expected an event with a numeric id and timestamp, a type and a level');
     if (span !== undefined && typeof span !== 'number' && typeof span !== 'string')
       throw new TypeError('expected a span id that is a number or a string');
     const keys = this.#keys;
     const scratch = this.#scratch;
-    for (let k = 0; k < keys.length; k++) scratch[k] = ownValue(data, keys[k] as string);
+    if (record !== undefined) for (let k = 0; k < keys.length; k++) scratch[k] = record.value(keys[k] as string);
+    else for (let k = 0; k < keys.length; k++) scratch[k] = ownValue(data, keys[k] as string);
     const slot = this.#head;
     if (this.#size === this.capacity) this.#evict(slot);
     else this.#size++;
@@ -85,7 +90,7 @@ export class EventRing {
     this.#types[slot] = this.#typeOf(type);
     if (typeof span === 'number') this.#spans[slot] = span;
     else if (span !== undefined) this.#spanText.set(slot, span);
-    this.#data[slot] = typeof data === 'object' && data !== null ? data : EMPTY;
+    this.#data[slot] = record ?? (typeof data === 'object' && data !== null ? data : EMPTY);
     for (let k = 0; k < keys.length; k++) {
       (this.#columns[k] as unknown[])[slot] = scratch[k];
       scratch[k] = undefined;
@@ -164,7 +169,7 @@ export class EventRing {
         const s = this.#spans[slot] as number;
         if (spanIsNumber ? s !== spanNumber : this.#spanText.get(slot) !== q.spanId) continue;
       }
-      const data = this.#data[slot] ?? EMPTY;
+      const data = this.#dataAt(slot);
       if (scanned.length > 0 && !scanned.every((c) => matchesKey(ownValue(data, c.key), c))) continue;
       if (text !== undefined && !matchesText(data, text)) continue;
       if (items.length === limit) return { items, cursor: encodeEventCursor(last) };
@@ -182,9 +187,21 @@ export class EventRing {
       type: this.#typeNames[this.#types[slot] as number] as string,
       level: LEVELS[this.#levels[slot] as number] as Level,
       timestamp: this.#times[slot] as number,
-      data: this.#data[slot] ?? EMPTY,
+      data: this.#dataAt(slot),
     };
     return spanId === undefined ? event : { ...event, spanId };
+  }
+
+  #dataAt(slot: number): Data {
+    const stored = this.#data[slot];
+    if (stored instanceof EventRecord) {
+      try {
+        return stored.data;
+      } catch {
+        return EMPTY;
+      }
+    }
+    return stored ?? EMPTY;
   }
 
   /** Slot of the `i`-th newest event. */

@@ -3,6 +3,7 @@ import { describeError } from '../base/errors.js';
 import { dataJson, JSON_LIMITS, safeJson } from '../base/json.js';
 import { isLevel, LEVELS, type Level, severity } from '../base/levels.js';
 import type { SpanId } from '../catalog/keys.js';
+import { EventRecord } from '../core/event.js';
 import { eventJson, listJson } from './json.js';
 import { DEFAULT_INDEX_KEYS } from './options.js';
 import {
@@ -335,11 +336,14 @@ export class SqliteHistoryStore implements HistoryStore {
     if (typeof type !== 'string' || !isLevel(level)) throw new TypeError('expected an event type and level');
     if (spanId !== undefined && typeof spanId !== 'number' && typeof spanId !== 'string')
       throw new TypeError('expected a span id that is a number or a string');
-    const data = event.data;
-    const json = typeof data === 'object' && data !== null ? dataJson(data) : '{}';
+    // A record's JSON is the one the tracers, webhooks and live streams write (made once, shared),
+    // and its keys are read one by one, without a merged copy.
+    const record = event instanceof EventRecord ? event : undefined;
+    const data = record === undefined ? event.data : undefined;
+    const json = record !== undefined ? record.dataJson : typeof data === 'object' && data !== null ? dataJson(data) : '{}';
     const rows: [string, string][] = [];
     for (const key of this.#indexKeys) {
-      const value = ownValue(data, key);
+      const value = record !== undefined ? record.value(key) : ownValue(data, key);
       if (value === undefined) continue;
       if (!Array.isArray(value)) {
         const text = valueText(value);

@@ -1,5 +1,6 @@
 import { JSON_LIMITS } from '../base/json.js';
 import type { SpanId } from '../catalog/keys.js';
+import { EventRecord } from '../core/event.js';
 import { ownValue, valueText } from './query.js';
 import type { HistoryEvent, Trace, TraceMessage } from './types.js';
 
@@ -115,24 +116,33 @@ export function traceOf(id: SpanId, type: string, timestamp: number, events: rea
   let size: number | undefined;
   const to = new Set<string>();
   const keywords = new Set<string>();
+  // Span keys repeat in every event of the span: each value is lower-cased once.
+  const seen = new Set<string>();
   const messages = new Map<string, MessageDraft>();
   for (const event of events) {
-    let data: unknown;
+    // An event record's keys are read one by one (own, then its span's), never merged into a copy.
+    let source: EventRecord | unknown;
     try {
-      data = event.data;
+      source = event instanceof EventRecord ? event : event.data;
     } catch {
       continue;
     }
-    const eventQueueId = valueText(ownValue(data, 'queueId'));
+    const eventQueueId = valueText(keyOf(source, 'queueId'));
     if (queueId === undefined) queueId = eventQueueId;
-    if (eventQueueId !== undefined) addToMessage(messages, eventQueueId, data);
-    if (from === undefined) from = stringValue(ownValue(data, 'from'));
+    if (eventQueueId !== undefined) addToMessage(messages, eventQueueId, source);
+    if (from === undefined) from = stringValue(keyOf(source, 'from'));
     if (size === undefined) {
-      const value = ownValue(data, 'size');
+      const value = keyOf(source, 'size');
       if (typeof value === 'number') size = value;
     }
-    for (const address of items(ownValue(data, 'to'))) to.add(address);
-    for (const key of KEYWORD_KEYS) for (const value of items(ownValue(data, key))) keywords.add(value.toLowerCase());
+    for (const address of items(keyOf(source, 'to'))) to.add(address);
+    for (const key of KEYWORD_KEYS) {
+      for (const value of items(keyOf(source, key))) {
+        if (seen.has(value)) continue;
+        seen.add(value);
+        keywords.add(value.toLowerCase());
+      }
+    }
   }
   return {
     id,
@@ -149,6 +159,11 @@ export function traceOf(id: SpanId, type: string, timestamp: number, events: rea
   };
 }
 
+/** One key of an event's merged data: read from the record, or an own key of plain data. */
+function keyOf(source: EventRecord | unknown, key: string): unknown {
+  return source instanceof EventRecord ? source.value(key) : ownValue(source, key);
+}
+
 interface MessageDraft {
   readonly queueId: string;
   messageId: string | undefined;
@@ -158,20 +173,20 @@ interface MessageDraft {
 }
 
 /** Adds what one event carrying `queueId` says about its message. */
-function addToMessage(messages: Map<string, MessageDraft>, queueId: string, data: unknown): void {
+function addToMessage(messages: Map<string, MessageDraft>, queueId: string, source: EventRecord | unknown): void {
   let message = messages.get(queueId);
   if (message === undefined) {
     if (messages.size >= MAX_MESSAGES) return;
     message = { queueId, messageId: undefined, from: undefined, to: new Set(), size: undefined };
     messages.set(queueId, message);
   }
-  message.messageId ??= valueText(ownValue(data, 'messageId'));
-  message.from ??= stringValue(ownValue(data, 'from'));
+  message.messageId ??= valueText(keyOf(source, 'messageId'));
+  message.from ??= stringValue(keyOf(source, 'from'));
   if (message.size === undefined) {
-    const value = ownValue(data, 'size');
+    const value = keyOf(source, 'size');
     if (typeof value === 'number') message.size = value;
   }
-  for (const address of items(ownValue(data, 'to'))) message.to.add(address);
+  for (const address of items(keyOf(source, 'to'))) message.to.add(address);
 }
 
 function messageOf(draft: MessageDraft): TraceMessage {
@@ -211,7 +226,7 @@ export function keepsMessages(trace: Trace): boolean {
   if (trace.queueId !== undefined) return true;
   return trace.events.some((e) => {
     try {
-      return ownValue(e.data, 'messageId') !== undefined;
+      return keyOf(e instanceof EventRecord ? e : e.data, 'messageId') !== undefined;
     } catch {
       return false;
     }

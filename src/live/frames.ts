@@ -2,7 +2,7 @@ import { dataJson, eventId, isoTime, scalarJson } from '../base/json.js';
 import { LEVELS } from '../base/levels.js';
 import { matchPattern } from '../base/patterns.js';
 import type { TelemetryEvent } from '../catalog/types.js';
-import { eventDataJson } from '../core/event.js';
+import { EventRecord, eventDataJson } from '../core/event.js';
 import type { MetricSnapshot, MetricsSnapshot } from '../metrics/registry.js';
 
 /** `event: ping` with the heartbeat interval in ms, as Stalwart sends first and when idle. */
@@ -46,7 +46,7 @@ function eventJSON(event: TelemetryEvent, describe: (type: string) => string): s
     const spanId = event.spanId;
     // A host may hand anything as a span id: scalarJson writes a valid token whatever it is.
     const span = spanId === undefined ? '' : `,"spanId":${scalarJson(spanId)}`;
-    return `{"id":${eventId(event.id)},"createdAt":"${isoTime(event.timestamp)}","type":${known.type},"level":${LEVEL_JSON.get(event.level) ?? scalarJson(event.level)},"text":${known.text}${span},"data":${eventDataJson(event)}}`;
+    return `{"id":${event instanceof EventRecord ? event.idJson : eventId(event.id)},"createdAt":"${isoTime(event.timestamp)}","type":${known.type},"level":${LEVEL_JSON.get(event.level) ?? scalarJson(event.level)},"text":${known.text}${span},"data":${eventDataJson(event)}}`;
   } catch {
     return undefined;
   }

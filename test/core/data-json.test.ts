@@ -31,7 +31,7 @@ const record = fc.array(fc.tuple(key, value), { maxLength: 6 }).map((entries) =>
   return out;
 });
 
-describe('EventRecord.dataJson', () => {
+describe('EventRecord.dataJson and value()', () => {
   it('is the JSON of the merged data, for any own keys, span keys and span id', () => {
     fc.assert(
       fc.property(
@@ -44,6 +44,23 @@ describe('EventRecord.dataJson', () => {
           expect(event.dataJson).toBe(expected);
           expect(event.dataJson).toBe(expected); // written once, then shared
           expect(() => JSON.parse(expected)).not.toThrow();
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('value(key) reads what the merged data holds, without merging', () => {
+    fc.assert(
+      fc.property(
+        fc.option(record, { nil: undefined }),
+        fc.option(record, { nil: undefined }),
+        fc.option(fc.oneof(fc.integer({ min: 0 }), fc.string({ maxLength: 4 })), { nil: undefined }),
+        key,
+        (own, span, spanId, name) => {
+          const merged = new EventRecord(1, 'smtp.ehlo', 1, 'info', 0, spanId, own, span, undefined).data;
+          const event = new EventRecord(1, 'smtp.ehlo', 1, 'info', 0, spanId, own, span, undefined);
+          expect(event.value(name)).toBe(Object.hasOwn(merged, name) ? merged[name] : undefined);
         },
       ),
       { numRuns: 2000 },

@@ -22,3 +22,20 @@ describe('isoTime', () => {
     );
   });
 });
+
+describe('eventId', () => {
+  it('writes any id as the quoted decimal JSON reader would read back exactly', async () => {
+    const { eventId } = await import('../../src/base/json.js');
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.integer({ min: -1e9, max: 1e9 }), fc.maxSafeInteger(), fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER })),
+        (id) => {
+          expect(eventId(id)).toBe(`"${id}"`);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+    expect(eventId(1.5)).toBe('"1.5"');
+    expect(eventId(Number.NaN)).toBe('"NaN"');
+  });
+});
