@@ -21,6 +21,8 @@ export interface Consumers {
   /** Opens the SSE stream and starts scraping once the server's admin port is known. */
   attach(adminPort: number): Promise<void>;
   counts(): ConsumerCounts;
+  /** Stops scraping, before the server goes away (a scrape of a stopped server is no failure of it). */
+  stopScraping(): void;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,9 @@ export async function startConsumers(): Promise<Consumers> {
       }, 1000);
     },
     counts: () => ({ ...counts }),
+    stopScraping() {
+      clearInterval(scraper);
+    },
     async close() {
       clearInterval(scraper);
       source?.close();

@@ -69,7 +69,7 @@ const quick = values.quick === true;
 const README_E2E_START = '<!-- bench-e2e:start -->';
 const README_E2E_END = '<!-- bench-e2e:end -->';
 const pairs = positive('rounds', values.rounds, quick ? 2 : 6);
-const messages = positive('messages', values.messages, quick ? 200 : 600);
+const messages = positive('messages', values.messages, quick ? 200 : 1500);
 const concurrency = positive('concurrency', values.concurrency, 64);
 const profile = values['no-profile'] !== true;
 /** Only the profiled round: a quick look at where the CPU goes, with no throughput figures. */
@@ -162,6 +162,7 @@ async function main(): Promise<void> {
       pairsRun.push([done.off as Round, done.on as Round]);
     }
   } finally {
+    consumers.stopScraping();
     await Promise.all([children.off.stop(), children.on.stop()]);
   }
   const counts = consumers.counts();

@@ -12,9 +12,9 @@ export function headerEnd(text: string): number {
 
 /** The first Message-ID header's value, unfolded and trimmed; `undefined` when there is none. */
 export function messageIdOf(header: string): string | undefined {
-  const unfolded = header.replace(/\r?\n[ \t]+/g, ' ');
-  const match = /^message-id[ \t]*:[ \t]*(.*)$/im.exec(unfolded);
-  const value = match?.[1]?.trim();
+  // The header line and its continuation lines only: the rest of the block is never unfolded.
+  const match = /^message-id[ \t]*:([^\r\n]*(?:\r?\n[ \t][^\r\n]*)*)/im.exec(header);
+  const value = match?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim();
   return value === undefined || value === '' ? undefined : value.slice(0, MAX_ID_LENGTH);
 }
 

@@ -30,7 +30,8 @@ export function tapHeaders(stream: object): HeaderTap {
     if (done || !Buffer.isBuffer(chunk)) return;
     chunks.push(chunk);
     bytes += chunk.length;
-    const text = Buffer.concat(chunks).toString('latin1');
+    // The header block nearly always comes in the first chunk: no copy then.
+    const text = (chunks.length === 1 ? chunk : Buffer.concat(chunks)).toString('latin1', 0, Math.min(bytes, MAX_HEADER_BYTES));
     const at = headerEnd(text);
     if (at < 0 && bytes < MAX_HEADER_BYTES) return;
     tap.messageId = at >= 0 ? messageIdOf(text.slice(0, at)) : undefined;
