@@ -129,6 +129,7 @@ export class Consumers implements SinkHost {
       id: o.id,
       unsubscribe: () => this.unsubscribe(subscriber),
       stats: () => subscriber.stats(),
+      deliverNow: () => this.dispatcher.deliverNow(subscriber),
       report: (name, data) => this.report(name, data, subscriber),
     };
   }

@@ -58,6 +58,13 @@ export class Dispatcher implements SubscriberHost {
     this.#immediate ??= setImmediate(this.#deliver);
   }
 
+  /** Delivers a subscriber's queue now (a query that must see what was emitted before it). */
+  deliverNow(subscriber: Subscriber): void {
+    this.forget(subscriber);
+    subscriber.scheduled = false;
+    subscriber.deliver();
+  }
+
   /** Stops a removed subscriber's window, so no timer outlives it. */
   forget(subscriber: Subscriber): void {
     if (subscriber.timer === undefined) return;

@@ -44,6 +44,8 @@ export interface MechanismSubscription {
   /** Stops delivery at once; queued events are discarded and counted. */
   unsubscribe(): void;
   stats(): SubscriberStats;
+  /** Hands the queued events to the handler now, without waiting for the window or the tick. */
+  deliverNow(): void;
   /** Emits one of the library's events on this consumer's behalf: this consumer never receives it. */
   report(name: string, data: Readonly<Record<string, unknown>>): void;
 }

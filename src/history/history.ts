@@ -200,24 +200,24 @@ class History implements HistoryApi {
 
   async events(query?: EventQuery): Promise<Page<HistoryEvent>> {
     const q = resolveEventQuery(query);
-    await this.#flush();
+    await this.#settle();
     return this.#store.events(q);
   }
 
   async traces(query?: TraceQuery): Promise<Page<TraceSummary>> {
     const q = resolveTraceQuery(query);
-    await this.#flush();
+    await this.#settle();
     return this.#store.traces(q);
   }
 
   async trace(id: SpanId): Promise<Trace | undefined> {
-    await this.#flush();
+    await this.#settle();
     return this.#store.trace(id);
   }
 
   async series(query?: SeriesQuery): Promise<readonly SeriesPoint[]> {
     const q = resolveSeriesQuery(query);
-    await this.#flush();
+    await this.#settle();
     return this.#store.series(q);
   }
 
@@ -334,6 +334,12 @@ class History implements HistoryApi {
 
   async #flush(): Promise<void> {
     while (this.#writes.size > 0) await Promise.allSettled([...this.#writes]);
+  }
+
+  /** Takes in what the intake windows hold, then waits for the writes: a query sees every event emitted before it. */
+  async #settle(): Promise<void> {
+    for (const subscription of this.#subscriptions) subscription.deliverNow();
+    await this.#flush();
   }
 
   async #close(): Promise<void> {
