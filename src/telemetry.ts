@@ -20,8 +20,11 @@ import type { WebhooksApi } from './webhooks/webhooks.js';
 /** The data arguments of `emit` for data type `D`: optional when every key is optional. */
 export type DataArgs<D> = DataOptional<D> extends true ? [data?: EventInput<D>] : [data: EventInput<D>];
 
-/** An open span. Events emitted through it carry its id and its start event's keys. */
-export interface Span<M, End extends string = string> {
+/**
+ * An open span. Events emitted through it carry its id and its start event's keys. `Span` alone types
+ * a span of the built-in events kept in a variable or a map; `Span<M>` one of an instance with host events.
+ */
+export interface Span<M = BuiltinEvents, End extends string = string> {
   /** Unique, time-ordered id, exact in a JS number. */
   readonly id: number;
   /** True once `end()` has been called. */

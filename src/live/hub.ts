@@ -8,8 +8,6 @@ import type { EventStream } from './stream.js';
 
 /** Events the shared queue of one level may hold between two deliveries (one event-loop turn). */
 const SHARED_QUEUE = 65_536;
-/** Milliseconds events gather before they reach the streams. */
-const INTAKE_WINDOW = 50;
 /** At most one `telemetry.events-dropped` report per stream per this many ms. */
 const REPORT_EVERY = 1000;
 
@@ -142,8 +140,6 @@ class Group {
         lossy: true,
         maxQueue: SHARED_QUEUE,
         maxBatch: SHARED_QUEUE,
-        // Streams send frames per batch window anyway: a short intake window makes one hand-over of many events.
-        delay: INTAKE_WINDOW,
         // Span ends reach every stream, so a sticky span is forgotten even when its end is not selected.
         spans: true,
       },

@@ -1,5 +1,5 @@
 import { describe, expectTypeOf, it } from 'vitest';
-import { createTelemetry, defineEvents, type Level, type SpanId } from '../../src/index.js';
+import { type BuiltinEvents, createTelemetry, defineEvents, type Level, type Span, type SpanId } from '../../src/index.js';
 
 const telemetry = createTelemetry();
 
@@ -144,5 +144,20 @@ describe('host events', () => {
     defineEvents({ 'billing.y': { id: 1004, description: 'y', keys: { amount: 'money' } } });
     // @ts-expect-error: a built-in name cannot be redeclared
     defineEvents({ 'smtp.ehlo': { id: 1005, description: 'z' } });
+  });
+});
+
+describe('a span kept by the host', () => {
+  it('is typed `Span` for the built-in events, and keeps checking what it emits', () => {
+    const sessions = new Map<string, Span>();
+    sessions.set(
+      's1',
+      telemetry.span('smtp.connection-start', { remoteIp: '192.0.2.1', remotePort: 1, listenerId: 'smtp', localPort: 25 }),
+    );
+    const kept = sessions.get('s1');
+    kept?.emit('smtp.ehlo', { domain: 'client.example.org' });
+    // @ts-expect-error: `form` is not a key of smtp.mail-from
+    kept?.emit('smtp.mail-from', { form: 'a@example.org' });
+    expectTypeOf<Span>().toEqualTypeOf<Span<BuiltinEvents>>();
   });
 });
