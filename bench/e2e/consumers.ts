@@ -18,8 +18,8 @@ export interface ConsumerCounts {
 
 export interface Consumers {
   readonly webhookUrl: string;
-  /** Opens the SSE stream and starts scraping once the server's admin port is known. */
-  attach(adminPort: number): Promise<void>;
+  /** Opens the SSE stream and starts scraping once the server's admin port is known (each only if wanted). */
+  attach(adminPort: number, wanted?: { readonly sse: boolean; readonly scrape: boolean }): Promise<void>;
   counts(): ConsumerCounts;
   /** Stops scraping, before the server goes away (a scrape of a stopped server is no failure of it). */
   stopScraping(): void;
@@ -48,11 +48,24 @@ export async function startConsumers(): Promise<Consumers> {
 
   let source: EventSource | undefined;
   let scraper: NodeJS.Timeout | undefined;
+  const scrape = (base: string): void => {
+    fetch(`${base}/metrics`)
+      .then(async (response) => {
+        await response.text();
+        if (response.ok) counts.scrapes++;
+        else counts.scrapeFailures++;
+      })
+      .catch(() => {
+        counts.scrapeFailures++;
+      });
+  };
 
   return {
     webhookUrl,
-    async attach(adminPort) {
+    async attach(adminPort, wanted = { sse: true, scrape: true }) {
       const base = `http://127.0.0.1:${adminPort}`;
+      if (wanted.scrape) scraper = setInterval(() => scrape(base), 1000);
+      if (!wanted.sse) return;
       const opened = new EventSource(`${base}/live/tracing`);
       source = opened;
       opened.addEventListener('trace', (frame) => {
@@ -63,17 +76,6 @@ export async function startConsumers(): Promise<Consumers> {
         opened.addEventListener('open', () => resolve(), { once: true });
         opened.addEventListener('error', () => reject(new Error(`the live stream at ${base} did not open`)), { once: true });
       });
-      scraper = setInterval(() => {
-        fetch(`${base}/metrics`)
-          .then(async (response) => {
-            await response.text();
-            if (response.ok) counts.scrapes++;
-            else counts.scrapeFailures++;
-          })
-          .catch(() => {
-            counts.scrapeFailures++;
-          });
-      }, 1000);
     },
     counts: () => ({ ...counts }),
     stopScraping() {

@@ -8,7 +8,7 @@
  * round runs under `--cpu-prof` and its samples are attributed to the library's folders, the mail
  * packages and Node. Prints Markdown and writes docs/benchmarks-e2e.md (not with `--quick`).
  *
- * `npx tsx bench/e2e/index.ts [--rounds N] [--messages N] [--concurrency N] [--no-profile] [--profile-only] [--quick]`
+ * `npx tsx bench/e2e/index.ts [--rounds N] [--messages N] [--concurrency N] [--no-profile] [--profile-only] [--by-consumer] [--quick]`
  * after `npm run build`.
  */
 import {
@@ -34,6 +34,7 @@ import { type Attribution, attribute, type CpuProfile } from './profile.js';
 import type { Mode } from './protocol.js';
 import {
   consumersLine,
+  consumerTable,
   headline,
   machineLine,
   profileTables,
@@ -54,6 +55,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string' },
     'no-profile': { type: 'boolean', default: false },
     'profile-only': { type: 'boolean', default: false },
+    'by-consumer': { type: 'boolean', default: false },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -74,6 +76,8 @@ const concurrency = positive('concurrency', values.concurrency, 64);
 const profile = values['no-profile'] !== true;
 /** Only the profiled round: a quick look at where the CPU goes, with no throughput figures. */
 const profileOnly = values['profile-only'] === true;
+/** One profiled round per consumer setup: each consumer's share of the server's CPU. */
+const byConsumer = values['by-consumer'] === true;
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 if (!existsSync(join(repoRoot, 'dist/index.js'))) throw new Error('dist/ is missing: run `npm run build` first');
@@ -83,6 +87,7 @@ const loadBefore = loadavg();
 const root = mkdtempSync(join(tmpdir(), 'mail-telemetry-e2e-'));
 const devNull = openSync('/dev/null', 'w');
 let roundNumber = 0;
+let profiles = 0;
 
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`);
@@ -104,21 +109,55 @@ async function round(child: ServerChild): Promise<Round> {
   return result;
 }
 
-async function start(mode: Mode, consumers: Consumers, nodeFlags: readonly string[] = []): Promise<ServerChild> {
+/** What an `on` server runs: its consumers, and whether the parent scrapes it and follows its live stream. */
+interface Setup {
+  readonly name: string;
+  readonly consumers: readonly string[];
+  readonly scrape: boolean;
+  readonly sse: boolean;
+}
+
+const EVERYTHING: Setup = {
+  name: 'everything on',
+  consumers: ['tracer', 'history', 'webhook', 'live', 'alerts'],
+  scrape: true,
+  sse: true,
+};
+
+/** The per-consumer table: each consumer alone over the adapters, then all of them. */
+const SETUPS: readonly Setup[] = [
+  { name: 'adapters only (emit, spans, counters)', consumers: [], scrape: false, sse: false },
+  { name: 'plus a scrape every second', consumers: [], scrape: true, sse: false },
+  { name: 'plus a JSON console tracer (/dev/null)', consumers: ['tracer'], scrape: false, sse: false },
+  { name: 'plus history (series every second)', consumers: ['history'], scrape: false, sse: false },
+  { name: 'plus history and alerts', consumers: ['history', 'alerts'], scrape: false, sse: false },
+  { name: 'plus one webhook, signed both ways', consumers: ['webhook'], scrape: false, sse: false },
+  { name: 'plus one live SSE client', consumers: ['live'], scrape: false, sse: true },
+  EVERYTHING,
+];
+
+async function start(
+  mode: Mode,
+  consumers: Consumers,
+  nodeFlags: readonly string[] = [],
+  setup = EVERYTHING,
+): Promise<ServerChild> {
+  process.env.BENCH_E2E_CONSUMERS = setup.consumers.join(',');
   const child = await ServerChild.start({ mode, repoRoot, webhookUrl: consumers.webhookUrl, stdout: devNull, nodeFlags });
-  if (mode === 'on') await consumers.attach(child.adminPort as number);
+  delete process.env.BENCH_E2E_CONSUMERS;
+  if (mode === 'on') await consumers.attach(child.adminPort as number, { sse: setup.sse, scrape: setup.scrape });
   return child;
 }
 
 /** One `on` child under --cpu-prof: a warm-up round, one profiled round, then a clean exit writes the profile. */
-async function profiledRound(): Promise<Attribution> {
-  const dir = join(root, 'profile');
+async function profiledRound(setup = EVERYTHING): Promise<Attribution> {
+  const dir = join(root, `profile-${++profiles}`);
   mkdirSync(dir);
   const consumers = await startConsumers();
   try {
     const flags = ['--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-interval', String(PROFILE_INTERVAL_US)];
     process.env.BENCH_E2E_LIBRARY = 'build/modules'; // the same code as dist/, one file per module
-    const child = await start('on', consumers, flags);
+    const child = await start('on', consumers, flags, setup);
     delete process.env.BENCH_E2E_LIBRARY;
     log('profile: warm-up, then one profiled on round');
     await round(child);
@@ -139,6 +178,16 @@ async function main(): Promise<void> {
   if (profileOnly) {
     process.stdout.write(`${profileTables(await profiledRound())}\n`);
     rmSync(root, { recursive: true, force: true });
+    return;
+  }
+  if (byConsumer) {
+    const rows: [string, Attribution][] = [];
+    for (const setup of SETUPS) {
+      log(`profile: ${setup.name}`);
+      rows.push([setup.name, await profiledRound(setup)]);
+    }
+    rmSync(root, { recursive: true, force: true });
+    process.stdout.write(`\n${consumerTable(rows)}\n\nproduced by: ${command}\n`);
     return;
   }
   log(`${machineLine()}\n${command}\n${pairs} ABBA pairs of ${messages} messages, ${concurrency} concurrent clients`);

@@ -140,3 +140,16 @@ export function readmeBlock(
     `\`${command}\` on ${machine}. Details: [docs/benchmarks-e2e.md](docs/benchmarks-e2e.md).`,
   ].join('\n');
 }
+
+/** The library's share of server CPU for each consumer setup, one profiled round each. */
+export function consumerTable(rows: readonly (readonly [string, Attribution])[]): string {
+  const lines = [
+    "| what runs in the server | library's share of server CPU: own frames | with the Node calls it makes |",
+    '| --- | ---: | ---: |',
+  ];
+  for (const [name, a] of rows) {
+    const share = libraryShare(a);
+    lines.push(`| ${name} | ${share.self} | ${share.charged} |`);
+  }
+  return lines.join('\n');
+}
