@@ -56,6 +56,7 @@ const { values } = parseArgs({
     'no-profile': { type: 'boolean', default: false },
     'profile-only': { type: 'boolean', default: false },
     'by-consumer': { type: 'boolean', default: false },
+    setup: { type: 'string' },
     quick: { type: 'boolean', default: false },
   },
 });
@@ -176,7 +177,10 @@ async function profiledRound(setup = EVERYTHING): Promise<Attribution> {
 
 async function main(): Promise<void> {
   if (profileOnly) {
-    process.stdout.write(`${profileTables(await profiledRound())}\n`);
+    // `--setup N` profiles the N-th row of the per-consumer table instead of everything on.
+    const setup = values.setup === undefined ? EVERYTHING : SETUPS[Number(values.setup)];
+    if (setup === undefined) throw new Error(`--setup expects 0 to ${SETUPS.length - 1}`);
+    process.stdout.write(`${profileTables(await profiledRound(setup))}\n`);
     rmSync(root, { recursive: true, force: true });
     return;
   }
