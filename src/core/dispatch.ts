@@ -35,12 +35,7 @@ export class Dispatcher implements SubscriberHost {
   readonly #waiting = new Set<Subscriber>();
   readonly #events: DispatchEvents;
   readonly #deliver = () => this.#deliverReady();
-  readonly #deliverLate = (subscriber: Subscriber) => {
-    subscriber.timer = undefined;
-    this.#waiting.delete(subscriber);
-    subscriber.scheduled = false;
-    subscriber.deliver();
-  };
+  readonly #deliverLate = (subscriber: Subscriber) => this.deliverNow(subscriber);
 
   constructor(events: DispatchEvents) {
     this.#events = events;
@@ -75,9 +70,7 @@ export class Dispatcher implements SubscriberHost {
 
   due(subscriber: Subscriber): void {
     if (subscriber.timer === undefined) return;
-    clearTimeout(subscriber.timer);
-    subscriber.timer = undefined;
-    this.#waiting.delete(subscriber);
+    this.forget(subscriber);
     this.#ready.push(subscriber);
     this.#immediate ??= setImmediate(this.#deliver);
   }
@@ -141,8 +134,7 @@ export class Dispatcher implements SubscriberHost {
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#immediate = undefined;
     this.#ready = [];
-    for (const subscriber of this.#waiting) clearTimeout(subscriber.timer);
-    this.#waiting.clear();
+    for (const subscriber of [...this.#waiting]) this.forget(subscriber);
     const left: { id: string; pending: number }[] = [];
     for (const subscriber of this.subscribers) {
       const inFlight = subscriber.inFlight;
@@ -190,11 +182,7 @@ export class Dispatcher implements SubscriberHost {
 
   /** Delivers every delayed subscriber now (flush and shutdown do not wait for windows). */
   #endWindows(): void {
-    for (const subscriber of [...this.#waiting]) {
-      if (subscriber.timer === undefined) continue;
-      clearTimeout(subscriber.timer);
-      this.#deliverLate(subscriber);
-    }
+    for (const subscriber of [...this.#waiting]) this.deliverNow(subscriber);
   }
 
   #deliverReady(): void {
