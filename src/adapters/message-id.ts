@@ -2,6 +2,9 @@
 
 const MAX_ID_LENGTH = 998;
 
+/** The most header bytes read; a header block longer than this yields no Message-ID. */
+export const MAX_HEADER_BYTES = 65_536;
+
 /** Where the header block ends in `text` (the index of its blank line), or -1 when it has not ended. */
 export function headerEnd(text: string): number {
   if (text.startsWith('\r\n') || text.startsWith('\n')) return 0;
@@ -17,9 +20,6 @@ export function messageIdOf(header: string): string | undefined {
   const value = match?.[1]?.replace(/\r?\n[ \t]+/g, ' ').trim();
   return value === undefined || value === '' ? undefined : value.slice(0, MAX_ID_LENGTH);
 }
-
-/** The header bytes read from a raw message. */
-const MAX_HEADER_BYTES = 65_536;
 
 /** The Message-ID of a whole raw message given as text or bytes; `undefined` for any other value. */
 export function rawMessageId(raw: unknown): string | undefined {

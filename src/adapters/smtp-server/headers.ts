@@ -1,13 +1,10 @@
-import { headerEnd, messageIdOf } from '../message-id.js';
+import { headerEnd, MAX_HEADER_BYTES, messageIdOf } from '../message-id.js';
 import { read } from '../read.js';
 
 /** What the tap has read of a message's header block. */
 export interface HeaderTap {
   messageId: string | undefined;
 }
-
-/** The most header bytes read; a header block longer than this yields no Message-ID. */
-const MAX_HEADER_BYTES = 65_536;
 
 type Method = (this: unknown, ...args: unknown[]) => unknown;
 
