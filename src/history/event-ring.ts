@@ -2,7 +2,16 @@ import { isLevel, LEVELS, type Level, severity } from '../base/levels.js';
 import { matchPattern } from '../base/patterns.js';
 import type { SpanId } from '../catalog/keys.js';
 import { EventRecord } from '../core/event.js';
-import { encodeEventCursor, type KeyCondition, matchesKey, matchesText, ownValue, type ResolvedEventQuery } from './query.js';
+import {
+  encodeEventCursor,
+  type KeyCondition,
+  keySource,
+  keyValue,
+  matchesKey,
+  matchesText,
+  ownValue,
+  type ResolvedEventQuery,
+} from './query.js';
 import type { HistoryEvent, Page } from './types.js';
 
 type Data = Readonly<Record<string, unknown>>;
@@ -67,17 +76,15 @@ export class EventRing {
     const levelName = event.level;
     const type = event.type;
     const span = event.spanId;
-    // A record's keys are read one by one, so storing it costs no merged copy of its span's keys.
-    const record = event instanceof EventRecord ? event : undefined;
-    const data = record === undefined ? event.data : undefined;
+    // A record is stored as it is, so storing it costs no merged copy of its span's keys.
+    const source = keySource(event);
     if (typeof id !== 'number' || typeof timestamp !== 'number' || typeof type !== 'string' || !isLevel(levelName))
       throw new TypeError('expected an event with a numeric id and timestamp, a type and a level');
     if (span !== undefined && typeof span !== 'number' && typeof span !== 'string')
       throw new TypeError('expected a span id that is a number or a string');
     const keys = this.#keys;
     const scratch = this.#scratch;
-    if (record !== undefined) for (let k = 0; k < keys.length; k++) scratch[k] = record.value(keys[k] as string);
-    else for (let k = 0; k < keys.length; k++) scratch[k] = ownValue(data, keys[k] as string);
+    for (let k = 0; k < keys.length; k++) scratch[k] = keyValue(source, keys[k] as string);
     const slot = this.#head;
     if (this.#size === this.capacity) this.#evict(slot);
     else this.#size++;
@@ -90,7 +97,7 @@ export class EventRing {
     this.#types[slot] = this.#typeOf(type);
     if (typeof span === 'number') this.#spans[slot] = span;
     else if (span !== undefined) this.#spanText.set(slot, span);
-    this.#data[slot] = record ?? (typeof data === 'object' && data !== null ? data : EMPTY);
+    this.#data[slot] = typeof source === 'object' && source !== null ? (source as Data | EventRecord) : EMPTY;
     for (let k = 0; k < keys.length; k++) {
       (this.#columns[k] as unknown[])[slot] = scratch[k];
       scratch[k] = undefined;

@@ -1,7 +1,8 @@
 import { JSON_LIMITS } from '../base/json.js';
 import { isLevel, type Level, severity } from '../base/levels.js';
+import { EventRecord } from '../core/event.js';
 import type { SeriesQuery } from './series.js';
-import type { EventQuery, KeyMatch, TraceQuery } from './types.js';
+import type { EventQuery, HistoryEvent, KeyMatch, TraceQuery } from './types.js';
 
 /** A query the history cannot run; the HTTP handler answers it with 400. */
 export class HistoryQueryError extends Error {
@@ -226,6 +227,20 @@ function dateText(date: Date): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What an event's keys are read from: an event record itself, whose keys are read one by one (its
+ * own, then its span's) with no merged copy, or the data of an event made elsewhere. Reading
+ * `data` may throw.
+ */
+export function keySource(event: HistoryEvent): unknown {
+  return event instanceof EventRecord ? event : event.data;
+}
+
+/** One key of an event's merged data, read from its {@link keySource}. */
+export function keyValue(source: unknown, key: string): unknown {
+  return source instanceof EventRecord ? source.value(key) : ownValue(source, key);
 }
 
 /**

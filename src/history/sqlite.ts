@@ -10,6 +10,8 @@ import {
   encodeEventCursor,
   encodeTraceCursor,
   type KeyCondition,
+  keySource,
+  keyValue,
   matchesKey,
   matchesText,
   ownValue,
@@ -336,14 +338,13 @@ export class SqliteHistoryStore implements HistoryStore {
     if (typeof type !== 'string' || !isLevel(level)) throw new TypeError('expected an event type and level');
     if (spanId !== undefined && typeof spanId !== 'number' && typeof spanId !== 'string')
       throw new TypeError('expected a span id that is a number or a string');
-    // A record's JSON is the one the tracers, webhooks and live streams write (made once, shared),
-    // and its keys are read one by one, without a merged copy.
-    const record = event instanceof EventRecord ? event : undefined;
-    const data = record === undefined ? event.data : undefined;
-    const json = record !== undefined ? record.dataJson : typeof data === 'object' && data !== null ? dataJson(data) : '{}';
+    // A record's JSON is the one the tracers, webhooks and live streams write (made once, shared).
+    const source = keySource(event);
+    const json =
+      source instanceof EventRecord ? source.dataJson : typeof source === 'object' && source !== null ? dataJson(source) : '{}';
     const rows: [string, string][] = [];
     for (const key of this.#indexKeys) {
-      const value = record !== undefined ? record.value(key) : ownValue(data, key);
+      const value = keyValue(source, key);
       if (value === undefined) continue;
       if (!Array.isArray(value)) {
         const text = valueText(value);

@@ -1,7 +1,6 @@
 import { JSON_LIMITS } from '../base/json.js';
 import type { SpanId } from '../catalog/keys.js';
-import { EventRecord } from '../core/event.js';
-import { ownValue, valueText } from './query.js';
+import { keySource, keyValue, ownValue, valueText } from './query.js';
 import type { HistoryEvent, Trace, TraceMessage } from './types.js';
 
 /** The event that marks where a span's events were cut. */
@@ -120,24 +119,23 @@ export function traceOf(id: SpanId, type: string, timestamp: number, events: rea
   const seen = new Set<string>();
   const messages = new Map<string, MessageDraft>();
   for (const event of events) {
-    // An event record's keys are read one by one (own, then its span's), never merged into a copy.
-    let source: EventRecord | unknown;
+    let source: unknown;
     try {
-      source = event instanceof EventRecord ? event : event.data;
+      source = keySource(event);
     } catch {
       continue;
     }
-    const eventQueueId = valueText(keyOf(source, 'queueId'));
+    const eventQueueId = valueText(keyValue(source, 'queueId'));
     if (queueId === undefined) queueId = eventQueueId;
     if (eventQueueId !== undefined) addToMessage(messages, eventQueueId, source);
-    if (from === undefined) from = stringValue(keyOf(source, 'from'));
+    if (from === undefined) from = stringValue(keyValue(source, 'from'));
     if (size === undefined) {
-      const value = keyOf(source, 'size');
+      const value = keyValue(source, 'size');
       if (typeof value === 'number') size = value;
     }
-    for (const address of items(keyOf(source, 'to'))) to.add(address);
+    for (const address of items(keyValue(source, 'to'))) to.add(address);
     for (const key of KEYWORD_KEYS) {
-      for (const value of items(keyOf(source, key))) {
+      for (const value of items(keyValue(source, key))) {
         if (seen.has(value)) continue;
         seen.add(value);
         keywords.add(value.toLowerCase());
@@ -159,11 +157,6 @@ export function traceOf(id: SpanId, type: string, timestamp: number, events: rea
   };
 }
 
-/** One key of an event's merged data: read from the record, or an own key of plain data. */
-function keyOf(source: EventRecord | unknown, key: string): unknown {
-  return source instanceof EventRecord ? source.value(key) : ownValue(source, key);
-}
-
 interface MessageDraft {
   readonly queueId: string;
   messageId: string | undefined;
@@ -173,20 +166,20 @@ interface MessageDraft {
 }
 
 /** Adds what one event carrying `queueId` says about its message. */
-function addToMessage(messages: Map<string, MessageDraft>, queueId: string, source: EventRecord | unknown): void {
+function addToMessage(messages: Map<string, MessageDraft>, queueId: string, source: unknown): void {
   let message = messages.get(queueId);
   if (message === undefined) {
     if (messages.size >= MAX_MESSAGES) return;
     message = { queueId, messageId: undefined, from: undefined, to: new Set(), size: undefined };
     messages.set(queueId, message);
   }
-  message.messageId ??= valueText(keyOf(source, 'messageId'));
-  message.from ??= stringValue(keyOf(source, 'from'));
+  message.messageId ??= valueText(keyValue(source, 'messageId'));
+  message.from ??= stringValue(keyValue(source, 'from'));
   if (message.size === undefined) {
-    const value = keyOf(source, 'size');
+    const value = keyValue(source, 'size');
     if (typeof value === 'number') message.size = value;
   }
-  for (const address of items(keyOf(source, 'to'))) message.to.add(address);
+  for (const address of items(keyValue(source, 'to'))) message.to.add(address);
 }
 
 function messageOf(draft: MessageDraft): TraceMessage {
@@ -226,7 +219,7 @@ export function keepsMessages(trace: Trace): boolean {
   if (trace.queueId !== undefined) return true;
   return trace.events.some((e) => {
     try {
-      return keyOf(e instanceof EventRecord ? e : e.data, 'messageId') !== undefined;
+      return keyValue(keySource(e), 'messageId') !== undefined;
     } catch {
       return false;
     }
