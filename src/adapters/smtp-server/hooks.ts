@@ -38,26 +38,14 @@ export class Hooks {
 
   connect(server: unknown, [session, callback]: Args<'onConnect'>): void {
     const state = this.#open(server, session);
-    const done: typeof callback =
-      state === undefined
-        ? callback
-        : (...result) => {
-            quietly(reportConnectRefused, state, result[0]);
-            return callback(...result);
-          };
+    const done = state === undefined ? callback : reportingRefusal(state, callback);
     inSpan(this.#telemetry, state, () => callHost('onConnect', this.#host.onConnect, server, [session, done]));
   }
 
   secure(server: unknown, [socket, session, callback]: Args<'onSecure'>): void {
     const state = stateOf(session);
     if (state !== undefined) quietly(reportSecure, state, socket, session, this.#server.secure === true);
-    const done: typeof callback =
-      state === undefined
-        ? callback
-        : (...result) => {
-            quietly(reportConnectRefused, state, result[0]);
-            return callback(...result);
-          };
+    const done = state === undefined ? callback : reportingRefusal(state, callback);
     inSpan(this.#telemetry, state, () => callHost('onSecure', this.#host.onSecure, server, [socket, session, done]));
   }
 
@@ -203,6 +191,14 @@ function endSpan(state: ConnectionState, session: SMTPServerSession): void {
   closeState(session);
   syncEhlo(state, session);
   state.span.end();
+}
+
+/** The host's connect or TLS callback, preceded by a report of the refusal it may be given. */
+function reportingRefusal<A extends unknown[], R>(state: ConnectionState, callback: (...args: A) => R): (...args: A) => R {
+  return (...result) => {
+    quietly(reportConnectRefused, state, result[0]);
+    return callback(...result);
+  };
 }
 
 /** The host's callback, preceded by one report of the first answer it is given (a callback may be called twice). */
