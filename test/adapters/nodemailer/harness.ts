@@ -1,9 +1,9 @@
 import { type AddressInfo, createServer } from 'node:net';
-import nodemailer from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { afterEach } from 'vitest';
+import type { SMTPServerOptions } from 'smtp-server';
 import type { Telemetry, TelemetryEvent } from '../../../src/index.js';
+import { type ClientOptions, listenServer, smtpClient } from '../support.js';
+
+export { type ClientOptions, record } from '../support.js';
 
 /** The relay's account, and its password (which must never appear in an event). */
 export const USER = 'relay';
@@ -52,18 +52,9 @@ export function mtaOptions(received: string[]): SMTPServerOptions {
   };
 }
 
-const servers: SMTPServer[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-
 /** A real SMTPServer on 127.0.0.1 (the receiving MTA), closed after the current test. */
 export async function listenMta(received: string[] = [], extra: SMTPServerOptions = {}): Promise<number> {
-  const server = new SMTPServer({ closeTimeout: 200, ...mtaOptions(received), ...extra });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return (server.server.address() as AddressInfo).port;
+  return (await listenServer({ ...mtaOptions(received), ...extra })).port;
 }
 
 /** A loopback port nothing listens on: connecting to it is refused. */
@@ -75,28 +66,9 @@ export async function closedPort(): Promise<number> {
   return port;
 }
 
-export type ClientOptions = SMTPTransport.Options & { readonly pool?: boolean; readonly maxConnections?: number };
-
 /** A real nodemailer transporter to the MTA. */
 export function client(port: number, extra: ClientOptions = {}) {
-  return nodemailer.createTransport({
-    host: '127.0.0.1',
-    port,
-    secure: false,
-    ignoreTLS: true,
-    name: 'relay.example.net',
-    connectionTimeout: 5000,
-    ...extra,
-  } as SMTPTransport.Options);
-}
-
-/** Every event the telemetry emits, in order, from a lossless subscriber at trace level. */
-export function record(telemetry: Telemetry): TelemetryEvent[] {
-  const events: TelemetryEvent[] = [];
-  telemetry.subscribe({ id: 'recorder', level: 'trace' }, (batch) => {
-    for (const event of batch) if (!event.type.startsWith('telemetry.')) events.push(event);
-  });
-  return events;
+  return smtpClient(port, 'relay.example.net', extra);
 }
 
 /** The value of a gauge, or the count of a histogram, in the metrics snapshot. */

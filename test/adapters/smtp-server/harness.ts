@@ -1,10 +1,11 @@
 import { once } from 'node:events';
-import { type AddressInfo, connect } from 'node:net';
-import nodemailer, { type SendMailOptions } from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport';
-import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
-import { afterEach } from 'vitest';
-import type { Telemetry, TelemetryEvent } from '../../../src/index.js';
+import { connect } from 'node:net';
+import type { SendMailOptions } from 'nodemailer';
+import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
+import type { Telemetry } from '../../../src/index.js';
+import { type ClientOptions, listenServer, smtpClient } from '../support.js';
+
+export { type ClientOptions, record } from '../support.js';
 
 /** The account the test server knows, and its password (which must never appear in an event). */
 export const USER = 'alice';
@@ -48,35 +49,12 @@ export function hostOptions(queue: string[]): SMTPServerOptions {
   };
 }
 
-const servers: SMTPServer[] = [];
-
-afterEach(async () => {
-  for (const server of servers.splice(0)) await new Promise<void>((resolve) => server.close(() => resolve()));
-});
-
 /** A real SMTPServer on 127.0.0.1 and a free port, closed after the current test. */
-export async function listenSmtp(options: SMTPServerOptions): Promise<{ server: SMTPServer; port: number }> {
-  const server = new SMTPServer({ closeTimeout: 200, ...options });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, port: (server.server.address() as AddressInfo).port };
-}
+export const listenSmtp = listenServer;
 
 /** A nodemailer transport to the test server. */
-/** Transport options, with nodemailer's pool options (`pool: true` makes one pooled session). */
-export type ClientOptions = SMTPTransport.Options & { readonly pool?: boolean; readonly maxConnections?: number };
-
 export function client(port: number, extra: ClientOptions = {}) {
-  const options: SMTPTransport.Options = {
-    host: '127.0.0.1',
-    port,
-    secure: false,
-    ignoreTLS: true,
-    name: 'client.example.net',
-    connectionTimeout: 5000,
-    ...extra,
-  };
-  return nodemailer.createTransport(options);
+  return smtpClient(port, 'client.example.net', extra);
 }
 
 /** What a send ended with, as the client saw it. */
@@ -102,15 +80,6 @@ export async function send(transport: ReturnType<typeof client>, mail: SendMailO
     const e = error as { responseCode?: number; response?: string; message: string };
     return { ok: false, accepted: [], rejected: [], code: e.responseCode, response: e.response ?? e.message };
   }
-}
-
-/** Every event the telemetry emits, in order, from a lossless subscriber at trace level. */
-export function record(telemetry: Telemetry): TelemetryEvent[] {
-  const events: TelemetryEvent[] = [];
-  telemetry.subscribe({ id: 'recorder', level: 'trace' }, (batch) => {
-    for (const event of batch) if (!event.type.startsWith('telemetry.')) events.push(event);
-  });
-  return events;
 }
 
 /** Waits until smtp-server has called onClose for every connection and the events are delivered. */
