@@ -6,6 +6,16 @@ import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { afterEach } from 'vitest';
 import type { Telemetry, TelemetryEvent } from '../../src/index.js';
 
+/** What both test servers share: plain text on loopback, optional AUTH PLAIN and LOGIN, no log. */
+export const PLAIN_SERVER: SMTPServerOptions = {
+  logger: false,
+  disableReverseLookup: true,
+  authMethods: ['PLAIN', 'LOGIN'],
+  authOptional: true,
+  allowInsecureAuth: true,
+  disabledCommands: ['STARTTLS'],
+};
+
 const servers: SMTPServer[] = [];
 
 afterEach(async () => {

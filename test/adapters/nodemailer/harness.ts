@@ -1,7 +1,7 @@
 import { type AddressInfo, createServer } from 'node:net';
 import type { SMTPServerOptions } from 'smtp-server';
 import type { Telemetry, TelemetryEvent } from '../../../src/index.js';
-import { type ClientOptions, listenServer, smtpClient } from '../support.js';
+import { type ClientOptions, listenServer, PLAIN_SERVER, smtpClient } from '../support.js';
 
 export { type ClientOptions, record } from '../support.js';
 
@@ -16,12 +16,7 @@ export const PASSWORD = 'pw-Xk4!never-in-telemetry';
  */
 export function mtaOptions(received: string[]): SMTPServerOptions {
   return {
-    logger: false,
-    disableReverseLookup: true,
-    authMethods: ['PLAIN', 'LOGIN'],
-    authOptional: true,
-    allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
+    ...PLAIN_SERVER,
     onAuth(auth, _session, callback) {
       if (auth.username === USER && auth.password === PASSWORD) return callback(null, { user: USER });
       return callback(Object.assign(new Error('Invalid username or password'), { responseCode: 535 }));

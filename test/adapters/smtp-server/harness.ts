@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import type { SendMailOptions } from 'nodemailer';
 import type { SMTPServer, SMTPServerOptions } from 'smtp-server';
 import type { Telemetry } from '../../../src/index.js';
-import { type ClientOptions, listenServer, smtpClient } from '../support.js';
+import { type ClientOptions, listenServer, PLAIN_SERVER, smtpClient } from '../support.js';
 
 export { type ClientOptions, record } from '../support.js';
 
@@ -17,12 +17,7 @@ export const MAILBOXES = new Set(['bob@example.org', 'carol@example.org', 'dave@
 /** Host options as a real mail server writes them: AUTH, a size limit, a recipient table, a queue. */
 export function hostOptions(queue: string[]): SMTPServerOptions {
   return {
-    logger: false,
-    disableReverseLookup: true,
-    authMethods: ['PLAIN', 'LOGIN'],
-    authOptional: true,
-    allowInsecureAuth: true,
-    disabledCommands: ['STARTTLS'],
+    ...PLAIN_SERVER,
     size: 1000,
     onAuth(auth, _session, callback) {
       if (auth.username === USER && auth.password === PASSWORD) return callback(null, { user: USER });
