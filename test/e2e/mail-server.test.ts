@@ -6,8 +6,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MailServer, startMailServer } from '../../examples/mail-server/server.js';
+import { samples } from '../metrics/helpers.js';
+import { until } from '../support/guards.js';
 import { type Sent, sendLoad } from './load.js';
-import { readTraceStream, samples, type TraceStream, until } from './sse.js';
+import { readTraceStream, type TraceStream } from './sse.js';
 
 const MAX_SIZE = 65_536;
 const MIX = { good: 100, pooledSessions: 10, perSession: 4, badAuth: 20, unknown: 25, oversized: 15 };
@@ -102,7 +104,8 @@ describe('the example mail server under 200 real messages', () => {
   it('the Prometheus scrape counts what the clients and the maildir show', async () => {
     const response = await fetch(`${mx.adminUrl}/metrics`);
     expect(response.status).toBe(200);
-    const m = samples(await response.text());
+    const scraped = samples(await response.text());
+    const m = { get: (series: string) => (scraped.has(series) ? Number(scraped.get(series)) : undefined) };
     const total = delivered.length;
     expect(m.get('mail_queue_message_queued_total')).toBe(total);
     expect(m.get('mail_delivery_delivered_total')).toBe(total);

@@ -46,24 +46,3 @@ export function readTraceStream(url: string): TraceStream {
     },
   };
 }
-
-/** The samples of a Prometheus text scrape, by series (`name{labels}`), comments left out. */
-export function samples(scrape: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of scrape.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const space = line.lastIndexOf(' ');
-    out.set(line.slice(0, space), Number(line.slice(space + 1)));
-  }
-  return out;
-}
-
-/** Polls `check` until it returns true or `ms` pass; returns its last answer. */
-export async function until(check: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return true;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  return check();
-}

@@ -22,6 +22,16 @@ export async function settle(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((resolve) => setImmediate(resolve));
 }
 
+/** Polls `check` every 5 ms until it holds or `ms` pass; returns its last answer. */
+export async function until(check: () => boolean | Promise<boolean>, ms = 15_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await check()) return true;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  return check();
+}
+
 /** The error `fn` throws, which must be a TelemetryConfigError. */
 export function thrown(fn: () => unknown): TelemetryConfigError {
   try {

@@ -5,16 +5,13 @@ import { Webhook } from 'standardwebhooks';
 import { describe, expect, it } from 'vitest';
 import type { TelemetryEvent, WebhookDiscardReason, WebhookEvent, WebhookPayload } from '../../src/index.js';
 import { drainAnswer, MAX_ANSWER_BYTES } from '../../src/webhooks/answer.js';
+import { until } from '../support/guards.js';
 import { hostileScalars, hostileValue } from '../support/hostile.js';
 import { listenLoopback, make } from '../support/telemetry.js';
 import { type Hook, useReceiver } from './receiver.js';
 
 const env = useReceiver();
 const KEY = `whsec_${Buffer.alloc(32, 7).toString('base64')}`;
-
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 2000 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
-}
 
 /** One request as a raw receiver saw it. */
 interface Seen {
@@ -82,9 +79,9 @@ describe('a receiver that answers 200 and never finishes its body', () => {
     });
     const { telemetry } = withWebhook({ url: receiver.url, timeout: 300 });
     telemetry.emit('smtp.mail-from', { from: 'first@example.org' });
-    await waitFor(() => receiver.seen.length === 1);
+    await until(() => receiver.seen.length === 1, 10_000);
     telemetry.emit('smtp.mail-from', { from: 'second@example.org' });
-    await waitFor(() => telemetry.webhooks.stats('hook').delivered === 2);
+    await until(() => telemetry.webhooks.stats('hook').delivered === 2, 10_000);
     // The status line acknowledged the first batch: it is not sent again.
     expect(telemetry.webhooks.stats('hook')).toMatchObject({ delivered: 2, requests: 2, failed: 0, pending: 0 });
     expect(receiver.seen.map((s) => (JSON.parse(s.raw.toString()) as WebhookPayload).events[0]?.data.from)).toEqual([
@@ -101,7 +98,7 @@ describe('a receiver that answers 200 and never finishes its body', () => {
     const { telemetry } = withWebhook({ url: receiver.url, timeout: 60_000 });
     for (let i = 0; i < 3; i++) {
       telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
-      await waitFor(() => telemetry.webhooks.stats('hook').delivered === i + 1);
+      await until(() => telemetry.webhooks.stats('hook').delivered === i + 1, 10_000);
     }
     expect(telemetry.webhooks.stats('hook')).toMatchObject({ delivered: 3, requests: 3, failed: 0 });
     // Each endless answer ended because the endpoint closed its connection (long before the 60 s timeout),
@@ -134,7 +131,7 @@ describe('a receiver that answers 200 and never finishes its body', () => {
     });
     const { telemetry } = withWebhook({ url: receiver.url, timeout: 300 });
     telemetry.emit('smtp.mail-from', { from: 'a@example.org' });
-    await waitFor(() => telemetry.webhooks.stats('hook').delivered === 1);
+    await until(() => telemetry.webhooks.stats('hook').delivered === 1, 10_000);
     expect(telemetry.webhooks.stats('hook')).toMatchObject({ delivered: 1, requests: 1, failed: 1, retried: 1 });
   });
 });
@@ -188,13 +185,13 @@ describe('a storm against a small budget', () => {
     });
     const { telemetry, discards } = withWebhook({ url: receiver.url, maxBatchEvents: 10 });
     telemetry.emit('smtp.mail-from', { from: 'u0@example.org' });
-    await waitFor(() => hold !== undefined);
+    await until(() => hold !== undefined, 10_000);
     // These arrive while the 410 is on its way: some wait in the buffer, some may still be in the intake queue.
     for (let i = 1; i < 50; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await new Promise((resolve) => setImmediate(resolve));
     for (let i = 50; i < 100; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     hold?.writeHead(410).end();
-    await waitFor(() => telemetry.webhooks.stats('hook').state === 'disabled');
+    await until(() => telemetry.webhooks.stats('hook').state === 'disabled', 10_000);
     await telemetry.flush();
     const froms = discards.flatMap((d) => d.events.map((e) => e.data.from));
     expect(new Set(froms).size).toBe(100);
@@ -315,7 +312,7 @@ describe('at least once', () => {
     clock = start + 500;
     telemetry.emit('smtp.mail-from', { from: 'new@example.org' });
     void telemetry.flush(100);
-    await waitFor(() => telemetry.webhooks.stats('hook').failed === 1);
+    await until(() => telemetry.webhooks.stats('hook').failed === 1, 10_000);
     // The two older events go stale before the retry.
     clock = start + 1100;
     await telemetry.flush(5000);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TelemetryEvent, WebhookDiscardReason, WebhookEvent } from '../../src/index.js';
+import { until } from '../support/guards.js';
 import { make } from '../support/telemetry.js';
 import { type Hook, useReceiver } from './receiver.js';
 
@@ -25,10 +26,6 @@ function withWebhook(webhook: Partial<Hook>, now?: () => number) {
   const reports: TelemetryEvent[] = [];
   telemetry.on('telemetry.*', (e) => reports.push(e));
   return { telemetry, discards, reports };
-}
-
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 1000 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 5));
 }
 
 function froms(events: readonly WebhookEvent[]): unknown[] {
@@ -72,15 +69,15 @@ describe('lossless delivery', () => {
     env.receiver.answer = () => 503;
     const { telemetry, discards, reports } = withWebhook({ discardAfter: 1000 }, () => clock);
     for (let i = 0; i < 5; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
-    await waitFor(() => telemetry.webhooks.stats('hook').failed > 0);
+    await until(() => telemetry.webhooks.stats('hook').failed > 0, 5_000);
     clock = start + 500;
     for (let i = 5; i < 8; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
-    await waitFor(() => telemetry.webhooks.stats('hook').pending === 8);
+    await until(() => telemetry.webhooks.stats('hook').pending === 8, 5_000);
     clock = start + 1001;
-    await waitFor(() => telemetry.webhooks.stats('hook').discarded === 5);
+    await until(() => telemetry.webhooks.stats('hook').discarded === 5, 5_000);
     expect(telemetry.webhooks.stats('hook')).toMatchObject({ discarded: 5, pending: 3 });
     clock = start + 1501;
-    await waitFor(() => telemetry.webhooks.stats('hook').discarded === 8);
+    await until(() => telemetry.webhooks.stats('hook').discarded === 8, 5_000);
     env.receiver.answer = () => 200;
     for (let i = 8; i < 10; i++) telemetry.emit('smtp.mail-from', { from: `u${i}@example.org` });
     await telemetry.flush();
@@ -198,7 +195,7 @@ describe('secrets', () => {
       seen.push(...batch);
     });
     telemetry.emit('smtp.mail-from', { from: 'a@example.org' });
-    await waitFor(() => telemetry.webhooks.stats('secretive').state === 'disabled');
+    await until(() => telemetry.webhooks.stats('secretive').state === 'disabled', 5_000);
     await telemetry.flush();
     await telemetry.flush();
     // Four failed attempts, then the discard of the held event when the 410 disabled the endpoint.

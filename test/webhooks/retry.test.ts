@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { TelemetryEvent, WebhookDiscardReason, WebhookEvent } from '../../src/index.js';
+import { until } from '../support/guards.js';
 import { make } from '../support/telemetry.js';
 import { type Hook, useReceiver } from './receiver.js';
 
@@ -22,10 +23,6 @@ function emit(telemetry: ReturnType<typeof withWebhooks>['telemetry'], n: number
 }
 
 /** Polls `check` until it holds (tests never assert timings, only eventual states). */
-async function waitFor(check: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !check(); i++) await new Promise((resolve) => setTimeout(resolve, 10));
-}
-
 /** Flushes twice: reports made while the first flush delivered reach listeners in the second. */
 async function settle(telemetry: ReturnType<typeof withWebhooks>['telemetry']): Promise<void> {
   await telemetry.flush();
@@ -90,7 +87,7 @@ describe('retries', () => {
           : 200;
     const { telemetry, errors } = withWebhooks([{ retry: { initialDelay: 1, maxDelay: 2, jitter: 0 } }], () => T);
     emit(telemetry, 1);
-    await waitFor(() => telemetry.webhooks.stats('hook0').failed === 1);
+    await until(() => telemetry.webhooks.stats('hook0').failed === 1, 5_000);
     expect(telemetry.webhooks.stats('hook0')).toMatchObject({ failed: 1, retryAt: T + 1000 });
     // A flush does not cut short a wait the receiver asked for.
     expect((await telemetry.flush(100)).complete).toBe(false);
