@@ -199,16 +199,10 @@ export class EventRing {
     return spanId === undefined ? event : { ...event, spanId };
   }
 
+  /** The merged data of a stored record (built on first read; the merge never throws), or the stored data. */
   #dataAt(slot: number): Data {
     const stored = this.#data[slot];
-    if (stored instanceof EventRecord) {
-      try {
-        return stored.data;
-      } catch {
-        return EMPTY;
-      }
-    }
-    return stored ?? EMPTY;
+    return stored instanceof EventRecord ? stored.data : (stored ?? EMPTY);
   }
 
   /** Slot of the `i`-th newest event. */
