@@ -41,10 +41,11 @@ export class Dispatcher implements SubscriberHost {
     this.#events = events;
   }
 
-  ready(subscriber: Subscriber): void {
+  ready(subscriber: Subscriber, backlog = false): void {
     if (subscriber.scheduled) return;
     subscriber.scheduled = true;
-    if (subscriber.delay > 0 && subscriber.queued < subscriber.maxBatch) {
+    // Held events would live through more garbage collections: a backlog does not wait again.
+    if (!backlog && subscriber.delay > 0 && subscriber.queued < subscriber.maxBatch) {
       subscriber.timer = setTimeout(this.#deliverLate, subscriber.delay, subscriber);
       this.#waiting.add(subscriber);
       return;

@@ -49,7 +49,11 @@ export interface SubscriberOptions {
 
 /** What the subscriber needs from the dispatcher that drives it. */
 export interface SubscriberHost {
-  ready(subscriber: Subscriber): void;
+  /**
+   * The subscriber has events to deliver. A window (`delay`) opens only when it was idle: a
+   * `backlog` left after a delivery, or a full queue, goes on the next tick.
+   */
+  ready(subscriber: Subscriber, backlog?: boolean): void;
   /** A delayed subscriber's queue is full: deliver it on the next tick instead. */
   due(subscriber: Subscriber): void;
   dropped(subscriber: Subscriber, count: number): void;
@@ -108,7 +112,7 @@ export class Subscriber {
       this.#unreported++;
       if (!this.lossy) {
         if (this.#onDrop !== undefined) this.#drop(event);
-        this.#host.ready(this);
+        this.#host.ready(this, true);
         return;
       }
       const oldest = this.#queue.shift();
@@ -174,7 +178,7 @@ export class Subscriber {
         done(error, true);
       }
     } else if (this.#queue.size > 0) {
-      this.#host.ready(this);
+      this.#host.ready(this, true);
     } else {
       this.#notifySettled();
     }
@@ -210,7 +214,7 @@ export class Subscriber {
 
   #settle(): void {
     this.#inFlight = 0;
-    if (this.#queue.size > 0 && !this.closed) this.#host.ready(this);
+    if (this.#queue.size > 0 && !this.closed) this.#host.ready(this, true);
     else this.#notifySettled();
   }
 

@@ -48,6 +48,14 @@ describe('a subscriber with a delay', () => {
     await telemetry.shutdown();
   });
 
+  it('drains a backlog left after a full batch tick by tick, without opening a new window', async () => {
+    const { telemetry, batches } = subscribe(60_000, 10);
+    for (let i = 0; i < 25; i++) telemetry.emit('smtp.ehlo', { domain: 'x.example' });
+    for (let i = 0; i < 5; i++) await tick();
+    expect(batches).toEqual([10, 10, 5]);
+    await telemetry.shutdown();
+  });
+
   it('flush() delivers at once, and shutdown() neither waits nor loses', async () => {
     const { telemetry, batches } = subscribe(60_000);
     telemetry.emit('smtp.ehlo', { domain: 'a.example' });
