@@ -13,6 +13,19 @@ export function headerEnd(text: string): number {
   return crlf >= 0 && (lf < 0 || crlf < lf) ? crlf : lf;
 }
 
+/**
+ * Where the header block ends in a message's first bytes (the index of its blank line), or -1 when
+ * it has not ended within them or within {@link MAX_HEADER_BYTES}. Searched in the bytes, so that only
+ * the header block is ever decoded, and never past the first blank line.
+ */
+export function bytesHeaderEnd(bytes: Uint8Array): number {
+  const view = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, MAX_HEADER_BYTES));
+  if (view[0] === 0x0a || (view[0] === 0x0d && view[1] === 0x0a)) return 0;
+  const crlf = view.indexOf('\r\n\r\n');
+  const lf = (crlf < 0 ? view : view.subarray(0, crlf + 1)).indexOf('\n\n');
+  return lf >= 0 ? lf : crlf;
+}
+
 /** The first Message-ID header's value, unfolded and trimmed; `undefined` when there is none. */
 export function messageIdOf(header: string): string | undefined {
   // The header line and its continuation lines only: the rest of the block is never unfolded.
@@ -25,9 +38,11 @@ export function messageIdOf(header: string): string | undefined {
 export function rawMessageId(raw: unknown): string | undefined {
   let text: string;
   if (typeof raw === 'string') text = raw.slice(0, MAX_HEADER_BYTES);
-  else if (raw instanceof Uint8Array)
-    text = Buffer.from(raw.buffer, raw.byteOffset, Math.min(raw.byteLength, MAX_HEADER_BYTES)).toString('latin1');
-  else return undefined;
+  else if (raw instanceof Uint8Array) {
+    const end = bytesHeaderEnd(raw);
+    const length = end >= 0 ? end : Math.min(raw.byteLength, MAX_HEADER_BYTES);
+    return messageIdOf(Buffer.from(raw.buffer, raw.byteOffset, length).toString('latin1'));
+  } else return undefined;
   const end = headerEnd(text);
   return messageIdOf(end >= 0 ? text.slice(0, end) : text);
 }

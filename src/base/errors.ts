@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 /** Raised by `createTelemetry` and other configuration calls for a bad option. */
 export class TelemetryConfigError extends Error {
   override readonly name = 'TelemetryConfigError';
@@ -34,7 +35,7 @@ function describeSecret(value: unknown): string {
  */
 export function describeError(error: unknown): string {
   try {
-    if (error instanceof Error) {
+    if (types.isNativeError(error) || error instanceof Error) {
       const message = error.message;
       return typeof message === 'string' && message !== '' ? message : String(error.name || 'Error');
     }
@@ -59,7 +60,7 @@ function describeValueSafely(value: unknown): string {
 
 /** A thrown value as a `causedBy` key: the error itself when it is a real one, else its description. */
 export function asCause(error: unknown): Error | string {
-  return error instanceof Error ? error : describeError(error);
+  return types.isNativeError(error) || error instanceof Error ? error : describeError(error);
 }
 
 /** A short, safe rendering of a value for error messages. */

@@ -51,6 +51,16 @@ export function isoTime(timestamp: number): string {
   return iso;
 }
 
+/** A date's ISO text, for a date of any realm; `undefined` for an invalid one, or one that is no date. */
+export function dateText(date: unknown): string | undefined {
+  try {
+    const time = Date.prototype.getTime.call(date);
+    return Number.isNaN(time) ? undefined : new Date(time).toISOString();
+  } catch {
+    return undefined;
+  }
+}
+
 /** Errors, byte arrays and bigints in JSON (a replacer for `JSON.stringify`; never throws). */
 export function jsonValue(this: unknown, key: string, value: unknown): unknown {
   if (value === null) {

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { JSON_LIMITS, safeCopy } from '../base/json.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { EventRecord } from './event.js';
@@ -81,7 +82,7 @@ function read(data: Data, key: string): unknown {
 
 /** True when `value` holds one of `keys` in a nested object or array. */
 function holds(value: unknown, keys: ReadonlySet<string>, depth: number, seen: Set<object> | undefined): boolean {
-  if (typeof value !== 'object' || value === null || value instanceof Date || value instanceof Uint8Array) return false;
+  if (typeof value !== 'object' || value === null || types.isDate(value) || value instanceof Uint8Array) return false;
   if (depth >= JSON_LIMITS.maxDepth || seen?.has(value)) return false;
   let names: string[];
   try {

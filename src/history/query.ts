@@ -1,4 +1,5 @@
-import { JSON_LIMITS } from '../base/json.js';
+import { types } from 'node:util';
+import { dateText, JSON_LIMITS } from '../base/json.js';
 import { isLevel, type Level, severity } from '../base/levels.js';
 import { EventRecord } from '../core/event.js';
 import type { SeriesQuery } from './series.js';
@@ -215,17 +216,7 @@ export function valueText(value: unknown): string | undefined {
     case 'bigint':
       return String(value);
     default:
-      return value instanceof Date ? dateText(value) : undefined;
-  }
-}
-
-/** An invalid date (or one whose methods were tampered with) has no text rather than throwing. */
-function dateText(date: Date): string | undefined {
-  try {
-    const time = Date.prototype.getTime.call(date);
-    return Number.isNaN(time) ? undefined : new Date(time).toISOString();
-  } catch {
-    return undefined;
+      return types.isDate(value) ? dateText(value) : undefined;
   }
 }
 
@@ -302,7 +293,7 @@ interface TextSearch {
 
 function containsText(value: unknown, search: TextSearch, depth: number): boolean {
   if (--search.budget < 0) return false;
-  if (typeof value !== 'object' || value === null || value instanceof Date)
+  if (typeof value !== 'object' || value === null || types.isDate(value))
     return valueText(value)?.toLowerCase().includes(search.text) ?? false;
   if (depth >= JSON_LIMITS.maxDepth) return false;
   if (depth > 0) {
@@ -311,7 +302,7 @@ function containsText(value: unknown, search: TextSearch, depth: number): boolea
     if (search.seen.has(value)) return false;
     search.seen.add(value);
   }
-  if (value instanceof Error) return containsText(ownValue(value, 'message'), search, depth + 1);
+  if (types.isNativeError(value)) return containsText(ownValue(value, 'message'), search, depth + 1);
   if (Array.isArray(value)) {
     const length = Math.min(value.length, JSON_LIMITS.maxMembers);
     for (let i = 0; i < length; i++) if (containsText(ownValue(value, String(i)), search, depth + 1)) return true;

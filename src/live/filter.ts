@@ -1,4 +1,6 @@
-import { closest, TelemetryConfigError } from '../base/errors.js';
+import { types } from 'node:util';
+import { closest, describeError, TelemetryConfigError } from '../base/errors.js';
+import { dateText } from '../base/json.js';
 import { type Level, severity } from '../base/levels.js';
 import { matchPattern } from '../base/patterns.js';
 import { level } from '../base/validate.js';
@@ -255,8 +257,8 @@ export function textOf(value: unknown): string | undefined {
       return String(value);
     case 'object': {
       if (value === null || value instanceof Uint8Array) return undefined;
-      if (value instanceof Date) return Number.isNaN(value.getTime()) ? undefined : value.toISOString();
-      if (value instanceof Error) return value.message;
+      if (types.isDate(value)) return dateText(value);
+      if (types.isNativeError(value)) return describeError(value);
       if (Array.isArray(value)) {
         const parts = value.map(textOf).filter((t): t is string => t !== undefined);
         return parts.length === 0 ? undefined : parts.join(SEPARATOR);

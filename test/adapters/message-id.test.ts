@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import type { SMTPServerOptions } from 'smtp-server';
 import { describe, expect, it } from 'vitest';
-import { headerEnd, messageIdOf, rawMessageId } from '../../src/adapters/message-id.js';
+import { bytesHeaderEnd, headerEnd, messageIdOf, rawMessageId } from '../../src/adapters/message-id.js';
 import { createTelemetry } from '../../src/index.js';
 import { instrumentTransport } from '../../src/nodemailer.js';
 import { instrumentSmtpServer } from '../../src/smtp-server.js';
@@ -23,6 +23,18 @@ describe('messageIdOf and rawMessageId', () => {
     expect(rawMessageId(Buffer.from('To: a\n\nMessage-ID: <body@x>'))).toBeUndefined();
     expect(rawMessageId({ path: '/etc/passwd' })).toBeUndefined();
     expect(headerEnd('\r\nbody')).toBe(0);
+  });
+
+  it('finds the end of the header block in bytes where the text search finds it', () => {
+    const text = fc.array(fc.constantFrom('\r', '\n', 'a', ':', ' '), { maxLength: 40 }).map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(text, (header) => {
+        expect(bytesHeaderEnd(Buffer.from(header, 'latin1'))).toBe(headerEnd(header));
+      }),
+      { numRuns: 2000 },
+    );
+    const long = Buffer.from(`Subject: ${'x'.repeat(70_000)}\r\n\r\nbody`, 'latin1');
+    expect(bytesHeaderEnd(long)).toBe(-1);
   });
 
   it('never throws, and an id is one line of at most 998 characters', () => {

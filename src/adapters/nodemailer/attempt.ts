@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import type { Telemetry } from '../../index.js';
 import { defaultQueueId, type OutboundMessage, type QueueId, readMessage } from './message.js';
 import type { ResolvedNodemailerOptions } from './options.js';
@@ -121,7 +122,7 @@ function queuedAtOf(
   if (options.queuedAt !== undefined) {
     try {
       const given = options.queuedAt(message, queueId);
-      const time = given instanceof Date ? given.getTime() : given;
+      const time = types.isDate(given) ? Date.prototype.getTime.call(given) : given;
       if (typeof time === 'number' && Number.isFinite(time)) return time;
     } catch {
       // Falls back to the queued event.

@@ -1,4 +1,4 @@
-import { headerEnd, MAX_HEADER_BYTES, messageIdOf } from '../message-id.js';
+import { bytesHeaderEnd, MAX_HEADER_BYTES, messageIdOf } from '../message-id.js';
 import { read } from '../read.js';
 
 /** What the tap has read of a message's header block. */
@@ -28,20 +28,21 @@ export function tapHeaders(stream: object): HeaderTap {
     chunks.push(chunk);
     bytes += chunk.length;
     // The header block nearly always comes in the first chunk: no copy then.
-    const text = (chunks.length === 1 ? chunk : Buffer.concat(chunks)).toString('latin1', 0, Math.min(bytes, MAX_HEADER_BYTES));
-    const at = headerEnd(text);
+    const head = chunks.length === 1 ? chunk : Buffer.concat(chunks);
+    const at = bytesHeaderEnd(head);
     if (at < 0 && bytes < MAX_HEADER_BYTES) return;
-    tap.messageId = at >= 0 ? messageIdOf(text.slice(0, at)) : undefined;
+    tap.messageId = at >= 0 ? messageIdOf(head.toString('latin1', 0, at)) : undefined;
     restore();
   };
   const wrap = (original: Method): Method =>
-    function (this: unknown, ...args) {
+    function (this: unknown, chunk: unknown) {
       try {
-        observe(args[0]);
+        observe(chunk);
       } catch {
         restore(); // telemetry never breaks mail: a failure here only loses the Message-ID
       }
-      return Reflect.apply(original, this, args);
+      // biome-ignore lint/complexity/noArguments: the stream gets exactly the arguments it was given
+      return Reflect.apply(original, this, arguments);
     };
   const wrappedWrite = wrap(write as Method);
   const wrappedEnd = wrap(end as Method);

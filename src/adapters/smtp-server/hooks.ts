@@ -1,9 +1,15 @@
-import type { SMTPServerOptions, SMTPServerSession } from 'smtp-server';
+import type {
+  SMTPServerAddress,
+  SMTPServerAuthentication,
+  SMTPServerDataStream,
+  SMTPServerOptions,
+  SMTPServerSession,
+} from 'smtp-server';
 import type { Telemetry } from '../../index.js';
 import { read } from '../read.js';
-import { type ConnectionState, closeState, type Limits, observeReplies, openState, stateOf, syncEhlo } from './connection.js';
+import { type ConnectionState, closeState, openState, positive, stateOf, syncEhlo } from './connection.js';
 import { type HeaderTap, tapHeaders } from './headers.js';
-import { callHost, type HookName, inSpan, quietly } from './host.js';
+import { callHost } from './host.js';
 import {
   type Envelope,
   envelopeOf,
@@ -15,13 +21,18 @@ import {
   reportSecure,
 } from './observe.js';
 import type { ResolvedSmtpOptions } from './options.js';
+import { observeReplies } from './replies.js';
 
-/** The arguments smtp-server passes to hook `K`. */
-export type Args<K extends HookName> = Parameters<NonNullable<SMTPServerOptions[K]>>;
+/** A hook's callback, as the adapter passes it on: smtp-server's callbacks take an error and a reply. */
+export type Callback = (error?: unknown, reply?: unknown) => unknown;
 
 export const HOOKS = ['onConnect', 'onSecure', 'onAuth', 'onMailFrom', 'onRcptTo', 'onData', 'onClose'] as const;
 
-/** The wrappers' bodies: observe, then call the host's hook with the same `this` and arguments. */
+/**
+ * The wrappers' bodies: observe, then call the host's hook with the same `this` and arguments.
+ * Each hook's callback is wrapped by one closure that reports the host's first answer and passes
+ * every answer on; a report never throws into smtp-server or the host.
+ */
 export class Hooks {
   readonly #telemetry: Telemetry;
   readonly #host: SMTPServerOptions;
@@ -36,70 +47,75 @@ export class Hooks {
     this.#options = options;
   }
 
-  connect(server: unknown, [session, callback]: Args<'onConnect'>): void {
+  connect(server: unknown, session: SMTPServerSession, callback: Callback): void {
     const state = this.#open(server, session);
     const done = state === undefined ? callback : reportingRefusal(state, callback);
-    inSpan(this.#telemetry, state, () => callHost('onConnect', this.#host.onConnect, server, [session, done]));
+    callHost(this.#telemetry, state, 'onConnect', this.#host.onConnect, server, session, done);
   }
 
-  secure(server: unknown, [socket, session, callback]: Args<'onSecure'>): void {
+  secure(server: unknown, socket: unknown, session: SMTPServerSession, callback: Callback): void {
     const state = stateOf(session);
-    if (state !== undefined) quietly(reportSecure, state, socket, session, this.#server.secure === true);
-    const done = state === undefined ? callback : reportingRefusal(state, callback);
-    inSpan(this.#telemetry, state, () => callHost('onSecure', this.#host.onSecure, server, [socket, session, done]));
-  }
-
-  auth(server: unknown, [auth, session, callback]: Args<'onAuth'>): void {
-    const state = this.#touch(session);
-    const done: typeof callback =
-      state === undefined
-        ? callback
-        : reportingOnce(callback, (...result) => quietly(reportAuth, state, auth, result[0], result[1]));
-    inSpan(this.#telemetry, state, () => callHost('onAuth', this.#host.onAuth, server, [auth, session, done]));
-  }
-
-  mailFrom(server: unknown, [address, session, callback]: Args<'onMailFrom'>): void {
-    const state = this.#touch(session);
-    const done: typeof callback =
-      state === undefined ? callback : reportingOnce(callback, (...result) => quietly(reportMailFrom, state, address, result[0]));
-    inSpan(this.#telemetry, state, () => callHost('onMailFrom', this.#host.onMailFrom, server, [address, session, done]));
-  }
-
-  rcptTo(server: unknown, [address, session, callback]: Args<'onRcptTo'>): void {
-    const state = this.#touch(session);
-    const done: typeof callback =
-      state === undefined
-        ? callback
-        : reportingOnce(callback, (...result) => quietly(reportRcptTo, state, this.#options, this.#limits(), address, result[0]));
-    inSpan(this.#telemetry, state, () => callHost('onRcptTo', this.#host.onRcptTo, server, [address, session, done]));
-  }
-
-  data(server: unknown, [stream, session, callback]: Args<'onData'>): void {
-    const state = this.#touch(session);
-    let envelope: Envelope | undefined;
     if (state !== undefined) {
       try {
+        reportSecure(state, socket, session, this.#server.secure === true);
+      } catch {
+        // Telemetry never breaks mail.
+      }
+    }
+    const done = state === undefined ? callback : reportingRefusal(state, callback);
+    callHost(this.#telemetry, state, 'onSecure', this.#host.onSecure, server, socket, session, done);
+  }
+
+  auth(server: unknown, auth: SMTPServerAuthentication, session: SMTPServerSession, callback: Callback): void {
+    const state = touch(session);
+    const done = state === undefined ? callback : reportingOnce(callback, reportAuth, state, auth);
+    callHost(this.#telemetry, state, 'onAuth', this.#host.onAuth, server, auth, session, done);
+  }
+
+  mailFrom(server: unknown, address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void {
+    const state = touch(session);
+    const done = state === undefined ? callback : reportingOnce(callback, reportMailFrom, state, address);
+    callHost(this.#telemetry, state, 'onMailFrom', this.#host.onMailFrom, server, address, session, done);
+  }
+
+  rcptTo(server: unknown, address: SMTPServerAddress, session: SMTPServerSession, callback: Callback): void {
+    const state = touch(session);
+    const done = state === undefined ? callback : reportingOnce(callback, this.#reportRcpt, state, address);
+    callHost(this.#telemetry, state, 'onRcptTo', this.#host.onRcptTo, server, address, session, done);
+  }
+
+  data(server: unknown, stream: SMTPServerDataStream, session: SMTPServerSession, callback: Callback): void {
+    const state = touch(session);
+    let done = callback;
+    if (state !== undefined) {
+      let envelope: Envelope | undefined;
+      let headers: HeaderTap | undefined;
+      try {
         envelope = envelopeOf(session);
+        headers = tapHeaders(stream);
       } catch {
         envelope = undefined;
       }
+      if (envelope !== undefined && headers !== undefined)
+        done = reportingOnce(callback, this.#watchData, state, { stream, session, envelope, headers });
     }
-    const headers = state === undefined || envelope === undefined ? undefined : tapHeaders(stream);
-    const done: typeof callback =
-      state === undefined || envelope === undefined || headers === undefined
-        ? callback
-        : reportingOnce(callback, (...result) =>
-            quietly(this.#watchData, state, stream, session, envelope, headers, result[0], result[1]),
-          );
-    inSpan(this.#telemetry, state, () => callHost('onData', this.#host.onData, server, [stream, session, done]));
+    callHost(this.#telemetry, state, 'onData', this.#host.onData, server, stream, session, done);
   }
 
-  close(server: unknown, [session, callback]: Args<'onClose'>): void {
-    const state = this.#touch(session);
+  close(server: unknown, session: SMTPServerSession, callback: Callback): void {
+    const state = touch(session);
     try {
-      inSpan(this.#telemetry, state, () => callHost('onClose', this.#host.onClose, server, [session, callback]));
+      callHost(this.#telemetry, state, 'onClose', this.#host.onClose, server, session, callback);
     } finally {
-      if (state !== undefined) quietly(endSpan, state, session);
+      if (state !== undefined) {
+        try {
+          closeState(session);
+          syncEhlo(state, session);
+          state.span.end();
+        } catch {
+          // Telemetry never breaks mail.
+        }
+      }
     }
   }
 
@@ -107,53 +123,67 @@ export class Hooks {
     let state: ConnectionState;
     try {
       const span = this.#telemetry.span('smtp.connection-start', connectionKeys(session, this.#options.listenerId));
-      state = openState(session, span);
+      state = openState(session, span, this.#server);
     } catch {
       return undefined;
     }
-    quietly(observeReplies, server, session, state, this.#limits());
+    try {
+      observeReplies(server);
+    } catch {
+      // The refusals smtp-server makes alone go unreported; the session is still observed.
+    }
     return state;
   }
 
-  /** The session's state, with its greeting reported if smtp-server has stored one since. */
-  #touch(session: SMTPServerSession): ConnectionState | undefined {
-    const state = stateOf(session);
-    if (state !== undefined) quietly(syncEhlo, state, session);
-    return state;
-  }
+  // Arrows, so that reportingOnce can call them unbound.
+  readonly #reportRcpt = (state: ConnectionState, address: SMTPServerAddress, error: unknown): void => {
+    reportRcptTo(state, this.#options, address, error);
+  };
 
-  #limits(): Limits {
-    return { size: positive(read(this.#server, 'size')), maxRecipients: positive(read(this.#server, 'maxRecipients')) };
-  }
-
-  // An arrow, so that `quietly` can call it unbound.
-  readonly #watchData = (
-    state: ConnectionState,
-    stream: Args<'onData'>[0],
-    session: SMTPServerSession,
-    envelope: Envelope,
-    headers: HeaderTap,
-    error: unknown,
-    reply: unknown,
-  ): void => {
+  readonly #watchData = (state: ConnectionState, watched: DataWatch, error: unknown, reply: unknown): void => {
+    const { stream } = watched;
     // The size and the reply are final once the message has been read to its end.
     const finish = (): void => {
-      const size = read(stream, 'byteLength');
-      const bytes = typeof size === 'number' ? size : 0;
-      const limit = positive(read(this.#server, 'size'));
-      const outcome = {
-        error,
-        reply,
-        size: bytes,
-        sizeExceeded: read(stream, 'sizeExceeded') === true,
-        rejectOversized: this.#server.rejectOversized === true && limit !== undefined && bytes > limit,
-        messageId: headers.messageId,
-      };
-      quietly(reportData, state, this.#options, this.#limits(), session, envelope, outcome);
+      try {
+        const size = read(stream, 'byteLength');
+        const bytes = typeof size === 'number' ? size : 0;
+        const limit = positive(read(this.#server, 'size'));
+        reportData(state, this.#options, watched.session, watched.envelope, {
+          error,
+          reply,
+          size: bytes,
+          sizeExceeded: read(stream, 'sizeExceeded') === true,
+          rejectOversized: this.#server.rejectOversized === true && limit !== undefined && bytes > limit,
+          messageId: watched.headers.messageId,
+        });
+      } catch {
+        // Telemetry never breaks mail.
+      }
     };
     if (read(stream, 'readableEnded') === true) finish();
     else stream.once('end', finish);
   };
+}
+
+/** A DATA transfer being watched until its end. */
+interface DataWatch {
+  readonly stream: SMTPServerDataStream;
+  readonly session: SMTPServerSession;
+  readonly envelope: Envelope;
+  readonly headers: HeaderTap;
+}
+
+/** The session's state, with its greeting reported if smtp-server has stored one since. */
+function touch(session: SMTPServerSession): ConnectionState | undefined {
+  const state = stateOf(session);
+  if (state !== undefined) {
+    try {
+      syncEhlo(state, session);
+    } catch {
+      // Telemetry never breaks mail.
+    }
+  }
+  return state;
 }
 
 function pickHooks(options: SMTPServerOptions): SMTPServerOptions {
@@ -182,33 +212,38 @@ function connectionKeys(session: SMTPServerSession, listenerId: string) {
   };
 }
 
-function positive(value: unknown): number | undefined {
-  const n = Number(value);
-  return Number.isFinite(n) && n > 0 ? n : undefined;
-}
-
-function endSpan(state: ConnectionState, session: SMTPServerSession): void {
-  closeState(session);
-  syncEhlo(state, session);
-  state.span.end();
-}
-
-/** The host's connect or TLS callback, preceded by a report of the refusal it may be given. */
-function reportingRefusal<A extends unknown[], R>(state: ConnectionState, callback: (...args: A) => R): (...args: A) => R {
-  return (...result) => {
-    quietly(reportConnectRefused, state, result[0]);
-    return callback(...result);
+/**
+ * The host's callback, preceded by one report of the first answer it is given (a callback may be
+ * called twice). One closure a hook: the report takes its subject as an argument.
+ */
+function reportingOnce<T>(
+  callback: Callback,
+  report: (state: ConnectionState, subject: T, error: unknown, reply: unknown) => void,
+  state: ConnectionState,
+  subject: T,
+): Callback {
+  let reported = false;
+  return (error, reply) => {
+    if (!reported) {
+      reported = true;
+      try {
+        report(state, subject, error, reply);
+      } catch {
+        // Telemetry never breaks mail.
+      }
+    }
+    return callback(error, reply);
   };
 }
 
-/** The host's callback, preceded by one report of the first answer it is given (a callback may be called twice). */
-function reportingOnce<A extends unknown[], R>(callback: (...args: A) => R, report: (...result: A) => void): (...args: A) => R {
-  let reported = false;
-  return (...result) => {
-    if (!reported) {
-      reported = true;
-      report(...result);
+/** The host's connect or TLS callback, preceded by a report of the refusal it may be given. */
+function reportingRefusal(state: ConnectionState, callback: Callback): Callback {
+  return (error, reply) => {
+    try {
+      reportConnectRefused(state, error);
+    } catch {
+      // Telemetry never breaks mail.
     }
-    return callback(...result);
+    return callback(error, reply);
   };
 }

@@ -5,31 +5,74 @@ import type { ConnectionState } from './connection.js';
 /** The smtp-server hooks the adapter wraps. */
 export type HookName = 'onConnect' | 'onSecure' | 'onAuth' | 'onMailFrom' | 'onRcptTo' | 'onData' | 'onClose';
 
-type HostFn = (this: unknown, ...args: unknown[]) => unknown;
+type HostFn = (this: unknown, a: unknown, b: unknown, c?: unknown) => unknown;
 
 /** The adapter's own wrappers, so that a prototype lookup never finds one and options are not wrapped twice. */
 export const wrappers = new WeakSet<object>();
 
-/**
- * Calls the host's hook as smtp-server would have: the one from the options, else the server's
- * inherited method (smtp-server's default, or a subclass's), else smtp-server's default behaviour.
- * `this` and the arguments are passed through, and the result or throw is the host's.
- */
-export function callHost(name: HookName, given: unknown, server: unknown, args: unknown[]): unknown {
-  const hook = typeof given === 'function' ? (given as HostFn) : inherited(server, name);
-  if (hook !== undefined) return hook.apply(server, args);
-  return fallback(name, args);
-}
+/** Methods known to be smtp-server's own defaults (true) or a subclass's (false). */
+const defaults = new WeakMap<object, boolean>();
 
-function inherited(server: unknown, name: HookName): HostFn | undefined {
+/**
+ * The host's hook as smtp-server would have called it: the one from the options, else the server's
+ * inherited method (smtp-server's default, or a subclass's); `undefined` when there is none.
+ */
+export function hostHook(name: HookName, given: unknown, server: unknown): HostFn | undefined {
+  if (typeof given === 'function') return given as HostFn;
   if (typeof server !== 'object' || server === null) return undefined;
   const method = read(Object.getPrototypeOf(server), name);
   return typeof method === 'function' && !wrappers.has(method) ? (method as HostFn) : undefined;
 }
 
+/**
+ * Whether a hook is smtp-server's own default, which runs no host code: it is then called outside
+ * the connection span, as entering a span costs more than the default itself.
+ */
+export function isDefaultHook(name: HookName, hook: HostFn, server: object): boolean {
+  let known = defaults.get(hook);
+  if (known === undefined) {
+    let owner: unknown = Object.getPrototypeOf(server);
+    while (typeof owner === 'object' && owner !== null && !Object.hasOwn(owner, name)) owner = Object.getPrototypeOf(owner);
+    known = read(read(owner, 'constructor'), 'name') === 'SMTPServer' && read(owner, name) === hook;
+    defaults.set(hook, known);
+  }
+  return known;
+}
+
+/**
+ * Calls the host's hook with smtp-server's `this` and arguments, inside the connection span so that
+ * the host's own emits there join the session; the result or throw is the host's. When telemetry
+ * cannot enter the span, the hook runs all the same, once.
+ */
+export function callHost(
+  telemetry: Telemetry,
+  state: ConnectionState | undefined,
+  name: HookName,
+  given: unknown,
+  server: unknown,
+  a: unknown,
+  b: unknown,
+  c?: unknown,
+): unknown {
+  const hook = hostHook(name, given, server);
+  if (hook === undefined) return fallback(name, a, b, c);
+  if (state === undefined || (given === undefined && isDefaultHook(name, hook, server as object)))
+    return hook.call(server, a, b, c);
+  let entered = false;
+  try {
+    return telemetry.withSpan(state.span, () => {
+      entered = true;
+      return hook.call(server, a, b, c);
+    });
+  } catch (error) {
+    if (entered) throw error;
+    return hook.call(server, a, b, c);
+  }
+}
+
 /** smtp-server's defaults, for hooks called on something that is not an SMTPServer. */
-function fallback(name: HookName, args: unknown[]): void {
-  const callback = args[args.length - 1];
+function fallback(name: HookName, a: unknown, b: unknown, c: unknown): void {
+  const callback = name === 'onConnect' || name === 'onClose' ? b : c;
   if (typeof callback !== 'function') return;
   if (name === 'onClose') return;
   if (name === 'onAuth') {
@@ -37,37 +80,10 @@ function fallback(name: HookName, args: unknown[]): void {
     return;
   }
   if (name === 'onData') {
-    const stream = args[0] as NodeJS.ReadableStream;
+    const stream = a as NodeJS.ReadableStream;
     stream.once('end', () => callback());
     stream.resume();
     return;
   }
   setImmediate(() => callback());
-}
-
-/**
- * Runs the host's hook inside the connection span, so that the host's own emits there join the
- * session. When telemetry cannot enter the span, the hook runs all the same, once.
- */
-export function inSpan<T>(telemetry: Telemetry, state: ConnectionState | undefined, run: () => T): T {
-  if (state === undefined) return run();
-  let entered = false;
-  try {
-    return telemetry.withSpan(state.span, () => {
-      entered = true;
-      return run();
-    });
-  } catch (error) {
-    if (entered) throw error;
-    return run();
-  }
-}
-
-/** Runs an observation; a failure in it never reaches smtp-server or the host. */
-export function quietly<A extends unknown[]>(observe: (...args: A) => void, ...args: A): void {
-  try {
-    observe(...args);
-  } catch {
-    // Telemetry never breaks mail.
-  }
 }

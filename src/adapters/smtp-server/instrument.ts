@@ -1,6 +1,6 @@
 import type { SMTPServerOptions } from 'smtp-server';
 import { type BuiltinEvents, type BuiltinSpans, type Telemetry, TelemetryConfigError } from '../../index.js';
-import { type Args, HOOKS, Hooks } from './hooks.js';
+import { type Callback, HOOKS, Hooks } from './hooks.js';
 import { wrappers } from './host.js';
 import { resolveSmtpOptions, type SmtpServerTelemetryOptions } from './options.js';
 
@@ -50,26 +50,26 @@ export function instrumentSmtpServer<M extends BuiltinEvents, S extends BuiltinS
     throw new TelemetryConfigError('instrumentSmtpServer(smtpOptions)', 'instrumented options', 'options not instrumented yet');
   const instrumented: SMTPServerOptions = { ...options };
   const hooks = new Hooks(telemetry as unknown as Telemetry, options, instrumented, resolved);
-  instrumented.onConnect = function (this: unknown, ...args: Args<'onConnect'>) {
-    hooks.connect(this, args);
+  instrumented.onConnect = function (this: unknown, session, callback) {
+    hooks.connect(this, session, callback as Callback);
   };
-  instrumented.onSecure = function (this: unknown, ...args: Args<'onSecure'>) {
-    hooks.secure(this, args);
+  instrumented.onSecure = function (this: unknown, socket, session, callback) {
+    hooks.secure(this, socket, session, callback as Callback);
   };
-  instrumented.onAuth = function (this: unknown, ...args: Args<'onAuth'>) {
-    hooks.auth(this, args);
+  instrumented.onAuth = function (this: unknown, auth, session, callback) {
+    hooks.auth(this, auth, session, callback as Callback);
   };
-  instrumented.onMailFrom = function (this: unknown, ...args: Args<'onMailFrom'>) {
-    hooks.mailFrom(this, args);
+  instrumented.onMailFrom = function (this: unknown, address, session, callback) {
+    hooks.mailFrom(this, address, session, callback as Callback);
   };
-  instrumented.onRcptTo = function (this: unknown, ...args: Args<'onRcptTo'>) {
-    hooks.rcptTo(this, args);
+  instrumented.onRcptTo = function (this: unknown, address, session, callback) {
+    hooks.rcptTo(this, address, session, callback as Callback);
   };
-  instrumented.onData = function (this: unknown, ...args: Args<'onData'>) {
-    hooks.data(this, args);
+  instrumented.onData = function (this: unknown, stream, session, callback) {
+    hooks.data(this, stream, session, callback as Callback);
   };
-  instrumented.onClose = function (this: unknown, ...args: Args<'onClose'>) {
-    hooks.close(this, args);
+  instrumented.onClose = function (this: unknown, session, callback) {
+    hooks.close(this, session, callback as Callback);
   };
   for (const name of HOOKS) wrappers.add(instrumented[name] as object);
   return instrumented;

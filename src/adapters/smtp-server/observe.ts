@@ -1,6 +1,6 @@
 import type { SMTPServerAddress, SMTPServerAuthentication } from 'smtp-server';
 import { read } from '../read.js';
-import type { ConnectionState, Limits } from './connection.js';
+import { type ConnectionState, limitsOf } from './connection.js';
 import type { ResolvedSmtpOptions } from './options.js';
 import { type QueueId, takeGivenQueueId, transactionOf } from './queue-id.js';
 import { type RcptRefusalEvent, readRefusal } from './refusals.js';
@@ -61,7 +61,6 @@ export function reportMailFrom(state: ConnectionState, address: SMTPServerAddres
 export function reportRcptTo(
   state: ConnectionState,
   options: ResolvedSmtpOptions,
-  limits: Limits,
   address: SMTPServerAddress,
   error: unknown,
 ): void {
@@ -79,7 +78,8 @@ export function reportRcptTo(
   }
   if (event === false) return;
   if (event === 'smtp.too-many-recipients') {
-    const limit = limits.maxRecipients === undefined ? {} : { limit: limits.maxRecipients };
+    const { maxRecipients } = limitsOf(state);
+    const limit = maxRecipients === undefined ? {} : { limit: maxRecipients };
     state.span.emit(event, { ...limit, code, reason: message, details: to });
   } else {
     state.span.emit(event, { to, code, reason: message });
@@ -123,7 +123,6 @@ export interface DataOutcome {
 export function reportData(
   state: ConnectionState,
   options: ResolvedSmtpOptions,
-  limits: Limits,
   session: object,
   envelope: Envelope,
   outcome: DataOutcome,
@@ -132,9 +131,10 @@ export function reportData(
   const accepted = acceptedRecipients(envelope.to, error, reply);
   if (sizeExceeded && (outcome.rejectOversized || accepted.length === 0)) {
     const refusal = outcome.rejectOversized ? { code: 552, message: '' } : readRefusal(error, 450);
+    const limit = limitsOf(state).size;
     state.span.emit('smtp.message-too-large', {
       size,
-      ...(limits.size === undefined ? {} : { limit: limits.size }),
+      ...(limit === undefined ? {} : { limit }),
       code: refusal.code,
       ...(refusal.message === '' ? {} : { reason: refusal.message }),
     });

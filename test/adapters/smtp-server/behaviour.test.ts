@@ -1,4 +1,5 @@
-import type { SMTPServerOptions } from 'smtp-server';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
 import { describe, expect, it } from 'vitest';
 import { createTelemetry, defineEvents, TelemetryConfigError, type TelemetryEvent } from '../../../src/index.js';
 import { instrumentSmtpServer, setSmtpQueueId, smtpServerLevels } from '../../../src/smtp-server.js';
@@ -284,6 +285,29 @@ describe('smtp-server hooks and replies', () => {
     await settle(telemetry, server);
     const start = events[0];
     expect(events.find((e) => e.type === 'smtp.rcpt-to-rewritten')?.spanId).toBe(start?.spanId);
+    await telemetry.shutdown();
+  });
+
+  it("runs a subclass's hook in the span and reports its answer, as for a hook given in the options", async () => {
+    const telemetry = createTelemetry();
+    const events = record(telemetry);
+    class Refusing extends SMTPServer {
+      override onMailFrom(address: SMTPServerAddress, _session: SMTPServerSession, callback: (err?: Error | null) => void) {
+        telemetry.emit('smtp.rcpt-to-rewritten', { to: address.address, details: 'subclass' });
+        callback(Object.assign(new Error('Not you'), { responseCode: 553 }));
+      }
+    }
+    const server = new Refusing({ closeTimeout: 200, ...instrumentSmtpServer(telemetry, hostOptions([])) });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const transport = client((server.server.address() as AddressInfo).port);
+    const outcome = await send(transport, { ...MAIL, to: 'bob@example.org' });
+    transport.close();
+    await settle(telemetry, server);
+    expect(outcome.code).toBe(553);
+    const start = events[0];
+    expect(events.find((e) => e.type === 'smtp.rcpt-to-rewritten')?.spanId).toBe(start?.spanId);
+    expect(events.find((e) => e.type === 'smtp.mail-from-not-allowed')?.data).toMatchObject({ code: 553, reason: 'Not you' });
+    await new Promise<void>((resolve) => server.close(() => resolve()));
     await telemetry.shutdown();
   });
 
