@@ -5,6 +5,9 @@ const MAX_ID_LENGTH = 998;
 /** The most header bytes read; a header block longer than this yields no Message-ID. */
 export const MAX_HEADER_BYTES = 65_536;
 
+const BLANK_CRLF = Buffer.from('\r\n\r\n', 'latin1');
+const BLANK_LF = Buffer.from('\n\n', 'latin1');
+
 /** Where the header block ends in `text` (the index of its blank line), or -1 when it has not ended. */
 export function headerEnd(text: string): number {
   if (text.startsWith('\r\n') || text.startsWith('\n')) return 0;
@@ -21,8 +24,9 @@ export function headerEnd(text: string): number {
 export function bytesHeaderEnd(bytes: Uint8Array): number {
   const view = Buffer.from(bytes.buffer, bytes.byteOffset, Math.min(bytes.byteLength, MAX_HEADER_BYTES));
   if (view[0] === 0x0a || (view[0] === 0x0d && view[1] === 0x0a)) return 0;
-  const crlf = view.indexOf('\r\n\r\n');
-  const lf = (crlf < 0 ? view : view.subarray(0, crlf + 1)).indexOf('\n\n');
+  // Byte needles: a string needle is converted to bytes again at every search.
+  const crlf = view.indexOf(BLANK_CRLF);
+  const lf = (crlf < 0 ? view : view.subarray(0, crlf + 1)).indexOf(BLANK_LF);
   return lf >= 0 ? lf : crlf;
 }
 
