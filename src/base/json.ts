@@ -61,6 +61,21 @@ export function dateText(date: unknown): string | undefined {
   }
 }
 
+const stringTokens = new Map<string, string>();
+
+/**
+ * A name or a description as a JSON string token, written once per text: event types and their
+ * descriptions come from a small set, so the writers of every event share these (at most 8,192 kept).
+ */
+export function stringJson(text: string): string {
+  let json = stringTokens.get(text);
+  if (json === undefined) {
+    json = scalarJson(text);
+    if (stringTokens.size < 8192) stringTokens.set(text, json);
+  }
+  return json;
+}
+
 /** Errors, byte arrays and bigints in JSON (a replacer for `JSON.stringify`; never throws). */
 export function jsonValue(this: unknown, key: string, value: unknown): unknown {
   if (value === null) {

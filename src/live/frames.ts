@@ -1,4 +1,4 @@
-import { dataJson, eventId, isoTime, scalarJson } from '../base/json.js';
+import { dataJson, eventId, isoTime, scalarJson, stringJson } from '../base/json.js';
 import { LEVELS } from '../base/levels.js';
 import { matchPattern } from '../base/patterns.js';
 import type { TelemetryEvent } from '../catalog/types.js';
@@ -32,21 +32,14 @@ export function traceFrame(events: readonly TelemetryEvent[], describe: (type: s
   return `${out}]\n\n`;
 }
 
-/** Per event type: `"type":…` and `"text":…` as JSON, written once. */
-const written = new Map<string, { readonly type: string; readonly text: string }>();
 const LEVEL_JSON: ReadonlyMap<string, string> = new Map(LEVELS.map((level) => [level, `"${level}"`]));
 
 function eventJSON(event: TelemetryEvent, describe: (type: string) => string): string | undefined {
   try {
-    let known = written.get(event.type);
-    if (known === undefined) {
-      known = { type: scalarJson(event.type), text: scalarJson(describe(event.type)) };
-      if (written.size < 8192) written.set(event.type, known);
-    }
     const spanId = event.spanId;
     // A host may hand anything as a span id: scalarJson writes a valid token whatever it is.
     const span = spanId === undefined ? '' : `,"spanId":${scalarJson(spanId)}`;
-    return `{"id":${event instanceof EventRecord ? event.idJson : eventId(event.id)},"createdAt":"${isoTime(event.timestamp)}","type":${known.type},"level":${LEVEL_JSON.get(event.level) ?? scalarJson(event.level)},"text":${known.text}${span},"data":${eventDataJson(event)}}`;
+    return `{"id":${event instanceof EventRecord ? event.idJson : eventId(event.id)},"createdAt":"${isoTime(event.timestamp)}","type":${stringJson(event.type)},"level":${LEVEL_JSON.get(event.level) ?? scalarJson(event.level)},"text":${stringJson(describe(event.type))}${span},"data":${eventDataJson(event)}}`;
   } catch {
     return undefined;
   }

@@ -1,5 +1,5 @@
 import { describeError } from '../base/errors.js';
-import { isoTime, MARKERS, scalarJson } from '../base/json.js';
+import { isoTime, MARKERS, scalarJson, stringJson } from '../base/json.js';
 import { severity } from '../base/levels.js';
 import type { EventRecord } from '../core/event.js';
 import type { WebhookEvent } from './options.js';
@@ -43,7 +43,7 @@ export function serialize(event: EventRecord): Item {
     unreadable = describeError(error);
     data = `{"details":${scalarJson(`${MARKERS.unreadable} data could not be serialised: ${unreadable}`)}}`;
   }
-  const json = `{"id":${event.idJson},"createdAt":"${isoTime(event.timestamp)}","type":${typeJson(event.type)},"data":${data}}`;
+  const json = `{"id":${event.idJson},"createdAt":"${isoTime(event.timestamp)}","type":${stringJson(event.type)},"data":${data}}`;
   return {
     seq: 0,
     id: event.id,
@@ -53,18 +53,6 @@ export function serialize(event: EventRecord): Item {
     bytes: Buffer.byteLength(json),
     unreadable,
   };
-}
-
-/** Event types as JSON strings, written once per type. */
-const TYPES = new Map<string, string>();
-
-function typeJson(type: string): string {
-  let json = TYPES.get(type);
-  if (json === undefined) {
-    json = scalarJson(type);
-    if (TYPES.size < 8192) TYPES.set(type, json);
-  }
-  return json;
 }
 
 /** The request body for `items`, in order. */

@@ -45,7 +45,7 @@ export function limitsOf(state: ConnectionState): Limits {
   return { size: positive(read(state.options, 'size')), maxRecipients: positive(read(state.options, 'maxRecipients')) };
 }
 
-export function positive(value: unknown): number | undefined {
+function positive(value: unknown): number | undefined {
   const n = Number(value);
   return Number.isFinite(n) && n > 0 ? n : undefined;
 }

@@ -7,7 +7,7 @@ import type {
 } from 'smtp-server';
 import type { Telemetry } from '../../index.js';
 import { read } from '../read.js';
-import { type ConnectionState, closeState, openState, positive, stateOf, syncEhlo } from './connection.js';
+import { type ConnectionState, closeState, limitsOf, openState, stateOf, syncEhlo } from './connection.js';
 import { type HeaderTap, tapHeaders } from './headers.js';
 import { callHost } from './host.js';
 import {
@@ -147,13 +147,13 @@ export class Hooks {
       try {
         const size = read(stream, 'byteLength');
         const bytes = typeof size === 'number' ? size : 0;
-        const limit = positive(read(this.#server, 'size'));
+        const limit = limitsOf(state).size;
         reportData(state, this.#options, watched.session, watched.envelope, {
           error,
           reply,
           size: bytes,
           sizeExceeded: read(stream, 'sizeExceeded') === true,
-          rejectOversized: this.#server.rejectOversized === true && limit !== undefined && bytes > limit,
+          rejectOversized: state.options.rejectOversized === true && limit !== undefined && bytes > limit,
           messageId: watched.headers.messageId,
         });
       } catch {

@@ -17,7 +17,7 @@ const defaults = new WeakMap<object, boolean>();
  * The host's hook as smtp-server would have called it: the one from the options, else the server's
  * inherited method (smtp-server's default, or a subclass's); `undefined` when there is none.
  */
-export function hostHook(name: HookName, given: unknown, server: unknown): HostFn | undefined {
+function hostHook(name: HookName, given: unknown, server: unknown): HostFn | undefined {
   if (typeof given === 'function') return given as HostFn;
   if (typeof server !== 'object' || server === null) return undefined;
   const method = read(Object.getPrototypeOf(server), name);
@@ -28,7 +28,7 @@ export function hostHook(name: HookName, given: unknown, server: unknown): HostF
  * Whether a hook is smtp-server's own default, which runs no host code: it is then called outside
  * the connection span, as entering a span costs more than the default itself.
  */
-export function isDefaultHook(name: HookName, hook: HostFn, server: object): boolean {
+function isDefaultHook(name: HookName, hook: HostFn, server: object): boolean {
   let known = defaults.get(hook);
   if (known === undefined) {
     let owner: unknown = Object.getPrototypeOf(server);

@@ -7,6 +7,8 @@ const SIZE_PARAM = /\sSIZE=(\d{1,20})(?:\s|$)/i;
 
 /** Prototypes of smtp-server connections whose `send` and `handler_MAIL` are observed. */
 const observed = new WeakSet<object>();
+/** Servers whose connection class has been looked at: it is the same for every connection. */
+const seen = new WeakSet<object>();
 
 /**
  * Observes the replies of `server`'s connections: the EHLO answer, and the refusals smtp-server
@@ -17,10 +19,13 @@ const observed = new WeakSet<object>();
  * closures and two new object shapes a connection. Nothing happens when the shape is not found.
  */
 export function observeReplies(server: unknown): void {
+  if (typeof server !== 'object' || server === null || seen.has(server)) return;
   const connections = read(server, 'connections');
   if (!(connections instanceof Set)) return;
   const first: unknown = connections.values().next().value;
-  const prototype: unknown = typeof first === 'object' && first !== null ? Object.getPrototypeOf(first) : undefined;
+  if (typeof first !== 'object' || first === null) return;
+  seen.add(server);
+  const prototype: unknown = Object.getPrototypeOf(first);
   if (typeof prototype !== 'object' || prototype === null || observed.has(prototype)) return;
   observed.add(prototype);
   const send = read(prototype, 'send');
