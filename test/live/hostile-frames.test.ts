@@ -68,6 +68,15 @@ describe('trace frames with hostile events', () => {
   });
 });
 
+describe('trace frames of two instances', () => {
+  it('carry each instance’s own description of the same event type', () => {
+    const one = parseFrame(traceFrame([event({ type: 'mx.verdict' })], () => 'Spam verdict'));
+    const two = parseFrame(traceFrame([event({ type: 'mx.verdict' })], () => 'Virus verdict'));
+    expect(one[0]?.text).toBe('Spam verdict');
+    expect(two[0]?.text).toBe('Virus verdict');
+  });
+});
+
 describe('a live SSE stream carrying hostile events', () => {
   it('delivers every innocent event, and every frame parses as JSON', async () => {
     const telemetry = make({ live: { batchWindow: 1, pingInterval: 60_000 } });
