@@ -1,8 +1,12 @@
 /**
- * `mail-telemetry/otel`: OpenTelemetry bridges. Needs `@opentelemetry/api`; the SDK is the host's.
+ * `mail-telemetry/otel`: OpenTelemetry bridges. Needs `@opentelemetry/api`. The otel tracer itself
+ * (`{ type: 'otel' }` in `tracers`) is part of the main entry; this entry holds the metrics bridge
+ * and the types of what the tracer takes.
  * @packageDocumentation
  * @module mail-telemetry/otel
  */
 
+export type { OtelLogger, OtelLoggerProvider, OtelLogRecord, OtelLogRecordExporter } from './otel/logs.js';
 export type { BridgeSource, OpenTelemetryMetricsBridge, OpenTelemetryMetricsOptions } from './otel/metrics.js';
 export { exportMetrics } from './otel/metrics.js';
+export type { OtelTracerOptions } from './otel/tracer.js';

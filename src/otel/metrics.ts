@@ -7,6 +7,7 @@ import type {
   ObservableCounter,
   ObservableGauge,
 } from '@opentelemetry/api';
+import { TelemetryConfigError } from '../base/errors.js';
 import type { Collected } from '../metrics/registry.js';
 
 /** What the bridge needs of a telemetry instance. */
@@ -32,6 +33,13 @@ export interface OpenTelemetryMetricsOptions {
    * @default {}
    */
   readonly attributes?: Attributes;
+  /**
+   * Exports counters that are still zero. Left out by default, as Stalwart does: of hundreds of
+   * event counters most never fire on a given server, and each would be one more series in the
+   * backend; a counter appears from its first increment (cumulative, so it stays).
+   * @default false
+   */
+  readonly keepZeroCounters?: boolean;
 }
 
 /** A running bridge. */
@@ -48,7 +56,7 @@ const UNITS: Readonly<Record<string, string>> = { milliseconds: 'ms', bytes: 'By
  * Exports the registry through an OpenTelemetry `MeterProvider`, so metrics ship over OTLP with
  * the host's own SDK setup.
  * - Counters (event counters and the host's) become observable monotonic sums: their cumulative
- *   value is read at each collection.
+ *   value is read at each collection. Counters still at zero are left out (`keepZeroCounters`).
  * - Gauges become observable gauges.
  * - Histograms become OTel histograms with the same bucket bounds (`advice.explicitBucketBoundaries`);
  *   each observation made after the bridge starts is forwarded.
@@ -56,10 +64,20 @@ const UNITS: Readonly<Record<string, string>> = { milliseconds: 'ms', bytes: 'By
  */
 export function exportMetrics(telemetry: BridgeSource, options: OpenTelemetryMetricsOptions): OpenTelemetryMetricsBridge {
   if (typeof options?.meterProvider?.getMeter !== 'function') {
-    throw new TypeError('exportMetrics: options.meterProvider must be an OpenTelemetry MeterProvider');
+    throw new TelemetryConfigError('options.meterProvider', options?.meterProvider, 'an OpenTelemetry MeterProvider');
+  }
+  if (options.meterName !== undefined && (typeof options.meterName !== 'string' || options.meterName === '')) {
+    throw new TelemetryConfigError('options.meterName', options.meterName, 'a non-empty string');
+  }
+  if (options.attributes !== undefined && (typeof options.attributes !== 'object' || options.attributes === null)) {
+    throw new TelemetryConfigError('options.attributes', options.attributes, 'an object of OpenTelemetry attributes');
+  }
+  if (options.keepZeroCounters !== undefined && typeof options.keepZeroCounters !== 'boolean') {
+    throw new TelemetryConfigError('options.keepZeroCounters', options.keepZeroCounters, 'true or false');
   }
   const meter: Meter = options.meterProvider.getMeter(options.meterName ?? 'mail-telemetry');
   const base = options.attributes ?? {};
+  const keepZero = options.keepZeroCounters ?? false;
   const histograms = new Map<string, Histogram>();
   const observables = new Map<string, Observable>();
   for (const metric of telemetry.metrics.collect()) {
@@ -81,8 +99,10 @@ export function exportMetrics(telemetry: BridgeSource, options: OpenTelemetryMet
     for (const metric of telemetry.metrics.collect()) {
       const observable = observables.get(metric.name);
       if (observable === undefined) continue;
+      const skipZero = !keepZero && metric.kind === 'counter';
       for (const series of metric.series) {
-        if ('value' in series) result.observe(observable, series.value, attributes(base, metric.labelNames, series.labels));
+        if (!('value' in series) || (skipZero && series.value === 0)) continue;
+        result.observe(observable, series.value, attributes(base, metric.labelNames, series.labels));
       }
     }
   };

@@ -1,26 +1,74 @@
 import { createRequire } from 'node:module';
 import { types } from 'node:util';
-import type { Attributes, AttributeValue, Span, SpanKind, SpanOptions, TracerProvider } from '@opentelemetry/api';
+import type { Attributes, AttributeValue, Context, Span, SpanKind, SpanOptions, TracerProvider } from '@opentelemetry/api';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { describeError } from '../base/errors.js';
 import { JSON_LIMITS, MARKERS, safeJson } from '../base/json.js';
-import type { Level } from '../base/levels.js';
+import { type Level, severity } from '../base/levels.js';
+import { matchPattern } from '../base/patterns.js';
 import type { SpanId } from '../catalog/keys.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { EventRecord } from '../core/event.js';
 import { IdTable } from '../core/id-table.js';
 import { type InternalSinkContext, type Sink, SPAN_EMIT } from '../core/sink.js';
 import type { TracerCommonOptions } from '../tracing/options.js';
+import {
+  EVENT_NAME_ATTRIBUTE,
+  type OtelLogger,
+  type OtelLoggerProvider,
+  type OtelLogRecordExporter,
+  SEVERITY_NUMBER,
+  SEVERITY_TEXT,
+} from './logs.js';
+import { buildLoggerProvider, buildResource, buildTracerProvider, type OwnedProvider } from './sdk.js';
 
 /** Turns each span (start event … end event) into one OpenTelemetry span. */
 export interface OtelTracerOptions extends TracerCommonOptions {
   readonly type: 'otel';
   /**
-   * The host's `TracerProvider`, set up with its processors and exporter.
-   * @default the global provider (`trace.getTracerProvider()`)
+   * The host's `TracerProvider`, set up with its processors and exporter. Not with `exporter`.
+   * @default the global provider (`trace.getTracerProvider()`), unless `exporter` is given
    */
   readonly tracerProvider?: TracerProvider;
   /**
-   * The instrumentation scope name.
+   * An OpenTelemetry `SpanExporter`, such as `OTLPTraceExporter`, for a host with no tracer
+   * provider of its own: the tracer builds a `BasicTracerProvider` around it with a
+   * `BatchSpanProcessor` (tuned by the `OTEL_BSP_*` environment variables), the resource
+   * attributes `service.name` (the telemetry's `service`), `host.name` and `service.instance.id`,
+   * and the `sampleRatio` sampler. `telemetry.flush()` force-flushes it and `telemetry.shutdown()`
+   * shuts it down; it is never registered as the global provider. Not with `tracerProvider`.
+   * @default none: spans go to `tracerProvider`
+   */
+  readonly exporter?: SpanExporter;
+  /**
+   * With `exporter`: the share of new traces kept, from 0 to 1, by a
+   * `ParentBased(TraceIdRatioBased(sampleRatio))` sampler; a span with a parent follows its
+   * parent's decision.
+   * @default 1 (every trace)
+   */
+  readonly sampleRatio?: number;
+  /**
+   * With `exporter` or `logExporter`: resource attributes added to (or overriding) the built
+   * providers' own, such as `{ 'service.version': '1.4.2', 'deployment.environment.name': 'prod' }`.
+   * @default {}
+   */
+  readonly resourceAttributes?: Attributes;
+  /**
+   * An OpenTelemetry `LoggerProvider` (`@opentelemetry/api-logs`): every event the tracer selects
+   * is also emitted as a log record, with the trace and span ids of its span. Not with `logExporter`.
+   * @default none: no log records, unless `logExporter` is given
+   */
+  readonly loggerProvider?: OtelLoggerProvider;
+  /**
+   * An OpenTelemetry `LogRecordExporter`, such as `OTLPLogExporter`: the tracer builds a
+   * `LoggerProvider` around it with a `BatchLogRecordProcessor` and the same resource as
+   * `exporter`'s, flushed and shut down with the telemetry. Needs `@opentelemetry/sdk-logs`
+   * (an optional peer dependency). Not with `loggerProvider`.
+   * @default none: no log records, unless `loggerProvider` is given
+   */
+  readonly logExporter?: OtelLogRecordExporter;
+  /**
+   * The instrumentation scope name, of the tracer and of the logger.
    * @default 'mail-telemetry'
    */
   readonly tracerName?: string;
@@ -38,9 +86,6 @@ export interface OtelTracerOptions extends TracerCommonOptions {
   readonly attachToActiveSpan?: boolean;
 }
 
-/** The tracer option names specific to `otel`. */
-export const OTEL_TRACER_KEYS: readonly string[] = ['tracerProvider', 'tracerName', 'maxOpenSpans', 'attachToActiveSpan'];
-
 /** What an event type is to a span: it starts a server or a client span, ends one, or falls inside. */
 const START_SERVER = 1;
 const START_CLIENT = 2;
@@ -56,11 +101,15 @@ type ObjectKeys = readonly string[] | undefined;
 interface TypeInfo {
   readonly role: number;
   readonly objectKeys: ObjectKeys;
+  /** True when the tracer's `events` and `exclude` select it: span start and end events come whatever they say. */
+  readonly selected: boolean;
 }
 
 interface Open {
   readonly span: Span;
   error: string | undefined;
+  /** The context holding the span, made for the first log record of the span. */
+  context: Context | undefined;
 }
 
 /**
@@ -72,9 +121,27 @@ interface Open {
  * spans, connections server spans.
  */
 export function otelSink(options: OtelTracerOptions, context: InternalSinkContext): Sink {
-  const { context: otelContext, SpanKind, SpanStatusCode, trace } = otelApi();
-  const provider = options.tracerProvider ?? trace.getTracerProvider();
-  const tracer = provider.getTracer(options.tracerName ?? 'mail-telemetry');
+  const { context: otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace } = otelApi();
+  const scope = options.tracerName ?? 'mail-telemetry';
+  // Providers built from the host's exporters are the tracer's own: flushed and shut down with it.
+  const owned: OwnedProvider[] = [];
+  const resource =
+    options.exporter === undefined && options.logExporter === undefined
+      ? undefined
+      : buildResource(context.service, options.resourceAttributes);
+  let provider = options.tracerProvider ?? trace.getTracerProvider();
+  if (options.exporter !== undefined && resource !== undefined) {
+    const built = buildTracerProvider(options.exporter, resource, options.sampleRatio ?? 1, context.report);
+    owned.push(built.owned);
+    provider = built.provider;
+  }
+  let logger: OtelLogger | undefined;
+  if (options.logExporter !== undefined && resource !== undefined) {
+    const built = buildLoggerProvider(options.logExporter, resource, context.report);
+    owned.push(built.owned);
+    logger = built.provider.getLogger(scope);
+  } else if (options.loggerProvider !== undefined) logger = options.loggerProvider.getLogger(scope);
+  const tracer = provider.getTracer(scope);
   const maxOpen = options.maxOpenSpans ?? 10_000;
   const ends = new Set(context.spans.values());
   const open = new IdTable<Open>();
@@ -82,6 +149,12 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
   // At emit time OTel's own clock reads the same moment, with sub-millisecond precision; an
   // injected telemetry clock (tests) is followed instead.
   const system = context.systemClock;
+
+  // Log records follow the tracer's selection: span start and end events reach this sink whatever
+  // its level and patterns (the spans need them), but are logged only when selected.
+  const minimum = severity(options.level ?? 'info');
+  const include = options.events !== undefined && options.events.length > 0 ? options.events : ['*'];
+  const exclude = options.exclude ?? [];
 
   // What each event type is to a span, and which of its keys may hold objects, learnt on first
   // sight: cheaper than string checks and key scans per event.
@@ -91,7 +164,8 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
     if (known === undefined) {
       const kind = type.startsWith('delivery.') ? START_CLIENT : START_SERVER;
       const role = context.spans.has(type) ? kind : ends.has(type) ? END : INSIDE;
-      known = { role, objectKeys: context.objectKeys(type) };
+      const selected = include.some((p) => matchPattern(p, type)) && !exclude.some((p) => matchPattern(p, type));
+      known = { role, objectKeys: context.objectKeys(type), selected };
       types[typeId] = known;
     }
     return known;
@@ -119,7 +193,7 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
         within,
       );
     }
-    const entry: Open = { span, error: undefined };
+    const entry: Open = { span, error: undefined, context: undefined };
     open.set(id, entry);
     if (open.size > maxOpen) endOldest(open, maxOpen);
     return entry;
@@ -134,16 +208,20 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
     open.delete(id);
   };
 
-  /** One event of span `id`: it starts the OTel span, ends it, or becomes one of its events. */
-  const inSpan = (id: number, typeId: number, type: string, level: Level, own: Data, timestamp: number) => {
+  /**
+   * One event of span `id`: it starts the OTel span, ends it, or becomes one of its events. Returns
+   * the span's entry (ended or not), for the event's log record.
+   */
+  const inSpan = (id: number, typeId: number, type: string, level: Level, own: Data, timestamp: number): Open | undefined => {
     const entry = id === lastId ? last : open.get(id);
     const info = typeInfo(typeId, type);
     if (entry === undefined) {
       if (info.role === START_SERVER || info.role === START_CLIENT) {
         last = start(id, type, info, own, timestamp);
         lastId = id;
+        return last;
       }
-      return;
+      return undefined;
     }
     if (level === 'error') entry.error ??= `${type}: ${context.describe(type)}`;
     if (info.role === END) {
@@ -151,6 +229,35 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       lastId = -1;
       last = undefined;
     } else addEvent(entry.span, type, own, info.objectKeys, system ? undefined : timestamp);
+    return entry;
+  };
+
+  /** The event as a log record, in the context of its span's OTel span (or the active one). */
+  const log = (out: OtelLogger, event: TelemetryEvent, entry: Open | undefined) => {
+    const level = event.level;
+    if (severity(level) < minimum || !typeInfo(event.typeId, event.type).selected) return;
+    let attrs: Attributes;
+    try {
+      attrs = { ...attributes(event.data), [EVENT_NAME_ATTRIBUTE]: event.type };
+    } catch {
+      // A throwing getter: the safe copy marks what cannot be read.
+      attrs = { ...copyAttributes(event.data), [EVENT_NAME_ATTRIBUTE]: event.type };
+    }
+    let within: Context;
+    if (entry === undefined) within = otelContext.active();
+    else {
+      entry.context ??= trace.setSpan(ROOT_CONTEXT, entry.span);
+      within = entry.context;
+    }
+    out.emit({
+      eventName: event.type,
+      timestamp: event.timestamp,
+      severityNumber: SEVERITY_NUMBER[level],
+      severityText: SEVERITY_TEXT[level],
+      body: context.describe(event.type),
+      attributes: attrs,
+      context: within,
+    });
   };
 
   const outside = (event: TelemetryEvent) => {
@@ -163,23 +270,34 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
   // there, and the host's span processor does the exporting off the emitter's stack.
   context.onEmit((event) => {
     const id = event.spanId;
+    let entry: Open | undefined;
     if (id === undefined) {
       if (attach) outside(event);
-      return;
+    } else {
+      const spanId = typeof id === 'number' ? id : typeof id === 'string' ? Number(id) : Number.NaN;
+      if (Number.isSafeInteger(spanId))
+        entry = inSpan(spanId, event.typeId, event.type, event.level, ownKeys(event), event.timestamp);
     }
-    const spanId = typeof id === 'number' ? id : typeof id === 'string' ? Number(id) : Number.NaN;
-    if (Number.isSafeInteger(spanId)) inSpan(spanId, event.typeId, event.type, event.level, ownKeys(event), event.timestamp);
+    if (logger !== undefined) log(logger, event, entry);
   });
   // The events of open spans, without an event object. Timestamps are OTel's own clock's then, so
-  // an injected clock (tests) keeps the path above, which carries each event's time.
-  if (system) context[SPAN_EMIT]((id, typeId, type, level, own) => inSpan(id, typeId, type, level, own ?? EMPTY, 0));
+  // an injected clock (tests) keeps the path above, which carries each event's time. Log records
+  // need the whole event (its merged keys, level and time), so with a logger every event takes the
+  // path above.
+  if (system && logger === undefined)
+    context[SPAN_EMIT]((id, typeId, type, level, own) => {
+      inSpan(id, typeId, type, level, own ?? EMPTY, 0);
+    });
 
   return {
     activate<T>(spanId: SpanId, fn: () => T): T {
       const entry = open.get(spanId as number);
       return entry === undefined ? fn() : otelContext.with(trace.setSpan(otelContext.active(), entry.span), fn);
     },
-    close() {
+    async flush() {
+      await Promise.all(owned.map((built) => built.forceFlush()));
+    },
+    async close() {
       for (const [, entry] of open.entries()) {
         entry.span.setAttribute('mail_telemetry.incomplete', true);
         entry.span.end();
@@ -187,6 +305,9 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       open.clear();
       lastId = -1;
       last = undefined;
+      // Shutting a built provider down exports what its batch processor holds, the spans just
+      // ended included.
+      await Promise.all(owned.map((built) => built.shutdown()));
     },
   };
 }

@@ -1,8 +1,9 @@
 import { TelemetryConfigError } from '../base/errors.js';
-import { boolean, checkKeys, integer, keyNames, nonEmptyString, oneOf, record } from '../base/validate.js';
+import { boolean, checkKeys, keyNames, oneOf, record } from '../base/validate.js';
 import { resolveSubscribe } from '../core/options.js';
 import type { InternalSinkContext, Sink, SinkContext, SinkSpec } from '../core/sink.js';
-import { OTEL_TRACER_KEYS, type OtelTracerOptions, otelSink } from '../otel/tracer.js';
+import { checkOtelOptions, OTEL_TRACER_KEYS } from '../otel/options.js';
+import { type OtelTracerOptions, otelSink } from '../otel/tracer.js';
 import { consoleSink } from './console.js';
 import { checkFileOptions, FILE_TRACER_KEYS, type FileTracerOptions, fileSink } from './file.js';
 import type { TracerOptions } from './options.js';
@@ -162,13 +163,4 @@ function customMaker(sink: unknown, path: string): (context: SinkContext) => Sin
   if (typeof sink === 'function') return (context) => check((sink as (context: SinkContext) => unknown)(context), true);
   const checked = check(sink, false);
   return () => checked;
-}
-
-function checkOtelOptions(t: Record<string, unknown>, path: string): void {
-  const provider = t.tracerProvider;
-  if (provider !== undefined && typeof (provider as { getTracer?: unknown } | null)?.getTracer !== 'function') {
-    throw new TelemetryConfigError(`${path}.tracerProvider`, provider, 'an OpenTelemetry TracerProvider');
-  }
-  if (t.tracerName !== undefined) nonEmptyString(t.tracerName, `${path}.tracerName`);
-  integer(t.maxOpenSpans, `${path}.maxOpenSpans`, 0, 1);
 }
