@@ -1,4 +1,7 @@
 import { dataJson, eventId, MARKERS, safeJson, scalarJson } from '../base/json.js';
+import { isLevel } from '../base/levels.js';
+import { EventRecord } from '../core/event.js';
+import { keySource } from './query.js';
 import type { HistoryEvent, Trace } from './types.js';
 
 /**
@@ -63,4 +66,22 @@ export function listJson<T>(items: readonly T[], itemJson: (item: T) => string):
 /** `{ "items": [...], "cursor"?: "..." }` */
 export function pageJson<T>(items: readonly T[], cursor: string | undefined, itemJson: (item: T) => string): string {
   return `{"items":${listJson(items, itemJson)}${cursor === undefined ? '' : `,"cursor":${scalarJson(cursor)}`}}`;
+}
+
+/**
+ * What a store writes of an event: its key source and data JSON. Throws for an event a store cannot
+ * hold (no safe-integer id, no numeric timestamp, no type or level, a span id of another kind).
+ * A record's JSON is the one the tracers, webhooks and live streams write (made once, shared).
+ */
+export function storableEvent(event: HistoryEvent): { readonly source: unknown; readonly json: string } {
+  const { id, timestamp, type, level, spanId } = event;
+  if (!Number.isSafeInteger(id)) throw new TypeError('expected an event id that is a safe integer');
+  if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw new TypeError('expected a numeric timestamp');
+  if (typeof type !== 'string' || !isLevel(level)) throw new TypeError('expected an event type and level');
+  if (spanId !== undefined && typeof spanId !== 'number' && typeof spanId !== 'string')
+    throw new TypeError('expected a span id that is a number or a string');
+  const source = keySource(event);
+  const json =
+    source instanceof EventRecord ? source.dataJson : typeof source === 'object' && source !== null ? dataJson(source) : '{}';
+  return { source, json };
 }

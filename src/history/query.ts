@@ -48,6 +48,12 @@ export interface ResolvedEventQuery {
   readonly limit: number;
   /** Only events with an id below this (the cursor). */
   readonly before: number | undefined;
+  /**
+   * The store's own row number of the cursor's event, when the store that made the cursor keeps
+   * several events with one id (a fleet's shared store): only events below `(before, beforeSeq)`.
+   * Stores whose ids are unique never set it in their cursors, and may ignore it.
+   */
+  readonly beforeSeq?: number | undefined;
 }
 
 /** A validated trace query, as stores receive it. */
@@ -101,7 +107,7 @@ export function resolveEventQuery(query: EventQuery | undefined): ResolvedEventQ
     text: q.text?.toLowerCase(),
     spanId: q.spanId === undefined ? undefined : String(q.spanId),
     limit: limit(q.limit),
-    before: q.cursor === undefined ? undefined : decodeEventCursor(q.cursor),
+    ...eventCursor(q.cursor),
   };
 }
 
@@ -179,15 +185,20 @@ function limit(value: unknown): number {
   return value;
 }
 
-export function encodeEventCursor(id: number): string {
-  return Buffer.from(`e${id}`).toString('base64url');
+/** An events cursor: the last event's id, and the store's row number where ids are not unique. */
+export function encodeEventCursor(id: number, seq?: number): string {
+  return Buffer.from(seq === undefined ? `e${id}` : `e${id}.${seq}`).toString('base64url');
 }
 
-function decodeEventCursor(cursor: unknown): number {
+function eventCursor(cursor: unknown): { before: number | undefined; beforeSeq?: number } {
+  if (cursor === undefined) return { before: undefined };
   const text = typeof cursor === 'string' ? Buffer.from(cursor, 'base64url').toString() : '';
-  const id = /^e\d{1,17}$/.test(text) ? Number(text.slice(1)) : Number.NaN;
-  if (!Number.isSafeInteger(id)) throw new HistoryQueryError('cursor', 'expected the cursor of a previous events page');
-  return id;
+  const m = /^e(\d{1,17})(?:\.(\d{1,17}))?$/.exec(text);
+  const id = m === null ? Number.NaN : Number(m[1]);
+  const seq = m?.[2] === undefined ? undefined : Number(m[2]);
+  if (!Number.isSafeInteger(id) || (seq !== undefined && !Number.isSafeInteger(seq)))
+    throw new HistoryQueryError('cursor', 'expected the cursor of a previous events page');
+  return seq === undefined ? { before: id } : { before: id, beforeSeq: seq };
 }
 
 export function encodeTraceCursor(c: TraceCursor): string {

@@ -1,16 +1,14 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { describeError } from '../base/errors.js';
-import { dataJson, JSON_LIMITS, safeJson } from '../base/json.js';
-import { isLevel, LEVELS, type Level, severity } from '../base/levels.js';
+import { JSON_LIMITS, safeJson } from '../base/json.js';
+import { LEVELS, type Level, severity } from '../base/levels.js';
 import type { SpanId } from '../catalog/keys.js';
-import { EventRecord } from '../core/event.js';
-import { eventJson, listJson } from './json.js';
+import { eventJson, listJson, storableEvent } from './json.js';
 import { DEFAULT_INDEX_KEYS } from './options.js';
 import {
   encodeEventCursor,
   encodeTraceCursor,
   type KeyCondition,
-  keySource,
   keyValue,
   matchesKey,
   matchesText,
@@ -39,6 +37,7 @@ PRAGMA journal_mode = WAL;
 PRAGMA synchronous = NORMAL;
 PRAGMA cache_size = -65536;
 PRAGMA temp_store = MEMORY;
+PRAGMA wal_autocheckpoint = 8192;
 CREATE TABLE IF NOT EXISTS events (
   id INTEGER PRIMARY KEY, ts REAL NOT NULL, type TEXT NOT NULL, level INTEGER NOT NULL, span TEXT, data TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
@@ -88,19 +87,24 @@ interface TraceRow {
 /**
  * A persistent history store on Node's built-in `node:sqlite` (Node ≥ 22.13, or 22.5 with
  * `--experimental-sqlite`). One file holds events, span traces and metric series, indexed for the
- * history's queries; `purge` applies retention. Writes are synchronous, one transaction per batch.
+ * history's queries; `purge` applies retention. Writes are synchronous, one transaction per batch,
+ * its events in multi-row inserts through statements prepared once per store.
  * Data round-trips through JSON: dates come back as ISO strings, byte arrays as base64.
+ *
+ * Durability: the file is in WAL mode with `synchronous = NORMAL`. A committed append survives a
+ * crash of the process; a crash of the machine (power loss, kernel panic) may lose the last
+ * transactions committed before it, never the file's consistency. The WAL grows to about 32 MiB
+ * (8192 pages) before it is copied back into the database file.
  */
 export class SqliteHistoryStore implements HistoryStore {
   readonly #db: DatabaseSync;
   readonly #indexKeys: ReadonlySet<string>;
-  readonly #insertEvent: StatementSync;
-  readonly #insertKey: StatementSync;
+  /** Multi-row inserts of `2 ** i` rows at index `i`, prepared on first use and kept. */
+  readonly #insertEvents: StatementSync[] = [];
+  readonly #insertKeys: StatementSync[] = [];
   readonly #insertTrace: StatementSync;
   readonly #insertPoint: StatementSync;
   readonly #getTrace: StatementSync;
-  readonly #deleteEvent: StatementSync;
-  readonly #deleteKeys: StatementSync;
   #open = true;
   #rejected = 0;
 
@@ -111,18 +115,12 @@ export class SqliteHistoryStore implements HistoryStore {
     this.#db = new DatabaseSync(o.path);
     this.#db.exec(SCHEMA);
     migrate(this.#db);
-    this.#insertEvent = this.#db.prepare(
-      'INSERT OR REPLACE INTO events (id, ts, type, level, span, data) VALUES (?, ?, ?, ?, ?, ?)',
-    );
-    this.#insertKey = this.#db.prepare('INSERT OR IGNORE INTO event_keys (key, value, event) VALUES (?, ?, ?)');
     this.#insertTrace = this.#db.prepare(
       `INSERT OR REPLACE INTO traces (id, type, ts, queue_id, sender, recipients, size, truncated, keywords, events, messages, queue_ids)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     this.#insertPoint = this.#db.prepare('INSERT INTO series (ts, metric, kind, labels, value, count) VALUES (?, ?, ?, ?, ?, ?)');
     this.#getTrace = this.#db.prepare('SELECT * FROM traces WHERE id = ?');
-    this.#deleteEvent = this.#db.prepare('DELETE FROM events WHERE id = ?');
-    this.#deleteKeys = this.#db.prepare('DELETE FROM event_keys WHERE event = ?');
   }
 
   /** Events refused since the store was opened (unreadable, or rejected by the database). */
@@ -131,22 +129,19 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   /**
-   * One transaction per append. Event data is written with `dataJson`, so values JSON cannot hold
-   * become markers; an event that still cannot be written costs itself alone and is counted in the
-   * result, never its batch.
+   * One transaction per append. Events go in as multi-row inserts of up to 64 rows (each
+   * chunk under a savepoint), their index keys likewise. Event data is written with `dataJson` (an
+   * event record's shared copy, so nothing is serialised twice), so values JSON cannot hold become
+   * markers. An event that cannot be read costs itself alone; a chunk the database refuses is
+   * rolled back and written again one event at a time, so a refused event too costs itself alone.
+   * Either is counted in the result, never its batch. Traces and series are written as before: a
+   * failure there fails (and rolls back) the whole append.
    */
   append(records: HistoryRecords): AppendResult | undefined {
-    let rejected = 0;
-    let reason: string | undefined;
+    const refused: Refused = { rejected: 0, reason: undefined };
     this.#transaction(() => {
-      for (const event of records.events ?? []) {
-        try {
-          this.#appendEvent(event);
-        } catch (error) {
-          rejected++;
-          reason ??= describeError(error);
-        }
-      }
+      const events = records.events;
+      if (events !== undefined) this.#appendEvents(events, refused);
       for (const t of records.traces ?? []) {
         this.#insertTrace.run(
           String(t.id),
@@ -166,6 +161,7 @@ export class SqliteHistoryStore implements HistoryStore {
       for (const p of records.series ?? [])
         this.#insertPoint.run(p.timestamp, p.metric, p.kind, safeJson(p.labels), p.value, p.count ?? null);
     });
+    const { rejected, reason } = refused;
     if (rejected === 0) return undefined;
     this.#rejected += rejected;
     return { rejected, reason: reason as string };
@@ -330,40 +326,114 @@ export class SqliteHistoryStore implements HistoryStore {
     this.#db.close();
   }
 
-  /** Reads the whole event, then writes it; a failed index row takes its event row back out. */
-  #appendEvent(event: HistoryEvent): void {
+  /**
+   * Reads every event into flat parameter lists (6 values per event row, 3 per index row), then
+   * writes them chunk by chunk.
+   */
+  #appendEvents(events: readonly HistoryEvent[], refused: Refused): void {
+    const rows: SQLInputValue[] = [];
+    const keys: SQLInputValue[] = [];
+    /** Where each read event's index rows end in `keys`. */
+    const keyEnds: number[] = [];
+    const spans: SpanText = { id: undefined, text: null };
+    for (const event of events) {
+      const rowsLength = rows.length;
+      const keysLength = keys.length;
+      try {
+        this.#readEvent(event, rows, keys, spans);
+        keyEnds.push(keys.length);
+      } catch (error) {
+        rows.length = rowsLength;
+        keys.length = keysLength;
+        refused.rejected++;
+        refused.reason ??= describeError(error);
+      }
+    }
+    const count = keyEnds.length;
+    for (let start = 0; start < count; start += ROWS) {
+      const end = Math.min(count, start + ROWS);
+      const keysFrom = start === 0 ? 0 : (keyEnds[start - 1] as number);
+      const keysTo = keyEnds[end - 1] as number;
+      this.#db.exec('SAVEPOINT chunk');
+      try {
+        this.#insertRows(this.#insertEvents, EVENT_SQL, 6, rows, start * 6, end * 6);
+        this.#insertRows(this.#insertKeys, KEY_SQL, 3, keys, keysFrom, keysTo);
+        this.#db.exec('RELEASE chunk');
+        continue;
+      } catch {
+        this.#db.exec('ROLLBACK TO chunk');
+        this.#db.exec('RELEASE chunk');
+      }
+      // One event at a time, so that the one the database refuses costs itself alone.
+      for (let i = start; i < end; i++) {
+        this.#db.exec('SAVEPOINT one');
+        try {
+          this.#insertRows(this.#insertEvents, EVENT_SQL, 6, rows, i * 6, i * 6 + 6);
+          this.#insertRows(this.#insertKeys, KEY_SQL, 3, keys, i === 0 ? 0 : (keyEnds[i - 1] as number), keyEnds[i] as number);
+          this.#db.exec('RELEASE one');
+        } catch (error) {
+          this.#db.exec('ROLLBACK TO one');
+          this.#db.exec('RELEASE one');
+          refused.rejected++;
+          refused.reason ??= describeError(error);
+        }
+      }
+    }
+  }
+
+  /**
+   * Reads one whole event and appends its row to `rows` and its index rows to `keys`; throws,
+   * having appended part of them, when it cannot be read (the caller cuts the lists back).
+   */
+  #readEvent(event: HistoryEvent, rows: SQLInputValue[], keys: SQLInputValue[], spans: SpanText): void {
     const { id, timestamp, type, level, spanId } = event;
-    if (!Number.isSafeInteger(id)) throw new TypeError('expected an event id that is a safe integer');
-    if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw new TypeError('expected a numeric timestamp');
-    if (typeof type !== 'string' || !isLevel(level)) throw new TypeError('expected an event type and level');
-    if (spanId !== undefined && typeof spanId !== 'number' && typeof spanId !== 'string')
-      throw new TypeError('expected a span id that is a number or a string');
-    // A record's JSON is the one the tracers, webhooks and live streams write (made once, shared).
-    const source = keySource(event);
-    const json =
-      source instanceof EventRecord ? source.dataJson : typeof source === 'object' && source !== null ? dataJson(source) : '{}';
-    const rows: [string, string][] = [];
+    const { source, json } = storableEvent(event);
     for (const key of this.#indexKeys) {
       const value = keyValue(source, key);
       if (value === undefined) continue;
       if (!Array.isArray(value)) {
         const text = valueText(value);
-        if (text !== undefined) rows.push([key, text]);
+        if (text !== undefined) keys.push(key, text, id);
         continue;
       }
       const length = Math.min(value.length, JSON_LIMITS.maxMembers);
       for (let i = 0; i < length; i++) {
         const text = valueText(ownValue(value, String(i)));
-        if (text !== undefined) rows.push([key, text]);
+        if (text !== undefined) keys.push(key, text, id);
       }
     }
-    this.#insertEvent.run(id, timestamp, type, severity(level), spanId === undefined ? null : String(spanId), json);
-    try {
-      for (const [key, text] of rows) this.#insertKey.run(key, text, id);
-    } catch (error) {
-      this.#deleteEvent.run(id);
-      this.#deleteKeys.run(id);
-      throw error;
+    // The events of one span come in runs: its id is written as text once per run.
+    if (spanId !== spans.id) {
+      spans.id = spanId;
+      spans.text = spanId === undefined ? null : String(spanId);
+    }
+    rows.push(id as number, timestamp, type, severity(level), spans.text, json);
+  }
+
+  /**
+   * Inserts the rows whose parameters are `values[from..to)`, `width` per row, in multi-row
+   * statements of the largest power of two of rows up to `ROWS` (64) that fits what is left.
+   */
+  #insertRows(
+    statements: StatementSync[],
+    sql: (rows: number) => string,
+    width: number,
+    values: readonly SQLInputValue[],
+    from: number,
+    to: number,
+  ): void {
+    let at = from;
+    while (at < to) {
+      const left = (to - at) / width;
+      const power = left >= ROWS ? ROWS_LOG2 : 31 - Math.clz32(left);
+      let statement = statements[power];
+      if (statement === undefined) {
+        statement = this.#db.prepare(sql(2 ** power));
+        statements[power] = statement;
+      }
+      const next = at + width * 2 ** power;
+      statement.run(...values.slice(at, next));
+      at = next;
     }
   }
 
@@ -373,10 +443,39 @@ export class SqliteHistoryStore implements HistoryStore {
       work();
       this.#db.exec('COMMIT');
     } catch (error) {
-      this.#db.exec('ROLLBACK');
+      // Some errors (a full disk, I/O) end the transaction themselves: the error to report is the first.
+      try {
+        this.#db.exec('ROLLBACK');
+      } catch {
+        // nothing left to roll back
+      }
       throw error;
     }
   }
+}
+
+/** Events refused by one append, and why the first was. */
+interface Refused {
+  rejected: number;
+  reason: string | undefined;
+}
+
+/** The last span id seen in a batch and its text. */
+interface SpanText {
+  id: SpanId | undefined;
+  text: string | null;
+}
+
+/** Most rows in one INSERT (64 events × 6 values stays far under SQLite's 32,766 parameters). */
+const ROWS = 64;
+const ROWS_LOG2 = 6;
+
+const EVENT_SQL = (rows: number) =>
+  `INSERT OR REPLACE INTO events (id, ts, type, level, span, data) VALUES ${values(rows, '(?, ?, ?, ?, ?, ?)')}`;
+const KEY_SQL = (rows: number) => `INSERT OR IGNORE INTO event_keys (key, value, event) VALUES ${values(rows, '(?, ?, ?)')}`;
+
+function values(rows: number, row: string): string {
+  return new Array<string>(rows).fill(row).join(', ');
 }
 
 function eventOf(row: EventRow): HistoryEvent {

@@ -10,6 +10,7 @@ import { traceOf } from '../../src/history/traces.js';
 import { type EventQuery, type HistoryEvent, MemoryHistoryStore, type SeriesPoint, type TraceQuery } from '../../src/index.js';
 import { SqliteHistoryStore } from '../../src/sqlite.js';
 import { make } from '../support/telemetry.js';
+import { sampleEvents } from './conformance/data.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
@@ -22,58 +23,6 @@ const RETENTION = {
   traces: { maxAge: 1e12, capacity: 1e9 },
   series: { maxAge: 1e12, capacity: 1e9 },
 };
-
-/** A fixed set of events: three sessions with keys, arrays, text and levels. */
-function sampleEvents(): HistoryEvent[] {
-  const out: HistoryEvent[] = [];
-  let id = 1000;
-  const ips = ['192.0.2.7', '192.0.2.70', '198.51.100.1'];
-  ips.forEach((ip, s) => {
-    const spanId = 500 + s;
-    const base = { remoteIp: ip, spanId };
-    const at = 10_000 + s * 1000;
-    out.push({
-      id: id++,
-      type: 'smtp.connection-start',
-      level: 'debug',
-      timestamp: at,
-      spanId,
-      data: { ...base, listenerId: 'mx' },
-    });
-    out.push({
-      id: id++,
-      type: 'smtp.mail-from',
-      level: 'info',
-      timestamp: at + 1,
-      spanId,
-      data: { ...base, from: `user${s}@Example.org` },
-    });
-    out.push({
-      id: id++,
-      type: 'smtp.rcpt-to',
-      level: 'info',
-      timestamp: at + 2,
-      spanId,
-      data: { ...base, to: ['a@x.test', `b${s}@y.test`] },
-    });
-    out.push({
-      id: id++,
-      type: 'queue.message-queued',
-      level: 'info',
-      timestamp: at + 3,
-      spanId,
-      data: { ...base, queueId: s, size: 100 * s },
-    });
-    out.push({
-      id: id++,
-      type: 'auth.failed',
-      level: 'warn',
-      timestamp: at + 4,
-      data: { accountName: `acct${s}`, details: `Bad password ${s}` },
-    });
-  });
-  return out;
-}
 
 function stores() {
   const memory = new MemoryHistoryStore({ events: 1000, traces: 100, series: 1000, indexKeys: KEYS });

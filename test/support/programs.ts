@@ -3,7 +3,7 @@
  * test helper (needs-program.ts), the `pretest` provisioning (scripts/provision.ts) and the closing
  * summary of `npm test` (scripts/test.ts). No vitest import: the scripts load it outside a test run.
  */
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** A program some tests need, and the Debian package that installs it. */
@@ -11,6 +11,11 @@ export interface ProgramSpec {
   readonly debian: string;
   /** Why a test needs it, for the messages. */
   readonly usedFor: string;
+  /**
+   * A directory whose version subdirectories hold the program in `bin/`, for a package that keeps
+   * it off PATH (Debian's `postgresql`: /usr/lib/postgresql/15/bin). The highest version wins.
+   */
+  readonly versionedDir?: string;
 }
 
 export const PROGRAMS = {
@@ -18,6 +23,11 @@ export const PROGRAMS = {
   'prometheus-alertmanager': { debian: 'prometheus-alertmanager', usedFor: 'receives the Alertmanager action' },
   chromium: { debian: 'chromium', usedFor: 'drives the dashboard in a headless browser' },
   'fail2ban-regex': { debian: 'fail2ban', usedFor: 'matches the fail2ban filter against real log lines' },
+  postgres: {
+    debian: 'postgresql',
+    usedFor: 'backs the fleet history store',
+    versionedDir: '/usr/lib/postgresql',
+  },
 } as const satisfies Record<string, ProgramSpec>;
 
 export type ProgramName = keyof typeof PROGRAMS;
@@ -29,8 +39,27 @@ export const NEEDS_PROGRAM_META = 'needsProgram';
 /** The `meta` key set (true) on such a test when the program was missing: skipped, or failed under CI. */
 export const PROGRAM_MISSING_META = 'programMissing';
 
-/** The absolute path of `name` on `PATH` (an executable file), or undefined. */
+/**
+ * The absolute path of `name` on `PATH` (an executable file), or, for a program of {@link PROGRAMS}
+ * that its package keeps off PATH, in its `versionedDir`; undefined when it is in neither.
+ */
 export function findProgram(name: string, path: string = process.env.PATH ?? ''): string | undefined {
+  const spec: ProgramSpec | undefined = Object.hasOwn(PROGRAMS, name) ? PROGRAMS[name as ProgramName] : undefined;
+  return onPath(name, path) ?? (spec?.versionedDir === undefined ? undefined : inVersionedDir(name, spec.versionedDir));
+}
+
+function inVersionedDir(name: string, dir: string): string | undefined {
+  let versions: string[];
+  try {
+    versions = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  versions.sort((a, b) => b.localeCompare(a, 'en', { numeric: true }));
+  return onPath(name, versions.map((v) => join(dir, v, 'bin')).join(delimiter));
+}
+
+function onPath(name: string, path: string): string | undefined {
   for (const dir of path.split(delimiter)) {
     if (dir === '') continue;
     const candidate = join(dir, name);
