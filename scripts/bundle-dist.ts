@@ -3,26 +3,22 @@
  * shared chunks, so importing the package compiles a handful of modules instead of ~130 (the
  * import takes about 40 ms instead of about 90). The declarations stay as tsc wrote them. tsc's
  * unbundled JavaScript is kept in `build/modules/` (not published), where `npm run bench:e2e`
- * profiles it to attribute the CPU to the library's folders.
+ * profiles it to attribute the CPU to the library's folders. The entries' CommonJS wrappers
+ * (`dist/*.cjs`, `dist/*.d.cts`) are written next, by scripts/commonjs-entries.ts.
  */
-import { cpSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { packageEntries } from './package-entries.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
 const modules = join(root, 'build', 'modules');
 
-/** The JavaScript file of every entry in the package's `exports` map. */
+/** The ES module of every entry in the package's `exports` map. */
 function entries(): string[] {
-  const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { exports: Record<string, unknown> };
-  const out: string[] = [];
-  for (const target of Object.values(pkg.exports)) {
-    const file = typeof target === 'object' && target !== null ? (target as { default?: unknown }).default : undefined;
-    if (typeof file === 'string' && file.endsWith('.js')) out.push(join(root, file));
-  }
-  return out;
+  return packageEntries(root).map((entry) => join(root, entry.esm.js));
 }
 
 function javascriptFiles(dir: string): string[] {

@@ -1,3 +1,4 @@
+import { types } from 'node:util';
 import { asCause, describeError, nearest, TelemetryConfigError } from '../base/errors.js';
 import { scalarJson } from '../base/json.js';
 import type { HistoryApi } from '../history/history.js';
@@ -489,7 +490,7 @@ class Alerts {
         this.#context.report(this.#host.errorEvent, {
           id: `alerts.${id}.${action}`,
           reason: `the ${action} action of alert ${id} failed: ${failureReason(error, timeout)}`,
-          ...(action === 'email' && error instanceof Error ? { causedBy: error } : {}),
+          ...(action === 'email' && types.isNativeError(error) ? { causedBy: error } : {}),
         });
       },
     );

@@ -1,10 +1,20 @@
 import type { Catalog } from '../catalog/catalog.js';
 import type { MetricsApi } from './api.js';
+import type { ResolvedMetricsOptions } from './options.js';
 import type { HistogramOptions, MetricOptions, MetricsRegistry } from './registry.js';
+
+/** What names and labels an instance's exposition: `mail-telemetry/cluster` renders workers' metrics with it. */
+export type ExpositionSettings = Pick<ResolvedMetricsOptions, 'naming' | 'prefix' | 'defaultLabels'>;
+
+/**
+ * The key of `telemetry.metrics`'s {@link ExpositionSettings}. Not enumerable, so that neither
+ * `util.inspect` nor JSON shows it, and not exported by the package.
+ */
+export const EXPOSITION_SETTINGS: unique symbol = Symbol('mail-telemetry.expositionSettings');
 
 /** `telemetry.metrics`: the registry, with the core's event counters read by name. */
 export function metricsApi(registry: MetricsRegistry, catalog: Catalog, counts: Float64Array): MetricsApi {
-  return {
+  const api: MetricsApi = {
     eventCount: (name) => {
       const event = catalog.get(name);
       return event === undefined ? 0 : (counts[event.id] ?? 0);
@@ -23,4 +33,7 @@ export function metricsApi(registry: MetricsRegistry, catalog: Catalog, counts: 
     collect: () => registry.collect(),
     onObserve: (listener) => registry.onObserve(listener),
   };
+  const { naming, prefix, defaultLabels } = registry.options;
+  Object.defineProperty(api, EXPOSITION_SETTINGS, { value: { naming, prefix, defaultLabels } satisfies ExpositionSettings });
+  return api;
 }

@@ -1,9 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { freePort } from '../support/loopback.js';
 import { needsProgram } from '../support/needs-program.js';
 import { makeClocked } from '../support/telemetry.js';
 
@@ -23,15 +23,6 @@ let child: ChildProcess | undefined;
 let dir = '';
 let base = '';
 let output = '';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
 
 async function alerts(): Promise<ApiAlert[]> {
   const response = await fetch(`${base}/api/v2/alerts`);

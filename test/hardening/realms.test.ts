@@ -13,6 +13,7 @@ describe('values from another realm', () => {
     const realm = otherRealm();
     expect(realm.error instanceof Error).toBe(false);
     expect(realm.date instanceof Date).toBe(false);
+    // biome-ignore lint/suspicious/useIsArray: the point is that instanceof fails across realms
     expect(realm.list instanceof Array).toBe(false);
   });
 

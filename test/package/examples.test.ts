@@ -22,6 +22,16 @@ describe('the examples run as written', () => {
     expect(out).toContain("messages in bob's maildir: 2");
   });
 
+  it('haraka.ts runs a real Haraka with the plugin as docs/haraka.md sets it up', () => {
+    const out = run('haraka.ts');
+    expect(out).toMatch(/bob@example.org: 250 Message Queued \([0-9A-F-]{36}\.1\)/);
+    expect(out).toContain('(smtp.relay-not-allowed) to = "carol@elsewhere.example", code = 550');
+    expect(out).toContain('scrape: mail_queue_message_queued_total 1');
+    expect(out).toContain('scrape: mail_smtp_relay_not_allowed_total 1');
+    expect(out).toMatch(/history: message [0-9A-F-]{36}\.1 from alice@example.net to bob@example.org/);
+    expect(out).toMatch(/after SIGINT: 1\d JSON lines/);
+  });
+
   it('quickstart.ts prints session events and counters', () => {
     const out = run('quickstart.ts');
     expect(out).toContain('SMTP MAIL FROM received (smtp.mail-from)');

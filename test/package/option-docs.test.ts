@@ -7,7 +7,16 @@ import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
-const ENTRIES = ['src/index.ts', 'src/otel.ts', 'src/sqlite.ts', 'src/smtp-server.ts', 'src/nodemailer.ts'];
+const ENTRIES = [
+  'src/index.ts',
+  'src/otel.ts',
+  'src/sqlite.ts',
+  'src/smtp-server.ts',
+  'src/nodemailer.ts',
+  'src/haraka.ts',
+  'src/cluster.ts',
+  'src/postgres.ts',
+];
 
 function exportedOptionInterfaces(): ts.InterfaceDeclaration[] {
   const program = ts.createProgram(

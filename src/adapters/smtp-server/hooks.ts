@@ -148,7 +148,7 @@ export class Hooks {
         const size = read(stream, 'byteLength');
         const bytes = typeof size === 'number' ? size : 0;
         const limit = limitsOf(state).size;
-        reportData(state, this.#options, watched.session, watched.envelope, {
+        const queued = reportData(state, this.#options, watched.session, watched.envelope, {
           error,
           reply,
           size: bytes,
@@ -156,6 +156,7 @@ export class Hooks {
           rejectOversized: state.options.rejectOversized === true && limit !== undefined && bytes > limit,
           messageId: watched.headers.messageId,
         });
+        if (queued && this.#options.handsOn) this.#telemetry.metrics.gauge('queue.count').dec();
       } catch {
         // Telemetry never breaks mail.
       }

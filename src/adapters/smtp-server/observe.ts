@@ -1,5 +1,5 @@
 import type { SMTPServerAddress, SMTPServerAuthentication } from 'smtp-server';
-import { read } from '../read.js';
+import { paramsText, read } from '../read.js';
 import { type ConnectionState, limitsOf } from './connection.js';
 import type { ResolvedSmtpOptions } from './options.js';
 import { type QueueId, takeGivenQueueId, transactionOf } from './queue-id.js';
@@ -120,13 +120,14 @@ export interface DataOutcome {
   readonly messageId: string | undefined;
 }
 
+/** Reports the end of a DATA transfer; true when the message was queued. */
 export function reportData(
   state: ConnectionState,
   options: ResolvedSmtpOptions,
   session: object,
   envelope: Envelope,
   outcome: DataOutcome,
-): void {
+): boolean {
   const { error, reply, size, sizeExceeded } = outcome;
   const accepted = acceptedRecipients(envelope.to, error, reply);
   if (sizeExceeded && (outcome.rejectOversized || accepted.length === 0)) {
@@ -138,12 +139,12 @@ export function reportData(
       code: refusal.code,
       ...(refusal.message === '' ? {} : { reason: refusal.message }),
     });
-    return;
+    return false;
   }
   if (accepted.length === 0) {
     const { code, message } = readRefusal(Array.isArray(reply) ? reply[0] : error, 450);
     state.span.emit('smtp.error', { code, reason: message, details: 'message refused by onData', from: envelope.from });
-    return;
+    return false;
   }
   const queueId = queueIdOf(options, session, envelope, reply);
   const { messageId } = outcome;
@@ -154,6 +155,7 @@ export function reportData(
     size,
     ...(messageId === undefined ? {} : { messageId }),
   });
+  return true;
 }
 
 function queueIdOf(options: ResolvedSmtpOptions, session: object, envelope: Envelope, reply: unknown): QueueId {
@@ -184,16 +186,6 @@ function isError(value: unknown): boolean {
   } catch {
     return false;
   }
-}
-
-function paramsText(args: unknown): string {
-  if (typeof args !== 'object' || args === null) return '';
-  const parts: string[] = [];
-  for (const key of Object.keys(args)) {
-    const value = read(args, key);
-    parts.push(value === true ? key : `${key}=${stringOf(value) ?? ''}`);
-  }
-  return parts.join(' ');
 }
 
 function stringOf(value: unknown): string | undefined {

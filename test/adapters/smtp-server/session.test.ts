@@ -76,6 +76,21 @@ describe('instrumentSmtpServer: one span per real smtp-server session', () => {
     await telemetry.shutdown();
   });
 
+  it('counts a message out of queue.count at once for a host that hands it on (handsOn)', async () => {
+    const telemetry = createTelemetry();
+    const queue: string[] = [];
+    const { server, port } = await listenSmtp(instrumentSmtpServer(telemetry, hostOptions(queue), { handsOn: true }));
+    const transport = client(port);
+    for (const to of ['bob@example.org', 'carol@example.org']) expect((await send(transport, { ...MAIL, to })).ok).toBe(true);
+    transport.close();
+    await settle(telemetry, server);
+    expect(queue).toEqual(['Q1', 'Q2']);
+    expect(telemetry.metrics.eventCount('queue.message-queued')).toBe(2);
+    expect(metric(telemetry, 'queue.count')).toBe(0);
+    expect(() => instrumentSmtpServer(telemetry, {}, { handsOn: 'yes' as never })).toThrow(/handsOn/);
+    await telemetry.shutdown();
+  });
+
   it('reports a failed AUTH LOGIN with the account and method, never the password', async () => {
     const telemetry = createTelemetry();
     const events = record(telemetry);

@@ -1,0 +1,1 @@
+require('mail-telemetry/haraka').plugin(exports);

@@ -1,0 +1,31 @@
+import { basicChallenge, basicCheck, refusal } from '../http/auth.js';
+import { handler, type RequestHandler } from '../http/handler.js';
+import { negotiate } from '../http/prometheus.js';
+import { CONTENT_TYPES, type ExpositionFormat } from '../metrics/exposition.js';
+import type { ResolvedClusterOptions } from './options.js';
+
+const UNAUTHORIZED = refusal(401, basicChallenge('metrics'));
+
+/**
+ * The primary's scrape endpoint: the same negotiation (OpenMetrics when `Accept` asks for it,
+ * text 0.0.4 otherwise), methods and optional Basic auth as a worker's own `handlers.prometheus`.
+ * The answer waits for the workers, at most the scrape timeout.
+ */
+export function clusterPrometheusHandler(
+  render: (format: ExpositionFormat) => Promise<string>,
+  auth: ResolvedClusterOptions['auth'],
+): RequestHandler {
+  const authorized = auth === undefined ? undefined : basicCheck(auth);
+  return handler(
+    async (request) => {
+      if (authorized !== undefined && !authorized(request.header('authorization'))) return UNAUTHORIZED;
+      const format = negotiate(request.header('accept'));
+      return {
+        status: 200,
+        headers: { 'content-type': CONTENT_TYPES[format], 'cache-control': 'no-store' },
+        body: await render(format),
+      };
+    },
+    { methods: ['GET', 'HEAD'] },
+  );
+}
