@@ -16,12 +16,21 @@ export function flushBeforeExit(flush: () => Promise<unknown>, timeout: number):
   let exiting = false;
   const bounded = (): Promise<void> =>
     new Promise<void>((resolve) => {
+      // Not unref'd: an emptied event loop would end the process with another exit code.
       const timer = setTimeout(resolve, timeout);
-      timer.unref?.();
-      flush().then(
-        () => resolve(),
-        () => resolve(),
-      );
+      // A flush that throws at once still lets the process exit.
+      Promise.resolve()
+        .then(flush)
+        .then(
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+          () => {
+            clearTimeout(timer);
+            resolve();
+          },
+        );
     });
   const guarded = ((code?: number | string | null) => {
     if (exiting) return realExit.call(process, code);
