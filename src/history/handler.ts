@@ -6,7 +6,7 @@ import type { Reply } from '../http/request.js';
 import type { HistoryApi } from './history.js';
 import { listJson, pageJson, traceJson, wireEventJson } from './json.js';
 import { HistoryQueryError, MAX_LIMIT } from './query.js';
-import type { EventQuery, KeyMatch, TraceQuery } from './types.js';
+import type { EventQuery, KeyMatch, Page, TraceQuery } from './types.js';
 
 /** What `authorize` sees of a history request. */
 export interface HistoryAuthRequest extends HttpAuthRequest {}
@@ -155,10 +155,11 @@ async function traces(api: HistoryApi, now: () => number, params: URLSearchParam
         page.items.map((t) => t.id),
         page.cursor,
         scalarJson,
+        page.total,
       ),
     };
   const full = (await Promise.all(page.items.map((t) => api.trace(t.id)))).filter((t) => t !== undefined);
-  return { status: 200, json: pageJson(full, page.cursor, traceJson) };
+  return { status: 200, json: pageJson(full, page.cursor, traceJson, page.total) };
 }
 
 async function one(api: HistoryApi, id: string): Promise<Answer> {
@@ -222,9 +223,9 @@ async function events(api: HistoryApi, params: URLSearchParams): Promise<Answer>
 
 /** Reads `limit` and either `cursor` or a 1-based `page` (walked with cursors, as pages are not stable in a ring). */
 async function paged<T>(
-  read: (q: { limit?: number; cursor?: string }) => Promise<{ readonly items: readonly T[]; readonly cursor?: string }>,
+  read: (q: { limit?: number; cursor?: string }) => Promise<Page<T>>,
   params: URLSearchParams,
-): Promise<{ readonly items: readonly T[]; readonly cursor?: string }> {
+): Promise<Page<T>> {
   const limit = integer(params, 'limit', 1, MAX_LIMIT);
   const page = integer(params, 'page', 1, Number.MAX_SAFE_INTEGER) ?? 1;
   let cursor = param(params, 'cursor');
@@ -235,7 +236,7 @@ async function paged<T>(
   for (let p = 1; ; p++) {
     const result = await read({ ...(limit === undefined ? {} : { limit }), ...(cursor === undefined ? {} : { cursor }) });
     if (p === page) return result;
-    if (result.cursor === undefined) return { items: [] };
+    if (result.cursor === undefined) return result.total === undefined ? { items: [] } : { items: [], total: result.total };
     cursor = result.cursor;
   }
 }

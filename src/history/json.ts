@@ -64,8 +64,14 @@ export function listJson<T>(items: readonly T[], itemJson: (item: T) => string):
 }
 
 /** `{ "items": [...], "cursor"?: "..." }` */
-export function pageJson<T>(items: readonly T[], cursor: string | undefined, itemJson: (item: T) => string): string {
-  return `{"items":${listJson(items, itemJson)}${cursor === undefined ? '' : `,"cursor":${scalarJson(cursor)}`}}`;
+export function pageJson<T>(
+  items: readonly T[],
+  cursor: string | undefined,
+  itemJson: (item: T) => string,
+  total?: number,
+): string {
+  const more = cursor === undefined ? '' : `,"cursor":${scalarJson(cursor)}`;
+  return `{"items":${listJson(items, itemJson)}${total === undefined ? '' : `,"total":${total}`}${more}}`;
 }
 
 /**

@@ -242,6 +242,8 @@ export class SqliteHistoryStore implements HistoryStore {
       where.push('instr(keywords, ?) > 0');
       args.push(term);
     }
+    const matching = `SELECT count(*) AS n FROM traces${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''}`;
+    const total = Number((this.#db.prepare(matching).get(...args) as { n: number | bigint } | undefined)?.n ?? 0);
     if (q.after !== undefined) {
       where.push('(ts < ? OR (ts = ? AND seq < ?))');
       args.push(q.after.timestamp, q.after.timestamp, q.after.seq);
@@ -256,8 +258,8 @@ export class SqliteHistoryStore implements HistoryStore {
     });
     const last = page.at(-1);
     return rows.length > q.limit && last !== undefined
-      ? { items, cursor: encodeTraceCursor({ timestamp: last.ts, seq: last.seq }) }
-      : { items };
+      ? { items, cursor: encodeTraceCursor({ timestamp: last.ts, seq: last.seq }), total }
+      : { items, total };
   }
 
   trace(id: SpanId): Trace | undefined {

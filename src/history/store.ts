@@ -184,6 +184,7 @@ export class MemoryHistoryStore implements HistoryStore {
 
   traces(q: ResolvedTraceQuery): Page<TraceSummary> {
     const found: StoredTrace[] = [];
+    let total = 0;
     for (let i = 0; i < this.#traces.size; i++) {
       const stored = this.#traces.at(i);
       const t = stored.trace;
@@ -192,6 +193,7 @@ export class MemoryHistoryStore implements HistoryStore {
       if (q.type !== undefined && t.type !== q.type) continue;
       if (q.queueId !== undefined && !hasQueueId(t, q.queueId)) continue;
       if (!matchesTerms(t.keywords, q.terms)) continue;
+      total++;
       if (q.after !== undefined && !traceAfter({ timestamp: t.timestamp, seq: stored.seq }, q.after)) continue;
       found.push(stored);
     }
@@ -200,8 +202,8 @@ export class MemoryHistoryStore implements HistoryStore {
     const last = page.at(-1);
     const items = page.map((s) => summary(s.trace));
     return found.length > q.limit && last !== undefined
-      ? { items, cursor: encodeTraceCursor({ timestamp: last.trace.timestamp, seq: last.seq }) }
-      : { items };
+      ? { items, cursor: encodeTraceCursor({ timestamp: last.trace.timestamp, seq: last.seq }), total }
+      : { items, total };
   }
 
   trace(id: SpanId): Trace | undefined {

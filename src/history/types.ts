@@ -50,6 +50,11 @@ export interface Page<T> {
   readonly items: readonly T[];
   /** Pass it back as `cursor` to read the next page; absent on the last page. */
   readonly cursor?: string;
+  /**
+   * How many items the query matches over all its pages, the cursor aside (Stalwart's `total`).
+   * Trace lists give it; event pages do not.
+   */
+  readonly total?: number;
 }
 
 /** One message of a span: what the events carrying its queue id say about it. */

@@ -37,7 +37,10 @@ async function sameEvents(stores: readonly NamedStore[], query: EventQuery): Pro
 
 async function sameTraces(stores: readonly NamedStore[], query: TraceQuery): Promise<void> {
   const [reference, ...others] = stores as [NamedStore, ...NamedStore[]];
-  const expected = plain(await readAllTraces(reference.store, query));
+  const all = await readAllTraces(reference.store, query);
+  // Every page's `total` counts all the matches, the cursor aside.
+  expect(new Set(all.totals), JSON.stringify(query)).toEqual(new Set([all.items.length]));
+  const expected = plain(all);
   for (const { name, store } of others)
     expect(plain(await readAllTraces(store, query)), `${name}: ${JSON.stringify(query)}`).toEqual(expected);
 }

@@ -50,7 +50,7 @@ describe('handlers.history over node:http (Stalwart paths and parameters)', () =
       const response = await fetch(`${base}/telemetry/traces${query}`);
       expect(response.status, query).toBe(200);
       expect(response.headers.get('content-type')).toBe('application/json; charset=utf-8');
-      return ((await response.json()) as { data: { items: unknown[]; cursor?: string } }).data;
+      return ((await response.json()) as { data: { items: unknown[]; cursor?: string; total?: number } }).data;
     };
     // No filter: the last 24 h of the history's clock, newest first.
     expect((await get('')).items).toEqual([attempt, inbound]);
@@ -62,9 +62,13 @@ describe('handlers.history over node:http (Stalwart paths and parameters)', () =
     expect((await get(`?before=${new Date(T0 + 1000).toISOString()}`)).items).toEqual([inbound]);
     const paged = await get('?limit=1');
     expect(paged.items).toEqual([attempt]);
-    expect((await get(`?limit=1&cursor=${paged.cursor}`)).items).toEqual([inbound]);
+    // `total` (Stalwart's) counts every match, whatever the page.
+    expect(paged.total).toBe(2);
+    const second = await get(`?limit=1&cursor=${paged.cursor}`);
+    expect(second).toMatchObject({ items: [inbound], total: 2 });
     expect((await get('?limit=1&page=2')).items).toEqual([inbound]);
-    expect((await get('?limit=1&page=3')).items).toEqual([]);
+    expect(await get('?limit=1&page=3')).toEqual({ items: [], total: 2 });
+    expect((await get('?type=delivery.attempt-start&values=1')).total).toBe(1);
     const full = (await get('?values=1&type=delivery.attempt-start')).items as { id: number; to: string[]; events: unknown[] }[];
     expect(full[0]).toMatchObject({ id: attempt, queueId: '77', from: 'alice@example.org', to: ['bob@example.com'] });
     expect(full[0]?.events).toHaveLength(4);
@@ -161,7 +165,7 @@ describe('handlers.history over node:http (Stalwart paths and parameters)', () =
     const handler = telemetry.handlers.history;
     const ok = await handler.fetch(new Request('http://localhost/api/telemetry/traces?filter=x'));
     expect(ok.status).toBe(200);
-    expect(await ok.json()).toEqual({ data: { items: [] } });
+    expect(await ok.json()).toEqual({ data: { items: [], total: 0 } });
     const off = await handler.fetch(new Request('http://localhost/api/telemetry/metrics'));
     expect(off.status).toBe(404);
     expect(((await off.json()) as Problem).detail).toMatch(/series are not recorded/);
@@ -170,7 +174,7 @@ describe('handlers.history over node:http (Stalwart paths and parameters)', () =
     expect(await head.text()).toBe('');
     const disabled = make({ history: { traces: false, series: false, events: [], authorize: () => true } });
     const response = await disabled.handlers.history.fetch(new Request('http://localhost/telemetry/traces?limit=5'));
-    expect(await response.json()).toEqual({ data: { items: [] } });
+    expect(await response.json()).toEqual({ data: { items: [], total: 0 } });
   });
 
   it('is closed until authorize is set, and asks authorize with the request', async () => {

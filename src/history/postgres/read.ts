@@ -140,6 +140,8 @@ export async function readTraces(
   if (q.type !== undefined) where.add('type = ?', q.type);
   if (q.queueId !== undefined) where.add('queue_ids @> ARRAY[?::text]', indexEntry('', q.queueId).slice(1));
   for (const term of q.terms) where.add('strpos(keywords, ?) > 0', textSafe(term));
+  const counted = await db.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.traces${where.sql}`, where.args);
+  const total = Number(counted.rows[0]?.n ?? 0);
   if (q.after !== undefined) where.add('(ts < ? OR (ts = ? AND seq < ?))', q.after.timestamp, q.after.timestamp, q.after.seq);
   const sql = `SELECT ${TRACE_COLUMNS} FROM ${schema}.traces${where.sql} ORDER BY ts DESC, seq DESC LIMIT ${q.limit + 1}`;
   const rows = (await db.query<ReadTraceRow>(sql, where.args)).rows;
@@ -150,8 +152,8 @@ export async function readTraces(
   });
   const last = page.at(-1);
   return rows.length > q.limit && last !== undefined
-    ? { items, cursor: encodeTraceCursor({ timestamp: last.ts, seq: Number(last.seq) }) }
-    : { items };
+    ? { items, cursor: encodeTraceCursor({ timestamp: last.ts, seq: Number(last.seq) }), total }
+    : { items, total };
 }
 
 /** The trace of span `id`; of several nodes' spans with that id, the one stored last. */

@@ -65,15 +65,20 @@ export async function readAllEvents(store: HistoryStore, query: EventQuery): Pro
   return { pages, items };
 }
 
-export async function readAllTraces(store: HistoryStore, query: TraceQuery): Promise<{ pages: number[]; items: TraceSummary[] }> {
+export async function readAllTraces(
+  store: HistoryStore,
+  query: TraceQuery,
+): Promise<{ pages: number[]; totals: (number | undefined)[]; items: TraceSummary[] }> {
   const items: TraceSummary[] = [];
   const pages: number[] = [];
+  const totals: (number | undefined)[] = [];
   let cursor: string | undefined;
   do {
     const page = await store.traces(resolveTraceQuery({ ...query, ...(cursor === undefined ? {} : { cursor }) }));
     pages.push(page.items.length);
+    totals.push(page.total);
     items.push(...page.items);
     cursor = page.cursor;
   } while (cursor !== undefined && pages.length < 1000);
-  return { pages, items };
+  return { pages, totals, items };
 }
