@@ -1,7 +1,7 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from 'node:sqlite';
 import { describeError } from '../base/errors.js';
 import { JSON_LIMITS, safeJson } from '../base/json.js';
-import { LEVELS, type Level, severity } from '../base/levels.js';
+import { severity } from '../base/levels.js';
 import type { SpanId } from '../catalog/keys.js';
 import { eventJson, listJson, storableEvent } from './json.js';
 import { DEFAULT_INDEX_KEYS } from './options.js';
@@ -17,9 +17,18 @@ import {
   type ResolvedTraceQuery,
   valueText,
 } from './query.js';
+import {
+  eventFromRow,
+  pointFromRow,
+  type StoredEventRow,
+  type StoredPointRow,
+  type StoredTraceRow,
+  traceFromRow,
+  traceQueueIds,
+} from './rows.js';
 import type { SeriesPoint, SeriesQuery } from './series.js';
 import type { AppendResult, HistoryRecords, HistoryStore, RetentionPolicy } from './store.js';
-import type { HistoryEvent, Page, Trace, TraceMessage, TraceSummary } from './types.js';
+import type { HistoryEvent, Page, Trace, TraceSummary } from './types.js';
 
 /** Options of {@link SqliteHistoryStore}. */
 export interface SqliteHistoryStoreOptions {
@@ -59,29 +68,13 @@ CREATE INDEX IF NOT EXISTS series_metric ON series (metric, ts);
 CREATE INDEX IF NOT EXISTS series_ts ON series (ts);
 `;
 
-interface EventRow {
-  id: number;
-  ts: number;
-  type: string;
-  level: number;
-  span: string | null;
-  data: string;
+interface EventRow extends StoredEventRow {
+  readonly id: number;
 }
 
-interface TraceRow {
-  seq: number;
-  id: string;
-  type: string;
-  ts: number;
-  queue_id: string | null;
-  sender: string | null;
-  recipients: string;
-  size: number | null;
-  truncated: number;
-  keywords: string;
-  /** The trace's messages as JSON; null in files written before messages were kept. */
-  messages: string | null;
-  events?: string;
+interface TraceRow extends StoredTraceRow {
+  readonly seq: number;
+  readonly id: string;
 }
 
 /**
@@ -215,7 +208,7 @@ export class SqliteHistoryStore implements HistoryStore {
     for (let offset = 0; ; offset += chunk) {
       const rows = statement.all(...args, chunk, offset) as unknown as EventRow[];
       for (const row of rows) {
-        const event = eventOf(row);
+        const event = eventFromRow(row);
         if (refine && !later.every((c) => matchesKey(ownValue(event.data, c.key), c))) continue;
         if (q.text !== undefined && !matchesText(event.data, q.text)) continue;
         if (items.length === q.limit) return { items, cursor: encodeEventCursor((items.at(-1) as HistoryEvent).id) };
@@ -253,7 +246,7 @@ export class SqliteHistoryStore implements HistoryStore {
     const rows = this.#db.prepare(sql).all(...args, q.limit + 1) as unknown as TraceRow[];
     const page = rows.slice(0, q.limit);
     const items = page.map((row) => {
-      const { events: _events, keywords: _keywords, ...summary } = traceOf(row);
+      const { events: _events, keywords: _keywords, ...summary } = traceFromRow(row.id, row);
       return summary;
     });
     const last = page.at(-1);
@@ -264,7 +257,7 @@ export class SqliteHistoryStore implements HistoryStore {
 
   trace(id: SpanId): Trace | undefined {
     const row = this.#getTrace.get(String(id)) as unknown as TraceRow | undefined;
-    return row === undefined ? undefined : traceOf(row);
+    return row === undefined ? undefined : traceFromRow(row.id, row);
   }
 
   series(query: SeriesQuery): readonly SeriesPoint[] {
@@ -277,24 +270,7 @@ export class SqliteHistoryStore implements HistoryStore {
     }
     timeRange(where, args, query.from ?? Number.NEGATIVE_INFINITY, query.to ?? Number.POSITIVE_INFINITY);
     const sql = `SELECT * FROM series${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ts, rowid`;
-    const rows = this.#db.prepare(sql).all(...args) as unknown as {
-      ts: number;
-      metric: string;
-      kind: SeriesPoint['kind'];
-      labels: string;
-      value: number;
-      count: number | null;
-    }[];
-    return rows.map((r) => {
-      const point = {
-        metric: r.metric,
-        kind: r.kind,
-        labels: JSON.parse(r.labels) as Record<string, string>,
-        timestamp: r.ts,
-        value: r.value,
-      };
-      return r.count === null ? point : { ...point, count: r.count };
-    });
+    return (this.#db.prepare(sql).all(...args) as unknown as StoredPointRow[]).map(pointFromRow);
   }
 
   purge(retention: RetentionPolicy, now: number): void {
@@ -480,17 +456,6 @@ function values(rows: number, row: string): string {
   return new Array<string>(rows).fill(row).join(', ');
 }
 
-function eventOf(row: EventRow): HistoryEvent {
-  const event = {
-    id: row.id,
-    type: row.type,
-    level: LEVELS[row.level] as Level,
-    timestamp: row.ts,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-  };
-  return row.span === null ? event : { ...event, spanId: spanId(row.span) };
-}
-
 /** Adds the columns of later versions to a file written by an earlier one. */
 function migrate(db: DatabaseSync): void {
   const columns = new Set((db.prepare('PRAGMA table_info(traces)').all() as { name: string }[]).map((c) => c.name));
@@ -500,31 +465,8 @@ function migrate(db: DatabaseSync): void {
 
 /** Every queue id of a trace, one per line between newlines, for an exact `instr` match. */
 function queueIdsText(trace: Trace): string {
-  const ids = new Set<string>();
-  if (trace.queueId !== undefined) ids.add(trace.queueId);
-  for (const message of trace.messages ?? []) ids.add(message.queueId);
-  return ids.size === 0 ? '' : `\n${[...ids].join('\n')}\n`;
-}
-
-function spanId(text: string): SpanId {
-  const n = Number(text);
-  return Number.isSafeInteger(n) && String(n) === text ? n : text;
-}
-
-function traceOf(row: TraceRow): Trace {
-  return {
-    id: spanId(row.id),
-    type: row.type,
-    timestamp: row.ts,
-    ...(row.queue_id === null ? {} : { queueId: row.queue_id }),
-    ...(row.sender === null ? {} : { from: row.sender }),
-    to: JSON.parse(row.recipients) as string[],
-    ...(row.size === null ? {} : { size: row.size }),
-    messages: row.messages === null ? [] : (JSON.parse(row.messages) as TraceMessage[]),
-    truncated: row.truncated,
-    keywords: row.keywords,
-    events: row.events === undefined ? [] : (JSON.parse(row.events) as HistoryEvent[]),
-  };
+  const ids = traceQueueIds(trace);
+  return ids.length === 0 ? '' : `\n${ids.join('\n')}\n`;
 }
 
 /** Adds the `ts` bounds of a query that has them (infinite bounds mean none). */

@@ -8,19 +8,11 @@ import {
   type ResolvedEventQuery,
   type ResolvedTraceQuery,
 } from '../query.js';
+import { eventFromRow, pointFromRow, type StoredPointRow, traceFromRow } from '../rows.js';
 import type { SeriesPoint, SeriesQuery } from '../series.js';
 import type { HistoryEvent, Page, Trace, TraceSummary } from '../types.js';
 import { textSafe } from './options.js';
-import {
-  eventOf,
-  indexEntry,
-  indexInexact,
-  pointOf,
-  type ReadEventRow,
-  type ReadPointRow,
-  type ReadTraceRow,
-  traceOf,
-} from './rows.js';
+import { indexEntry, indexInexact, type ReadEventRow, type ReadTraceRow } from './rows.js';
 import type { Queryable } from './write.js';
 
 /** Where conditions and their parameters, numbered as they are added. */
@@ -111,7 +103,7 @@ export async function readEvents(
     const sql = `SELECT seq, id, ts, type, level, span, data FROM ${schema}.events${page.sql} ORDER BY id DESC, seq DESC LIMIT ${chunk}`;
     const rows = (await db.query<ReadEventRow>(sql, page.args)).rows;
     for (const row of rows) {
-      const event = eventOf(row);
+      const event = eventFromRow(row);
       if (refine) {
         if (!later.every((c) => matchesKey(ownValue(event.data, c.key), c))) continue;
         if (q.text !== undefined && !matchesText(event.data, q.text)) continue;
@@ -147,7 +139,7 @@ export async function readTraces(
   const rows = (await db.query<ReadTraceRow>(sql, where.args)).rows;
   const page = rows.slice(0, q.limit);
   const items = page.map((row) => {
-    const { events: _events, keywords: _keywords, ...summary } = traceOf(row);
+    const { events: _events, keywords: _keywords, ...summary } = traceFromRow(row.span, row);
     return summary;
   });
   const last = page.at(-1);
@@ -168,7 +160,7 @@ export async function readTrace(
   where.nodes(nodes);
   const sql = `SELECT ${TRACE_COLUMNS}, events FROM ${schema}.traces${where.sql} ORDER BY seq DESC LIMIT 1`;
   const row = (await db.query<ReadTraceRow>(sql, where.args)).rows[0];
-  return row === undefined ? undefined : traceOf(row);
+  return row === undefined ? undefined : traceFromRow(row.span, row);
 }
 
 export async function readSeries(
@@ -185,5 +177,5 @@ export async function readSeries(
   }
   where.range(query.from ?? Number.NEGATIVE_INFINITY, query.to ?? Number.POSITIVE_INFINITY);
   const sql = `SELECT ts, metric, kind, labels, value, count FROM ${schema}.series${where.sql} ORDER BY ts, seq`;
-  return (await db.query<ReadPointRow>(sql, where.args)).rows.map(pointOf);
+  return (await db.query<StoredPointRow>(sql, where.args)).rows.map(pointFromRow);
 }

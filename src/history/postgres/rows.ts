@@ -1,10 +1,10 @@
 import { JSON_LIMITS, safeJson } from '../../base/json.js';
-import { LEVELS, type Level, severity } from '../../base/levels.js';
-import type { SpanId } from '../../catalog/keys.js';
+import { severity } from '../../base/levels.js';
 import { eventJson, listJson, storableEvent } from '../json.js';
 import { keyValue, ownValue, valueText } from '../query.js';
+import { type StoredEventRow, type StoredTraceRow, traceQueueIds } from '../rows.js';
 import type { SeriesPoint } from '../series.js';
-import type { HistoryEvent, Trace, TraceMessage } from '../types.js';
+import type { HistoryEvent, Trace } from '../types.js';
 import { textSafe } from './options.js';
 
 /**
@@ -102,12 +102,9 @@ export function eventRow(event: HistoryEvent, indexKeys: ReadonlySet<string>): E
   };
 }
 
-/** Every queue id of a trace: its first, and each of its messages'. */
+/** Every queue id of a trace, as the index holds them. */
 function queueIds(trace: Trace): string[] {
-  const ids = new Set<string>();
-  if (trace.queueId !== undefined) ids.add(trace.queueId);
-  for (const message of trace.messages ?? []) ids.add(message.queueId);
-  return [...ids].map((id) => textSafe(id).slice(0, INDEX_CUT));
+  return traceQueueIds(trace).map((id) => textSafe(id).slice(0, INDEX_CUT));
 }
 
 const nullable = (text: string | undefined) => (text === undefined ? null : textSafe(text));
@@ -141,81 +138,14 @@ export function pointRow(p: SeriesPoint): PointRow {
   };
 }
 
-/** A span id as it was written: a number when its text is one. */
-export function spanIdOf(text: string): SpanId {
-  const n = Number(text);
-  return Number.isSafeInteger(n) && String(n) === text ? n : text;
-}
-
 /** An `events` row as read back (bigint columns come as text). */
-export interface ReadEventRow {
-  seq: string;
-  id: string;
-  ts: number;
-  type: string;
-  level: number;
-  span: string | null;
-  data: string;
+export interface ReadEventRow extends StoredEventRow {
+  readonly seq: string;
+  readonly id: string;
 }
 
-export function eventOf(row: ReadEventRow): HistoryEvent {
-  const event = {
-    id: Number(row.id),
-    type: row.type,
-    level: LEVELS[row.level] as Level,
-    timestamp: row.ts,
-    data: JSON.parse(row.data) as Record<string, unknown>,
-  };
-  return row.span === null ? event : { ...event, spanId: spanIdOf(row.span) };
-}
-
-export interface ReadTraceRow {
-  seq: string;
-  span: string;
-  type: string;
-  ts: number;
-  queue_id: string | null;
-  sender: string | null;
-  recipients: string;
-  size: number | null;
-  truncated: number;
-  keywords: string;
-  messages: string;
-  events?: string;
-}
-
-export function traceOf(row: ReadTraceRow): Trace {
-  return {
-    id: spanIdOf(row.span),
-    type: row.type,
-    timestamp: row.ts,
-    ...(row.queue_id === null ? {} : { queueId: row.queue_id }),
-    ...(row.sender === null ? {} : { from: row.sender }),
-    to: JSON.parse(row.recipients) as string[],
-    ...(row.size === null ? {} : { size: row.size }),
-    messages: JSON.parse(row.messages) as TraceMessage[],
-    truncated: row.truncated,
-    keywords: row.keywords,
-    events: row.events === undefined ? [] : (JSON.parse(row.events) as HistoryEvent[]),
-  };
-}
-
-export interface ReadPointRow {
-  ts: number;
-  metric: string;
-  kind: SeriesPoint['kind'];
-  labels: string;
-  value: number;
-  count: number | null;
-}
-
-export function pointOf(r: ReadPointRow): SeriesPoint {
-  const point = {
-    metric: r.metric,
-    kind: r.kind,
-    labels: JSON.parse(r.labels) as Record<string, string>,
-    timestamp: r.ts,
-    value: r.value,
-  };
-  return r.count === null ? point : { ...point, count: r.count };
+/** A `traces` row as read back. */
+export interface ReadTraceRow extends StoredTraceRow {
+  readonly seq: string;
+  readonly span: string;
 }
