@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,6 +9,7 @@ import { resolveEventQuery, resolveTraceQuery } from '../../src/history/query.js
 import { traceOf } from '../../src/history/traces.js';
 import { type EventQuery, type HistoryEvent, MemoryHistoryStore, type SeriesPoint, type TraceQuery } from '../../src/index.js';
 import { SqliteHistoryStore } from '../../src/sqlite.js';
+import { importsOf } from '../support/imports.js';
 import { make } from '../support/telemetry.js';
 import { sampleEvents } from './conformance/data.js';
 
@@ -229,22 +230,9 @@ await telemetry.shutdown();
 
 describe('the main entry', () => {
   it('never imports node:sqlite (only mail-telemetry/sqlite does)', () => {
-    const seen = new Set<string>();
-    const visit = (file: string): string[] => {
-      if (seen.has(file)) return [];
-      seen.add(file);
-      const text = readFileSync(file, 'utf8');
-      const found: string[] = [];
-      for (const m of text.matchAll(/^(?:import|export)\s[^;]*?from\s+'([^']+)'/gms)) {
-        const spec = m[1] as string;
-        if (spec === 'node:sqlite') found.push(file);
-        else if (spec.startsWith('.')) found.push(...visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts'))));
-      }
-      return found;
-    };
-    expect(visit(join(root, 'src/index.ts'))).toEqual([]);
-    expect(seen.size).toBeGreaterThan(20);
-    seen.clear();
-    expect(visit(join(root, 'src/sqlite.ts'))).toEqual([join(root, 'src/history/sqlite.ts')]);
+    const main = importsOf(join(root, 'src/index.ts'), 'node:sqlite');
+    expect(main.importers).toEqual([]);
+    expect(main.reached).toBeGreaterThan(20);
+    expect(importsOf(join(root, 'src/sqlite.ts'), 'node:sqlite').importers).toEqual([join(root, 'src/history/sqlite.ts')]);
   });
 });
