@@ -21,15 +21,23 @@ export function droppedFrame(dropped: number, total: number): string {
  * An event that cannot be written at all is left out: it costs itself, never its frame or stream.
  */
 export function traceFrame(events: readonly TelemetryEvent[], describe: (type: string) => string): string {
-  let out = 'event: trace\ndata: [';
-  let first = true;
+  return traceFrameOf(traceItems(events, describe));
+}
+
+/** A trace frame around items joined by {@link traceItems}. */
+export function traceFrameOf(items: string): string {
+  return `event: trace\ndata: [${items}]\n\n`;
+}
+
+/** The frame items of `events`, comma-separated; an event that cannot be written at all is left out. */
+export function traceItems(events: readonly TelemetryEvent[], describe: (type: string) => string, before = ''): string {
+  let out = before;
   for (let i = 0; i < events.length; i++) {
     const json = eventJSON(events[i] as TelemetryEvent, describe);
     if (json === undefined) continue;
-    out += first ? json : `,${json}`;
-    first = false;
+    out += out === '' ? json : `,${json}`;
   }
-  return `${out}]\n\n`;
+  return out;
 }
 
 const LEVEL_JSON: ReadonlyMap<string, string> = new Map(LEVELS.map((level) => [level, `"${level}"`]));

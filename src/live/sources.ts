@@ -1,4 +1,5 @@
-import { droppedFrame, metricsFrame, pingFrame, traceFrame } from './frames.js';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { droppedFrame, metricsFrame, pingFrame, traceFrameOf, traceItems } from './frames.js';
 import type { MetricsStream } from './metrics.js';
 import type { EventStream } from './stream.js';
 
@@ -13,6 +14,12 @@ export interface FrameSource {
   /** Events held and not yet framed. */
   readonly pending: number;
 }
+
+/**
+ * Events framed in one turn of the event loop. A window's frame is built slice by slice, each in its
+ * own turn: a busy second of mail would otherwise stall the host's loop while thousands are written.
+ */
+export const FRAME_SLICE = 1024;
 
 /** Stalwart's trace frames: a ping first, then batches at most once per window, pings when idle. */
 export class TraceFrames implements FrameSource {
@@ -57,7 +64,7 @@ export class TraceFrames implements FrameSource {
         this.#last = now;
         this.#hurry = false;
         const dropped = stream.takeDropped();
-        const frame = traceFrame(stream.take(stream.buffered), this.#describe);
+        const frame = traceFrameOf(await this.#items(stream.buffered));
         this.#settle();
         return dropped > 0 ? droppedFrame(dropped, stream.dropped) + frame : frame;
       }
@@ -73,6 +80,17 @@ export class TraceFrames implements FrameSource {
         await stream.wait(this.#pressure, due - now);
       }
     }
+  }
+
+  /** The items of the `count` oldest events, one slice per turn; fewer when the stream closes meanwhile. */
+  async #items(count: number): Promise<string> {
+    const stream = this.#stream;
+    let items = traceItems(stream.take(Math.min(count, FRAME_SLICE)), this.#describe);
+    for (let left = count - FRAME_SLICE; left > 0 && stream.buffered > 0; left -= FRAME_SLICE) {
+      await nextTurn();
+      items = traceItems(stream.take(Math.min(left, FRAME_SLICE)), this.#describe, items);
+    }
+    return items;
   }
 
   hurry(): Promise<void> {
