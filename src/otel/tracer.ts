@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
 import { types } from 'node:util';
 import type { Attributes, AttributeValue, Context, Span, SpanKind, SpanOptions, TracerProvider } from '@opentelemetry/api';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { describeError } from '../base/errors.js';
 import { JSON_LIMITS, MARKERS, safeJson } from '../base/json.js';
 import { type Level, severity } from '../base/levels.js';
@@ -20,7 +19,21 @@ import {
   SEVERITY_NUMBER,
   SEVERITY_TEXT,
 } from './logs.js';
-import { buildLoggerProvider, buildResource, buildTracerProvider, type OwnedProvider } from './sdk.js';
+import { buildLoggerProvider, buildResource, buildTracerProvider, type OwnedProvider, otelApi } from './sdk.js';
+
+/**
+ * What the otel tracer needs of an OpenTelemetry `SpanExporter` (`@opentelemetry/sdk-trace` or
+ * sdk-trace-base), such as `OTLPTraceExporter`. Declared here rather than imported, so that the
+ * package's types fit the exporters of every SDK line the API peer range allows (2.x and 3.x).
+ */
+export interface OtelSpanExporter {
+  /** Sends `spans`; calls `done` with `{ code: 0 }` on success. */
+  export(spans: readonly object[], done: (result: { code: number; error?: Error }) => void): void;
+  /** Sends what is pending and releases the exporter. */
+  shutdown(): Promise<void>;
+  /** Sends what is pending. */
+  forceFlush?(): Promise<void>;
+}
 
 /** Turns each span (start event … end event) into one OpenTelemetry span. */
 export interface OtelTracerOptions extends TracerCommonOptions {
@@ -32,14 +45,14 @@ export interface OtelTracerOptions extends TracerCommonOptions {
   readonly tracerProvider?: TracerProvider;
   /**
    * An OpenTelemetry `SpanExporter`, such as `OTLPTraceExporter`, for a host with no tracer
-   * provider of its own: the tracer builds a `BasicTracerProvider` around it with a
+   * provider of its own: the tracer builds a `TracerProvider` (`@opentelemetry/sdk-trace`) around it with a
    * `BatchSpanProcessor` (tuned by the `OTEL_BSP_*` environment variables), the resource
    * attributes `service.name` (the telemetry's `service`), `host.name` and `service.instance.id`,
    * and the `sampleRatio` sampler. `telemetry.flush()` force-flushes it and `telemetry.shutdown()`
    * shuts it down; it is never registered as the global provider. Not with `tracerProvider`.
    * @default none: spans go to `tracerProvider`
    */
-  readonly exporter?: SpanExporter;
+  readonly exporter?: OtelSpanExporter;
   /**
    * With `exporter`: the share of new traces kept, from 0 to 1, by a
    * `ParentBased(TraceIdRatioBased(sampleRatio))` sampler; a span with a parent follows its
@@ -130,14 +143,16 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       ? undefined
       : buildResource(context.service, options.resourceAttributes);
   let provider = options.tracerProvider ?? trace.getTracerProvider();
-  if (options.exporter !== undefined && resource !== undefined) {
-    const built = buildTracerProvider(options.exporter, resource, options.sampleRatio ?? 1, context.report);
+  const drops = resource === undefined ? undefined : new Drops(context);
+  if (options.exporter !== undefined && resource !== undefined && drops !== undefined) {
+    const exporter = options.exporter as unknown as SpanExporter;
+    const built = buildTracerProvider(exporter, resource, options.sampleRatio ?? 1, context.report, drops.counter('spans'));
     owned.push(built.owned);
     provider = built.provider;
   }
   let logger: OtelLogger | undefined;
-  if (options.logExporter !== undefined && resource !== undefined) {
-    const built = buildLoggerProvider(options.logExporter, resource, context.report);
+  if (options.logExporter !== undefined && resource !== undefined && drops !== undefined) {
+    const built = buildLoggerProvider(options.logExporter, resource, context.report, drops.counter('log records'));
     owned.push(built.owned);
     logger = built.provider.getLogger(scope);
   } else if (options.loggerProvider !== undefined) logger = options.loggerProvider.getLogger(scope);
@@ -296,6 +311,7 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
     },
     async flush() {
       await Promise.all(owned.map((built) => built.forceFlush()));
+      drops?.report();
     },
     async close() {
       for (const [, entry] of open.entries()) {
@@ -308,8 +324,59 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       // Shutting a built provider down exports what its batch processor holds, the spans just
       // ended included.
       await Promise.all(owned.map((built) => built.shutdown()));
+      drops?.report();
     },
   };
+}
+
+type Signal = 'spans' | 'log records';
+
+/** The registry counter of the items the built providers' batch processors dropped. */
+const DROPPED_METRIC = 'telemetry.otel-dropped';
+
+/**
+ * Drops inside the built providers' batch processors (their queue was full: spans ended, or log
+ * records emitted, faster than the exporter sends them). Each is counted at once in the registry
+ * counter `telemetry.otel-dropped` (labels `tracer` and `signal`), and reported as the tracer's
+ * error event once per burst: at the next turn of the event loop, or at flush and shutdown.
+ */
+class Drops {
+  readonly #context: InternalSinkContext;
+  readonly #pending = new Map<Signal, number>();
+  #scheduled: NodeJS.Immediate | undefined;
+
+  constructor(context: InternalSinkContext) {
+    this.#context = context;
+  }
+
+  /** The callback that counts one signal's drops. */
+  counter(signal: Signal): (count: number) => void {
+    const counter = this.#context.counter(DROPPED_METRIC, {
+      help: 'Spans and log records an otel tracer’s batch processor dropped, its queue full',
+      unit: '',
+      labels: ['tracer', 'signal'],
+    });
+    const labels = { tracer: this.#context.id, signal: signal === 'spans' ? 'spans' : 'logs' };
+    return (count) => {
+      if (!(count > 0)) return;
+      counter.inc(labels, count);
+      this.#pending.set(signal, (this.#pending.get(signal) ?? 0) + count);
+      this.#scheduled ??= setImmediate(() => this.report());
+    };
+  }
+
+  /** Reports what was dropped since the last report. */
+  report(): void {
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
+    this.#scheduled = undefined;
+    for (const [signal, count] of this.#pending) {
+      this.#context.report(
+        new Error(`the ${signal === 'spans' ? 'BatchSpanProcessor' : 'BatchLogRecordProcessor'} queue is full`),
+        `${count} ${signal} dropped`,
+      );
+    }
+    this.#pending.clear();
+  }
 }
 
 /** The event's own keys, where the library knows them apart from its span's. */
@@ -472,17 +539,4 @@ function errorName(error: Error): string {
   } catch {
     return 'Error';
   }
-}
-
-type OtelApi = typeof import('@opentelemetry/api');
-let api: OtelApi | undefined;
-
-/**
- * The OpenTelemetry API, loaded when an otel tracer is made, so that the main entry never loads it
- * for a host without one. Its global provider and context keys live on `globalThis`, so this copy
- * and the host's own import see the same ones.
- */
-function otelApi(): OtelApi {
-  api ??= createRequire(import.meta.url)('@opentelemetry/api') as OtelApi;
-  return api;
 }
