@@ -20,6 +20,7 @@ import {
   SEVERITY_TEXT,
 } from './logs.js';
 import { buildLoggerProvider, buildResource, buildTracerProvider, type OwnedProvider, otelApi } from './sdk.js';
+import { type OtelAttributeNames, type Rename, renaming } from './semconv.js';
 
 /**
  * What the otel tracer needs of an OpenTelemetry `SpanExporter` (`@opentelemetry/sdk-trace` or
@@ -81,6 +82,17 @@ export interface OtelTracerOptions extends TracerCommonOptions {
    */
   readonly logExporter?: OtelLogRecordExporter;
   /**
+   * The names of span, span event and log record attributes: the catalogue's keys (`remoteIp`,
+   * `remotePort`, `localIp`, `localPort`, `hostname`, `url`), OpenTelemetry's semantic-convention
+   * names in their place (`'semconv'`: `client.address`, `client.port`, `server.address`,
+   * `server.port`, `network.peer.address`, `network.peer.port`, `network.local.address`,
+   * `network.local.port`, `url.full`), or both side by side. Connections are SERVER spans, whose
+   * remote end is the client; delivery attempts are CLIENT spans, whose remote end is the server
+   * (`server.address` is the MX `hostname` when the event has it).
+   * @default 'catalogue'
+   */
+  readonly attributes?: OtelAttributeNames;
+  /**
    * The instrumentation scope name, of the tracer and of the logger.
    * @default 'mail-telemetry'
    */
@@ -116,10 +128,14 @@ interface TypeInfo {
   readonly objectKeys: ObjectKeys;
   /** True when the tracer's `events` and `exclude` select it: span start and end events come whatever they say. */
   readonly selected: boolean;
+  /** The attribute names of the event outside any span: a delivery event's are a client's. */
+  readonly rename: Rename | undefined;
 }
 
 interface Open {
   readonly span: Span;
+  /** The attribute names of the span's events: a server's or a client's. */
+  readonly rename: Rename | undefined;
   error: string | undefined;
   /** The context holding the span, made for the first log record of the span. */
   context: Context | undefined;
@@ -164,6 +180,9 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
   // At emit time OTel's own clock reads the same moment, with sub-millisecond precision; an
   // injected telemetry clock (tests) is followed instead.
   const system = context.systemClock;
+  const names = options.attributes ?? 'catalogue';
+  const serverNames = renaming(names, false);
+  const clientNames = renaming(names, true);
 
   // Log records follow the tracer's selection: span start and end events reach this sink whatever
   // its level and patterns (the spans need them), but are logged only when selected.
@@ -180,7 +199,8 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       const kind = type.startsWith('delivery.') ? START_CLIENT : START_SERVER;
       const role = context.spans.has(type) ? kind : ends.has(type) ? END : INSIDE;
       const selected = include.some((p) => matchPattern(p, type)) && !exclude.some((p) => matchPattern(p, type));
-      known = { role, objectKeys: context.objectKeys(type), selected };
+      const rename = kind === START_CLIENT ? clientNames : serverNames;
+      known = { role, objectKeys: context.objectKeys(type), selected, rename };
       types[typeId] = known;
     }
     return known;
@@ -195,20 +215,18 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
     const active = otelContext.active();
     const kind = info.role === START_CLIENT ? SpanKind.CLIENT : SpanKind.SERVER;
     const within = parent === undefined ? active : trace.setSpan(active, parent);
+    const rename = info.rename;
     let span: Span;
     try {
       // A start event's own keys are its span's keys.
       const attrs = plain({ ...own, spanId: id }, info.objectKeys);
-      span = tracer.startSpan(type, spanOptions(kind, attrs, system ? undefined : timestamp), within);
+      span = tracer.startSpan(type, spanOptions(kind, named(attrs, rename), system ? undefined : timestamp), within);
     } catch {
       // A hostile value (a throwing getter, an odd array) must not cost the span: start it from a safe copy.
-      span = tracer.startSpan(
-        type,
-        spanOptions(kind, { ...copyAttributes(own), spanId: id }, system ? undefined : timestamp),
-        within,
-      );
+      const attrs = named({ ...copyAttributes(own), spanId: id }, rename);
+      span = tracer.startSpan(type, spanOptions(kind, attrs, system ? undefined : timestamp), within);
     }
-    const entry: Open = { span, error: undefined, context: undefined };
+    const entry: Open = { span, rename, error: undefined, context: undefined };
     open.set(id, entry);
     if (open.size > maxOpen) endOldest(open, maxOpen);
     return entry;
@@ -243,20 +261,22 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       end(entry, id, own, timestamp);
       lastId = -1;
       last = undefined;
-    } else addEvent(entry.span, type, own, info.objectKeys, system ? undefined : timestamp);
+    } else addEvent(entry.span, type, own, info.objectKeys, system ? undefined : timestamp, entry.rename);
     return entry;
   };
 
   /** The event as a log record, in the context of its span's OTel span (or the active one). */
   const log = (out: OtelLogger, event: TelemetryEvent, entry: Open | undefined) => {
     const level = event.level;
-    if (severity(level) < minimum || !typeInfo(event.typeId, event.type).selected) return;
+    const info = typeInfo(event.typeId, event.type);
+    if (severity(level) < minimum || !info.selected) return;
+    const rename = entry === undefined ? info.rename : entry.rename;
     let attrs: Attributes;
     try {
-      attrs = { ...attributes(event.data), [EVENT_NAME_ATTRIBUTE]: event.type };
+      attrs = { ...named(attributes(event.data), rename), [EVENT_NAME_ATTRIBUTE]: event.type };
     } catch {
       // A throwing getter: the safe copy marks what cannot be read.
-      attrs = { ...copyAttributes(event.data), [EVENT_NAME_ATTRIBUTE]: event.type };
+      attrs = { ...named(copyAttributes(event.data), rename), [EVENT_NAME_ATTRIBUTE]: event.type };
     }
     let within: Context;
     if (entry === undefined) within = otelContext.active();
@@ -278,7 +298,8 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
   const outside = (event: TelemetryEvent) => {
     const active = trace.getSpan(otelContext.active());
     if (active === undefined) return;
-    addEvent(active, event.type, event.data, undefined, system ? undefined : event.timestamp);
+    const rename = typeInfo(event.typeId, event.type).rename;
+    addEvent(active, event.type, event.data, undefined, system ? undefined : event.timestamp, rename);
   };
 
   // Everything happens at emit time, as hand-written OTel calls would: the caller's context is
@@ -404,14 +425,27 @@ function spanOptions(kind: SpanKind, attributes: Attributes, startTime: number |
  * Adds a span event. The fast attributes are the event's keys themselves, which the SDK reads
  * again; when that throws (a getter, a hostile array), the event is added from a safe copy instead.
  */
-function addEvent(span: Span, type: string, data: Data, objectKeys: ObjectKeys, time: number | undefined): void {
+function addEvent(
+  span: Span,
+  type: string,
+  data: Data,
+  objectKeys: ObjectKeys,
+  time: number | undefined,
+  rename: Rename | undefined,
+): void {
   try {
-    if (time === undefined) span.addEvent(type, plain(data, objectKeys));
-    else span.addEvent(type, plain(data, objectKeys), time);
+    const attrs = rename === undefined ? plain(data, objectKeys) : rename(plain(data, objectKeys));
+    if (time === undefined) span.addEvent(type, attrs);
+    else span.addEvent(type, attrs, time);
   } catch {
-    if (time === undefined) span.addEvent(type, copyAttributes(data));
-    else span.addEvent(type, copyAttributes(data), time);
+    if (time === undefined) span.addEvent(type, named(copyAttributes(data), rename));
+    else span.addEvent(type, named(copyAttributes(data), rename), time);
   }
+}
+
+/** The attributes under the names the tracer was asked for. */
+function named(attributes: Attributes, rename: Rename | undefined): Attributes {
+  return rename === undefined ? attributes : rename(attributes);
 }
 
 /** A key's value, or undefined when its getter throws. */
