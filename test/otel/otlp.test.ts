@@ -333,6 +333,48 @@ describe('OTLP metrics', () => {
     expect(fullMetrics.length).toBeGreaterThan(leanMetrics.length + 100);
   });
 
+  it('sends UCUM units, or Stalwart’s unit words under naming: stalwart', async () => {
+    const receiver = await otlpReceiver();
+    const units = async (naming: 'prometheus' | 'stalwart') => {
+      const telemetry = make({ metrics: { naming } });
+      const reader = new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: receiver.url('metrics') }),
+        exportIntervalMillis: 3_600_000,
+      });
+      const meterProvider = new MeterProvider({ readers: [reader] });
+      telemetry.metrics.counter('mta.bounces', { help: 'Bounced messages', unit: 'messages' }).inc();
+      exportMetrics(telemetry, { meterProvider });
+      telemetry.emit('auth.failed', { remoteIp: '192.0.2.1' });
+      const session = telemetry.span('smtp.connection-start', CONNECTION);
+      telemetry.emit('queue.message-queued', { size: 2048 });
+      session.end({ elapsed: 1500 });
+      telemetry.metrics.gauge('user.count').set(3);
+      const before = receiver.metrics().length;
+      await reader.forceFlush();
+      await meterProvider.shutdown();
+      const sent = receiver.metrics().slice(before);
+      const names = ['auth.failed', 'mta.bounces', 'smtp.request-time', 'message.size', 'user.count', 'server.memory'];
+      return Object.fromEntries(names.map((name) => [name, byName(sent, name).unit]));
+    };
+    expect(await units('prometheus')).toEqual({
+      'auth.failed': '{event}',
+      'mta.bounces': 'messages',
+      'smtp.request-time': 'ms',
+      'message.size': 'By',
+      'user.count': 'users',
+      'server.memory': 'By',
+    });
+    // Stalwart's OTLP export: counters in `events`, the others in the catalogue's unit words.
+    expect(await units('stalwart')).toEqual({
+      'auth.failed': 'events',
+      'mta.bounces': 'messages',
+      'smtp.request-time': 'milliseconds',
+      'message.size': 'bytes',
+      'user.count': 'users',
+      'server.memory': 'bytes',
+    });
+  });
+
   it('refuses a bad keepZeroCounters, naming the option', () => {
     const telemetry = make();
     const meterProvider = new MeterProvider();

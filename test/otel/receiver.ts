@@ -70,6 +70,7 @@ export interface ReceivedLog {
 export interface ReceivedMetric {
   readonly resource: Record<string, Plain>;
   readonly name: string;
+  readonly unit: string;
   readonly points: readonly { attributes: Record<string, Plain>; value: number | undefined; count: number | undefined }[];
 }
 
@@ -150,6 +151,7 @@ export async function otlpReceiver(options: { status?: number } = {}) {
               return {
                 resource: plainAttributes(rm.resource?.attributes),
                 name: m.name,
+                unit: m.unit ?? '',
                 points: (data.dataPoints ?? []).map((p: Json) => ({
                   attributes: plainAttributes(p.attributes),
                   value: p.asInt !== undefined ? Number(p.asInt) : p.asDouble,
