@@ -50,18 +50,22 @@ function attempt(how: 'esm' | 'cjs'): { name: string; path: string; message: str
 
 describe('a logExporter without @opentelemetry/sdk-logs installed', () => {
   it('is really absent from the laid-out host', () => {
-    expect(() => execFileSync(process.execPath, ['-e', "require.resolve('@opentelemetry/sdk-logs')"], { cwd: host, stdio: 'pipe' })).toThrow(
-      /Cannot find module '@opentelemetry\/sdk-logs'/,
-    );
+    expect(() =>
+      execFileSync(process.execPath, ['-e', "require.resolve('@opentelemetry/sdk-logs')"], { cwd: host, stdio: 'pipe' }),
+    ).toThrow(/Cannot find module '@opentelemetry\/sdk-logs'/);
   });
 
   it.each(['esm', 'cjs'] as const)('is a configuration error naming the option and what to install (%s)', (how) => {
     const error = attempt(how);
     expect(error.name).toBe('TelemetryConfigError');
     expect(error.path).toBe('options.tracers[0].logExporter');
-    expect(error.message).toContain('options.tracers[0].logExporter: expected a LogRecordExporter with @opentelemetry/sdk-logs installed');
+    expect(error.message).toContain(
+      'options.tracers[0].logExporter: expected a LogRecordExporter with @opentelemetry/sdk-logs installed',
+    );
     // The install hint is the package's own peer range, and Node's reason follows it.
-    expect(error.message).toContain(`npm install @opentelemetry/sdk-logs@"${manifest.peerDependencies['@opentelemetry/sdk-logs']}"`);
+    expect(error.message).toContain(
+      `npm install @opentelemetry/sdk-logs@"${manifest.peerDependencies['@opentelemetry/sdk-logs']}"`,
+    );
     expect(error.message).toMatch(/Cannot find module '@opentelemetry\/sdk-logs'/);
   });
 });
