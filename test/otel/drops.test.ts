@@ -5,12 +5,10 @@
  * `telemetry.otel-dropped` and reports them as `telemetry.otel-exporter-error`; what reached the
  * loopback OTLP receiver plus what was counted is everything that was emitted.
  */
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { TelemetryEvent } from '../../src/index.js';
 import { CONNECTION, make, type Telemetry } from '../support/telemetry.js';
-import { otlpReceiver } from './receiver.js';
+import { exporterErrors, otlpExporters, otlpReceiver } from './receiver.js';
 
 const ENV = [
   'OTEL_BSP_MAX_QUEUE_SIZE',
@@ -52,15 +50,11 @@ describe('drops in the batch processors’ queues', () => {
           type: 'otel',
           id: 'otlp',
           level: 'debug',
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });
-    const errors: TelemetryEvent[] = [];
-    telemetry.on('telemetry.otel-exporter-error', (event) => {
-      errors.push(event);
-    });
+    const errors = exporterErrors(telemetry);
     // One synchronous burst: the exporters cannot send before it is over.
     for (let i = 0; i < SPANS; i++) telemetry.span('smtp.connection-start', CONNECTION).end();
     for (let i = 0; i < OUTSIDE; i++) telemetry.emit('auth.failed', { remoteIp: '192.0.2.7' });

@@ -3,17 +3,15 @@
  * records and metrics to a receiver on 127.0.0.1, which decodes what arrived.
  */
 import { hostname } from 'node:os';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import type { TelemetryEvent } from '../../src/index.js';
 import { exportMetrics } from '../../src/otel.js';
 import { CONNECTION, make } from '../support/telemetry.js';
-import { otlpReceiver, type ReceivedLog } from './receiver.js';
+import { exporterErrors, otlpExporters, otlpReceiver, type ReceivedLog } from './receiver.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -81,8 +79,7 @@ describe('the otel tracer with an exporter', () => {
         {
           type: 'otel',
           level: 'debug',
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });
@@ -140,8 +137,7 @@ describe('the otel tracer with an exporter', () => {
           level: 'debug',
           events: ['smtp.*'],
           exclude: ['smtp.connection-end'],
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });
@@ -161,8 +157,7 @@ describe('the otel tracer with an exporter', () => {
       tracers: [
         {
           type: 'otel',
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });
@@ -182,8 +177,7 @@ describe('the otel tracer with an exporter', () => {
           type: 'otel',
           level: 'debug',
           sampleRatio: 0,
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });
@@ -204,15 +198,11 @@ describe('the otel tracer with an exporter', () => {
         {
           type: 'otel',
           level: 'debug',
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });
-    const errors: TelemetryEvent[] = [];
-    telemetry.on('telemetry.otel-exporter-error', (event) => {
-      errors.push(event);
-    });
+    const errors = exporterErrors(telemetry);
     const session = telemetry.span('smtp.connection-start', CONNECTION);
     session.end();
     await telemetry.flush();
