@@ -373,7 +373,7 @@ class Drops {
   /** The callback that counts one signal's drops. */
   counter(signal: Signal): (count: number) => void {
     const counter = this.#context.counter(DROPPED_METRIC, {
-      help: 'Spans and log records an otel tracer’s batch processor dropped, its queue full',
+      help: "Spans and log records an otel tracer's batch processors dropped, their queue full",
       unit: '',
       labels: ['tracer', 'signal'],
     });
