@@ -4,7 +4,8 @@
  * project already on API 1.9 (SDK 2.x, logs SDK 0.2xx) or on API 1.10 (SDK 3.x), with that line's
  * OTLP/HTTP exporters. The install must raise no ERESOLVE, warning or error, and leave one copy of
  * the API and of the SDK packages (the host's). Then a child process of the host sends spans and log
- * records from one tracer entry (`exporter` and `logExporter`) to a loopback OTLP receiver here.
+ * records from one tracer entry (`exporter` and `logExporter`) to a loopback OTLP receiver here, and
+ * another overflows small batch queues: what the SDK of that line drops is counted.
  *
  * The API 1.10 packages cannot be devDependencies of this repository, even under aliases: their
  * peer range (`>=1.10.0 <1.11.0`) conflicts with the repository's own API 1.9, which npm refuses.
@@ -109,6 +110,23 @@ const version = (name) => {
 console.log(JSON.stringify({ api: version('@opentelemetry/api'), sdk: version('@opentelemetry/sdk-trace'), logs: version('@opentelemetry/sdk-logs') }));
 `;
 
+// A burst that overflows small batch queues (set through the OTEL_BSP_/OTEL_BLRP_ variables).
+const BURST = `
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { createTelemetry } from 'mail-telemetry';
+
+const [traces, logs] = process.argv.slice(2);
+const telemetry = createTelemetry({
+  tracers: [{ type: 'otel', level: 'debug', exporter: new OTLPTraceExporter({ url: traces }), logExporter: new OTLPLogExporter({ url: logs }) }],
+});
+for (let i = 0; i < 40; i++) telemetry.span('smtp.connection-start', { remoteIp: '192.0.2.10', remotePort: 1, listenerId: 'smtp', localPort: 25 }).end();
+await telemetry.flush();
+const metric = telemetry.metrics.snapshot().metrics.find((m) => m.name === 'telemetry.otel-dropped');
+await telemetry.shutdown();
+console.log(JSON.stringify(Object.fromEntries((metric?.series ?? []).map((s) => [s.labels.signal, s.value]))));
+`;
+
 const LINES = [
   {
     api: '1.9',
@@ -193,5 +211,26 @@ describe.each(LINES)('a host on OpenTelemetry API $api', (line) => {
     const ehlo = logs.find((l) => l.eventName === 'smtp.ehlo');
     expect(ehlo).toMatchObject({ traceId: smtp?.traceId, spanId: smtp?.spanId, severityText: 'INFO' });
     expect(logs.find((l) => l.eventName === 'delivery.attempt-end')?.spanId).toBe(delivery?.spanId);
+  }, 60_000);
+
+  it('counts the spans and log records this line’s batch processors drop', async () => {
+    const receiver = await otlpReceiver();
+    writeFileSync(join(dir, 'burst.mjs'), BURST);
+    const queues = Object.fromEntries(
+      ['OTEL_BSP', 'OTEL_BLRP'].flatMap((p) => [
+        [`${p}_MAX_QUEUE_SIZE`, '4'],
+        [`${p}_MAX_EXPORT_BATCH_SIZE`, '4'],
+      ]),
+    );
+    const { stdout } = await run(process.execPath, ['burst.mjs', receiver.url('traces'), receiver.url('logs')], {
+      cwd: dir,
+      encoding: 'utf8',
+      env: { ...process.env, ...queues },
+    });
+    const dropped = JSON.parse(stdout) as { spans?: number; logs?: number };
+    expect(dropped.spans).toBeGreaterThan(0);
+    expect(dropped.logs).toBeGreaterThan(0);
+    expect(receiver.spans().length + (dropped.spans ?? 0)).toBe(40);
+    expect(receiver.logs().length + (dropped.logs ?? 0)).toBe(80); // each span's start and end events
   }, 60_000);
 });
