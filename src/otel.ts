@@ -9,4 +9,5 @@
 export type { OtelLogger, OtelLoggerProvider, OtelLogRecord, OtelLogRecordExporter } from './otel/logs.js';
 export type { BridgeSource, OpenTelemetryMetricsBridge, OpenTelemetryMetricsOptions } from './otel/metrics.js';
 export { exportMetrics } from './otel/metrics.js';
-export type { OtelTracerOptions } from './otel/tracer.js';
+export type { OtelAttributeNames } from './otel/semconv.js';
+export type { OtelSpanExporter, OtelTracerOptions } from './otel/tracer.js';

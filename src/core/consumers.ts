@@ -6,6 +6,7 @@ import type { EventRecord } from './event.js';
 import type { EventTable } from './event-table.js';
 import { type HostListener, Listeners } from './listeners.js';
 import type { CoreContext, MechanismSubscribeOptions, MechanismSubscription } from './mechanism.js';
+import type { LossCounter, LossCounterOptions } from './meter.js';
 import { resolveSubscribe } from './options.js';
 import { compileSelection } from './selection.js';
 import type { SinkSpec } from './sink.js';
@@ -36,6 +37,8 @@ export interface ConsumerDeps {
   closed(): boolean;
   /** `count` events were discarded when a subscriber was removed. */
   discarded(count: number): void;
+  /** The registry counter `name`, made on first call. */
+  counter(name: string, options: LossCounterOptions): LossCounter;
 }
 
 /**
@@ -174,5 +177,9 @@ export class Consumers implements SinkHost {
 
   spanHooked(): void {
     this.#deps.spanHooked();
+  }
+
+  counter(name: string, options: LossCounterOptions): LossCounter {
+    return this.#deps.counter(name, options);
   }
 }

@@ -11,6 +11,23 @@ export interface Meter {
   feeds(id: number): boolean;
   /** Feeds the gauges and histograms of event `id` with its data. */
   feed(id: number, data: unknown): void;
+  /**
+   * The registry counter `name`, made on first call: for losses a consumer counts itself (such as
+   * the OpenTelemetry batch processors' drops).
+   */
+  counter(name: string, options: LossCounterOptions): LossCounter;
+}
+
+/** How a consumer's loss counter is described in the registry. */
+export interface LossCounterOptions {
+  readonly help: string;
+  readonly unit: string;
+  readonly labels: readonly string[];
+}
+
+/** A registry counter, updated with its labels by name. */
+export interface LossCounter {
+  inc(labels: Readonly<Record<string, string>>, value?: number): void;
 }
 
 /** Builds the meter once the catalogue is known; `counts` are the event counters the core increments. */

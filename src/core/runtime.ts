@@ -122,6 +122,7 @@ export class TelemetryRuntime {
       discarded: (count) => {
         this.#droppedEvents += count;
       },
+      counter: (name, options) => this.#meter.counter(name, options),
     });
     for (const sink of options.sinks) this.#consumers.attach(sink);
     this.#rebuild();

@@ -1,6 +1,7 @@
 import type { Level } from '../base/levels.js';
 import type { SpanId } from '../catalog/keys.js';
 import type { TelemetryEvent } from '../catalog/types.js';
+import type { LossCounter, LossCounterOptions } from './meter.js';
 import type { ResolvedSubscribe } from './options.js';
 
 /**
@@ -75,6 +76,8 @@ export const SPAN_EMIT: unique symbol = Symbol('mail-telemetry.span-emit');
 export interface InternalSinkContext extends SinkContext {
   /** Registers a hook for the events of open spans; the `onEmit` hook still gets every other event. */
   [SPAN_EMIT](hook: SpanEmitHook): void;
+  /** The registry counter `name` (made on first call), for losses the sink counts itself. */
+  counter(name: string, options: LossCounterOptions): LossCounter;
 }
 
 /** A tracer as the core attaches it: which events, how they queue, and how its sink is made. */

@@ -2,6 +2,7 @@ import { asCause, describeError, TelemetryConfigError } from '../base/errors.js'
 import type { Catalog } from '../catalog/catalog.js';
 import type { Dispatcher } from './dispatch.js';
 import type { EventRecord } from './event.js';
+import type { LossCounter, LossCounterOptions } from './meter.js';
 import { redactBatch } from './redact.js';
 import { compileSelection } from './selection.js';
 import { type EmitHook, type InternalSinkContext, type Sink, type SinkSpec, SPAN_EMIT, type SpanEmitHook } from './sink.js';
@@ -27,6 +28,8 @@ export interface SinkHost {
   report(name: string, data: Data, origin: object | undefined): void;
   /** Called when a sink takes the events of open spans in parts. */
   spanHooked(): void;
+  /** The registry counter `name`, made on first call. */
+  counter(name: string, options: LossCounterOptions): LossCounter;
 }
 
 /**
@@ -59,6 +62,7 @@ export function attachSink(host: SinkHost, spec: SinkSpec): void {
     [SPAN_EMIT]: (hook) => {
       spanHooks.push(hook);
     },
+    counter: (name, options) => host.counter(name, options),
   };
   const sink = makeSink(spec, context);
   if (typeof sink.write !== 'function' && hooks.length === 0)

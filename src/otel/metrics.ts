@@ -8,6 +8,7 @@ import type {
   ObservableGauge,
 } from '@opentelemetry/api';
 import { TelemetryConfigError } from '../base/errors.js';
+import { EXPOSITION_SETTINGS, type ExpositionSettings } from '../metrics/facade.js';
 import type { Collected } from '../metrics/registry.js';
 
 /** What the bridge needs of a telemetry instance. */
@@ -50,7 +51,17 @@ export interface OpenTelemetryMetricsBridge {
 
 type Observable = ObservableCounter | ObservableGauge;
 
+/** UCUM units for the registry's unit words, as OpenTelemetry's conventions write them. */
 const UNITS: Readonly<Record<string, string>> = { milliseconds: 'ms', bytes: 'By', seconds: 's', events: '{event}' };
+
+/**
+ * A metric's OTLP unit: UCUM (`{event}`, `ms`, `By`), or, when the registry uses Stalwart's naming
+ * (`metrics.naming: 'stalwart'`), the unit words Stalwart's own OTLP export sends (`events`,
+ * `milliseconds`, `bytes`, `connections`, `messages`, …), which are the registry's own.
+ */
+function unitOf(metric: Collected, stalwart: boolean): string {
+  return stalwart ? metric.unit : (UNITS[metric.unit] ?? metric.unit);
+}
 
 /**
  * Exports the registry through an OpenTelemetry `MeterProvider`, so metrics ship over OTLP with
@@ -60,6 +71,8 @@ const UNITS: Readonly<Record<string, string>> = { milliseconds: 'ms', bytes: 'By
  * - Gauges become observable gauges.
  * - Histograms become OTel histograms with the same bucket bounds (`advice.explicitBucketBoundaries`);
  *   each observation made after the bridge starts is forwarded.
+ * - Units are UCUM (`{event}`, `ms`, `By`); with `metrics: { naming: 'stalwart' }` they are
+ *   Stalwart's (`events`, `milliseconds`, `bytes`, …). Values are the registry's (ms, bytes) either way.
  * Metrics defined after the bridge starts are not exported; start it after defining them.
  */
 export function exportMetrics(telemetry: BridgeSource, options: OpenTelemetryMetricsOptions): OpenTelemetryMetricsBridge {
@@ -76,13 +89,15 @@ export function exportMetrics(telemetry: BridgeSource, options: OpenTelemetryMet
     throw new TelemetryConfigError('options.keepZeroCounters', options.keepZeroCounters, 'true or false');
   }
   const meter: Meter = options.meterProvider.getMeter(options.meterName ?? 'mail-telemetry');
+  const settings = (telemetry.metrics as { readonly [EXPOSITION_SETTINGS]?: ExpositionSettings })[EXPOSITION_SETTINGS];
+  const stalwart = settings?.naming === 'stalwart';
   const base = options.attributes ?? {};
   const keepZero = options.keepZeroCounters ?? false;
   const histograms = new Map<string, Histogram>();
   const observables = new Map<string, Observable>();
   for (const metric of telemetry.metrics.collect()) {
     const description = metric.help;
-    const unit = UNITS[metric.unit] ?? metric.unit;
+    const unit = unitOf(metric, stalwart);
     if (metric.kind === 'histogram') {
       const advice = { explicitBucketBoundaries: [...(metric.bounds ?? [])] };
       histograms.set(metric.name, meter.createHistogram(metric.name, { description, unit, advice }));

@@ -1,6 +1,7 @@
 import { TelemetryConfigError } from '../base/errors.js';
-import { integer, nonEmptyString, record } from '../base/validate.js';
+import { integer, nonEmptyString, oneOf, record } from '../base/validate.js';
 import { loadLogsSdk } from './sdk.js';
+import { ATTRIBUTE_NAMES } from './semconv.js';
 
 /** The tracer option names specific to `otel`. */
 export const OTEL_TRACER_KEYS: readonly string[] = [
@@ -10,6 +11,7 @@ export const OTEL_TRACER_KEYS: readonly string[] = [
   'resourceAttributes',
   'loggerProvider',
   'logExporter',
+  'attributes',
   'tracerName',
   'maxOpenSpans',
   'attachToActiveSpan',
@@ -83,6 +85,7 @@ export function checkOtelOptions(t: Record<string, unknown>, path: string): void
         'no resourceAttributes without exporter or logExporter (a given provider has its own resource)',
       );
   }
+  oneOf(t.attributes, `${path}.attributes`, 'catalogue', ATTRIBUTE_NAMES);
   if (t.tracerName !== undefined) nonEmptyString(t.tracerName, `${path}.tracerName`);
   integer(t.maxOpenSpans, `${path}.maxOpenSpans`, 0, 1);
   if (t.attachToActiveSpan !== undefined && typeof t.attachToActiveSpan !== 'boolean')

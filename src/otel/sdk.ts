@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
-import type { Attributes } from '@opentelemetry/api';
+import type { Attributes, Counter, Meter, MeterProvider } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { LoggerProvider, LogRecordExporter } from '@opentelemetry/sdk-logs';
-import type { BasicTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
 import { TelemetryConfigError } from '../base/errors.js';
 import type { OtelLogRecordExporter } from './logs.js';
 
@@ -42,16 +42,28 @@ type Report = (error: unknown, details?: string) => void;
 /** OTLP export result codes (`ExportResultCode` of `@opentelemetry/core`). */
 const FAILED = 1;
 
-type TraceSdk = typeof import('@opentelemetry/sdk-trace-base');
+type OtelApi = typeof import('@opentelemetry/api');
+type TraceSdk = typeof import('@opentelemetry/sdk-trace');
 type Resources = typeof import('@opentelemetry/resources');
 type LogsSdk = typeof import('@opentelemetry/sdk-logs');
 
 // Loaded on first use, never at import: the main entry carries this module, and a host without an
 // `exporter` or `logExporter` option must not pay for the SDK (test/package/import-cost.test.ts).
+let api: OtelApi | undefined;
 let traceSdk: TraceSdk | undefined;
 let resources: Resources | undefined;
 let logsSdk: LogsSdk | undefined;
 const load = (): NodeJS.Require => createRequire(import.meta.url);
+
+/**
+ * The OpenTelemetry API (a peer dependency: the host's own copy), loaded when an otel tracer is
+ * made, so that the main entry never loads it for a host without one. Its global provider and
+ * context keys live on `globalThis`, so this copy and the host's own import see the same ones.
+ */
+export function otelApi(): OtelApi {
+  api ??= load()('@opentelemetry/api') as OtelApi;
+  return api;
+}
 
 /**
  * `@opentelemetry/sdk-logs`, an optional peer: loaded when a tracer has a `logExporter`, so a
@@ -66,7 +78,7 @@ export function loadLogsSdk(path: string, exporter: unknown): void {
       path,
       exporter,
       'a LogRecordExporter with @opentelemetry/sdk-logs installed',
-      `npm install @opentelemetry/sdk-logs@">=0.221.0 <0.300.0": ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
+      `npm install @opentelemetry/sdk-logs@">=0.221.0 <0.300.0 || ^3.1.0": ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`,
     );
   }
 }
@@ -86,43 +98,113 @@ export function buildResource(service: string, extra: Attributes | undefined): R
   return resources.defaultResource().merge(resources.resourceFromAttributes(own));
 }
 
+/** Counts items a batch processor dropped because its queue was full. */
+export type Dropped = (count: number) => void;
+
 /**
- * A `BasicTracerProvider` around the host's exporter: a `BatchSpanProcessor` (its queue and delay
- * follow the `OTEL_BSP_*` environment variables) and a `ParentBased(TraceIdRatioBased)` sampler.
- * It is not registered as the global provider: the host's own globals stay the host's.
+ * A tracer provider around the host's exporter (`TracerProvider` of `@opentelemetry/sdk-trace`,
+ * which sdk-trace-base 2.x's `BasicTracerProvider` extends): a `BatchSpanProcessor` tuned by the
+ * `OTEL_BSP_*` environment variables and a `ParentBased(TraceIdRatioBased)` sampler. It is not
+ * registered as the global provider: the host's own globals stay the host's.
  */
 export function buildTracerProvider(
   exporter: SpanExporter,
   resource: Resource,
   sampleRatio: number,
   report: Report,
-): { readonly provider: BasicTracerProvider; readonly owned: OwnedProvider } {
-  traceSdk ??= load()('@opentelemetry/sdk-trace-base') as TraceSdk;
+  dropped: Dropped,
+): { readonly provider: TracerProvider; readonly owned: OwnedProvider } {
+  traceSdk ??= load()('@opentelemetry/sdk-trace') as TraceSdk;
   const sdk = traceSdk;
   const failures: Failures = { count: 0 };
   const root = sampleRatio >= 1 ? new sdk.AlwaysOnSampler() : new sdk.TraceIdRatioBasedSampler(sampleRatio);
   const reporting = reportingExporter(exporter as OtelLogRecordExporter, report, 'spans', failures) as unknown as SpanExporter;
-  const provider = new sdk.BasicTracerProvider({
+  const processor = new sdk.BatchSpanProcessor({
+    ...batchSettings('OTEL_BSP'),
+    exporter: reporting,
+    selfObsMeterProvider: dropCounter(SPANS_PROCESSED, dropped),
+  });
+  const provider = new sdk.TracerProvider({
     resource,
     sampler: new sdk.ParentBasedSampler({ root }),
-    spanProcessors: [new sdk.BatchSpanProcessor(reporting)],
+    spanProcessors: [processor],
   });
   return { provider, owned: settled(provider, failures, report) };
 }
 
-/** A `LoggerProvider` around the host's exporter, with a `BatchLogRecordProcessor`. */
+/** A `LoggerProvider` around the host's exporter, with a `BatchLogRecordProcessor` tuned by `OTEL_BLRP_*`. */
 export function buildLoggerProvider(
   exporter: OtelLogRecordExporter,
   resource: Resource,
   report: Report,
+  dropped: Dropped,
 ): { readonly provider: LoggerProvider; readonly owned: OwnedProvider } {
   const sdk = logsSdk as LogsSdk; // loaded by loadLogsSdk when the options were validated
   const failures: Failures = { count: 0 };
   const reporting = reportingExporter(exporter, report, 'log records', failures) as unknown as LogRecordExporter;
-  // The options-object constructor is sdk-logs 0.221's (before, `(exporter, config?)`): hence the
-  // peer range's floor.
-  const provider = new sdk.LoggerProvider({ resource, processors: [new sdk.BatchLogRecordProcessor({ exporter: reporting })] });
+  // The options-object constructors are sdk-logs 0.221's (before, `(exporter, config?)`), as is
+  // `selfObsMeterProvider`: hence the peer range's floor.
+  const processor = new sdk.BatchLogRecordProcessor({
+    ...batchSettings('OTEL_BLRP'),
+    exporter: reporting,
+    selfObsMeterProvider: dropCounter(LOGS_PROCESSED, dropped),
+  });
+  const provider = new sdk.LoggerProvider({ resource, processors: [processor] });
   return { provider, owned: settled(provider, failures, report) };
+}
+
+interface BatchSettings {
+  maxQueueSize?: number;
+  maxExportBatchSize?: number;
+  scheduledDelayMillis?: number;
+  exportTimeoutMillis?: number;
+}
+
+/** The batch settings and the environment variables that set them (after `OTEL_BSP_` or `OTEL_BLRP_`). */
+const BATCH_ENV: readonly (readonly [keyof BatchSettings, string, number])[] = [
+  ['maxQueueSize', 'MAX_QUEUE_SIZE', 1],
+  ['maxExportBatchSize', 'MAX_EXPORT_BATCH_SIZE', 1],
+  ['scheduledDelayMillis', 'SCHEDULE_DELAY', 0],
+  ['exportTimeoutMillis', 'EXPORT_TIMEOUT', 0],
+];
+
+/**
+ * A batch processor's settings from the standard environment variables, which sdk-trace-base's
+ * `BatchSpanProcessor` read and sdk-trace's no longer does. An unset or invalid one keeps the
+ * SDK's default, as OpenTelemetry's own reading does.
+ */
+function batchSettings(prefix: 'OTEL_BSP' | 'OTEL_BLRP'): BatchSettings {
+  const settings: BatchSettings = {};
+  for (const [key, name, least] of BATCH_ENV) {
+    const text = process.env[`${prefix}_${name}`]?.trim();
+    if (text === undefined || text === '') continue;
+    const value = Number(text);
+    if (Number.isSafeInteger(value) && value >= least) settings[key] = value;
+  }
+  return settings;
+}
+
+/** The batch processors' self-observability counters (OTel semantic conventions), whose drops are counted. */
+const SPANS_PROCESSED = 'otel.sdk.processor.span.processed';
+const LOGS_PROCESSED = 'otel.sdk.processor.log.processed';
+
+/**
+ * A meter provider for a batch processor's `selfObsMeterProvider`: the one way its drops (queue
+ * full) come out besides OpenTelemetry's diagnostic logger, which most hosts never set up. The
+ * processor counts each item it finished on `counter`, with `error.type: 'queue_full'` for those it
+ * dropped; those are passed to `dropped`, and every other instrument is a no-op.
+ */
+function dropCounter(counter: string, dropped: Dropped): MeterProvider {
+  const noop = otelApi().createNoopMeter();
+  const drops: Counter = {
+    add(value, attributes) {
+      if (attributes?.['error.type'] === 'queue_full') dropped(value);
+    },
+  };
+  const meter: Meter = Object.create(noop);
+  meter.createCounter = ((name: string, options) =>
+    name === counter ? drops : noop.createCounter(name, options)) as Meter['createCounter'];
+  return { getMeter: () => meter };
 }
 
 /**

@@ -1,7 +1,6 @@
-import { createRequire } from 'node:module';
 import { types } from 'node:util';
 import type { Attributes, AttributeValue, Context, Span, SpanKind, SpanOptions, TracerProvider } from '@opentelemetry/api';
-import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { describeError } from '../base/errors.js';
 import { JSON_LIMITS, MARKERS, safeJson } from '../base/json.js';
 import { type Level, severity } from '../base/levels.js';
@@ -20,7 +19,22 @@ import {
   SEVERITY_NUMBER,
   SEVERITY_TEXT,
 } from './logs.js';
-import { buildLoggerProvider, buildResource, buildTracerProvider, type OwnedProvider } from './sdk.js';
+import { buildLoggerProvider, buildResource, buildTracerProvider, type OwnedProvider, otelApi } from './sdk.js';
+import { type OtelAttributeNames, type Rename, renaming } from './semconv.js';
+
+/**
+ * What the otel tracer needs of an OpenTelemetry `SpanExporter` (`@opentelemetry/sdk-trace` or
+ * sdk-trace-base), such as `OTLPTraceExporter`. Declared here rather than imported, so that the
+ * package's types fit the exporters of every SDK line the API peer range allows (2.x and 3.x).
+ */
+export interface OtelSpanExporter {
+  /** Sends `spans`; calls `done` with `{ code: 0 }` on success. */
+  export(spans: readonly object[], done: (result: { code: number; error?: Error }) => void): void;
+  /** Sends what is pending and releases the exporter. */
+  shutdown(): Promise<void>;
+  /** Sends what is pending. */
+  forceFlush?(): Promise<void>;
+}
 
 /** Turns each span (start event … end event) into one OpenTelemetry span. */
 export interface OtelTracerOptions extends TracerCommonOptions {
@@ -32,14 +46,14 @@ export interface OtelTracerOptions extends TracerCommonOptions {
   readonly tracerProvider?: TracerProvider;
   /**
    * An OpenTelemetry `SpanExporter`, such as `OTLPTraceExporter`, for a host with no tracer
-   * provider of its own: the tracer builds a `BasicTracerProvider` around it with a
+   * provider of its own: the tracer builds a `TracerProvider` (`@opentelemetry/sdk-trace`) around it with a
    * `BatchSpanProcessor` (tuned by the `OTEL_BSP_*` environment variables), the resource
    * attributes `service.name` (the telemetry's `service`), `host.name` and `service.instance.id`,
    * and the `sampleRatio` sampler. `telemetry.flush()` force-flushes it and `telemetry.shutdown()`
    * shuts it down; it is never registered as the global provider. Not with `tracerProvider`.
    * @default none: spans go to `tracerProvider`
    */
-  readonly exporter?: SpanExporter;
+  readonly exporter?: OtelSpanExporter;
   /**
    * With `exporter`: the share of new traces kept, from 0 to 1, by a
    * `ParentBased(TraceIdRatioBased(sampleRatio))` sampler; a span with a parent follows its
@@ -67,6 +81,17 @@ export interface OtelTracerOptions extends TracerCommonOptions {
    * @default none: no log records, unless `loggerProvider` is given
    */
   readonly logExporter?: OtelLogRecordExporter;
+  /**
+   * The names of span, span event and log record attributes: the catalogue's keys (`remoteIp`,
+   * `remotePort`, `localIp`, `localPort`, `hostname`, `url`), OpenTelemetry's semantic-convention
+   * names in their place (`'semconv'`: `client.address`, `client.port`, `server.address`,
+   * `server.port`, `network.peer.address`, `network.peer.port`, `network.local.address`,
+   * `network.local.port`, `url.full`), or both side by side. Connections are SERVER spans, whose
+   * remote end is the client; delivery attempts are CLIENT spans, whose remote end is the server
+   * (`server.address` is the MX `hostname` when the event has it).
+   * @default 'catalogue'
+   */
+  readonly attributes?: OtelAttributeNames;
   /**
    * The instrumentation scope name, of the tracer and of the logger.
    * @default 'mail-telemetry'
@@ -103,10 +128,14 @@ interface TypeInfo {
   readonly objectKeys: ObjectKeys;
   /** True when the tracer's `events` and `exclude` select it: span start and end events come whatever they say. */
   readonly selected: boolean;
+  /** The attribute names of the event outside any span: a delivery event's are a client's. */
+  readonly rename: Rename | undefined;
 }
 
 interface Open {
   readonly span: Span;
+  /** The attribute names of the span's events: a server's or a client's. */
+  readonly rename: Rename | undefined;
   error: string | undefined;
   /** The context holding the span, made for the first log record of the span. */
   context: Context | undefined;
@@ -130,14 +159,16 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       ? undefined
       : buildResource(context.service, options.resourceAttributes);
   let provider = options.tracerProvider ?? trace.getTracerProvider();
-  if (options.exporter !== undefined && resource !== undefined) {
-    const built = buildTracerProvider(options.exporter, resource, options.sampleRatio ?? 1, context.report);
+  const drops = resource === undefined ? undefined : new Drops(context);
+  if (options.exporter !== undefined && resource !== undefined && drops !== undefined) {
+    const exporter = options.exporter as unknown as SpanExporter;
+    const built = buildTracerProvider(exporter, resource, options.sampleRatio ?? 1, context.report, drops.counter('spans'));
     owned.push(built.owned);
     provider = built.provider;
   }
   let logger: OtelLogger | undefined;
-  if (options.logExporter !== undefined && resource !== undefined) {
-    const built = buildLoggerProvider(options.logExporter, resource, context.report);
+  if (options.logExporter !== undefined && resource !== undefined && drops !== undefined) {
+    const built = buildLoggerProvider(options.logExporter, resource, context.report, drops.counter('log records'));
     owned.push(built.owned);
     logger = built.provider.getLogger(scope);
   } else if (options.loggerProvider !== undefined) logger = options.loggerProvider.getLogger(scope);
@@ -149,6 +180,9 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
   // At emit time OTel's own clock reads the same moment, with sub-millisecond precision; an
   // injected telemetry clock (tests) is followed instead.
   const system = context.systemClock;
+  const names = options.attributes ?? 'catalogue';
+  const serverNames = renaming(names, false);
+  const clientNames = renaming(names, true);
 
   // Log records follow the tracer's selection: span start and end events reach this sink whatever
   // its level and patterns (the spans need them), but are logged only when selected.
@@ -165,7 +199,8 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       const kind = type.startsWith('delivery.') ? START_CLIENT : START_SERVER;
       const role = context.spans.has(type) ? kind : ends.has(type) ? END : INSIDE;
       const selected = include.some((p) => matchPattern(p, type)) && !exclude.some((p) => matchPattern(p, type));
-      known = { role, objectKeys: context.objectKeys(type), selected };
+      const rename = kind === START_CLIENT ? clientNames : serverNames;
+      known = { role, objectKeys: context.objectKeys(type), selected, rename };
       types[typeId] = known;
     }
     return known;
@@ -180,20 +215,18 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
     const active = otelContext.active();
     const kind = info.role === START_CLIENT ? SpanKind.CLIENT : SpanKind.SERVER;
     const within = parent === undefined ? active : trace.setSpan(active, parent);
+    const rename = info.rename;
     let span: Span;
     try {
       // A start event's own keys are its span's keys.
       const attrs = plain({ ...own, spanId: id }, info.objectKeys);
-      span = tracer.startSpan(type, spanOptions(kind, attrs, system ? undefined : timestamp), within);
+      span = tracer.startSpan(type, spanOptions(kind, named(attrs, rename), system ? undefined : timestamp), within);
     } catch {
       // A hostile value (a throwing getter, an odd array) must not cost the span: start it from a safe copy.
-      span = tracer.startSpan(
-        type,
-        spanOptions(kind, { ...copyAttributes(own), spanId: id }, system ? undefined : timestamp),
-        within,
-      );
+      const attrs = named({ ...copyAttributes(own), spanId: id }, rename);
+      span = tracer.startSpan(type, spanOptions(kind, attrs, system ? undefined : timestamp), within);
     }
-    const entry: Open = { span, error: undefined, context: undefined };
+    const entry: Open = { span, rename, error: undefined, context: undefined };
     open.set(id, entry);
     if (open.size > maxOpen) endOldest(open, maxOpen);
     return entry;
@@ -228,20 +261,22 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       end(entry, id, own, timestamp);
       lastId = -1;
       last = undefined;
-    } else addEvent(entry.span, type, own, info.objectKeys, system ? undefined : timestamp);
+    } else addEvent(entry.span, type, own, info.objectKeys, system ? undefined : timestamp, entry.rename);
     return entry;
   };
 
   /** The event as a log record, in the context of its span's OTel span (or the active one). */
   const log = (out: OtelLogger, event: TelemetryEvent, entry: Open | undefined) => {
     const level = event.level;
-    if (severity(level) < minimum || !typeInfo(event.typeId, event.type).selected) return;
+    const info = typeInfo(event.typeId, event.type);
+    if (severity(level) < minimum || !info.selected) return;
+    const rename = entry === undefined ? info.rename : entry.rename;
     let attrs: Attributes;
     try {
-      attrs = { ...attributes(event.data), [EVENT_NAME_ATTRIBUTE]: event.type };
+      attrs = { ...named(attributes(event.data), rename), [EVENT_NAME_ATTRIBUTE]: event.type };
     } catch {
       // A throwing getter: the safe copy marks what cannot be read.
-      attrs = { ...copyAttributes(event.data), [EVENT_NAME_ATTRIBUTE]: event.type };
+      attrs = { ...named(copyAttributes(event.data), rename), [EVENT_NAME_ATTRIBUTE]: event.type };
     }
     let within: Context;
     if (entry === undefined) within = otelContext.active();
@@ -263,7 +298,8 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
   const outside = (event: TelemetryEvent) => {
     const active = trace.getSpan(otelContext.active());
     if (active === undefined) return;
-    addEvent(active, event.type, event.data, undefined, system ? undefined : event.timestamp);
+    const rename = typeInfo(event.typeId, event.type).rename;
+    addEvent(active, event.type, event.data, undefined, system ? undefined : event.timestamp, rename);
   };
 
   // Everything happens at emit time, as hand-written OTel calls would: the caller's context is
@@ -296,6 +332,7 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
     },
     async flush() {
       await Promise.all(owned.map((built) => built.forceFlush()));
+      drops?.report();
     },
     async close() {
       for (const [, entry] of open.entries()) {
@@ -308,8 +345,59 @@ export function otelSink(options: OtelTracerOptions, context: InternalSinkContex
       // Shutting a built provider down exports what its batch processor holds, the spans just
       // ended included.
       await Promise.all(owned.map((built) => built.shutdown()));
+      drops?.report();
     },
   };
+}
+
+type Signal = 'spans' | 'log records';
+
+/** The registry counter of the items the built providers' batch processors dropped. */
+const DROPPED_METRIC = 'telemetry.otel-dropped';
+
+/**
+ * Drops inside the built providers' batch processors (their queue was full: spans ended, or log
+ * records emitted, faster than the exporter sends them). Each is counted at once in the registry
+ * counter `telemetry.otel-dropped` (labels `tracer` and `signal`), and reported as the tracer's
+ * error event once per burst: at the next turn of the event loop, or at flush and shutdown.
+ */
+class Drops {
+  readonly #context: InternalSinkContext;
+  readonly #pending = new Map<Signal, number>();
+  #scheduled: NodeJS.Immediate | undefined;
+
+  constructor(context: InternalSinkContext) {
+    this.#context = context;
+  }
+
+  /** The callback that counts one signal's drops. */
+  counter(signal: Signal): (count: number) => void {
+    const counter = this.#context.counter(DROPPED_METRIC, {
+      help: "Spans and log records an otel tracer's batch processors dropped, their queue full",
+      unit: '',
+      labels: ['tracer', 'signal'],
+    });
+    const labels = { tracer: this.#context.id, signal: signal === 'spans' ? 'spans' : 'logs' };
+    return (count) => {
+      if (!(count > 0)) return;
+      counter.inc(labels, count);
+      this.#pending.set(signal, (this.#pending.get(signal) ?? 0) + count);
+      this.#scheduled ??= setImmediate(() => this.report());
+    };
+  }
+
+  /** Reports what was dropped since the last report. */
+  report(): void {
+    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
+    this.#scheduled = undefined;
+    for (const [signal, count] of this.#pending) {
+      this.#context.report(
+        new Error(`the ${signal === 'spans' ? 'BatchSpanProcessor' : 'BatchLogRecordProcessor'} queue is full`),
+        `${count} ${signal} dropped`,
+      );
+    }
+    this.#pending.clear();
+  }
 }
 
 /** The event's own keys, where the library knows them apart from its span's. */
@@ -337,14 +425,27 @@ function spanOptions(kind: SpanKind, attributes: Attributes, startTime: number |
  * Adds a span event. The fast attributes are the event's keys themselves, which the SDK reads
  * again; when that throws (a getter, a hostile array), the event is added from a safe copy instead.
  */
-function addEvent(span: Span, type: string, data: Data, objectKeys: ObjectKeys, time: number | undefined): void {
+function addEvent(
+  span: Span,
+  type: string,
+  data: Data,
+  objectKeys: ObjectKeys,
+  time: number | undefined,
+  rename: Rename | undefined,
+): void {
   try {
-    if (time === undefined) span.addEvent(type, plain(data, objectKeys));
-    else span.addEvent(type, plain(data, objectKeys), time);
+    const attrs = rename === undefined ? plain(data, objectKeys) : rename(plain(data, objectKeys));
+    if (time === undefined) span.addEvent(type, attrs);
+    else span.addEvent(type, attrs, time);
   } catch {
-    if (time === undefined) span.addEvent(type, copyAttributes(data));
-    else span.addEvent(type, copyAttributes(data), time);
+    if (time === undefined) span.addEvent(type, named(copyAttributes(data), rename));
+    else span.addEvent(type, named(copyAttributes(data), rename), time);
   }
+}
+
+/** The attributes under the names the tracer was asked for. */
+function named(attributes: Attributes, rename: Rename | undefined): Attributes {
+  return rename === undefined ? attributes : rename(attributes);
 }
 
 /** A key's value, or undefined when its getter throws. */
@@ -472,17 +573,4 @@ function errorName(error: Error): string {
   } catch {
     return 'Error';
   }
-}
-
-type OtelApi = typeof import('@opentelemetry/api');
-let api: OtelApi | undefined;
-
-/**
- * The OpenTelemetry API, loaded when an otel tracer is made, so that the main entry never loads it
- * for a host without one. Its global provider and context keys live on `globalThis`, so this copy
- * and the host's own import see the same ones.
- */
-function otelApi(): OtelApi {
-  api ??= createRequire(import.meta.url)('@opentelemetry/api') as OtelApi;
-  return api;
 }

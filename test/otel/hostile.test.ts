@@ -3,11 +3,10 @@
  * OTLP/HTTP: emit never throws, and every record still arrives in a body that parses.
  */
 import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { CONNECTION, make } from '../support/telemetry.js';
-import { otlpReceiver } from './receiver.js';
+import { otlpExporters, otlpReceiver } from './receiver.js';
 
 const circular: Record<string, unknown> = { name: 'loop' };
 circular.self = circular;
@@ -89,8 +88,7 @@ describe('hostile values through OTLP', () => {
         {
           type: 'otel',
           level: 'trace',
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });

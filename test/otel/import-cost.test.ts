@@ -1,6 +1,6 @@
 /**
  * The otel tracer loads the OpenTelemetry SDK only on the path that needs it: `exporter` loads
- * sdk-trace-base and resources, `logExporter` sdk-logs, and `{ type: 'otel' }` alone neither
+ * sdk-trace and resources, `logExporter` sdk-logs, and `{ type: 'otel' }` alone neither
  * (test/package/import-cost.test.ts checks that one and the main entry's other paths).
  */
 import { execFileSync } from 'node:child_process';
@@ -35,9 +35,10 @@ describe('the otel tracer’s import cost', () => {
     expect(existsSync(`${root}dist/index.js`), 'run `npm run build` first').toBe(true);
   });
 
-  it('an exporter loads sdk-trace-base and resources, not sdk-logs', () => {
+  it('an exporter loads sdk-trace and resources, not sdk-logs', () => {
     const seen = requested(`{ type: 'otel', exporter: ${EXPORTER} }`);
-    expect(seen).toContain('@opentelemetry/sdk-trace-base');
+    expect(seen).toContain('@opentelemetry/sdk-trace');
+    expect(seen).not.toContain('@opentelemetry/sdk-trace-base');
     expect(seen).toContain('@opentelemetry/resources');
     expect(seen).not.toContain('@opentelemetry/sdk-logs');
   });
@@ -46,7 +47,7 @@ describe('the otel tracer’s import cost', () => {
     for (const how of ['esm', 'cjs'] as const) {
       const seen = requested(`{ type: 'otel', logExporter: ${EXPORTER} }`, how);
       expect(seen, how).toContain('@opentelemetry/sdk-logs');
-      expect(seen, how).not.toContain('@opentelemetry/sdk-trace-base');
+      expect(seen, how).not.toContain('@opentelemetry/sdk-trace');
     }
   });
 });

@@ -3,17 +3,15 @@
  * records and metrics to a receiver on 127.0.0.1, which decodes what arrived.
  */
 import { hostname } from 'node:os';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import { MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { describe, expect, it } from 'vitest';
-import type { TelemetryEvent } from '../../src/index.js';
 import { exportMetrics } from '../../src/otel.js';
 import { CONNECTION, make } from '../support/telemetry.js';
-import { otlpReceiver, type ReceivedLog } from './receiver.js';
+import { exporterErrors, otlpExporters, otlpReceiver, type ReceivedLog } from './receiver.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -81,8 +79,7 @@ describe('the otel tracer with an exporter', () => {
         {
           type: 'otel',
           level: 'debug',
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });
@@ -140,8 +137,7 @@ describe('the otel tracer with an exporter', () => {
           level: 'debug',
           events: ['smtp.*'],
           exclude: ['smtp.connection-end'],
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });
@@ -161,8 +157,7 @@ describe('the otel tracer with an exporter', () => {
       tracers: [
         {
           type: 'otel',
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });
@@ -182,8 +177,7 @@ describe('the otel tracer with an exporter', () => {
           type: 'otel',
           level: 'debug',
           sampleRatio: 0,
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });
@@ -204,15 +198,11 @@ describe('the otel tracer with an exporter', () => {
         {
           type: 'otel',
           level: 'debug',
-          exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
-          logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+          ...otlpExporters(receiver),
         },
       ],
     });
-    const errors: TelemetryEvent[] = [];
-    telemetry.on('telemetry.otel-exporter-error', (event) => {
-      errors.push(event);
-    });
+    const errors = exporterErrors(telemetry);
     const session = telemetry.span('smtp.connection-start', CONNECTION);
     session.end();
     await telemetry.flush();
@@ -331,6 +321,48 @@ describe('OTLP metrics', () => {
     expect(byName(fullMetrics, 'smtp.connection-start').points.map((p) => p.value)).toEqual([0]);
     expect(byName(fullMetrics, 'mta.never').points.map((p) => p.value)).toEqual([0]);
     expect(fullMetrics.length).toBeGreaterThan(leanMetrics.length + 100);
+  });
+
+  it('sends UCUM units, or Stalwart’s unit words under naming: stalwart', async () => {
+    const receiver = await otlpReceiver();
+    const units = async (naming: 'prometheus' | 'stalwart') => {
+      const telemetry = make({ metrics: { naming } });
+      const reader = new PeriodicExportingMetricReader({
+        exporter: new OTLPMetricExporter({ url: receiver.url('metrics') }),
+        exportIntervalMillis: 3_600_000,
+      });
+      const meterProvider = new MeterProvider({ readers: [reader] });
+      telemetry.metrics.counter('mta.bounces', { help: 'Bounced messages', unit: 'messages' }).inc();
+      exportMetrics(telemetry, { meterProvider });
+      telemetry.emit('auth.failed', { remoteIp: '192.0.2.1' });
+      const session = telemetry.span('smtp.connection-start', CONNECTION);
+      telemetry.emit('queue.message-queued', { size: 2048 });
+      session.end({ elapsed: 1500 });
+      telemetry.metrics.gauge('user.count').set(3);
+      const before = receiver.metrics().length;
+      await reader.forceFlush();
+      await meterProvider.shutdown();
+      const sent = receiver.metrics().slice(before);
+      const names = ['auth.failed', 'mta.bounces', 'smtp.request-time', 'message.size', 'user.count', 'server.memory'];
+      return Object.fromEntries(names.map((name) => [name, byName(sent, name).unit]));
+    };
+    expect(await units('prometheus')).toEqual({
+      'auth.failed': '{event}',
+      'mta.bounces': 'messages',
+      'smtp.request-time': 'ms',
+      'message.size': 'By',
+      'user.count': 'users',
+      'server.memory': 'By',
+    });
+    // Stalwart's OTLP export: counters in `events`, the others in the catalogue's unit words.
+    expect(await units('stalwart')).toEqual({
+      'auth.failed': 'events',
+      'mta.bounces': 'messages',
+      'smtp.request-time': 'milliseconds',
+      'message.size': 'bytes',
+      'user.count': 'users',
+      'server.memory': 'bytes',
+    });
   });
 
   it('refuses a bad keepZeroCounters, naming the option', () => {

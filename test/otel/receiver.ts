@@ -3,6 +3,9 @@
  * decoded requests, and turns OTLP's key-value lists back into plain objects for the assertions.
  */
 import { gunzipSync } from 'node:zlib';
+import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import type { TelemetryEvent } from '../../src/index.js';
 import { listenLoopback } from '../support/loopback.js';
 
 /** An OTLP `AnyValue` in its JSON encoding. */
@@ -70,6 +73,7 @@ export interface ReceivedLog {
 export interface ReceivedMetric {
   readonly resource: Record<string, Plain>;
   readonly name: string;
+  readonly unit: string;
   readonly points: readonly { attributes: Record<string, Plain>; value: number | undefined; count: number | undefined }[];
 }
 
@@ -150,6 +154,7 @@ export async function otlpReceiver(options: { status?: number } = {}) {
               return {
                 resource: plainAttributes(rm.resource?.attributes),
                 name: m.name,
+                unit: m.unit ?? '',
                 points: (data.dataPoints ?? []).map((p: Json) => ({
                   attributes: plainAttributes(p.attributes),
                   value: p.asInt !== undefined ? Number(p.asInt) : p.asDouble,
@@ -162,4 +167,26 @@ export async function otlpReceiver(options: { status?: number } = {}) {
       );
     },
   };
+}
+
+/** The real OTLP/HTTP span and log exporters sending to `receiver`: an otel tracer's `exporter` and `logExporter`. */
+export function otlpExporters(receiver: { url(signal: 'traces' | 'logs'): string }): {
+  exporter: OTLPTraceExporter;
+  logExporter: OTLPLogExporter;
+} {
+  return {
+    exporter: new OTLPTraceExporter({ url: receiver.url('traces') }),
+    logExporter: new OTLPLogExporter({ url: receiver.url('logs') }),
+  };
+}
+
+/** Collects the `telemetry.otel-exporter-error` events `telemetry` reports from now on. */
+export function exporterErrors(telemetry: {
+  on(pattern: 'telemetry.otel-exporter-error', listener: (event: TelemetryEvent) => void): unknown;
+}): TelemetryEvent[] {
+  const errors: TelemetryEvent[] = [];
+  telemetry.on('telemetry.otel-exporter-error', (event) => {
+    errors.push(event);
+  });
+  return errors;
 }
