@@ -1,4 +1,5 @@
-import { droppedFrame, metricsFrame, pingFrame, traceFrame } from './frames.js';
+import type { MetricsSnapshot } from '../metrics/registry.js';
+import { droppedFrame, metricsFrame, pingFrame, type TraceFrameWriter } from './frames.js';
 import type { MetricsStream } from './metrics.js';
 import type { EventStream } from './stream.js';
 
@@ -20,17 +21,17 @@ export class TraceFrames implements FrameSource {
   readonly #window: number;
   readonly #ping: number;
   readonly #pressure: number;
-  readonly #describe: (type: string) => string;
+  readonly #frame: TraceFrameWriter;
   #started = false;
   #last = 0;
   #hurry = false;
   #framed: (() => void)[] = [];
 
-  constructor(stream: EventStream, options: { window: number; ping: number; describe: (type: string) => string }) {
+  constructor(stream: EventStream, options: { window: number; ping: number; frame: TraceFrameWriter }) {
     this.#stream = stream;
     this.#window = options.window;
     this.#ping = options.ping;
-    this.#describe = options.describe;
+    this.#frame = options.frame;
     // Past half the buffer a batch goes out early: waiting out the window would only drop events.
     this.#pressure = Math.max(1, stream.capacity >>> 1);
   }
@@ -57,7 +58,7 @@ export class TraceFrames implements FrameSource {
         this.#last = now;
         this.#hurry = false;
         const dropped = stream.takeDropped();
-        const frame = traceFrame(stream.take(stream.buffered), this.#describe);
+        const frame = this.#frame(stream.take(stream.buffered));
         this.#settle();
         return dropped > 0 ? droppedFrame(dropped, stream.dropped) + frame : frame;
       }
@@ -99,12 +100,14 @@ export class TraceFrames implements FrameSource {
 export class MetricFrames implements FrameSource {
   readonly #stream: MetricsStream;
   readonly #ping: number;
+  readonly #frame: (snapshot: MetricsSnapshot) => string;
   #started = false;
   #last = 0;
 
-  constructor(stream: MetricsStream, ping: number) {
+  constructor(stream: MetricsStream, ping: number, frame: (snapshot: MetricsSnapshot) => string = metricsFrame) {
     this.#stream = stream;
     this.#ping = ping;
+    this.#frame = frame;
   }
 
   get pending(): number {
@@ -124,7 +127,7 @@ export class MetricFrames implements FrameSource {
       if (wait === 0) {
         this.#last = now;
         try {
-          return metricsFrame(stream.read());
+          return this.#frame(stream.read());
         } catch {
           // A registry read that fails (a host collector throwing) costs this frame, not the stream.
           return pingFrame(this.#ping);
