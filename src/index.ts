@@ -140,7 +140,7 @@ export type { LiveAuthorize, LiveAuthRequest, LiveVerdict } from './live/access.
 /** @group Live streams */
 export type { LiveFilter } from './live/filter.js';
 /** @group Live streams */
-export type { StalwartMetric } from './live/frames.js';
+export type { StalwartMetric, StalwartMetric015 } from './live/frames.js';
 /** @group Live streams */
 export type { LiveApi, LiveStats } from './live/live.js';
 /** @group Live streams */
@@ -188,6 +188,14 @@ export { DEFAULT_BUCKETS } from './metrics/registry.js';
 export type { TelemetryOptions } from './options.js';
 /** @group Tracers */
 export type { OtelTracerOptions } from './otel/tracer.js';
+/** @group Stalwart compatibility */
+export type { Stalwart015Alias } from './stalwart/names.js';
+/** @group Stalwart compatibility */
+export { STALWART_015_ALIASES } from './stalwart/names.js';
+/** @group Stalwart compatibility */
+export type { TraceKeyValue, TraceValue } from './stalwart/values.js';
+/** @group Stalwart compatibility */
+export type { StalwartSetting, StalwartVersion } from './stalwart/version.js';
 /** @group Core */
 export type {
   BuiltinGaugeName,

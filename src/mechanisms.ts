@@ -3,9 +3,11 @@
  * streams, alerts, and the HTTP handlers that expose them.
  */
 import { type AlertsApi, createAlerts } from './alerts/alerts.js';
+import { describeError } from './base/errors.js';
 import type { Catalog } from './catalog/catalog.js';
 import type { CoreContext } from './core/mechanism.js';
 import { createDashboard } from './dashboard/dashboard.js';
+import { historyHandler } from './history/handler.js';
 import { createHistory, type HistoryApi } from './history/history.js';
 import type { TelemetryHandlers } from './http/handler.js';
 import { prometheusHandler } from './http/prometheus.js';
@@ -44,6 +46,19 @@ export function buildMechanisms(core: CoreContext, metering: Metering, options: 
   const context = { ...core, metrics };
   const history = createHistory(context, options.history);
   const live = createLive(context, options.live);
+  const stalwart = options.historyStalwart;
+  // Under a Stalwart version the history answers in Stalwart's bodies: decided here, once.
+  const historyHttp =
+    stalwart === undefined
+      ? history.handler
+      : historyHandler(
+          history.api,
+          () => core.now(),
+          options.history?.authorize,
+          (error, details) =>
+            core.report('telemetry.subscriber-error', { id: 'history.handler', reason: describeError(error), details }),
+          { version: stalwart, describe: (type) => core.describe(type) },
+        );
   return {
     metrics,
     webhooks: createWebhooks(context, options.webhooks),
@@ -51,10 +66,15 @@ export function buildMechanisms(core: CoreContext, metering: Metering, options: 
     live: live.api,
     alerts: createAlerts(context, options.alerts, { history: history.api }),
     handlers: {
-      prometheus: prometheusHandler((format) => registry.prometheus(format), options.metrics.auth),
+      prometheus: prometheusHandler(
+        (format) => registry.prometheus(format),
+        options.metrics.auth,
+        options.metrics.naming === 'stalwart',
+      ),
       liveTracing: live.handlers.liveTracing,
       liveMetrics: live.handlers.liveMetrics,
-      history: history.handler,
+      liveToken: live.handlers.liveToken,
+      history: historyHttp,
       dashboard: createDashboard(options.dashboard),
     },
   };

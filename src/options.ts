@@ -15,6 +15,8 @@ import { type DashboardOptions, type ResolvedDashboard, resolveDashboard } from 
 import { type HistoryOptions, type ResolvedHistory, resolveHistory } from './history/options.js';
 import { type LiveOptions, type ResolvedLive, resolveLive } from './live/options.js';
 import { type MetricsOptions, type ResolvedMetricsOptions, resolveMetricsOptions } from './metrics/options.js';
+import type { Stalwart015Alias } from './stalwart/names.js';
+import { overrideStalwart, resolveStalwart, type StalwartSetting, type StalwartVersion } from './stalwart/version.js';
 import { resolveTracers, type TracerOptionsFor } from './tracing/tracers.js';
 import { type ResolvedWebhook, resolveWebhooks, type WebhookOptions } from './webhooks/options.js';
 
@@ -62,12 +64,19 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
    * Webhook endpoints: batched, signed, retried deliveries.
    * @default []
    */
-  readonly webhooks?: readonly WebhookOptions<L | `${string}*${string}`>[];
+  readonly webhooks?: readonly WebhookOptions<L | Stalwart015Alias | `${string}*${string}`>[];
   /**
-   * The in-memory history of events, span traces and metric series; off unless given.
+   * The in-memory history of events, span traces and metric series; off unless given. Its
+   * `stalwart` overrides the top-level one for the history handler's bodies.
    * @default undefined
    */
-  readonly history?: HistoryOptions<L | `${string}*${string}`>;
+  readonly history?: HistoryOptions<L | Stalwart015Alias | `${string}*${string}`> & {
+    /**
+     * The Stalwart version whose bodies the history handler answers in (`false`: the library's own).
+     * @default the top-level `stalwart`
+     */
+    readonly stalwart?: StalwartSetting;
+  };
   /**
    * Live event and metric streams, and their access tokens.
    * @default {} (each option at its default)
@@ -90,6 +99,18 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
    */
   readonly sendMail?: SendMail;
   /**
+   * Makes every wire format exactly that Stalwart version's, so a Stalwart operator's webhook
+   * receivers, Grafana dashboards and web admin keep working: webhook values (RFC 3339 times,
+   * nested errors as events) and, under `'0.15'`, 0.15's names of renamed events; live trace and
+   * metric items; the token handler's answer; the history handler's bodies and `/api/logs`; the
+   * Prometheus scrape (Stalwart names, plain text, zero counters left out). Decided here, at
+   * configuration time. `metrics`, `live`, `history` and each webhook may override it with their
+   * own `stalwart` (a version, or `false` for the library's own shapes). See
+   * docs/stalwart-compatibility.md.
+   * @default undefined (the library's own, richer shapes)
+   */
+  readonly stalwart?: StalwartVersion;
+  /**
    * The clock, in epoch milliseconds. Tests inject one.
    * @default Date.now
    */
@@ -110,6 +131,7 @@ const TELEMETRY_KEYS = new Set([
   'dashboard',
   'alerts',
   'sendMail',
+  'stalwart',
   'now',
 ]);
 
@@ -122,6 +144,8 @@ export interface ResolvedOptions {
   readonly live: ResolvedLive;
   readonly dashboard: ResolvedDashboard;
   readonly alerts: ResolvedAlerts;
+  /** The Stalwart version of the history handler's bodies, if any. */
+  readonly historyStalwart: StalwartVersion | undefined;
 }
 
 /** Validates the options of `createTelemetry`; a bad one throws a {@link TelemetryConfigError}. */
@@ -129,13 +153,23 @@ export function resolveOptions(options: unknown): ResolvedOptions {
   const path = 'options';
   const o = record(options === undefined ? {} : options, path);
   checkKeys(o, TELEMETRY_KEYS, path);
+  const stalwart = resolveStalwart(o.stalwart, `${path}.stalwart`);
   const core = resolveCore(o, path, resolveTracers(o.tracers, `${path}.tracers`, o.sensitiveKeys));
-  const live = resolveLive(o.live, `${path}.live`, o.sensitiveKeys);
+  const live = resolveLive(o.live, `${path}.live`, o.sensitiveKeys, stalwart);
+  // The history section's `stalwart` shapes its handler only: it is taken off before the rest is read.
+  let history = o.history;
+  let historyStalwart = stalwart;
+  if (typeof history === 'object' && history !== null && !Array.isArray(history) && 'stalwart' in history) {
+    const { stalwart: own, ...rest } = history as Record<string, unknown>;
+    historyStalwart = overrideStalwart(own, `${path}.history.stalwart`, stalwart);
+    history = rest;
+  }
   return {
     core,
-    metrics: resolveMetricsOptions(o.metrics),
-    webhooks: resolveWebhooks(o.webhooks, `${path}.webhooks`),
-    history: resolveHistory(o.history, `${path}.history`),
+    metrics: resolveMetricsOptions(o.metrics, `${path}.metrics`, stalwart),
+    webhooks: resolveWebhooks(o.webhooks, `${path}.webhooks`, stalwart),
+    history: resolveHistory(history, `${path}.history`),
+    historyStalwart,
     live,
     // The page's metrics interval must be one the streams accept.
     dashboard: resolveDashboard(o.dashboard, `${path}.dashboard`, live.minMetricsInterval),

@@ -1,5 +1,6 @@
 import { nearest } from '../base/errors.js';
 import { avgOver, increase, rate, type SeriesPoint } from '../history/series.js';
+import { currentName, STALWART_015_ALIASES } from '../stalwart/names.js';
 import { ExpressionError } from './errors.js';
 import { type LabelBudget, showMatchers } from './labels.js';
 import type { BinaryOp, Expr, MetricRef, WindowFunction } from './parser.js';
@@ -71,6 +72,10 @@ export function bindScope(
 ): BindScope {
   const bySanitised = new Map<string, string>();
   for (const name of known.keys()) if (!bySanitised.has(sanitise(name))) bySanitised.set(sanitise(name), name);
+  // Stalwart 0.15's names of renamed events (queue_queue_message) read the renamed counters.
+  for (const [old, now] of Object.entries(STALWART_015_ALIASES)) {
+    if (known.has(now) && !bySanitised.has(sanitise(old))) bySanitised.set(sanitise(old), now);
+  }
   const uncounted = new Map<string, string>();
   for (const name of uncountedEvents) {
     if (known.has(name)) continue;
@@ -95,8 +100,9 @@ export function compile(expr: Expr, source: string, scope: BindScope): Compiled 
   const resolve = (ref: MetricRef): string => {
     if (ref.exact) {
       if (!known.has(ref.name) && scope.uncounted.has(ref.name)) throw uncountedError(ref);
-      metrics.add(ref.name);
-      return ref.name;
+      const exact = known.has(ref.name) ? ref.name : currentName(ref.name);
+      metrics.add(exact);
+      return exact;
     }
     const name = bySanitised.get(ref.name);
     if (name === undefined && scope.uncounted.has(ref.name)) throw uncountedError(ref);

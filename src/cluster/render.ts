@@ -57,6 +57,8 @@ function ownMetrics(counts: ScrapeCounts): Collected[] {
   ];
 }
 
+const NO_EXPORT_NAMES: ReadonlyMap<string, string> = new Map();
+
 /** Renders the merged metrics and the primary's own in one exposition. */
 export class ClusterExposition {
   readonly #cache: ExpositionCache = new Map();
@@ -72,6 +74,9 @@ export class ClusterExposition {
       maxSeries: Number.MAX_SAFE_INTEGER,
       memoryInterval: 60_000,
       auth: undefined,
+      // Export names and the Stalwart setting are the workers' own; the merged scrape keeps the library's names.
+      exportNames: NO_EXPORT_NAMES,
+      stalwart: undefined,
     };
     const settingsKey = JSON.stringify(settings);
     if (settingsKey !== this.#settingsKey) {

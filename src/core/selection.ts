@@ -1,7 +1,8 @@
 import { TelemetryConfigError } from '../base/errors.js';
 import { type Level, severity } from '../base/levels.js';
-import { matchPattern, PATTERN } from '../base/patterns.js';
+import { PATTERN } from '../base/patterns.js';
 import type { Catalog } from '../catalog/catalog.js';
+import { currentName, selects } from '../stalwart/names.js';
 
 /** Which events a consumer selects. */
 export interface Selection {
@@ -27,14 +28,14 @@ export function compileSelection(catalog: Catalog, levels: Uint8Array, selection
   for (const event of catalog.events) {
     const level = levels[event.id] ?? 0;
     if (level < minimum || level >= severity('disable')) continue;
-    if (!include.some((p) => matchPattern(p, event.name))) continue;
-    if (exclude.some((p) => matchPattern(p, event.name))) continue;
+    if (!include.some((p) => selects(p, event.name))) continue;
+    if (exclude.some((p) => selects(p, event.name))) continue;
     bits[event.id >>> 5] = (bits[event.id >>> 5] ?? 0) | (1 << (event.id & 31));
   }
   return bits;
 }
 
-/** Validates selector strings against the catalogue. */
+/** Validates selector strings against the catalogue; Stalwart 0.15's names of renamed events count as known. */
 export function checkPatterns(catalog: Catalog, patterns: unknown, path: string): asserts patterns is readonly string[] {
   if (!Array.isArray(patterns)) throw new TelemetryConfigError(path, patterns, 'an array of event names or wildcards');
   patterns.forEach((pattern: unknown, i) => {
@@ -43,11 +44,11 @@ export function checkPatterns(catalog: Catalog, patterns: unknown, path: string)
       throw new TelemetryConfigError(at, pattern, 'an event name or wildcard such as "smtp.*" or "*-error"');
     }
     if (!pattern.includes('*')) {
-      if (catalog.get(pattern) === undefined) {
+      if (catalog.get(currentName(pattern)) === undefined) {
         const near = catalog.suggest(pattern);
         throw new TelemetryConfigError(at, pattern, 'a known event name', near ? `did you mean "${near}"?` : undefined);
       }
-    } else if (!catalog.events.some((e) => matchPattern(pattern, e.name))) {
+    } else if (!catalog.events.some((e) => selects(pattern, e.name))) {
       throw new TelemetryConfigError(at, pattern, 'a wildcard that matches at least one event');
     }
   });

@@ -3,9 +3,19 @@ import { isLevel } from '../base/levels.js';
 import { type Authorize, AuthorizeFailure, askAuthorize, type HttpAuthRequest, refusal } from '../http/auth.js';
 import { handler, type RequestHandler } from '../http/handler.js';
 import type { Reply } from '../http/request.js';
+import {
+  logItemJson,
+  metricPointsJson,
+  queryTypes,
+  traceEventsJson,
+  traceIdsJson,
+  traceSummariesJson,
+} from '../stalwart/history.js';
+import type { StalwartVersion } from '../stalwart/version.js';
 import type { HistoryApi } from './history.js';
 import { listJson, pageJson, traceJson, wireEventJson } from './json.js';
 import { HistoryQueryError, MAX_LIMIT } from './query.js';
+import type { SeriesPoint } from './series.js';
 import type { EventQuery, KeyMatch, Page, TraceQuery } from './types.js';
 
 /** What `authorize` sees of a history request. */
@@ -24,6 +34,12 @@ interface Answer {
   readonly json: string;
 }
 
+/** Stalwart's bodies at Stalwart's paths: the version, and the catalogue's descriptions for `text`. */
+export interface HistoryStalwart {
+  readonly version: StalwartVersion;
+  readonly describe: (type: string) => string;
+}
+
 /** Tells the host's error events why a request got a 500 (never the client). */
 export type HistoryFailureReport = (error: unknown, details: string) => void;
 
@@ -34,6 +50,7 @@ const DEFAULT_WINDOW = 86_400_000;
 const MAX_SKIPPED = 100_000;
 const TRACES_PARAMS = new Set(['type', 'queue_id', 'filter', 'before', 'after', 'page', 'limit', 'values', 'cursor']);
 const METRICS_PARAMS = new Set(['metrics', 'before', 'after']);
+const LOGS_PARAMS = new Set(['page', 'limit', 'filter']);
 const EVENTS_PARAMS = new Set(['type', 'level', 'filter', 'span_id', 'before', 'after', 'page', 'limit', 'cursor']);
 const KEY_PARAM = /^([A-Za-z][A-Za-z0-9_]*)(~?)$/;
 const INTERNAL = 'the history could not answer; see the telemetry error events';
@@ -65,6 +82,7 @@ export function historyHandler(
   now: () => number,
   authorize: HistoryAuthorize | undefined,
   report: HistoryFailureReport = () => undefined,
+  stalwart?: HistoryStalwart,
 ): RequestHandler {
   return handler(
     async (request) => {
@@ -73,7 +91,7 @@ export function historyHandler(
       if (status === 403) return FORBIDDEN;
       if (status === 401) return authorize === undefined ? CLOSED : UNAUTHORIZED;
       try {
-        return reply(await route(api, now, request.url));
+        return reply(await route(api, now, request.url, stalwart));
       } catch (error) {
         if (error instanceof HistoryQueryError) return reply(problem(400, 'Invalid parameters', error.message));
         throw error;
@@ -108,9 +126,13 @@ function problemRefusal(status: 401 | 403, title: string, detail: string): Reply
   return refusal(status, undefined, { contentType: PROBLEM_TYPE, body: problem(status, title, detail).json });
 }
 
-async function route(api: HistoryApi, now: () => number, url: URL): Promise<Answer> {
+async function route(api: HistoryApi, now: () => number, url: URL, stalwart: HistoryStalwart | undefined): Promise<Answer> {
   const path = url.pathname.replace(/\/+$/, '');
   const params = url.searchParams;
+  if (stalwart !== undefined) {
+    const answer = await stalwartRoute(api, now, path, params, stalwart);
+    if (answer !== undefined) return answer;
+  }
   if (path.endsWith('/telemetry/traces')) return traces(api, now, params);
   const trace = /\/telemetry\/trace\/([^/]+)$/.exec(path);
   if (trace !== null) return one(api, decode(trace[1] as string, 'id'));
@@ -123,6 +145,68 @@ async function route(api: HistoryApi, now: () => number, url: URL): Promise<Answ
   );
 }
 
+/**
+ * Stalwart 0.15's bodies (`v0.15.5:crates/http/src/management/enterprise/telemetry.rs`, `log.rs`):
+ * trace lists with `total` (and one summary event per span with `values`), `trace/{id}` as an
+ * array of events, metric points, and `/api/logs` from the event ring. Stalwart's `page=0` and
+ * `limit=0` (all) are taken too; `limit=0` reads at most the library's page limit.
+ */
+async function stalwartRoute(
+  api: HistoryApi,
+  now: () => number,
+  path: string,
+  params: URLSearchParams,
+  stalwart: HistoryStalwart,
+): Promise<Answer | undefined> {
+  const { version, describe } = stalwart;
+  const paging = new URLSearchParams(params);
+  if (paging.get('page') === '0') paging.delete('page');
+  if (paging.get('limit') === '0') paging.set('limit', String(MAX_LIMIT));
+  if (path.endsWith('/telemetry/traces')) {
+    const query = traceQuery(params, now);
+    const page = await paged((q) => api.traces({ ...query, ...q }), paging);
+    const total = page.total ?? page.items.length;
+    // Stalwart's values mode is on when the parameter is present at all.
+    if (!params.has('values') || params.get('values') === '0' || params.get('values') === 'false')
+      return {
+        status: 200,
+        json: traceIdsJson(
+          page.items.map((t) => t.id),
+          total,
+        ),
+      };
+    const full = (await Promise.all(page.items.map((t) => api.trace(t.id)))).filter((t) => t !== undefined);
+    return { status: 200, json: traceSummariesJson(full, total, version) };
+  }
+  const trace = /\/telemetry\/trace(?:\/([^/]+))?$/.exec(path);
+  if (trace !== null) {
+    known(params, trace[1] === undefined ? new Set(['id']) : new Set());
+    const spanId = (text: string) => (/^\d{1,16}$/.test(text) ? Number(text) : text);
+    if (trace[1] !== undefined)
+      return { status: 200, json: traceEventsJson(await api.trace(spanId(decode(trace[1], 'id'))), describe, version) };
+    // `trace?id=a,b`: one array of events per id.
+    const ids = (param(params, 'id') ?? '').split(',');
+    const all = await Promise.all(
+      ids.map(async (id) => traceEventsJson(id === '' ? undefined : await api.trace(spanId(id.trim())), describe, version)),
+    );
+    return { status: 200, json: `[${all.join(',')}]` };
+  }
+  if (path.endsWith('/telemetry/metrics')) return metrics(api, params, (points) => metricPointsJson(points, version));
+  if (path.endsWith('/logs')) {
+    known(params, LOGS_PARAMS);
+    const text = param(params, 'filter');
+    const limit = integer(paging, 'limit', 1, MAX_LIMIT) ?? 100;
+    const pageNumber = integer(paging, 'page', 1, Number.MAX_SAFE_INTEGER) ?? 1;
+    const query: EventQuery = text === undefined || text === '' ? {} : { text };
+    const page = await paged((q) => api.events({ ...query, ...q }), paging);
+    // As Stalwart counts it: the lines before this page, this page, and one page more when more follow.
+    const total = page.total ?? (pageNumber - 1) * limit + page.items.length + (page.cursor === undefined ? 0 : limit);
+    const items = page.items.map((event) => logItemJson(event, describe, version));
+    return { status: 200, json: `{"items":[${items.join(',')}],"total":${total}}` };
+  }
+  return undefined;
+}
+
 function decode(text: string, field: string): string {
   try {
     return decodeURIComponent(text);
@@ -131,7 +215,8 @@ function decode(text: string, field: string): string {
   }
 }
 
-async function traces(api: HistoryApi, now: () => number, params: URLSearchParams): Promise<Answer> {
+/** The trace query a `traces` request asks for; Stalwart's 24 h window when nothing narrows it. */
+function traceQuery(params: URLSearchParams, now: () => number): TraceQuery {
   known(params, TRACES_PARAMS);
   const type = param(params, 'type');
   const queueId = param(params, 'queue_id');
@@ -139,14 +224,19 @@ async function traces(api: HistoryApi, now: () => number, params: URLSearchParam
   let from = time(params, 'after');
   const to = time(params, 'before');
   if (filter === undefined && queueId === undefined && from === undefined && to === undefined) from = now() - DEFAULT_WINDOW;
-  const values = flag(params, 'values');
-  const query: TraceQuery = {
-    ...(type === undefined ? {} : { type }),
+  return {
+    // Stalwart 0.15's names of renamed events select them too.
+    ...(type === undefined ? {} : { type: queryTypes(type)[0] ?? type }),
     ...(queueId === undefined ? {} : { queueId }),
     ...(filter === undefined ? {} : { keywords: filter }),
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
   };
+}
+
+async function traces(api: HistoryApi, now: () => number, params: URLSearchParams): Promise<Answer> {
+  const query = traceQuery(params, now);
+  const values = flag(params, 'values');
   const page = await paged((q) => api.traces({ ...query, ...q }), params);
   if (!values)
     return {
@@ -169,25 +259,23 @@ async function one(api: HistoryApi, id: string): Promise<Answer> {
     : { status: 200, json: traceJson(trace) };
 }
 
-async function metrics(api: HistoryApi, params: URLSearchParams): Promise<Answer> {
+/** Metric points of the names asked for (Stalwart 0.15's names of renamed events too), written by `write`. */
+async function metrics(
+  api: HistoryApi,
+  params: URLSearchParams,
+  write: (points: readonly SeriesPoint[]) => string = (points) => listJson(points, dataJson),
+): Promise<Answer> {
   known(params, METRICS_PARAMS);
   if (!api.recordsSeries) return problem(404, 'Not found', 'metric series are not recorded (options.history.series is off)');
   const names = param(params, 'metrics');
   const from = time(params, 'after');
   const to = time(params, 'before');
   const points = await api.series({
-    ...(names === undefined
-      ? {}
-      : {
-          metrics: names
-            .split(',')
-            .map((n) => n.trim())
-            .filter((n) => n !== ''),
-        }),
+    ...(names === undefined ? {} : { metrics: queryTypes(names) }),
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
   });
-  return { status: 200, json: listJson(points, dataJson) };
+  return { status: 200, json: write(points) };
 }
 
 async function events(api: HistoryApi, params: URLSearchParams): Promise<Answer> {
@@ -209,7 +297,7 @@ async function events(api: HistoryApi, params: URLSearchParams): Promise<Answer>
   const from = time(params, 'after');
   const to = time(params, 'before');
   const query: EventQuery = {
-    ...(type === undefined ? {} : { types: type.split(',').map((t) => t.trim()) }),
+    ...(type === undefined ? {} : { types: queryTypes(type) }),
     ...(level === undefined ? {} : { level }),
     ...(text === undefined ? {} : { text }),
     ...(spanId === undefined ? {} : { spanId: /^\d{1,16}$/.test(spanId) ? Number(spanId) : spanId }),

@@ -6,17 +6,20 @@ const UNAUTHORIZED = refusal(401, basicChallenge('metrics'));
 
 /**
  * The Prometheus scrape handler: OpenMetrics when the `Accept` header asks for it, text 0.0.4
- * otherwise; optional Basic auth compared in constant time.
+ * otherwise; optional Basic auth compared in constant time. `textOnly` (Stalwart naming) always
+ * answers text 0.0.4, as Stalwart does: OpenMetrics would add `_total` to every counter sample,
+ * which Stalwart's dashboards do not query.
  */
 export function prometheusHandler(
   render: (format: ExpositionFormat) => string,
   auth: BasicCredentials | undefined,
+  textOnly = false,
 ): RequestHandler {
   const authorized = auth === undefined ? undefined : basicCheck(auth);
   return handler(
     (request) => {
       if (authorized !== undefined && !authorized(request.header('authorization'))) return UNAUTHORIZED;
-      const format = negotiate(request.header('accept'));
+      const format = textOnly ? 'text' : negotiate(request.header('accept'));
       return {
         status: 200,
         headers: { 'content-type': CONTENT_TYPES[format], 'cache-control': 'no-store' },

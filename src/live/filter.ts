@@ -2,13 +2,13 @@ import { types } from 'node:util';
 import { closest, describeError, TelemetryConfigError } from '../base/errors.js';
 import { dateText } from '../base/json.js';
 import { type Level, severity } from '../base/levels.js';
-import { matchPattern } from '../base/patterns.js';
 import { level } from '../base/validate.js';
 import type { Catalog } from '../catalog/catalog.js';
 import { KEY_TYPES } from '../catalog/generated.js';
 import { COMMON_KEYS } from '../catalog/keys.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { checkPatterns } from '../core/selection.js';
+import { selects } from '../stalwart/names.js';
 
 /** Which events a live stream carries. */
 export interface LiveFilter<P extends string = string> {
@@ -151,7 +151,7 @@ function selectionBits(catalog: Catalog, patterns: unknown, exclude: unknown, pa
   if (patterns.length === 0) throw new TelemetryConfigError(`${path}.events`, patterns, 'at least one event name or wildcard');
   const bits = new Uint32Array((catalog.idSpace + 31) >>> 5);
   for (const event of catalog.events) {
-    if (!patterns.some((p) => matchPattern(p, event.name)) || exclude.some((p) => matchPattern(p, event.name))) continue;
+    if (!patterns.some((p) => selects(p, event.name)) || exclude.some((p) => selects(p, event.name))) continue;
     bits[event.id >>> 5] = (bits[event.id >>> 5] ?? 0) | (1 << (event.id & 31));
   }
   if (key !== undefined) {

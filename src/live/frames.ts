@@ -1,9 +1,11 @@
 import { dataJson, eventId, isoTime, scalarJson, stringJson } from '../base/json.js';
 import { LEVELS } from '../base/levels.js';
-import { matchPattern } from '../base/patterns.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { EventRecord, eventDataJson } from '../core/event.js';
 import type { MetricSnapshot, MetricsSnapshot } from '../metrics/registry.js';
+import { item015Json, item016Json } from '../stalwart/events.js';
+import { selects, wireName } from '../stalwart/names.js';
+import type { StalwartVersion } from '../stalwart/version.js';
 
 /** `event: ping` with the heartbeat interval in ms, as Stalwart sends first and when idle. */
 export function pingFrame(interval: number): string {
@@ -31,9 +33,17 @@ export function traceFrameOf(items: string): string {
 
 /** The frame items of `events`, comma-separated; an event that cannot be written at all is left out. */
 export function traceItems(events: readonly TelemetryEvent[], describe: (type: string) => string, before = ''): string {
-  let out = before;
+  return appendItems(before, events, (event) => eventJSON(event, describe));
+}
+
+/** `out` followed by the items of `events`; an item that cannot be written (undefined) is left out. */
+function appendItems(
+  out: string,
+  events: readonly TelemetryEvent[],
+  item: (event: TelemetryEvent) => string | undefined,
+): string {
   for (let i = 0; i < events.length; i++) {
-    const json = eventJSON(events[i] as TelemetryEvent, describe);
+    const json = item(events[i] as TelemetryEvent);
     if (json === undefined) continue;
     out += out === '' ? json : `,${json}`;
   }
@@ -87,6 +97,74 @@ export function selectMetrics(snapshot: MetricsSnapshot, patterns: readonly stri
   if (patterns.length === 0 || patterns.includes('*')) return snapshot;
   return {
     timestamp: snapshot.timestamp,
-    metrics: snapshot.metrics.filter((m) => patterns.some((p) => matchPattern(p, m.name))),
+    metrics: snapshot.metrics.filter((m) => patterns.some((p) => selects(p, m.name))),
   };
+}
+
+/**
+ * Writes the items of a batch of events after `before` (items already written, or ''), comma-separated:
+ * a frame is `traceFrameOf` of the items of all its batches.
+ */
+export type TraceItemsWriter = (events: readonly TelemetryEvent[], before: string) => string;
+
+/**
+ * The trace item writer of `version`, chosen once per handler: the library's items by default;
+ * Stalwart 0.15's `{text, details, createdAt, type, data}` (`v0.15.5:crates/http/src/management/
+ * enterprise/telemetry.rs`); Stalwart 0.16's `{event, timestamp, keyValues}` (`crates/http/src/api/
+ * telemetry.rs`, `Trace::build_trace_events`).
+ */
+export function traceItemsWriter(version: StalwartVersion | undefined, describe: (type: string) => string): TraceItemsWriter {
+  if (version === undefined) return (events, before) => traceItems(events, describe, before);
+  const item = version === '0.15' ? (event: TelemetryEvent) => item015Json(event, describe) : item016Json;
+  const written = (event: TelemetryEvent): string | undefined => {
+    try {
+      return item(event);
+    } catch {
+      return undefined;
+    }
+  };
+  return (events, before) => appendItems(before, events, written);
+}
+
+/** One item of a Stalwart 0.15 `event: metrics` frame (the 0.15 admin's `LiveMetric`). */
+export type StalwartMetric015 =
+  | { readonly id: string; readonly type: 'counter' | 'gauge'; readonly value: number }
+  | { readonly id: string; readonly type: 'histogram'; readonly count: number; readonly sum: number };
+
+/** A u64 as the 0.15 admin reads it: a non-negative integer. */
+function u64(value: number): number {
+  return Number.isFinite(value) && value > 0 ? Math.round(value) : 0;
+}
+
+/**
+ * The frame's metrics as Stalwart 0.15's live items, one per metric (a labelled host metric's
+ * series summed, as Stalwart has no labels), under 0.15's names of renamed events.
+ */
+export function stalwartMetrics015(metrics: readonly MetricSnapshot[]): StalwartMetric015[] {
+  const out: StalwartMetric015[] = [];
+  for (const m of metrics) {
+    const id = wireName(m.name, '0.15');
+    if (m.kind === 'histogram') {
+      let count = 0;
+      let sum = 0;
+      for (const series of m.series) {
+        if ('counts' in series) {
+          count += series.count;
+          sum += series.sum;
+        }
+      }
+      out.push({ id, type: 'histogram', count: u64(count), sum: u64(sum) });
+    } else {
+      let value = 0;
+      for (const series of m.series) if ('value' in series) value += series.value;
+      out.push({ id, type: m.kind, value: u64(value) });
+    }
+  }
+  return out;
+}
+
+/** The metrics frame writer of `version`: 0.16's items (the library's default too) or 0.15's. */
+export function metricsFrameWriter(version: StalwartVersion | undefined): (snapshot: MetricsSnapshot) => string {
+  if (version !== '0.15') return metricsFrame;
+  return (snapshot) => `event: metrics\ndata: ${dataJson(stalwartMetrics015(snapshot.metrics))}\n\n`;
 }

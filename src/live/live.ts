@@ -2,6 +2,7 @@ import { describeError } from '../base/errors.js';
 import type { RequestHandler } from '../http/handler.js';
 import type { MechanismContext } from '../metrics/api.js';
 import { compileFilter, keyIndex, type LiveFilter } from './filter.js';
+import { metricsFrameWriter, traceItemsWriter } from './frames.js';
 import { Hub } from './hub.js';
 import { type LiveMetricsOptions, type LiveMetricsStream, MetricsStream, planMetrics } from './metrics.js';
 import type { ResolvedLive } from './options.js';
@@ -10,6 +11,7 @@ import { type FrameSource, MetricFrames, TraceFrames } from './sources.js';
 import { LiveUnavailableError, sseHandler } from './sse.js';
 import { EventStream, type LiveEventStream } from './stream.js';
 import { type LiveScope, type LiveTokenClaims, type LiveTokenOptions, TokenSigner } from './token.js';
+import { tokenHandler } from './token-handler.js';
 
 /** Counters of the live mechanism. */
 export interface LiveStats {
@@ -50,7 +52,11 @@ export interface LiveApi<P extends string = string> {
 /** The live mechanism: its API and its SSE request handlers. */
 export interface LiveMechanism {
   readonly api: LiveApi;
-  readonly handlers: { readonly liveTracing: RequestHandler; readonly liveMetrics: RequestHandler };
+  readonly handlers: {
+    readonly liveTracing: RequestHandler;
+    readonly liveMetrics: RequestHandler;
+    readonly liveToken: RequestHandler;
+  };
 }
 
 export function createLive(context: MechanismContext, options: ResolvedLive): LiveMechanism {
@@ -170,6 +176,9 @@ export function createLive(context: MechanismContext, options: ResolvedLive): Li
   };
 
   const describe = (type: string) => context.describe(type);
+  // The item writers are chosen here, once: no per-event branch on the Stalwart setting.
+  const traceItems = traceItemsWriter(options.stalwart, describe);
+  const metricsFrame = metricsFrameWriter(options.stalwart);
   return {
     api,
     handlers: {
@@ -183,7 +192,7 @@ export function createLive(context: MechanismContext, options: ResolvedLive): Li
             new TraceFrames(openEvents(tracingQuery(params, keys), 'query'), {
               window: options.batchWindow,
               ping: options.pingInterval,
-              describe,
+              items: traceItems,
             }),
           ),
       }),
@@ -197,9 +206,11 @@ export function createLive(context: MechanismContext, options: ResolvedLive): Li
             new MetricFrames(
               openMetrics(metricsQuery(params, options.minMetricsInterval), 'query', options.minMetricsInterval),
               options.pingInterval,
+              metricsFrame,
             ),
           ),
       }),
+      liveToken: tokenHandler(signer, options.authorize, options.stalwart, failed),
     },
   };
 }

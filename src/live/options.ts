@@ -1,6 +1,7 @@
 import { TelemetryConfigError } from '../base/errors.js';
 import { callback, integer, section } from '../base/validate.js';
 import { AUTHORIZE_EXPECTED } from '../http/auth.js';
+import { overrideStalwart, type StalwartSetting, type StalwartVersion } from '../stalwart/version.js';
 import type { LiveAuthorize } from './access.js';
 
 /** Options of live event and metric streams and of their access tokens. */
@@ -54,6 +55,16 @@ export interface LiveOptions {
    * @default 1000
    */
   readonly maxStreams?: number;
+  /**
+   * The Stalwart version whose items the SSE handlers and the token handler write (`false`: the
+   * library's own), overriding the top-level `stalwart`. `'0.15'`: trace items
+   * `{text, details, createdAt, type, data}` with only Stalwart's 66 keys and values its 0.15 admin
+   * reads, metric items `{id, type, value}` / `{id, type, count, sum}`, tokens as `{"data": token}`.
+   * `'0.16'`: trace items `{event, timestamp, keyValues}` with the event's own keys, 0.16 metric
+   * items, tokens as text.
+   * @default the top-level `stalwart`
+   */
+  readonly stalwart?: StalwartSetting;
 }
 
 /** Validated live options with defaults applied. */
@@ -69,6 +80,8 @@ export interface ResolvedLive {
   readonly maxStreams: number;
   /** Keys written as `[redacted]` and never matched by filters (the instance's `sensitiveKeys`). */
   readonly redact: ReadonlySet<string>;
+  /** The Stalwart version of the SSE items and token answers, if any. */
+  readonly stalwart: StalwartVersion | undefined;
 }
 
 const KEYS: readonly string[] = [
@@ -81,13 +94,14 @@ const KEYS: readonly string[] = [
   'minMetricsInterval',
   'maxStickySpans',
   'maxStreams',
+  'stalwart',
 ];
 
 /**
  * Validates `options.live`. `sensitiveKeys` is the instance's `options.sensitiveKeys`: those keys are
  * redacted in live output too.
  */
-export function resolveLive(value: unknown, path: string, sensitiveKeys?: unknown): ResolvedLive {
+export function resolveLive(value: unknown, path: string, sensitiveKeys?: unknown, stalwart?: StalwartVersion): ResolvedLive {
   const m = section(value, path, KEYS);
   const authorize = callback<LiveAuthorize>(m.authorize, `${path}.authorize`, AUTHORIZE_EXPECTED);
   const minMetricsInterval = integer(m.minMetricsInterval, `${path}.minMetricsInterval`, 1000, 1, 86_400_000);
@@ -102,6 +116,7 @@ export function resolveLive(value: unknown, path: string, sensitiveKeys?: unknow
     maxStickySpans: integer(m.maxStickySpans, `${path}.maxStickySpans`, 1024, 0, 1_000_000),
     maxStreams: integer(m.maxStreams, `${path}.maxStreams`, 1000, 1, 1_000_000),
     redact: resolveSensitive(sensitiveKeys),
+    stalwart: overrideStalwart(m.stalwart, `${path}.stalwart`, stalwart),
   };
 }
 

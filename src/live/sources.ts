@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { droppedFrame, metricsFrame, pingFrame, traceFrameOf, traceItems } from './frames.js';
+import type { MetricsSnapshot } from '../metrics/registry.js';
+import { droppedFrame, metricsFrame, pingFrame, type TraceItemsWriter, traceFrameOf } from './frames.js';
 import type { MetricsStream } from './metrics.js';
 import type { EventStream } from './stream.js';
 
@@ -27,17 +28,17 @@ export class TraceFrames implements FrameSource {
   readonly #window: number;
   readonly #ping: number;
   readonly #pressure: number;
-  readonly #describe: (type: string) => string;
+  readonly #write: TraceItemsWriter;
   #started = false;
   #last = 0;
   #hurry = false;
   #framed: (() => void)[] = [];
 
-  constructor(stream: EventStream, options: { window: number; ping: number; describe: (type: string) => string }) {
+  constructor(stream: EventStream, options: { window: number; ping: number; items: TraceItemsWriter }) {
     this.#stream = stream;
     this.#window = options.window;
     this.#ping = options.ping;
-    this.#describe = options.describe;
+    this.#write = options.items;
     // Past half the buffer a batch goes out early: waiting out the window would only drop events.
     this.#pressure = Math.max(1, stream.capacity >>> 1);
   }
@@ -85,10 +86,10 @@ export class TraceFrames implements FrameSource {
   /** The items of the `count` oldest events, one slice per turn; fewer when the stream closes meanwhile. */
   async #items(count: number): Promise<string> {
     const stream = this.#stream;
-    let items = traceItems(stream.take(Math.min(count, FRAME_SLICE)), this.#describe);
+    let items = this.#write(stream.take(Math.min(count, FRAME_SLICE)), '');
     for (let left = count - FRAME_SLICE; left > 0 && stream.buffered > 0; left -= FRAME_SLICE) {
       await nextTurn();
-      items = traceItems(stream.take(Math.min(left, FRAME_SLICE)), this.#describe, items);
+      items = this.#write(stream.take(Math.min(left, FRAME_SLICE)), items);
     }
     return items;
   }
@@ -117,12 +118,14 @@ export class TraceFrames implements FrameSource {
 export class MetricFrames implements FrameSource {
   readonly #stream: MetricsStream;
   readonly #ping: number;
+  readonly #frame: (snapshot: MetricsSnapshot) => string;
   #started = false;
   #last = 0;
 
-  constructor(stream: MetricsStream, ping: number) {
+  constructor(stream: MetricsStream, ping: number, frame: (snapshot: MetricsSnapshot) => string = metricsFrame) {
     this.#stream = stream;
     this.#ping = ping;
+    this.#frame = frame;
   }
 
   get pending(): number {
@@ -142,7 +145,7 @@ export class MetricFrames implements FrameSource {
       if (wait === 0) {
         this.#last = now;
         try {
-          return metricsFrame(stream.read());
+          return this.#frame(stream.read());
         } catch {
           // A registry read that fails (a host collector throwing) costs this frame, not the stream.
           return pingFrame(this.#ping);

@@ -1,3 +1,4 @@
+import { wireName } from '../stalwart/names.js';
 import type { HistogramSeries, ValueSeries } from './instruments.js';
 import type { ResolvedMetricsOptions } from './options.js';
 import type { Collected } from './registry.js';
@@ -13,8 +14,10 @@ export const CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
 
 /** How one metric is named and scaled on export. */
 interface Naming {
-  /** The metric family name. */
+  /** The metric family name (OpenMetrics'; text 0.0.4's too, except for counters). */
   readonly family: string;
+  /** A counter's sample name in text 0.0.4, which is also its family name there. */
+  readonly counterSample: string;
   /** The OpenMetrics unit, when the name ends with it. */
   readonly unit: string;
   /** Multiplier from stored values to exported ones (ms → s). */
@@ -41,8 +44,11 @@ export function expose(
   cache: ExpositionCache = new Map(),
 ): string {
   const base = Object.entries(options.defaultLabels).map(([k, v]) => `${k}="${escapeLabel(v)}"`);
+  // Stalwart leaves out counters that are zero and histograms without samples (collect_counters).
+  const omitZero = options.stalwart !== undefined;
   let out = '';
   for (const metric of metrics) {
+    if (omitZero && empty(metric)) continue;
     const key = `${format}|${metric.name}`;
     let rendered = cache.get(key);
     if (rendered === undefined) {
@@ -68,6 +74,7 @@ export function expose(
       continue;
     }
     for (const series of metric.series) {
+      if (omitZero && emptySeries(metric.kind, series)) continue;
       const labels = base.concat(metric.labelNames.map((label, i) => `${label}="${escapeLabel(series.labels[i] ?? '')}"`));
       if (metric.kind === 'histogram')
         out += histogramLines(rendered.name, labels, series as HistogramSeries, metric.bounds ?? [], rendered.scale);
@@ -81,7 +88,7 @@ function render(metric: Collected, options: ResolvedMetricsOptions, format: Expo
   const naming = nameOf(metric, options);
   const counter = metric.kind === 'counter';
   // Prometheus text names a counter family with its _total; OpenMetrics names it without.
-  const sample = counter && options.naming === 'prometheus' ? `${naming.family}_total` : naming.family;
+  const sample = counter ? naming.counterSample : naming.family;
   const family = format === 'openmetrics' ? naming.family : sample;
   let header = `# HELP ${family} ${escapeHelp(metric.help, format)}\n# TYPE ${family} ${metric.kind}\n`;
   if (format === 'openmetrics' && naming.unit !== '') header += `# UNIT ${family} ${naming.unit}\n`;
@@ -118,12 +125,39 @@ function histogramLines(
   return out;
 }
 
+/** True when a metric has nothing but zeros: a counter at 0, a histogram without samples. */
+function empty(metric: Collected): boolean {
+  if (metric.kind === 'gauge') return false;
+  for (const series of metric.series) if (!emptySeries(metric.kind, series)) return false;
+  return true;
+}
+
+function emptySeries(kind: Collected['kind'], series: ValueSeries | HistogramSeries): boolean {
+  if (kind === 'counter') return (series as ValueSeries).value === 0;
+  return kind === 'histogram' && (series as HistogramSeries).count === 0;
+}
+
 function nameOf(
+  metric: Pick<Collected, 'name' | 'unit' | 'builtin' | 'prometheusName' | 'exportName'>,
+  options: ResolvedMetricsOptions,
+): Naming {
+  const given = options.exportNames.get(metric.name) ?? metric.exportName;
+  const naming = namingOf(metric, options);
+  if (given === undefined) return naming;
+  // The host's own name, as given: a dashboard's queries name it exactly.
+  const family = given.replace(/_total$/, '');
+  const unit = naming.unit !== '' && family.endsWith(`_${naming.unit}`) ? naming.unit : '';
+  return { family, counterSample: given, unit, scale: naming.scale };
+}
+
+function namingOf(
   metric: Pick<Collected, 'name' | 'unit' | 'builtin' | 'prometheusName'>,
   options: ResolvedMetricsOptions,
 ): Naming {
-  const base = metric.name.replace(/[^a-zA-Z0-9_]/g, '_');
-  if (options.naming === 'stalwart') return { family: base, unit: '', scale: 1 };
+  // Under Stalwart 0.15, a renamed event's counter keeps its 0.15 name (queue_queue_message).
+  const name = options.stalwart === '0.15' && metric.builtin ? wireName(metric.name, '0.15') : metric.name;
+  const base = name.replace(/[^a-zA-Z0-9_]/g, '_');
+  if (options.naming === 'stalwart') return { family: base, counterSample: base, unit: '', scale: 1 };
   let unit = metric.unit;
   let scale = 1;
   if (metric.builtin) {
@@ -134,9 +168,9 @@ function nameOf(
       unit = '';
     }
   }
-  const family = `${options.prefix}${metric.prometheusName ?? base}`;
-  if (unit === '' || family.endsWith(`_${unit}`)) return { family, unit, scale };
-  return { family: `${family}_${unit}`, unit, scale };
+  const prefixed = `${options.prefix}${metric.prometheusName ?? base}`;
+  const family = unit === '' || prefixed.endsWith(`_${unit}`) ? prefixed : `${prefixed}_${unit}`;
+  return { family, counterSample: `${family}_total`, unit, scale };
 }
 
 function braces(labels: readonly string[]): string {
@@ -159,11 +193,11 @@ function escapeHelp(text: string, format: ExpositionFormat): string {
 
 /** The names a metric takes in the exposition: its family and its sample name. */
 export function exportedNames(
-  metric: Pick<Collected, 'name' | 'kind' | 'unit' | 'builtin' | 'prometheusName'>,
+  metric: Pick<Collected, 'name' | 'kind' | 'unit' | 'builtin' | 'prometheusName' | 'exportName'>,
   options: ResolvedMetricsOptions,
 ): string[] {
-  const { family } = nameOf(metric as Collected, options);
-  return metric.kind === 'counter' ? [family, `${family}_total`] : [family];
+  const { family, counterSample } = nameOf(metric as Collected, options);
+  return metric.kind === 'counter' ? [...new Set([family, `${family}_total`, counterSample])] : [family];
 }
 
 function escapeLabel(text: string): string {

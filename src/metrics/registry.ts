@@ -15,7 +15,7 @@ import {
   type InstrumentHost,
   type ValueSeries,
 } from './instruments.js';
-import type { ResolvedMetricsOptions } from './options.js';
+import { EXPORT_NAME, type ResolvedMetricsOptions } from './options.js';
 
 const METRIC_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
@@ -41,6 +41,12 @@ export interface MetricOptions<L extends string = never> {
    * @default the registry's `maxSeries` (2000)
    */
   readonly maxSeries?: number;
+  /**
+   * The exported name, written as given in either naming (no prefix, unit or `_total` added), so
+   * an existing dashboard keeps its queries: `zonemta_delivery_status`, `wildduck_auth_attempts_total`.
+   * @default derived from the name and the registry's naming
+   */
+  readonly exportName?: string;
 }
 
 /** Options of a host-defined histogram. */
@@ -91,6 +97,8 @@ export interface Collected {
   readonly builtin: boolean;
   /** The exported name in `prometheus` naming, after the prefix, where the catalogue sets one. */
   readonly prometheusName?: string;
+  /** The exported name the host gave (`exportName`), written as is. */
+  readonly exportName?: string;
   readonly series: readonly (ValueSeries | HistogramSeries)[];
 }
 
@@ -119,6 +127,8 @@ export class MetricsRegistry {
   readonly #eventCounts: Float64Array;
   readonly #builtin = new Map<string, Gauge | Histogram>();
   readonly #host = new Map<string, AnyInstrument>();
+  /** Host metrics' own exported names. */
+  readonly #hostExportNames = new Map<string, string>();
   readonly #feeds: (Feed[] | undefined)[];
   readonly #instrumentHost: InstrumentHost;
   readonly #now: () => number;
@@ -319,13 +329,24 @@ export class MetricsRegistry {
       throw new TelemetryConfigError(`${path}.options`, options, 'options with at least `help`');
     }
     const instrument = make(this.#checkOptions(name, options));
-    const exported = exportedNames({ name, kind, unit: instrument.unit, builtin: false }, this.options);
+    const exportName = options.exportName;
+    if (exportName !== undefined && (typeof exportName !== 'string' || !EXPORT_NAME.test(exportName)))
+      throw new TelemetryConfigError(
+        `metrics(${JSON.stringify(name)}).exportName`,
+        exportName,
+        'a Prometheus metric name: letters, digits, _ and :, not starting with a digit',
+      );
+    const exported = exportedNames(
+      { name, kind, unit: instrument.unit, builtin: false, ...(exportName === undefined ? {} : { exportName }) },
+      this.options,
+    );
     const used = this.#exportedNamesInUse();
     const clash = exported.find((n) => used.has(n));
     if (clash !== undefined)
       throw new TelemetryConfigError(path, name, `a name whose exported name ${clash} is not already taken`);
     for (const n of exported) used.add(n);
     this.#host.set(name, instrument);
+    if (exportName !== undefined) this.#hostExportNames.set(name, exportName);
     return instrument;
   }
 
@@ -400,7 +421,10 @@ export class MetricsRegistry {
       out.push(row.prometheusName === undefined ? described : { ...described, prometheusName: row.prometheusName });
     }
     for (const instrument of this.#host.values()) {
-      if (this.active(instrument.name)) out.push(describe(instrument, false));
+      if (!this.active(instrument.name)) continue;
+      const exportName = this.#hostExportNames.get(instrument.name);
+      const described = describe(instrument, false);
+      out.push(exportName === undefined ? described : { ...described, exportName });
     }
     return out;
   }

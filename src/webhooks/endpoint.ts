@@ -10,7 +10,7 @@ import { PendingBuffer } from './buffer.js';
 import { IntakeDrops } from './drops.js';
 import type { ResolvedWebhook, WebhookDiscardReason } from './options.js';
 import { backoff, retryAfter } from './retry.js';
-import { body, bodyBytes, type Item, serialize, toEvents } from './serialize.js';
+import { body, bodyBytes, type Item, serialize, serializerFor, toEvents } from './serialize.js';
 import { Signer } from './signing.js';
 
 /** An endpoint's state: `paused` by the host, `disabled` by a 410 answer (until `resume`). */
@@ -117,6 +117,8 @@ export class Endpoint {
   readonly #metrics: WebhookMetrics;
   readonly #labels: { readonly webhook: string };
   readonly #signer: Signer;
+  /** Stalwart's body-item writer when the endpoint has a version; undefined: the library's `serialize`, called directly. */
+  readonly #stalwart: ((event: EventRecord) => Item) | undefined;
   readonly #buffer = new PendingBuffer();
   /** Concurrency 1: requests leave in order, and one waits while another is in flight. */
   readonly #queue = new PQueue({ concurrency: 1 });
@@ -155,6 +157,7 @@ export class Endpoint {
     this.#metrics = metrics;
     this.#labels = { webhook: options.id };
     this.#signer = new Signer(options.signatureKey, options.signing);
+    this.#stalwart = options.stalwart === undefined ? undefined : serializerFor(options.stalwart);
     for (const counter of [metrics.delivered, metrics.failed, metrics.retried, metrics.discarded, metrics.dropped])
       counter.inc(this.#labels, 0);
     metrics.pending.set(this.#labels, 0);
@@ -192,7 +195,8 @@ export class Endpoint {
     let unreadable: Item | undefined;
     let unreadables = 0;
     for (let i = 0; i < batch.length; i++) {
-      const item = serialize(batch[i] as EventRecord);
+      const event = batch[i] as EventRecord;
+      const item = this.#stalwart === undefined ? serialize(event) : this.#stalwart(event);
       items[i] = item;
       if (item.unreadable !== undefined) {
         unreadable = item;
@@ -642,7 +646,8 @@ export class Endpoint {
     if (reason !== 'queue-full') this.#reportDiscard(reason, events.length);
     if (this.#o.onDiscard === undefined) return;
     const items = new Array<Item>(events.length);
-    for (let i = 0; i < events.length; i++) items[i] = serialize(events[i] as EventRecord);
+    const write = this.#stalwart ?? serialize;
+    for (let i = 0; i < events.length; i++) items[i] = write(events[i] as EventRecord);
     this.#tell(items, reason);
   }
 

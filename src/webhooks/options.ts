@@ -14,6 +14,7 @@ import {
   section,
   selection,
 } from '../base/validate.js';
+import { overrideStalwart, type StalwartSetting, type StalwartVersion } from '../stalwart/version.js';
 
 /** How requests are signed. */
 export type WebhookSigning = 'stalwart' | 'standard' | 'both';
@@ -176,6 +177,14 @@ export interface WebhookOptions<P extends string = string> {
    * @default undefined
    */
   readonly onDiscard?: (events: readonly WebhookEvent[], reason: WebhookDiscardReason) => void;
+  /**
+   * The Stalwart version whose values this endpoint's bodies carry (`false`: the library's own),
+   * overriding the top-level `stalwart`: every time as an RFC 3339 string to the second (an epoch-ms
+   * number included), a nested error as an event `{"type","data"}`, absent values left out; under
+   * `'0.15'`, the events 0.16 renamed go out under their 0.15 names (`queue.queue-message`).
+   * @default the top-level `stalwart`
+   */
+  readonly stalwart?: StalwartSetting;
 }
 
 /** Validated retry schedule. */
@@ -209,6 +218,8 @@ export interface ResolvedWebhook {
   readonly signing: WebhookSigning | undefined;
   readonly retry: ResolvedRetry;
   readonly onDiscard: WebhookOptions['onDiscard'];
+  /** The Stalwart version of the bodies' values, if any. */
+  readonly stalwart: StalwartVersion | undefined;
 }
 
 /** Memory held for one endpoint while its receiver is slow or down. */
@@ -234,6 +245,7 @@ const KEYS = new Set([
   'signing',
   'retry',
   'onDiscard',
+  'stalwart',
 ]);
 const RETRY_KEYS = new Set(['initialDelay', 'maxDelay', 'multiplier', 'jitter']);
 const SIGNING: readonly WebhookSigning[] = ['stalwart', 'standard', 'both'];
@@ -252,19 +264,19 @@ const RESERVED = new Set([
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Validates `options.webhooks`; nothing is shared from the composition root. */
-export function resolveWebhooks(value: unknown, path: string): readonly ResolvedWebhook[] {
+export function resolveWebhooks(value: unknown, path: string, stalwart?: StalwartVersion): readonly ResolvedWebhook[] {
   if (value === undefined) return [];
   if (!Array.isArray(value)) throw new TelemetryConfigError(path, value, 'an array of webhook options');
   const seen = new Set<string>();
   return value.map((item: unknown, i) => {
-    const resolved = resolveWebhook(item, `${path}[${i}]`);
+    const resolved = resolveWebhook(item, `${path}[${i}]`, stalwart);
     if (seen.has(resolved.id)) throw new TelemetryConfigError(`${path}[${i}].id`, resolved.id, 'an id no other webhook uses');
     seen.add(resolved.id);
     return resolved;
   });
 }
 
-function resolveWebhook(value: unknown, path: string): ResolvedWebhook {
+function resolveWebhook(value: unknown, path: string, stalwart: StalwartVersion | undefined): ResolvedWebhook {
   const o = record(value, path);
   checkKeys(o, KEYS, path);
   const id = nonEmptyString(o.id, `${path}.id`);
@@ -308,6 +320,7 @@ function resolveWebhook(value: unknown, path: string): ResolvedWebhook {
     signing,
     retry: resolveRetry(o.retry, `${path}.retry`),
     onDiscard,
+    stalwart: overrideStalwart(o.stalwart, `${path}.stalwart`, stalwart),
   };
 }
 

@@ -2,6 +2,8 @@ import { describeError } from '../base/errors.js';
 import { isoTime, MARKERS, scalarJson, stringJson } from '../base/json.js';
 import { severity } from '../base/levels.js';
 import type { EventRecord } from '../core/event.js';
+import { webhookItemJson } from '../stalwart/events.js';
+import type { StalwartVersion } from '../stalwart/version.js';
 import type { WebhookEvent } from './options.js';
 
 /** One event held by an endpoint: serialised once, so retries send (and sign) the same bytes. */
@@ -43,7 +45,14 @@ export function serialize(event: EventRecord): Item {
     unreadable = describeError(error);
     data = `{"details":${scalarJson(`${MARKERS.unreadable} data could not be serialised: ${unreadable}`)}}`;
   }
-  const json = `{"id":${event.idJson},"createdAt":"${isoTime(event.timestamp)}","type":${stringJson(event.type)},"data":${data}}`;
+  return itemOf(
+    event,
+    `{"id":${event.idJson},"createdAt":"${isoTime(event.timestamp)}","type":${stringJson(event.type)},"data":${data}}`,
+    unreadable,
+  );
+}
+
+function itemOf(event: EventRecord, json: string, unreadable: string | undefined): Item {
   return {
     seq: 0,
     id: event.id,
@@ -53,6 +62,16 @@ export function serialize(event: EventRecord): Item {
     bytes: Buffer.byteLength(json),
     unreadable,
   };
+}
+
+/**
+ * The serialiser of an endpoint, chosen once when it is built: {@link serialize} for the library's
+ * shapes, so the default path is exactly as fast as before; Stalwart's values under a version.
+ */
+export function serializerFor(version: StalwartVersion | undefined): (event: EventRecord) => Item {
+  if (version === undefined) return serialize;
+  // Stalwart's writer never throws: a value it cannot read is left out.
+  return (event) => itemOf(event, webhookItemJson(event, version), undefined);
 }
 
 /** The request body for `items`, in order. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { traceItemsWriter } from '../../src/live/frames.js';
 import { FRAME_SLICE, TraceFrames } from '../../src/live/sources.js';
 import type { EventStream } from '../../src/live/stream.js';
 import { make } from '../support/telemetry.js';
@@ -10,7 +11,11 @@ describe('trace frames of a busy window', () => {
   it('are built a slice per turn of the event loop, and still come as one frame with every event in order', async () => {
     const telemetry = make();
     const stream = telemetry.live.events({ events: ['smtp.ehlo'] }) as EventStream;
-    const frames = new TraceFrames(stream, { window: 0, ping: 30_000, describe: () => 'SMTP EHLO received' });
+    const frames = new TraceFrames(stream, {
+      window: 0,
+      ping: 30_000,
+      items: traceItemsWriter(undefined, () => 'SMTP EHLO received'),
+    });
     expect(await frames.next()).toMatch(/^event: ping/);
     for (let i = 0; i < EVENTS; i++) telemetry.emit('smtp.ehlo', { domain: `d${i}` });
     await telemetry.flush();
@@ -36,7 +41,11 @@ describe('trace frames of a busy window', () => {
   it('end with what was framed when the stream closes between slices', async () => {
     const telemetry = make();
     const stream = telemetry.live.events({ events: ['smtp.ehlo'] }) as EventStream;
-    const frames = new TraceFrames(stream, { window: 0, ping: 30_000, describe: () => 'SMTP EHLO received' });
+    const frames = new TraceFrames(stream, {
+      window: 0,
+      ping: 30_000,
+      items: traceItemsWriter(undefined, () => 'SMTP EHLO received'),
+    });
     await frames.next();
     for (let i = 0; i < EVENTS; i++) telemetry.emit('smtp.ehlo', { domain: `d${i}` });
     await telemetry.flush();
