@@ -64,10 +64,12 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
    */
   readonly webhooks?: readonly WebhookOptions<L | `${string}*${string}`>[];
   /**
-   * The in-memory history of events, span traces and metric series; off unless given.
-   * @default undefined
+   * The history of events, span traces and metric series, or `false` for none. On by default, in
+   * memory and bounded (10,000 events, 1,000 traces, 20,000 series points: about 5 MiB once full);
+   * it wants info-level events and above, and span starts and ends.
+   * @default {} (each option at its default)
    */
-  readonly history?: HistoryOptions<L | `${string}*${string}`>;
+  readonly history?: HistoryOptions<L | `${string}*${string}`> | false;
   /**
    * Live event and metric streams, and their access tokens.
    * @default {} (each option at its default)

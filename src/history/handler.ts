@@ -32,9 +32,9 @@ const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 /** Stalwart lists the last 24 h of traces when no filter narrows the query. */
 const DEFAULT_WINDOW = 86_400_000;
 const MAX_SKIPPED = 100_000;
-const TRACES_PARAMS = new Set(['type', 'queue_id', 'filter', 'before', 'after', 'page', 'limit', 'values', 'cursor']);
-const METRICS_PARAMS = new Set(['metrics', 'before', 'after']);
-const EVENTS_PARAMS = new Set(['type', 'level', 'filter', 'span_id', 'before', 'after', 'page', 'limit', 'cursor']);
+const TRACES_PARAMS = new Set(['type', 'queue_id', 'filter', 'before', 'after', 'node', 'page', 'limit', 'values', 'cursor']);
+const METRICS_PARAMS = new Set(['metrics', 'before', 'after', 'node']);
+const EVENTS_PARAMS = new Set(['type', 'level', 'filter', 'span_id', 'before', 'after', 'node', 'page', 'limit', 'cursor']);
 const KEY_PARAM = /^([A-Za-z][A-Za-z0-9_]*)(~?)$/;
 const INTERNAL = 'the history could not answer; see the telemetry error events';
 
@@ -140,7 +140,9 @@ async function traces(api: HistoryApi, now: () => number, params: URLSearchParam
   const to = time(params, 'before');
   if (filter === undefined && queueId === undefined && from === undefined && to === undefined) from = now() - DEFAULT_WINDOW;
   const values = flag(params, 'values');
+  const node = param(params, 'node');
   const query: TraceQuery = {
+    ...(node === undefined ? {} : { node }),
     ...(type === undefined ? {} : { type }),
     ...(queueId === undefined ? {} : { queueId }),
     ...(filter === undefined ? {} : { keywords: filter }),
@@ -175,7 +177,9 @@ async function metrics(api: HistoryApi, params: URLSearchParams): Promise<Answer
   const names = param(params, 'metrics');
   const from = time(params, 'after');
   const to = time(params, 'before');
+  const node = param(params, 'node');
   const points = await api.series({
+    ...(node === undefined ? {} : { node }),
     ...(names === undefined
       ? {}
       : {
@@ -208,7 +212,9 @@ async function events(api: HistoryApi, params: URLSearchParams): Promise<Answer>
   const spanId = param(params, 'span_id');
   const from = time(params, 'after');
   const to = time(params, 'before');
+  const node = param(params, 'node');
   const query: EventQuery = {
+    ...(node === undefined ? {} : { node }),
     ...(type === undefined ? {} : { types: type.split(',').map((t) => t.trim()) }),
     ...(level === undefined ? {} : { level }),
     ...(text === undefined ? {} : { text }),

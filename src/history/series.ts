@@ -18,6 +18,8 @@ export interface SeriesPoint {
   readonly value: number;
   /** Histogram only: the observations counted during the interval. */
   readonly count?: number;
+  /** The node (process or machine) whose history holds the point, as stores give it back. */
+  readonly node?: string;
 }
 
 /** Which series points to read. */
@@ -28,6 +30,8 @@ export interface SeriesQuery {
   readonly from?: number;
   /** Inclusive upper bound on `timestamp`, epoch ms. */
   readonly to?: number;
+  /** Only the points of this node (a store's `node` option). */
+  readonly node?: string;
 }
 
 /** Sum of per-interval increases (counter) or observation counts (histogram) with `timestamp` in `(now - window, now]`. */
