@@ -65,7 +65,7 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
   readonly webhooks?: readonly WebhookOptions<L | `${string}*${string}`>[];
   /**
    * The history of events, span traces and metric series, or `false` for none. On by default, in
-   * memory and bounded (10,000 events, 1,000 traces, 20,000 series points: about 5 MiB once full);
+   * memory and bounded (10,000 events, 1,000 traces, 10,000 series points: about 6 MiB once full);
    * it wants info-level events and above, and span starts and ends.
    * @default {} (each option at its default)
    */

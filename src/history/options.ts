@@ -84,8 +84,9 @@ export interface SeriesHistoryOptions {
    */
   readonly metrics?: readonly string[];
   /**
-   * Most points kept; the oldest go first. A point takes about 100 bytes in memory.
-   * @default 20_000
+   * Most points kept; the oldest go first. A point takes about 110 bytes in memory; a snapshot
+   * makes one per gauge and one per counter or histogram that changed (about 10–30 in a mail server).
+   * @default 10_000
    */
   readonly capacity?: number;
   /**
@@ -212,8 +213,8 @@ const SERIES_KEYS = new Set(['interval', 'metrics', 'capacity', 'maxAge']);
 const STORE_METHODS = ['append', 'events', 'traces', 'trace', 'series', 'purge'] as const;
 const KEY_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-/** The default series capacity: about 2 MiB of points in memory. */
-export const DEFAULT_SERIES_CAPACITY = 20_000;
+/** The default series capacity: about 1.1 MiB of points in memory, hours of one-minute snapshots. */
+export const DEFAULT_SERIES_CAPACITY = 10_000;
 
 /**
  * Validates `options.history`: `undefined` gives the default in-memory history, `false` none.

@@ -70,7 +70,7 @@ export interface MemoryStoreOptions {
   readonly traces?: number;
   /**
    * Most metric series points kept; the oldest go first.
-   * @default 20_000
+   * @default 10_000
    */
   readonly series?: number;
   /** Keys the event ring indexes. @default the history's `indexKeys` */
@@ -149,7 +149,7 @@ export class MemoryHistoryStore implements HistoryStore {
     this.node = nodeOption(options.node, 'MemoryHistoryStore(options).node');
     this.#events = new EventRing(options.events ?? 10_000, options.indexKeys ?? [], this.node);
     this.#traces = new Fifo(options.traces ?? 1000);
-    this.#series = new Fifo(options.series ?? 20_000);
+    this.#series = new Fifo(options.series ?? 10_000);
   }
 
   /** Events refused since the store was created (unreadable: a throwing getter or proxy). */
