@@ -16,14 +16,14 @@ import {
 } from '../dist/index.js';
 import type { Figure } from './harness.js';
 
-const MILLION = 1_000_000;
-const DISTINCT_IPS = 50_000;
-const INDEX_KEYS = ['queueId', 'remoteIp', 'from', 'to', 'accountName', 'domain', 'hostname', 'messageId'];
+export const MILLION = 1_000_000;
+export const DISTINCT_IPS = 50_000;
+export const INDEX_KEYS = ['queueId', 'remoteIp', 'from', 'to', 'accountName', 'domain', 'hostname', 'messageId'];
 const TYPES = ['smtp.ehlo', 'smtp.mail-from', 'smtp.rcpt-to', 'queue.message-queued', 'smtp.connection-end'] as const;
 const LEVELS = ['info', 'info', 'info', 'info', 'debug'] as const;
 const BASE_ID = 2 ** 40;
 
-const ip = (n: number) => `10.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+export const ip = (n: number) => `10.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
 /**
  * Event `i` of a stream of five-event SMTP sessions: each session has its own span, client address
@@ -32,7 +32,7 @@ const ip = (n: number) => `10.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
 let sessionOf = -1;
 let sessionIp = '';
 
-function event(i: number): HistoryEvent {
+export function event(i: number, start = Date.UTC(2026, 0, 1)): HistoryEvent {
   const session = Math.floor(i / 5);
   const step = i % 5;
   const spanId = BASE_ID + session * 8;
@@ -53,7 +53,7 @@ function event(i: number): HistoryEvent {
     id: BASE_ID + i,
     type: TYPES[step] as string,
     level: LEVELS[step] as 'info',
-    timestamp: Date.UTC(2026, 0, 1) + Math.floor(i / 10),
+    timestamp: start + Math.floor(i / 10),
     spanId,
     data,
   };
@@ -67,7 +67,7 @@ function fill(store: HistoryStore, count: number, batch = 4096): void {
   }
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1] ?? Number.NaN;
 }
