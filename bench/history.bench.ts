@@ -6,17 +6,24 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTelemetry, type HistoryEvent, type HistoryStore, MemoryHistoryStore, type TelemetryEvent } from '../dist/index.js';
+import {
+  createTelemetry,
+  type HistoryEvent,
+  type HistoryStore,
+  MemoryHistoryStore,
+  type Telemetry,
+  type TelemetryEvent,
+} from '../dist/index.js';
 import type { Figure } from './harness.js';
 
-const MILLION = 1_000_000;
-const DISTINCT_IPS = 50_000;
-const INDEX_KEYS = ['queueId', 'remoteIp', 'from', 'to', 'accountName', 'domain', 'hostname', 'messageId'];
+export const MILLION = 1_000_000;
+export const DISTINCT_IPS = 50_000;
+export const INDEX_KEYS = ['queueId', 'remoteIp', 'from', 'to', 'accountName', 'domain', 'hostname', 'messageId'];
 const TYPES = ['smtp.ehlo', 'smtp.mail-from', 'smtp.rcpt-to', 'queue.message-queued', 'smtp.connection-end'] as const;
 const LEVELS = ['info', 'info', 'info', 'info', 'debug'] as const;
 const BASE_ID = 2 ** 40;
 
-const ip = (n: number) => `10.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+export const ip = (n: number) => `10.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
 
 /**
  * Event `i` of a stream of five-event SMTP sessions: each session has its own span, client address
@@ -25,7 +32,7 @@ const ip = (n: number) => `10.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
 let sessionOf = -1;
 let sessionIp = '';
 
-function event(i: number): HistoryEvent {
+export function event(i: number, start = Date.UTC(2026, 0, 1)): HistoryEvent {
   const session = Math.floor(i / 5);
   const step = i % 5;
   const spanId = BASE_ID + session * 8;
@@ -46,7 +53,7 @@ function event(i: number): HistoryEvent {
     id: BASE_ID + i,
     type: TYPES[step] as string,
     level: LEVELS[step] as 'info',
-    timestamp: Date.UTC(2026, 0, 1) + Math.floor(i / 10),
+    timestamp: start + Math.floor(i / 10),
     spanId,
     data,
   };
@@ -60,7 +67,7 @@ function fill(store: HistoryStore, count: number, batch = 4096): void {
   }
 }
 
-function median(values: number[]): number {
+export function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[sorted.length >> 1] ?? Number.NaN;
 }
@@ -82,7 +89,65 @@ async function keyQueryMedian(store: HistoryStore, runs: number): Promise<{ ms: 
   return { ms: median(times), found };
 }
 
+/**
+ * Fills a telemetry as a mail server would: `sessions` SMTP sessions (a queued message each, so
+ * each is kept as a trace), with a metric snapshot every `snapshotEvery` sessions.
+ */
+async function serve(telemetry: Telemetry, sessions: number, snapshotEvery: number): Promise<void> {
+  for (let s = 0; s < sessions; s++) {
+    const span = telemetry.span('smtp.connection-start', {
+      remoteIp: ip(s % DISTINCT_IPS),
+      remotePort: 40_000 + (s % 20_000),
+      listenerId: 'mx',
+      localPort: 25,
+    });
+    span.emit('smtp.ehlo', { domain: `host${s % 5000}.example.net` });
+    span.emit('smtp.mail-from', { from: `user${s % 20_000}@example.org` });
+    span.emit('smtp.rcpt-to', { to: `rcpt${s % 30_000}@example.com` });
+    span.emit('queue.message-queued', { queueId: `q${s}`, size: 1000 + (s % 50_000) });
+    span.end({ elapsed: s % 3000 });
+    if (s % 500 === 499) await telemetry.flush();
+    if (s % snapshotEvery === snapshotEvery - 1) await telemetry.history.snapshot();
+  }
+  await telemetry.flush();
+}
+
 export const figures: Record<string, () => Promise<Figure>> = {
+  historyDefaultHeap: async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const heap = () => {
+      gc?.();
+      gc?.();
+      return process.memoryUsage().heapUsed;
+    };
+    // The same work three times: with no history (which also pays what a first instance allocates
+    // once, such as shared caches), with the default history, and with none again; the history is
+    // the second's heap past the third's.
+    const sessions = 12_000;
+    const warm = createTelemetry({ history: false });
+    await serve(warm, sessions, 1);
+    const h0 = heap();
+    const withHistory = createTelemetry();
+    await serve(withHistory, sessions, 1);
+    const h1 = heap();
+    const without = createTelemetry({ history: false });
+    await serve(without, sessions, 1);
+    const h2 = heap();
+    const events = (await withHistory.history.events({ limit: 10_000 })).items.length;
+    const traces = (await withHistory.history.traces({ limit: 10_000, from: 0 })).total ?? 0;
+    const points = (await withHistory.history.series({})).length;
+    if (events < 10_000 || traces < 1000 || points < 10_000) throw new Error(`not full: ${events} ${traces} ${points}`);
+    const bytes = h1 - h0 - (h2 - h1);
+    for (const telemetry of [warm, withHistory, without]) await telemetry.shutdown();
+    return {
+      title: 'history: heap of the default in-memory history once full (10,000 events, 1,000 traces, 10,000 series points)',
+      value: bytes / 2 ** 20,
+      unit: 'MiB',
+      limit: { atMost: 8 },
+      note: `a telemetry's heap past one without history, after ${sessions.toLocaleString('en-US')} SMTP sessions of 6 events (4 kept at info) with a snapshot after each; ${gc === undefined ? 'run without --expose-gc: the figure includes garbage' : 'measured after two full GCs'}`,
+    };
+  },
+
   historyAppend: async () => {
     // A ring of 100,000 kept full: each append overwrites (and un-indexes) the oldest event.
     const pool = Array.from({ length: 200_000 }, (_, i) => event(i));

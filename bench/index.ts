@@ -28,9 +28,12 @@ import {
   thisMachine,
 } from './harness.js';
 
+/** A figure, or several measured in one run (a store's insert rate and its query times over one fill). */
+type FigureRun = () => Promise<Figure | readonly Figure[]>;
+
 interface BenchModule {
   readonly comparisons?: Record<string, () => Comparison>;
-  readonly figures?: Record<string, () => Promise<Figure>>;
+  readonly figures?: Record<string, FigureRun>;
 }
 
 const self = fileURLToPath(import.meta.url);
@@ -38,7 +41,7 @@ const files = readdirSync(dirname(self))
   .filter((f) => f.endsWith('.bench.ts'))
   .sort();
 const comparisons: Record<string, () => Comparison> = {};
-const figures: Record<string, () => Promise<Figure>> = {};
+const figures: Record<string, FigureRun> = {};
 for (const file of files) {
   const module = (await import(pathToFileURL(join(dirname(self), file)).href)) as BenchModule;
   Object.assign(comparisons, module.comparisons);
@@ -53,9 +56,7 @@ if (only !== undefined) {
     throw new Error(`unknown benchmark ${only}; known: ${[...Object.keys(comparisons), ...Object.keys(figures)].join(', ')}`);
   }
   // The result goes to a file: stdout is /dev/null, where the tracing benches write their lines.
-  const result = JSON.stringify(
-    comparison === undefined ? await (figure as () => Promise<Figure>)() : await compare(comparison()),
-  );
+  const result = JSON.stringify(comparison === undefined ? await (figure as FigureRun)() : await compare(comparison()));
   if (process.env.BENCH_RESULT !== undefined) writeFileSync(process.env.BENCH_RESULT, result);
   else process.stdout.write(`${result}\n`);
 } else {
@@ -71,7 +72,7 @@ if (only !== undefined) {
     return JSON.parse(readFileSync(file, 'utf8')) as T;
   };
   const results = Object.keys(comparisons).map((name) => run<Result>(name));
-  const measured = Object.keys(figures).map((name) => run<Figure>(name));
+  const measured = Object.keys(figures).flatMap((name) => run<Figure | Figure[]>(name));
   rmSync(dir, { recursive: true });
   const machine = thisMachine();
   const report = formatRun(results, measured);

@@ -98,7 +98,8 @@ function session(telemetry: Telemetry, n: number): void {
 
 /** Events per second one SSE client receives, with the library's defaults (1 s window, 10,000-event buffer). */
 async function sseThroughput(): Promise<Figure> {
-  const telemetry = createTelemetry();
+  // The SSE stream alone: the default history is a consumer of its own.
+  const telemetry = createTelemetry({ history: false });
   const { server, base } = await serve(telemetry);
   const reader = await clients([`${base}?token=${telemetry.live.issueToken({ scope: 'tracing' })}&events=smtp.*`]);
   const rates: number[] = [];
@@ -163,11 +164,12 @@ async function emitCost(telemetry: Telemetry, sessions: number): Promise<number>
 
 /** The emit cost with 100 SSE clients holding different filters, against none. */
 async function emitWithClients(): Promise<Figure> {
-  const quiet = createTelemetry();
+  // No default history in any of the three: the streams are measured, not the history.
+  const quiet = createTelemetry({ history: false });
   // The least any in-process consumer of every event costs: one plain subscriber.
-  const plain = createTelemetry();
+  const plain = createTelemetry({ history: false });
   plain.subscribe({ level: 'trace' }, () => {});
-  const busy = createTelemetry({ live: { batchWindow: 100 } });
+  const busy = createTelemetry({ history: false, live: { batchWindow: 100 } });
   const { server, base } = await serve(busy);
   const token = busy.live.issueToken({ scope: 'tracing' });
   const readers = await clients(Array.from({ length: 100 }, (_, i) => `${base}?token=${token}&${query(i)}`));

@@ -66,17 +66,21 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
    */
   readonly webhooks?: readonly WebhookOptions<L | Stalwart015Alias | `${string}*${string}`>[];
   /**
-   * The in-memory history of events, span traces and metric series; off unless given. Its
-   * `stalwart` overrides the top-level one for the history handler's bodies.
-   * @default undefined
+   * The history of events, span traces and metric series, or `false` for none. On by default, in
+   * memory and bounded (10,000 events, 1,000 traces, 10,000 series points: about 6 MiB once full);
+   * it wants info-level events and above, and span starts and ends. Its `stalwart` overrides the
+   * top-level one for the history handler's bodies.
+   * @default {} (each option at its default)
    */
-  readonly history?: HistoryOptions<L | Stalwart015Alias | `${string}*${string}`> & {
-    /**
-     * The Stalwart version whose bodies the history handler answers in (`false`: the library's own).
-     * @default the top-level `stalwart`
-     */
-    readonly stalwart?: StalwartSetting;
-  };
+  readonly history?:
+    | (HistoryOptions<L | Stalwart015Alias | `${string}*${string}`> & {
+        /**
+         * The Stalwart version whose bodies the history handler answers in (`false`: the library's own).
+         * @default the top-level `stalwart`
+         */
+        readonly stalwart?: StalwartSetting;
+      })
+    | false;
   /**
    * Live event and metric streams, and their access tokens.
    * @default {} (each option at its default)

@@ -33,7 +33,8 @@ const hostOptions = (): SMTPServerOptions => ({
   },
 });
 
-const telemetry = lib.createTelemetry({ levels: { ...adapter.smtpServerLevels } });
+// The adapter alone: no default history (bench:e2e measures the history as a consumer).
+const telemetry = lib.createTelemetry({ history: false, levels: { ...adapter.smtpServerLevels } });
 const servers = {
   plain: new SMTPServer(hostOptions()),
   instrumented: new SMTPServer(adapter.instrumentSmtpServer(telemetry, hostOptions())),

@@ -122,7 +122,8 @@ if (mode === 'on') {
     levels: { ...smtp.smtpServerLevels, ...mailer.nodemailerLevels },
     // stdout is /dev/null (the parent opens it so), so this measures formatting and the write.
     ...(wanted.has('tracer') ? { tracers: [{ type: 'console', stream: 'stdout', format: 'json' }] } : {}),
-    ...(wanted.has('history') ? { history: { series: { interval: 1000 } } } : {}),
+    // Without `history` among the consumers, none: the default history would be one.
+    ...(wanted.has('history') ? { history: { series: { interval: 1000 } } } : { history: false }),
     ...(wanted.has('webhook')
       ? {
           webhooks: [

@@ -46,8 +46,12 @@ export class EventRing {
   #sortedIds = true;
   #lastId = Number.NEGATIVE_INFINITY;
 
-  constructor(capacity: number, indexKeys: readonly string[]) {
+  /** The node name every event returned carries. */
+  readonly #node: string | undefined;
+
+  constructor(capacity: number, indexKeys: readonly string[], node?: string) {
     this.capacity = capacity;
+    this.#node = node;
     this.#ids = new Float64Array(capacity);
     this.#times = new Float64Array(capacity);
     this.#types = new Uint16Array(capacity);
@@ -195,6 +199,7 @@ export class EventRing {
       level: LEVELS[this.#levels[slot] as number] as Level,
       timestamp: this.#times[slot] as number,
       data: this.#dataAt(slot),
+      node: this.#node,
     };
     return spanId === undefined ? event : { ...event, spanId };
   }

@@ -48,10 +48,10 @@ const PROBLEM_TYPE = 'application/problem+json; charset=utf-8';
 /** Stalwart lists the last 24 h of traces when no filter narrows the query. */
 const DEFAULT_WINDOW = 86_400_000;
 const MAX_SKIPPED = 100_000;
-const TRACES_PARAMS = new Set(['type', 'queue_id', 'filter', 'before', 'after', 'page', 'limit', 'values', 'cursor']);
-const METRICS_PARAMS = new Set(['metrics', 'before', 'after']);
+const TRACES_PARAMS = new Set(['type', 'queue_id', 'filter', 'before', 'after', 'node', 'page', 'limit', 'values', 'cursor']);
+const METRICS_PARAMS = new Set(['metrics', 'before', 'after', 'node']);
 const LOGS_PARAMS = new Set(['page', 'limit', 'filter']);
-const EVENTS_PARAMS = new Set(['type', 'level', 'filter', 'span_id', 'before', 'after', 'page', 'limit', 'cursor']);
+const EVENTS_PARAMS = new Set(['type', 'level', 'filter', 'span_id', 'before', 'after', 'node', 'page', 'limit', 'cursor']);
 const KEY_PARAM = /^([A-Za-z][A-Za-z0-9_]*)(~?)$/;
 const INTERNAL = 'the history could not answer; see the telemetry error events';
 
@@ -224,7 +224,9 @@ function traceQuery(params: URLSearchParams, now: () => number): TraceQuery {
   let from = time(params, 'after');
   const to = time(params, 'before');
   if (filter === undefined && queueId === undefined && from === undefined && to === undefined) from = now() - DEFAULT_WINDOW;
+  const node = param(params, 'node');
   return {
+    ...(node === undefined ? {} : { node }),
     // Stalwart 0.15's names of renamed events select them too.
     ...(type === undefined ? {} : { type: queryTypes(type)[0] ?? type }),
     ...(queueId === undefined ? {} : { queueId }),
@@ -270,7 +272,9 @@ async function metrics(
   const names = param(params, 'metrics');
   const from = time(params, 'after');
   const to = time(params, 'before');
+  const node = param(params, 'node');
   const points = await api.series({
+    ...(node === undefined ? {} : { node }),
     ...(names === undefined ? {} : { metrics: queryTypes(names) }),
     ...(from === undefined ? {} : { from }),
     ...(to === undefined ? {} : { to }),
@@ -296,7 +300,9 @@ async function events(api: HistoryApi, params: URLSearchParams): Promise<Answer>
   const spanId = param(params, 'span_id');
   const from = time(params, 'after');
   const to = time(params, 'before');
+  const node = param(params, 'node');
   const query: EventQuery = {
+    ...(node === undefined ? {} : { node }),
     ...(type === undefined ? {} : { types: queryTypes(type) }),
     ...(level === undefined ? {} : { level }),
     ...(text === undefined ? {} : { text }),

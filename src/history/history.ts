@@ -12,7 +12,7 @@ import type { ResolvedHistory } from './options.js';
 import { resolveEventQuery, resolveSeriesQuery, resolveTraceQuery } from './query.js';
 import { type SeriesPoint, type SeriesQuery, SeriesRecorder } from './series.js';
 import { type AppendResult, type HistoryRecords, type HistoryStore, MemoryHistoryStore, type RetentionPolicy } from './store.js';
-import { keepsMessages, TraceCollector } from './traces.js';
+import { TraceCollector } from './traces.js';
 import type { EventQuery, HistoryEvent, Page, Trace, TraceQuery, TraceSummary } from './types.js';
 
 /** Emits one of the library's events on the history's behalf. */
@@ -113,7 +113,7 @@ class History implements HistoryApi {
   readonly #recorder: SeriesRecorder | undefined;
   readonly #timer: NodeJS.Timeout;
   #writes = new Set<Promise<void>>();
-  #finished: Trace[] = [];
+  #finished: { readonly trace: Trace; readonly messageBearing: boolean }[] = [];
   #stored = 0;
   #skipped = 0;
   #snapshots = 0;
@@ -164,8 +164,8 @@ class History implements HistoryApi {
       );
     }
     if (traces !== undefined) {
-      this.#collector = new TraceCollector(context.spans, traces.maxSpanEvents, traces.maxOpenSpans, (trace) =>
-        this.#finished.push(trace),
+      this.#collector = new TraceCollector(context.spans, traces.maxSpanEvents, traces.maxOpenSpans, (trace, messageBearing) =>
+        this.#finished.push({ trace, messageBearing }),
       );
       const subscription = context.subscribe(
         {
@@ -174,7 +174,7 @@ class History implements HistoryApi {
           path: 'options.history.traces',
           events: traces.events,
           exclude: traces.exclude,
-          level: 'trace',
+          level: traces.level,
           spans: true,
         },
         (batch) => this.#collect(batch, subscription),
@@ -267,10 +267,12 @@ class History implements HistoryApi {
     const finished = this.#finished;
     this.#finished = [];
     const keep = this.#options.traces?.keep;
-    const kept = finished.filter((trace) => {
+    const kept: Trace[] = [];
+    for (const { trace, messageBearing } of finished) {
       let yes: boolean;
       try {
-        yes = keep === undefined ? keepsMessages(trace) : keep(trace) === true;
+        // The collector knows whether the span carried a message: `keepsMessages` without a second read.
+        yes = keep === undefined ? messageBearing : keep(trace) === true;
       } catch (error) {
         subscription.report('telemetry.subscriber-error', {
           id: 'history.traces',
@@ -279,10 +281,11 @@ class History implements HistoryApi {
         });
         yes = true;
       }
-      if (yes) this.#stored++;
-      else this.#skipped++;
-      return yes;
-    });
+      if (yes) {
+        this.#stored++;
+        kept.push(trace);
+      } else this.#skipped++;
+    }
     return kept.length === 0 ? undefined : this.#write({ traces: kept }, (name, data) => subscription.report(name, data));
   }
 

@@ -17,10 +17,12 @@ import type { HistoryEvent, Trace } from './types.js';
 export function eventJson(event: HistoryEvent, wire = false): string {
   let head: string;
   let spanId: unknown;
+  let node: unknown;
   let data: unknown;
   try {
     head = `{"id":${wire ? eventId(event.id) : scalarJson(event.id)},"type":${scalarJson(event.type)},"level":${scalarJson(event.level)},"timestamp":${scalarJson(event.timestamp)}`;
     spanId = event.spanId;
+    node = event.node;
   } catch {
     return safeJson(MARKERS.unreadable);
   }
@@ -29,7 +31,8 @@ export function eventJson(event: HistoryEvent, wire = false): string {
   } catch {
     data = MARKERS.unreadable;
   }
-  return `${head},"data":${dataJson(data)}${spanId === undefined ? '' : `,"spanId":${scalarJson(spanId)}`}}`;
+  const tail = `${spanId === undefined ? '' : `,"spanId":${scalarJson(spanId)}`}${typeof node === 'string' ? `,"node":${scalarJson(node)}` : ''}`;
+  return `${head},"data":${dataJson(data)}${tail}}`;
 }
 
 /** One event as the HTTP answers write it. */
@@ -46,6 +49,7 @@ export function traceJson(trace: Trace): string {
     out += `,"to":${safeJson(trace.to)}`;
     if (trace.size !== undefined) out += `,"size":${scalarJson(trace.size)}`;
     out += `,"messages":${safeJson(trace.messages ?? [])}`;
+    if (typeof trace.node === 'string') out += `,"node":${scalarJson(trace.node)}`;
     return `${out},"truncated":${scalarJson(trace.truncated)},"events":${listJson(trace.events, wireEventJson)}}`;
   } catch {
     return safeJson(MARKERS.unreadable);

@@ -1,7 +1,7 @@
 import { TelemetryConfigError } from '../base/errors.js';
 import type { Level } from '../base/levels.js';
 import { checkMetricPatterns } from '../base/patterns.js';
-import { callback, duration, integer, MAX_TIMER, patterns, section, selection } from '../base/validate.js';
+import { callback, duration, integer, level, MAX_TIMER, patterns, section, selection } from '../base/validate.js';
 import { AUTHORIZE_EXPECTED } from '../http/auth.js';
 import type { HistoryAuthorize } from './handler.js';
 import type { HistoryStore } from './store.js';
@@ -36,6 +36,13 @@ export interface TraceHistoryOptions<P extends string = string> {
    * @default ['*.raw-input', '*.raw-output']
    */
   readonly exclude?: readonly P[];
+  /**
+   * The least severe level recorded inside spans; span start and end events always are. Events
+   * below it are not wanted by the traces, so their data functions are never called for them.
+   * `'debug'` or `'trace'` records more of each span, and makes those events wanted.
+   * @default 'info'
+   */
+  readonly level?: Level;
   /**
    * Most traces kept; the oldest go first.
    * @default 1000
@@ -77,8 +84,9 @@ export interface SeriesHistoryOptions {
    */
   readonly metrics?: readonly string[];
   /**
-   * Most points kept; the oldest go first.
-   * @default 500_000
+   * Most points kept; the oldest go first. A point takes about 110 bytes in memory; a snapshot
+   * makes one per gauge and one per counter or histogram that changed (about 10–30 in a mail server).
+   * @default 10_000
    */
   readonly capacity?: number;
   /**
@@ -155,6 +163,7 @@ export interface HistoryOptions<P extends string = string> {
 export interface ResolvedTraceHistory {
   readonly events: readonly string[] | undefined;
   readonly exclude: readonly string[];
+  readonly level: Level;
   readonly capacity: number;
   readonly maxAge: number;
   readonly maxSpanEvents: number;
@@ -199,14 +208,22 @@ const KEYS = new Set([
   'maxQueue',
   'authorize',
 ]);
-const TRACE_KEYS = new Set(['events', 'exclude', 'capacity', 'maxAge', 'maxSpanEvents', 'maxOpenSpans', 'keep']);
+const TRACE_KEYS = new Set(['events', 'exclude', 'level', 'capacity', 'maxAge', 'maxSpanEvents', 'maxOpenSpans', 'keep']);
 const SERIES_KEYS = new Set(['interval', 'metrics', 'capacity', 'maxAge']);
 const STORE_METHODS = ['append', 'events', 'traces', 'trace', 'series', 'purge'] as const;
 const KEY_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
-/** Validates `options.history`; `undefined` leaves history off. Nothing is shared from the composition root. */
+/** The default series capacity: about 1.1 MiB of points in memory, hours of one-minute snapshots. */
+export const DEFAULT_SERIES_CAPACITY = 10_000;
+
+/**
+ * Validates `options.history`: `undefined` gives the default in-memory history, `false` none.
+ * Nothing is shared from the composition root.
+ */
 export function resolveHistory(value: unknown, path: string): ResolvedHistory | undefined {
-  if (value === undefined) return undefined;
+  if (value === false) return undefined;
+  if (value !== undefined && (typeof value !== 'object' || value === null || Array.isArray(value)))
+    throw new TelemetryConfigError(path, value, 'an object of history options, or false for no history');
   const o = section(value, path, KEYS);
   const selected = selection(o, path, 'info');
   return {
@@ -230,6 +247,7 @@ function resolveTraces(value: unknown, path: string): ResolvedTraceHistory {
   return {
     events: patterns(o.events, `${path}.events`),
     exclude: patterns(o.exclude, `${path}.exclude`) ?? RAW_EVENTS,
+    level: level(o.level, `${path}.level`, 'info'),
     capacity: integer(o.capacity, `${path}.capacity`, 1000, 1, 10_000_000),
     maxAge: age(o.maxAge, `${path}.maxAge`, 30 * DAY),
     maxSpanEvents: integer(o.maxSpanEvents, `${path}.maxSpanEvents`, 2048, 2, 1_000_000),
@@ -251,7 +269,7 @@ function resolveSeries(value: unknown, path: string): ResolvedSeriesHistory {
     // The interval drives a timer, which takes no longer delay.
     interval: integer(o.interval, `${path}.interval`, 60_000, 10, MAX_TIMER),
     metrics,
-    capacity: integer(o.capacity, `${path}.capacity`, 500_000, 1, 50_000_000),
+    capacity: integer(o.capacity, `${path}.capacity`, DEFAULT_SERIES_CAPACITY, 1, 50_000_000),
     maxAge: age(o.maxAge, `${path}.maxAge`, 7 * DAY),
   };
 }

@@ -21,8 +21,8 @@ export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 10_000;
 const PATTERN = /^[a-z0-9.*-]+$/;
 const KEY_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
-const EVENT_QUERY_KEYS = new Set(['types', 'from', 'to', 'level', 'keys', 'text', 'spanId', 'limit', 'cursor']);
-const TRACE_QUERY_KEYS = new Set(['type', 'queueId', 'keywords', 'from', 'to', 'limit', 'cursor']);
+const EVENT_QUERY_KEYS = new Set(['types', 'from', 'to', 'level', 'keys', 'text', 'spanId', 'node', 'limit', 'cursor']);
+const TRACE_QUERY_KEYS = new Set(['type', 'queueId', 'keywords', 'from', 'to', 'node', 'limit', 'cursor']);
 
 /** One key condition, values lower-cased for substring matches. */
 export interface KeyCondition {
@@ -45,6 +45,8 @@ export interface ResolvedEventQuery {
   readonly text: string | undefined;
   /** The span id as text. */
   readonly spanId: string | undefined;
+  /** Only this node's events. */
+  readonly node?: string | undefined;
   readonly limit: number;
   /** Only events with an id below this (the cursor). */
   readonly before: number | undefined;
@@ -64,6 +66,8 @@ export interface ResolvedTraceQuery {
   readonly terms: readonly string[];
   readonly from: number;
   readonly to: number;
+  /** Only this node's traces. */
+  readonly node?: string | undefined;
   readonly limit: number;
   /** Only traces after this position in newest-first order (the cursor). */
   readonly after: TraceCursor | undefined;
@@ -106,6 +110,7 @@ export function resolveEventQuery(query: EventQuery | undefined): ResolvedEventQ
     keys,
     text: q.text?.toLowerCase(),
     spanId: q.spanId === undefined ? undefined : String(q.spanId),
+    node: node(q.node),
     limit: limit(q.limit),
     ...eventCursor(q.cursor),
   };
@@ -127,12 +132,13 @@ export function resolveTraceQuery(query: TraceQuery | undefined): ResolvedTraceQ
     terms: q.keywords === undefined ? [] : parseKeywords(q.keywords),
     from,
     to,
+    node: node(q.node),
     limit: limit(q.limit),
     after: q.cursor === undefined ? undefined : decodeTraceCursor(q.cursor),
   };
 }
 
-const SERIES_QUERY_KEYS = new Set(['metrics', 'from', 'to']);
+const SERIES_QUERY_KEYS = new Set(['metrics', 'from', 'to', 'node']);
 
 /** Checks a series query: metric names and a time range. */
 export function resolveSeriesQuery(query: SeriesQuery | undefined): SeriesQuery {
@@ -141,8 +147,10 @@ export function resolveSeriesQuery(query: SeriesQuery | undefined): SeriesQuery 
   if (q.metrics !== undefined && (!Array.isArray(q.metrics) || q.metrics.some((m) => typeof m !== 'string' || m === '')))
     throw new HistoryQueryError('metrics', 'expected an array of metric names');
   const [from, to] = range(q.from, q.to);
+  const only = node(q.node);
   return {
     ...(q.metrics === undefined ? {} : { metrics: [...q.metrics] }),
+    ...(only === undefined ? {} : { node: only }),
     ...(from === Number.NEGATIVE_INFINITY ? {} : { from }),
     ...(to === Number.POSITIVE_INFINITY ? {} : { to }),
   };
@@ -165,6 +173,13 @@ function keyCondition(key: string, match: KeyMatch): KeyCondition {
   if (typeof match === 'object' && match !== null && typeof match.contains === 'string' && match.contains !== '')
     return { key, contains: match.contains.toLowerCase() };
   throw new HistoryQueryError(`keys.${key}`, 'expected a string, number, boolean or { contains: "non-empty text" }');
+}
+
+/** A node name to filter by: any non-empty text. */
+function node(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '') throw new HistoryQueryError('node', `expected a node name, got ${show(value)}`);
+  return value;
 }
 
 function range(from: unknown, to: unknown): [number, number] {

@@ -22,13 +22,17 @@ export interface StoredEventRow {
   readonly data: string;
 }
 
-export function eventFromRow(row: StoredEventRow): HistoryEvent {
+/** The node a row was written by, when the store knows it (rows of files older than nodes have none). */
+type RowNode = string | null | undefined;
+
+export function eventFromRow(row: StoredEventRow, node: RowNode): HistoryEvent {
   const event = {
     id: Number(row.id),
     type: row.type,
     level: LEVELS[row.level] as Level,
     timestamp: row.ts,
     data: JSON.parse(row.data) as Record<string, unknown>,
+    ...(node == null ? {} : { node }),
   };
   return row.span === null ? event : { ...event, spanId: spanIdOf(row.span) };
 }
@@ -48,8 +52,9 @@ export interface StoredTraceRow {
   readonly events?: string;
 }
 
-export function traceFromRow(span: string, row: StoredTraceRow): Trace {
+export function traceFromRow(span: string, row: StoredTraceRow, node: RowNode): Trace {
   return {
+    ...(node == null ? {} : { node }),
     id: spanIdOf(span),
     type: row.type,
     timestamp: row.ts,
@@ -82,13 +87,14 @@ export interface StoredPointRow {
   readonly count: number | null;
 }
 
-export function pointFromRow(r: StoredPointRow): SeriesPoint {
+export function pointFromRow(r: StoredPointRow, node: RowNode): SeriesPoint {
   const point = {
     metric: r.metric,
     kind: r.kind,
     labels: JSON.parse(r.labels) as Record<string, string>,
     timestamp: r.ts,
     value: r.value,
+    ...(node == null ? {} : { node }),
   };
   return r.count === null ? point : { ...point, count: r.count };
 }

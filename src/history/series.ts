@@ -18,6 +18,8 @@ export interface SeriesPoint {
   readonly value: number;
   /** Histogram only: the observations counted during the interval. */
   readonly count?: number;
+  /** The node (process or machine) whose history holds the point, as stores give it back. */
+  readonly node?: string;
 }
 
 /** Which series points to read. */
@@ -28,6 +30,8 @@ export interface SeriesQuery {
   readonly from?: number;
   /** Inclusive upper bound on `timestamp`, epoch ms. */
   readonly to?: number;
+  /** Only the points of this node (a store's `node` option). */
+  readonly node?: string;
 }
 
 /** Sum of per-interval increases (counter) or observation counts (histogram) with `timestamp` in `(now - window, now]`. */
@@ -65,6 +69,11 @@ export class SeriesRecorder {
   readonly #patterns: readonly string[];
   /** Cumulative value (and histogram count) of each series at the previous snapshot. */
   #previous = new Map<string, { readonly value: number; readonly count: number }>();
+  /**
+   * One labels object per series, shared by all its points: a snapshot makes new ones, and a
+   * point kept for days should not keep its own copy.
+   */
+  readonly #labels = new Map<string, Readonly<Record<string, string>>>();
   #started = false;
 
   constructor(patterns: readonly string[]) {
@@ -83,12 +92,16 @@ export class SeriesRecorder {
     for (const metric of snapshot.metrics) {
       if (!this.#patterns.some((p) => matchPattern(p, metric.name))) continue;
       for (const series of metric.series) {
-        const labels = series.labels;
+        const key = `${metric.name}\u0000${JSON.stringify(series.labels)}`;
+        let labels = this.#labels.get(key);
+        if (labels === undefined) {
+          labels = series.labels;
+          this.#labels.set(key, labels);
+        }
         if (metric.kind === 'gauge') {
           if ('value' in series) points.push({ metric: metric.name, kind: 'gauge', labels, timestamp, value: series.value });
           continue;
         }
-        const key = `${metric.name}\u0000${JSON.stringify(labels)}`;
         const value = 'value' in series ? series.value : series.sum;
         const count = 'value' in series ? 0 : series.count;
         next.set(key, { value, count });

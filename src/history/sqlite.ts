@@ -4,6 +4,7 @@ import { JSON_LIMITS, safeJson } from '../base/json.js';
 import { severity } from '../base/levels.js';
 import type { SpanId } from '../catalog/keys.js';
 import { eventJson, listJson, storableEvent } from './json.js';
+import { nodeOption } from './node.js';
 import { DEFAULT_INDEX_KEYS } from './options.js';
 import {
   encodeEventCursor,
@@ -39,6 +40,13 @@ export interface SqliteHistoryStoreOptions {
    * @default ['queueId', 'remoteIp', 'from', 'to', 'accountName', 'domain', 'hostname', 'messageId']
    */
   readonly indexKeys?: readonly string[];
+  /**
+   * The node name written with every record (as a number of the file's `nodes` table), given back
+   * in query results and matched by a query's `node`. A file outlives its process: give a stable
+   * name to read one process's records after a restart under the same name.
+   * @default `${os.hostname()}:${process.pid}`
+   */
+  readonly node?: string;
 }
 
 const SCHEMA = `
@@ -47,8 +55,10 @@ PRAGMA synchronous = NORMAL;
 PRAGMA cache_size = -65536;
 PRAGMA temp_store = MEMORY;
 PRAGMA wal_autocheckpoint = 8192;
+CREATE TABLE IF NOT EXISTS nodes (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
 CREATE TABLE IF NOT EXISTS events (
-  id INTEGER PRIMARY KEY, ts REAL NOT NULL, type TEXT NOT NULL, level INTEGER NOT NULL, span TEXT, data TEXT NOT NULL);
+  id INTEGER PRIMARY KEY, ts REAL NOT NULL, type TEXT NOT NULL, level INTEGER NOT NULL, span TEXT, data TEXT NOT NULL,
+  node INTEGER);
 CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
 CREATE INDEX IF NOT EXISTS events_type ON events (type, id);
 CREATE INDEX IF NOT EXISTS events_span ON events (span, id) WHERE span IS NOT NULL;
@@ -58,23 +68,26 @@ CREATE INDEX IF NOT EXISTS event_keys_event ON event_keys (event);
 CREATE TABLE IF NOT EXISTS traces (
   seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, ts REAL NOT NULL,
   queue_id TEXT, sender TEXT, recipients TEXT NOT NULL, size REAL, truncated INTEGER NOT NULL,
-  keywords TEXT NOT NULL, events TEXT NOT NULL);
+  keywords TEXT NOT NULL, events TEXT NOT NULL, messages TEXT, queue_ids TEXT NOT NULL DEFAULT '', node INTEGER);
 CREATE INDEX IF NOT EXISTS traces_ts ON traces (ts, seq);
 CREATE INDEX IF NOT EXISTS traces_type ON traces (type, ts);
 CREATE INDEX IF NOT EXISTS traces_queue ON traces (queue_id) WHERE queue_id IS NOT NULL;
 CREATE TABLE IF NOT EXISTS series (
-  ts REAL NOT NULL, metric TEXT NOT NULL, kind TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL, count REAL);
+  ts REAL NOT NULL, metric TEXT NOT NULL, kind TEXT NOT NULL, labels TEXT NOT NULL, value REAL NOT NULL, count REAL,
+  node INTEGER);
 CREATE INDEX IF NOT EXISTS series_metric ON series (metric, ts);
 CREATE INDEX IF NOT EXISTS series_ts ON series (ts);
 `;
 
 interface EventRow extends StoredEventRow {
   readonly id: number;
+  readonly node: number | null;
 }
 
 interface TraceRow extends StoredTraceRow {
   readonly seq: number;
   readonly id: string;
+  readonly node: number | null;
 }
 
 /**
@@ -90,7 +103,13 @@ interface TraceRow extends StoredTraceRow {
  * (8192 pages) before it is copied back into the database file.
  */
 export class SqliteHistoryStore implements HistoryStore {
+  /** The node name written with this store's records. */
+  readonly node: string;
   readonly #db: DatabaseSync;
+  /** This store's node, as the number its rows carry. */
+  readonly #nodeId: number;
+  /** Node numbers of the file, with their names. */
+  readonly #nodeNames = new Map<number, string>();
   readonly #indexKeys: ReadonlySet<string>;
   /** Multi-row inserts of `2 ** i` rows at index `i`, prepared on first use and kept. */
   readonly #insertEvents: StatementSync[] = [];
@@ -105,14 +124,19 @@ export class SqliteHistoryStore implements HistoryStore {
     const o = typeof options === 'string' ? { path: options } : options;
     if (typeof o.path !== 'string' || o.path === '') throw new TypeError('SqliteHistoryStore: expected a database path');
     this.#indexKeys = new Set(o.indexKeys ?? DEFAULT_INDEX_KEYS);
+    this.node = nodeOption(o.node, 'SqliteHistoryStore(options).node');
     this.#db = new DatabaseSync(o.path);
     this.#db.exec(SCHEMA);
     migrate(this.#db);
+    this.#db.prepare('INSERT OR IGNORE INTO nodes (name) VALUES (?)').run(this.node);
+    this.#nodeId = this.#nodeNumber(this.node) as number;
     this.#insertTrace = this.#db.prepare(
-      `INSERT OR REPLACE INTO traces (id, type, ts, queue_id, sender, recipients, size, truncated, keywords, events, messages, queue_ids)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT OR REPLACE INTO traces (id, type, ts, queue_id, sender, recipients, size, truncated, keywords, events, messages, queue_ids, node)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
-    this.#insertPoint = this.#db.prepare('INSERT INTO series (ts, metric, kind, labels, value, count) VALUES (?, ?, ?, ?, ?, ?)');
+    this.#insertPoint = this.#db.prepare(
+      'INSERT INTO series (ts, metric, kind, labels, value, count, node) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
     this.#getTrace = this.#db.prepare('SELECT * FROM traces WHERE id = ?');
   }
 
@@ -149,10 +173,11 @@ export class SqliteHistoryStore implements HistoryStore {
           listJson(t.events, eventJson),
           safeJson(t.messages ?? []),
           queueIdsText(t),
+          this.#nodeId,
         );
       }
       for (const p of records.series ?? [])
-        this.#insertPoint.run(p.timestamp, p.metric, p.kind, safeJson(p.labels), p.value, p.count ?? null);
+        this.#insertPoint.run(p.timestamp, p.metric, p.kind, safeJson(p.labels), p.value, p.count ?? null, this.#nodeId);
     });
     const { rejected, reason } = refused;
     if (rejected === 0) return undefined;
@@ -163,6 +188,7 @@ export class SqliteHistoryStore implements HistoryStore {
   events(q: ResolvedEventQuery): Page<HistoryEvent> {
     const where: string[] = [];
     const args: SQLInputValue[] = [];
+    if (!this.#nodeFilter(q.node, where, args)) return { items: [] };
     if (q.before !== undefined) {
       where.push('id < ?');
       args.push(q.before);
@@ -208,7 +234,7 @@ export class SqliteHistoryStore implements HistoryStore {
     for (let offset = 0; ; offset += chunk) {
       const rows = statement.all(...args, chunk, offset) as unknown as EventRow[];
       for (const row of rows) {
-        const event = eventFromRow(row);
+        const event = eventFromRow(row, this.#nodeName(row.node));
         if (refine && !later.every((c) => matchesKey(ownValue(event.data, c.key), c))) continue;
         if (q.text !== undefined && !matchesText(event.data, q.text)) continue;
         if (items.length === q.limit) return { items, cursor: encodeEventCursor((items.at(-1) as HistoryEvent).id) };
@@ -221,6 +247,7 @@ export class SqliteHistoryStore implements HistoryStore {
   traces(q: ResolvedTraceQuery): Page<TraceSummary> {
     const where: string[] = [];
     const args: SQLInputValue[] = [];
+    if (!this.#nodeFilter(q.node, where, args)) return { items: [], total: 0 };
     timeRange(where, args, q.from, q.to);
     if (q.type !== undefined) {
       where.push('type = ?');
@@ -241,12 +268,12 @@ export class SqliteHistoryStore implements HistoryStore {
       where.push('(ts < ? OR (ts = ? AND seq < ?))');
       args.push(q.after.timestamp, q.after.timestamp, q.after.seq);
     }
-    const columns = 'seq, id, type, ts, queue_id, sender, recipients, size, truncated, keywords, messages';
+    const columns = 'seq, id, type, ts, queue_id, sender, recipients, size, truncated, keywords, messages, node';
     const sql = `SELECT ${columns} FROM traces${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ts DESC, seq DESC LIMIT ?`;
     const rows = this.#db.prepare(sql).all(...args, q.limit + 1) as unknown as TraceRow[];
     const page = rows.slice(0, q.limit);
     const items = page.map((row) => {
-      const { events: _events, keywords: _keywords, ...summary } = traceFromRow(row.id, row);
+      const { events: _events, keywords: _keywords, ...summary } = traceFromRow(row.id, row, this.#nodeName(row.node));
       return summary;
     });
     const last = page.at(-1);
@@ -257,12 +284,13 @@ export class SqliteHistoryStore implements HistoryStore {
 
   trace(id: SpanId): Trace | undefined {
     const row = this.#getTrace.get(String(id)) as unknown as TraceRow | undefined;
-    return row === undefined ? undefined : traceFromRow(row.id, row);
+    return row === undefined ? undefined : traceFromRow(row.id, row, this.#nodeName(row.node));
   }
 
   series(query: SeriesQuery): readonly SeriesPoint[] {
     const where: string[] = [];
     const args: SQLInputValue[] = [];
+    if (!this.#nodeFilter(query.node, where, args)) return [];
     if (query.metrics !== undefined) {
       if (query.metrics.length === 0) return [];
       where.push(`metric IN (${query.metrics.map(() => '?').join(', ')})`);
@@ -270,7 +298,9 @@ export class SqliteHistoryStore implements HistoryStore {
     }
     timeRange(where, args, query.from ?? Number.NEGATIVE_INFINITY, query.to ?? Number.POSITIVE_INFINITY);
     const sql = `SELECT * FROM series${where.length > 0 ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY ts, rowid`;
-    return (this.#db.prepare(sql).all(...args) as unknown as StoredPointRow[]).map(pointFromRow);
+    return (this.#db.prepare(sql).all(...args) as unknown as (StoredPointRow & { node: number | null })[]).map((row) =>
+      pointFromRow(row, this.#nodeName(row.node)),
+    );
   }
 
   purge(retention: RetentionPolicy, now: number): void {
@@ -305,7 +335,7 @@ export class SqliteHistoryStore implements HistoryStore {
   }
 
   /**
-   * Reads every event into flat parameter lists (6 values per event row, 3 per index row), then
+   * Reads every event into flat parameter lists (7 values per event row, 3 per index row), then
    * writes them chunk by chunk.
    */
   #appendEvents(events: readonly HistoryEvent[], refused: Refused): void {
@@ -334,7 +364,7 @@ export class SqliteHistoryStore implements HistoryStore {
       const keysTo = keyEnds[end - 1] as number;
       this.#db.exec('SAVEPOINT chunk');
       try {
-        this.#insertRows(this.#insertEvents, EVENT_SQL, 6, rows, start * 6, end * 6);
+        this.#insertRows(this.#insertEvents, EVENT_SQL, EVENT_WIDTH, rows, start * EVENT_WIDTH, end * EVENT_WIDTH);
         this.#insertRows(this.#insertKeys, KEY_SQL, 3, keys, keysFrom, keysTo);
         this.#db.exec('RELEASE chunk');
         continue;
@@ -346,7 +376,7 @@ export class SqliteHistoryStore implements HistoryStore {
       for (let i = start; i < end; i++) {
         this.#db.exec('SAVEPOINT one');
         try {
-          this.#insertRows(this.#insertEvents, EVENT_SQL, 6, rows, i * 6, i * 6 + 6);
+          this.#insertRows(this.#insertEvents, EVENT_SQL, EVENT_WIDTH, rows, i * EVENT_WIDTH, (i + 1) * EVENT_WIDTH);
           this.#insertRows(this.#insertKeys, KEY_SQL, 3, keys, i === 0 ? 0 : (keyEnds[i - 1] as number), keyEnds[i] as number);
           this.#db.exec('RELEASE one');
         } catch (error) {
@@ -385,7 +415,7 @@ export class SqliteHistoryStore implements HistoryStore {
       spans.id = spanId;
       spans.text = spanId === undefined ? null : String(spanId);
     }
-    rows.push(id as number, timestamp, type, severity(level), spans.text, json);
+    rows.push(id as number, timestamp, type, severity(level), spans.text, json, this.#nodeId);
   }
 
   /**
@@ -413,6 +443,34 @@ export class SqliteHistoryStore implements HistoryStore {
       statement.run(...values.slice(at, next));
       at = next;
     }
+  }
+
+  /** Adds a query's node filter; false when no record can match (a node this file never saw). */
+  #nodeFilter(node: string | undefined, where: string[], args: SQLInputValue[]): boolean {
+    if (node === undefined) return true;
+    const id = this.#nodeNumber(node);
+    if (id === undefined) return false;
+    where.push('node = ?');
+    args.push(id);
+    return true;
+  }
+
+  /** The number of node `name` in this file, if it has one. */
+  #nodeNumber(name: string): number | undefined {
+    const row = this.#db.prepare('SELECT id FROM nodes WHERE name = ?').get(name) as { id: number } | undefined;
+    return row?.id;
+  }
+
+  /** The name of node number `id` (another process may have added it since this one looked). */
+  #nodeName(id: number | null | undefined): string | undefined {
+    if (id === null || id === undefined) return undefined;
+    let name = this.#nodeNames.get(id);
+    if (name === undefined) {
+      const row = this.#db.prepare('SELECT name FROM nodes WHERE id = ?').get(id) as { name: string } | undefined;
+      name = row?.name;
+      if (name !== undefined) this.#nodeNames.set(id, name);
+    }
+    return name;
   }
 
   #transaction(work: () => void): void {
@@ -444,12 +502,14 @@ interface SpanText {
   text: string | null;
 }
 
-/** Most rows in one INSERT (64 events × 6 values stays far under SQLite's 32,766 parameters). */
+/** Most rows in one INSERT (64 events × 7 values stays far under SQLite's 32,766 parameters). */
 const ROWS = 64;
 const ROWS_LOG2 = 6;
 
+/** Values per event row. */
+const EVENT_WIDTH = 7;
 const EVENT_SQL = (rows: number) =>
-  `INSERT OR REPLACE INTO events (id, ts, type, level, span, data) VALUES ${values(rows, '(?, ?, ?, ?, ?, ?)')}`;
+  `INSERT OR REPLACE INTO events (id, ts, type, level, span, data, node) VALUES ${values(rows, '(?, ?, ?, ?, ?, ?, ?)')}`;
 const KEY_SQL = (rows: number) => `INSERT OR IGNORE INTO event_keys (key, value, event) VALUES ${values(rows, '(?, ?, ?)')}`;
 
 function values(rows: number, row: string): string {
@@ -458,9 +518,14 @@ function values(rows: number, row: string): string {
 
 /** Adds the columns of later versions to a file written by an earlier one. */
 function migrate(db: DatabaseSync): void {
-  const columns = new Set((db.prepare('PRAGMA table_info(traces)').all() as { name: string }[]).map((c) => c.name));
-  if (!columns.has('messages')) db.exec('ALTER TABLE traces ADD COLUMN messages TEXT');
-  if (!columns.has('queue_ids')) db.exec("ALTER TABLE traces ADD COLUMN queue_ids TEXT NOT NULL DEFAULT ''");
+  const columns = (table: string) =>
+    new Set((db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((c) => c.name));
+  const traces = columns('traces');
+  if (!traces.has('messages')) db.exec('ALTER TABLE traces ADD COLUMN messages TEXT');
+  if (!traces.has('queue_ids')) db.exec("ALTER TABLE traces ADD COLUMN queue_ids TEXT NOT NULL DEFAULT ''");
+  if (!traces.has('node')) db.exec('ALTER TABLE traces ADD COLUMN node INTEGER');
+  if (!columns('events').has('node')) db.exec('ALTER TABLE events ADD COLUMN node INTEGER');
+  if (!columns('series').has('node')) db.exec('ALTER TABLE series ADD COLUMN node INTEGER');
 }
 
 /** Every queue id of a trace, one per line between newlines, for an exact `instr` match. */

@@ -1,6 +1,7 @@
 import { describeError } from '../base/errors.js';
 import type { SpanId } from '../catalog/keys.js';
 import { EventRing } from './event-ring.js';
+import { nodeOption } from './node.js';
 import { encodeTraceCursor, type ResolvedEventQuery, type ResolvedTraceQuery, traceAfter } from './query.js';
 import type { SeriesPoint, SeriesQuery } from './series.js';
 import { hasQueueId, matchesTerms } from './traces.js';
@@ -69,11 +70,16 @@ export interface MemoryStoreOptions {
   readonly traces?: number;
   /**
    * Most metric series points kept; the oldest go first.
-   * @default 500_000
+   * @default 10_000
    */
   readonly series?: number;
   /** Keys the event ring indexes. @default the history's `indexKeys` */
   readonly indexKeys?: readonly string[];
+  /**
+   * The node name the store's records carry in query results, and that a query's `node` matches.
+   * @default `${os.hostname()}:${process.pid}`
+   */
+  readonly node?: string;
 }
 
 interface StoredTrace {
@@ -130,6 +136,8 @@ class Fifo<T> {
 
 /** The default store: bounded rings in the process's memory. */
 export class MemoryHistoryStore implements HistoryStore {
+  /** The node name of every record this store holds. */
+  readonly node: string;
   readonly #events: EventRing;
   readonly #traces: Fifo<StoredTrace>;
   readonly #byId = new Map<string, StoredTrace>();
@@ -138,9 +146,10 @@ export class MemoryHistoryStore implements HistoryStore {
   #rejected = 0;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#events = new EventRing(options.events ?? 10_000, options.indexKeys ?? []);
+    this.node = nodeOption(options.node, 'MemoryHistoryStore(options).node');
+    this.#events = new EventRing(options.events ?? 10_000, options.indexKeys ?? [], this.node);
     this.#traces = new Fifo(options.traces ?? 1000);
-    this.#series = new Fifo(options.series ?? 500_000);
+    this.#series = new Fifo(options.series ?? 10_000);
   }
 
   /** Events refused since the store was created (unreadable: a throwing getter or proxy). */
@@ -179,10 +188,12 @@ export class MemoryHistoryStore implements HistoryStore {
   }
 
   events(query: ResolvedEventQuery): Page<HistoryEvent> {
+    if (query.node !== undefined && query.node !== this.node) return { items: [] };
     return this.#events.query(query);
   }
 
   traces(q: ResolvedTraceQuery): Page<TraceSummary> {
+    if (q.node !== undefined && q.node !== this.node) return { items: [], total: 0 };
     const found: StoredTrace[] = [];
     let total = 0;
     for (let i = 0; i < this.#traces.size; i++) {
@@ -200,24 +211,27 @@ export class MemoryHistoryStore implements HistoryStore {
     found.sort((a, b) => b.trace.timestamp - a.trace.timestamp || b.seq - a.seq);
     const page = found.slice(0, q.limit);
     const last = page.at(-1);
-    const items = page.map((s) => summary(s.trace));
+    const items = page.map((s) => ({ ...summary(s.trace), node: this.node }));
     return found.length > q.limit && last !== undefined
       ? { items, cursor: encodeTraceCursor({ timestamp: last.trace.timestamp, seq: last.seq }), total }
       : { items, total };
   }
 
   trace(id: SpanId): Trace | undefined {
-    return this.#byId.get(String(id))?.trace;
+    const trace = this.#byId.get(String(id))?.trace;
+    return trace === undefined ? undefined : { ...trace, node: this.node };
   }
 
   series(query: SeriesQuery): readonly SeriesPoint[] {
+    if (query.node !== undefined && query.node !== this.node) return [];
     const names = query.metrics === undefined ? undefined : new Set(query.metrics);
     const from = query.from ?? Number.NEGATIVE_INFINITY;
     const to = query.to ?? Number.POSITIVE_INFINITY;
     const out: SeriesPoint[] = [];
     for (let i = 0; i < this.#series.size; i++) {
       const p = this.#series.at(i);
-      if (p.timestamp >= from && p.timestamp <= to && (names === undefined || names.has(p.metric))) out.push(p);
+      if (p.timestamp >= from && p.timestamp <= to && (names === undefined || names.has(p.metric)))
+        out.push({ ...p, node: this.node });
     }
     return out;
   }

@@ -1,12 +1,12 @@
 import { JSON_LIMITS } from '../base/json.js';
 import type { SpanId } from '../catalog/keys.js';
+import { EventRecord } from '../core/event.js';
 import { keySource, keyValue, ownValue, valueText } from './query.js';
 import type { HistoryEvent, Trace, TraceMessage } from './types.js';
 
 /** The event that marks where a span's events were cut. */
 export const TRUNCATED_EVENT = 'telemetry.events-dropped';
 
-const KEYWORD_KEYS = ['from', 'to', 'domain', 'hostname', 'remoteIp', 'messageId'] as const;
 /** Messages listed per trace; a session past it still keeps every event. */
 const MAX_MESSAGES = 1000;
 
@@ -14,11 +14,15 @@ interface OpenSpan {
   readonly start: HistoryEvent;
   readonly end: string;
   readonly events: HistoryEvent[];
+  readonly draft: TraceDraft;
   dropped: number;
 }
 
-/** What the collector hands over when a span ends. */
-export type TraceSink = (trace: Trace) => void;
+/**
+ * What the collector hands over when a span ends: the trace, and whether it carried a message (a
+ * `queueId` or a `messageId`: what {@link keepsMessages} says, known without reading it again).
+ */
+export type TraceSink = (trace: Trace, messageBearing: boolean) => void;
 
 /**
  * Gathers each open span's events and builds its trace when the end event arrives. Open spans are
@@ -52,7 +56,9 @@ export class TraceCollector {
     if (end !== undefined) {
       // A start event opens the span (a repeated start id replaces a stale one).
       this.#open.delete(spanId);
-      this.#open.set(spanId, { start: event, end, events: [event], dropped: 0 });
+      const draft = new TraceDraft();
+      draft.add(event);
+      this.#open.set(spanId, { start: event, end, events: [event], draft, dropped: 0 });
       if (this.#open.size > this.#maxOpen) this.#abandonOldest();
       return;
     }
@@ -60,11 +66,28 @@ export class TraceCollector {
     if (span === undefined) return;
     if (event.type === span.end) {
       this.#open.delete(spanId);
-      this.#sink(build(span, event));
+      const { draft, events, dropped, start } = span;
+      if (dropped > 0) {
+        const marker: HistoryEvent = {
+          id: event.id,
+          type: TRUNCATED_EVENT,
+          level: 'warn',
+          timestamp: event.timestamp,
+          spanId: event.spanId,
+          data: { total: dropped, reason: `span trace truncated: ${dropped} events dropped` },
+        };
+        events.push(marker);
+        draft.add(marker);
+      }
+      events.push(event);
+      draft.add(event);
+      this.#sink(draft.build(start.spanId as SpanId, start.type, start.timestamp, events, dropped), draft.messageBearing);
       return;
     }
-    if (span.events.length < this.#maxEvents - 1) span.events.push(event);
-    else span.dropped++;
+    if (span.events.length < this.#maxEvents - 1) {
+      span.events.push(event);
+      span.draft.add(event);
+    } else span.dropped++;
   }
 
   /** Drops spans that started before `time`. */
@@ -89,73 +112,25 @@ export class TraceCollector {
   }
 }
 
-function build(span: OpenSpan, endEvent: HistoryEvent): Trace {
-  const events = span.events;
-  if (span.dropped > 0) {
-    events.push({
-      id: endEvent.id,
-      type: TRUNCATED_EVENT,
-      level: 'warn',
-      timestamp: endEvent.timestamp,
-      spanId: endEvent.spanId,
-      data: { total: span.dropped, reason: `span trace truncated: ${span.dropped} events dropped` },
-    });
-  }
-  events.push(endEvent);
-  return traceOf(span.start.spanId as SpanId, span.start.type, span.start.timestamp, events, span.dropped);
-}
-
 /**
  * A trace with its derived fields, from its events. Only own keys are read, and an event whose data
  * cannot be read adds nothing to them.
  */
 export function traceOf(id: SpanId, type: string, timestamp: number, events: readonly HistoryEvent[], truncated: number): Trace {
-  let queueId: string | undefined;
-  let from: string | undefined;
-  let size: number | undefined;
-  const to = new Set<string>();
-  const keywords = new Set<string>();
-  // Span keys repeat in every event of the span: each value is lower-cased once.
-  const seen = new Set<string>();
-  const messages = new Map<string, MessageDraft>();
-  for (const event of events) {
-    let source: unknown;
-    try {
-      source = keySource(event);
-    } catch {
-      continue;
-    }
-    const eventQueueId = valueText(keyValue(source, 'queueId'));
-    if (queueId === undefined) queueId = eventQueueId;
-    if (eventQueueId !== undefined) addToMessage(messages, eventQueueId, source);
-    if (from === undefined) from = stringValue(keyValue(source, 'from'));
-    if (size === undefined) {
-      const value = keyValue(source, 'size');
-      if (typeof value === 'number') size = value;
-    }
-    for (const address of items(keyValue(source, 'to'))) to.add(address);
-    for (const key of KEYWORD_KEYS) {
-      for (const value of items(keyValue(source, key))) {
-        if (seen.has(value)) continue;
-        seen.add(value);
-        keywords.add(value.toLowerCase());
-      }
-    }
-  }
-  return {
-    id,
-    type,
-    timestamp,
-    ...(queueId === undefined ? {} : { queueId }),
-    ...(from === undefined ? {} : { from }),
-    to: [...to],
-    ...(size === undefined ? {} : { size }),
-    messages: [...messages.values()].map(messageOf),
-    truncated,
-    keywords: [...keywords].join('\n'),
-    events,
-  };
+  const draft = new TraceDraft();
+  for (const event of events) draft.add(event);
+  return draft.build(id, type, timestamp, events, truncated);
 }
+
+// The keys a trace's summary reads, by bit.
+const QUEUE_ID = 0;
+const FROM = 1;
+const SIZE = 2;
+const TO = 3;
+const MESSAGE_ID = 7;
+const KEYS = ['queueId', 'from', 'size', 'to', 'domain', 'hostname', 'remoteIp', 'messageId'] as const;
+/** The keyword keys, in the order their values join the keywords. */
+const KEYWORD_BITS = [FROM, TO, 4, 5, 6, MESSAGE_ID] as const;
 
 interface MessageDraft {
   readonly queueId: string;
@@ -163,26 +138,169 @@ interface MessageDraft {
   from: string | undefined;
   readonly to: Set<string>;
   size: number | undefined;
+  /** The span's keys already applied to this message (bits of {@link KEYS}), in span generation `generation`. */
+  spanDone: number;
+  generation: number;
 }
 
-/** Adds what one event carrying `queueId` says about its message. */
-function addToMessage(messages: Map<string, MessageDraft>, queueId: string, source: unknown): void {
-  let message = messages.get(queueId);
-  if (message === undefined) {
-    if (messages.size >= MAX_MESSAGES) return;
-    message = { queueId, messageId: undefined, from: undefined, to: new Set(), size: undefined };
-    messages.set(queueId, message);
+/**
+ * A trace's summary built as its events arrive, each event read once. An event's keys are its own
+ * over its span's (as the merged data has them); the span's keys are the same object for every
+ * event of the span, so their values are read once, and applied once to each part of the summary:
+ * applying one again changes nothing, as every part keeps the first value or a set of values. The
+ * answer is the one a rebuild over every event's merged data gives (a property test checks it).
+ */
+export class TraceDraft {
+  #queueId: string | undefined;
+  #from: string | undefined;
+  #size: number | undefined;
+  #to: Set<string> | undefined;
+  #keywords: Set<string> | undefined;
+  /** Keyword values seen, as given: span keys repeat, and each value is lower-cased once. */
+  #seen: Set<string> | undefined;
+  #messages: Map<string, MessageDraft> | undefined;
+  /** The span keys of the events read, and their values by bit. */
+  #span: Readonly<Record<string, unknown>> | undefined;
+  readonly #spanValues: unknown[] = new Array<unknown>(KEYS.length).fill(undefined);
+  /** Bumped when the span keys change, so that what was applied from the last ones is forgotten. */
+  #generation = 0;
+  /** The span's keys already applied to the trace's own fields. */
+  #spanDone = 0;
+  /** The event's own values by bit (those it carries itself), for the event being read. */
+  readonly #own: unknown[] = new Array<unknown>(KEYS.length).fill(undefined);
+  /** True once an event carried a `messageId`. */
+  #sawMessageId = false;
+
+  /** True when the trace carried a message: a `queueId` or a `messageId`. */
+  get messageBearing(): boolean {
+    return this.#queueId !== undefined || this.#sawMessageId;
   }
-  message.messageId ??= valueText(keyValue(source, 'messageId'));
-  message.from ??= stringValue(keyValue(source, 'from'));
-  if (message.size === undefined) {
-    const value = keyValue(source, 'size');
-    if (typeof value === 'number') message.size = value;
+
+  add(event: HistoryEvent): void {
+    let own: unknown;
+    let span: Readonly<Record<string, unknown>> | undefined;
+    if (event instanceof EventRecord) {
+      own = event.own;
+      span = event.spanKeys;
+    } else {
+      try {
+        own = event.data;
+      } catch {
+        return;
+      }
+    }
+    if (span !== this.#span) this.#useSpan(span);
+    const values = this.#own;
+    let mask = 0;
+    if (typeof own === 'object' && own !== null) {
+      for (let k = 0; k < KEYS.length; k++) {
+        const value = ownValue(own, KEYS[k] as string);
+        if (value === undefined) continue;
+        values[k] = value;
+        mask |= 1 << k;
+      }
+    }
+    // Bits of the keys to apply: the event's own, and the span's not yet applied.
+    const apply = mask | (~this.#spanDone & ALL);
+    const queueId = valueText(this.#value(QUEUE_ID, mask));
+    if (this.#value(MESSAGE_ID, mask) !== undefined) this.#sawMessageId = true;
+    if (queueId !== undefined) this.#message(queueId, mask);
+    if ((apply & (1 << QUEUE_ID)) !== 0) this.#queueId ??= queueId;
+    if ((apply & (1 << FROM)) !== 0) this.#from ??= stringValue(this.#value(FROM, mask));
+    if (this.#size === undefined && (apply & (1 << SIZE)) !== 0) {
+      const size = this.#value(SIZE, mask);
+      if (typeof size === 'number') this.#size = size;
+    }
+    if ((apply & (1 << TO)) !== 0) {
+      const to = items(this.#value(TO, mask));
+      if (to.length > 0) {
+        this.#to ??= new Set();
+        for (const address of to) this.#to.add(address);
+      }
+    }
+    for (const k of KEYWORD_BITS) {
+      if ((apply & (1 << k)) === 0) continue;
+      for (const text of items(this.#value(k, mask))) {
+        this.#seen ??= new Set();
+        if (this.#seen.has(text)) continue;
+        this.#seen.add(text);
+        this.#keywords ??= new Set();
+        this.#keywords.add(text.toLowerCase());
+      }
+    }
+    this.#spanDone |= ~mask & ALL;
+    for (let k = 0; k < KEYS.length; k++) values[k] = undefined;
   }
-  for (const address of items(keyValue(source, 'to'))) message.to.add(address);
+
+  build(id: SpanId, type: string, timestamp: number, events: readonly HistoryEvent[], truncated: number): Trace {
+    const queueId = this.#queueId;
+    const from = this.#from;
+    const size = this.#size;
+    return {
+      id,
+      type,
+      timestamp,
+      ...(queueId === undefined ? {} : { queueId }),
+      ...(from === undefined ? {} : { from }),
+      to: this.#to === undefined ? [] : [...this.#to],
+      ...(size === undefined ? {} : { size }),
+      messages: this.#messages === undefined ? [] : [...this.#messages.values()].map(messageOf),
+      truncated,
+      keywords: this.#keywords === undefined ? '' : [...this.#keywords].join('\n'),
+      events,
+    };
+  }
+
+  /** Key `k` of the event being read: its own value when `mask` says it has one, else its span's. */
+  #value(k: number, mask: number): unknown {
+    return (mask & (1 << k)) !== 0 ? this.#own[k] : this.#spanValues[k];
+  }
+
+  #useSpan(span: Readonly<Record<string, unknown>> | undefined): void {
+    this.#span = span;
+    this.#generation++;
+    this.#spanDone = 0;
+    for (let k = 0; k < KEYS.length; k++)
+      this.#spanValues[k] = span === undefined ? undefined : ownValue(span, KEYS[k] as string);
+  }
+
+  /** Adds what one event carrying `queueId` says about its message. */
+  #message(queueId: string, mask: number): void {
+    this.#messages ??= new Map();
+    let message = this.#messages.get(queueId);
+    if (message === undefined) {
+      if (this.#messages.size >= MAX_MESSAGES) return;
+      message = {
+        queueId,
+        messageId: undefined,
+        from: undefined,
+        to: new Set(),
+        size: undefined,
+        spanDone: 0,
+        generation: this.#generation,
+      };
+      this.#messages.set(queueId, message);
+    }
+    if (message.generation !== this.#generation) {
+      message.generation = this.#generation;
+      message.spanDone = 0;
+    }
+    const apply = mask | (~message.spanDone & ALL);
+    if ((apply & (1 << MESSAGE_ID)) !== 0) message.messageId ??= valueText(this.#value(MESSAGE_ID, mask));
+    if ((apply & (1 << FROM)) !== 0) message.from ??= stringValue(this.#value(FROM, mask));
+    if (message.size === undefined && (apply & (1 << SIZE)) !== 0) {
+      const size = this.#value(SIZE, mask);
+      if (typeof size === 'number') message.size = size;
+    }
+    if ((apply & (1 << TO)) !== 0) for (const address of items(this.#value(TO, mask))) message.to.add(address);
+    message.spanDone |= ~mask & ALL;
+  }
 }
 
-function messageOf(draft: MessageDraft): TraceMessage {
+const ALL = (1 << KEYS.length) - 1;
+
+/** A message as a trace lists it, from what was gathered about it. */
+export function messageOf(draft: Pick<MessageDraft, 'queueId' | 'messageId' | 'from' | 'to' | 'size'>): TraceMessage {
   return {
     queueId: draft.queueId,
     ...(draft.messageId === undefined ? {} : { messageId: draft.messageId }),
@@ -197,12 +315,12 @@ export function hasQueueId(trace: Pick<Trace, 'queueId' | 'messages'>, queueId: 
   return trace.queueId === queueId || (trace.messages ?? []).some((m) => m.queueId === queueId);
 }
 
-function stringValue(value: unknown): string | undefined {
+export function stringValue(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
 /** The strings of a value or of its items (one level, bounded); an unreadable item is skipped. */
-function items(value: unknown): string[] {
+export function items(value: unknown): string[] {
   if (typeof value === 'string') return [value];
   if (!Array.isArray(value)) return [];
   const out: string[] = [];

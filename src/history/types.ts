@@ -12,6 +12,11 @@ export interface HistoryEvent {
   readonly spanId?: SpanId | undefined;
   /** The event's keys merged over its span's keys. */
   readonly data: Readonly<Record<string, unknown>>;
+  /**
+   * The node (process or machine) whose history holds the event, as stores give it back: the
+   * store's `node` option. Absent on the events a store is given.
+   */
+  readonly node?: string | undefined;
 }
 
 /** How one key must match: a value for an exact match, or `{ contains }` for a case-insensitive substring. */
@@ -36,6 +41,8 @@ export interface EventQuery {
   readonly text?: string;
   /** Only the events of this span. */
   readonly spanId?: SpanId;
+  /** Only the events of this node (a store's `node` option): one process of a fleet's shared history. */
+  readonly node?: string;
   /**
    * Most events returned.
    * @default 100
@@ -93,6 +100,8 @@ export interface Trace {
   readonly messages: readonly TraceMessage[];
   /** Events dropped past the per-span limit (a `telemetry.events-dropped` marker shows where). */
   readonly truncated: number;
+  /** The node (process or machine) whose history holds the trace, as stores give it back. */
+  readonly node?: string | undefined;
   /** Lower-case values of `from`, `to`, `domain`, `hostname`, `remoteIp` and `messageId`, one per line, for keyword search. */
   readonly keywords: string;
   readonly events: readonly HistoryEvent[];
@@ -116,6 +125,8 @@ export interface TraceQuery {
   readonly from?: number;
   /** Inclusive upper bound on the span start, epoch ms. */
   readonly to?: number;
+  /** Only the traces of this node (a store's `node` option). */
+  readonly node?: string;
   /**
    * Most traces returned.
    * @default 100

@@ -10,7 +10,11 @@ function connections(telemetry: ReturnType<typeof makeClocked>, n: number): void
 
 function configError(rule: unknown, sendMail?: unknown): TelemetryConfigError {
   try {
-    make({ alerts: [rule as AlertRuleOptions], ...(sendMail === undefined ? {} : { sendMail: sendMail as never }) });
+    make({
+      history: false,
+      alerts: [rule as AlertRuleOptions],
+      ...(sendMail === undefined ? {} : { sendMail: sendMail as never }),
+    });
   } catch (error) {
     expect(error).toBeInstanceOf(TelemetryConfigError);
     return error as TelemetryConfigError;

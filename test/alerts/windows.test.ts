@@ -38,9 +38,11 @@ describe('window functions over the history’s metric series', () => {
 
   it('are a configuration error when the history records no series', () => {
     const rule = { id: 'r', condition: "rate(smtp_connection_start, '5m') > 1" };
-    expect(() => make({ alerts: [rule] })).toThrow(
+    expect(() => make({ history: false, alerts: [rule] })).toThrow(
       'options.alerts[0].condition: expected window functions (rate, increase, avg_over) only with history recording metric series',
     );
+    // The default history records every metric's series.
+    expect(() => make({ alerts: [rule] })).not.toThrow();
     expect(() => make({ history: { series: false }, alerts: [rule] })).toThrow('only with history recording metric series');
   });
 

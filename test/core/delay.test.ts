@@ -11,7 +11,8 @@ import { make } from '../support/telemetry.js';
 type WithContext = { [MECHANISM_CONTEXT](): CoreContext };
 
 function subscribe(delay: number, maxBatch = 1024) {
-  const telemetry = make();
+  // No default history: its intake windows would be timers of their own.
+  const telemetry = make({ history: false });
   const context = (telemetry as unknown as WithContext)[MECHANISM_CONTEXT]();
   const batches: number[] = [];
   const subscription = context.subscribe(

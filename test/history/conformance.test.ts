@@ -11,7 +11,7 @@ import type { EventQuery, HistoryEvent, TraceQuery } from '../../src/index.js';
 import { needsProgram } from '../support/needs-program.js';
 import { type PostgresServer, startPostgres } from '../support/postgres.js';
 import { eventQueryArbitrary, eventsArbitrary, sampleEvents, sampleSeries, sampleTraces } from './conformance/data.js';
-import { closeAll, makeStores, type NamedStore, plain, readAllEvents, readAllTraces } from './conformance/stores.js';
+import { closeAll, makeStores, type NamedStore, NODE, plain, readAllEvents, readAllTraces } from './conformance/stores.js';
 
 const postgres = needsProgram('postgres');
 let server: PostgresServer;
@@ -73,6 +73,9 @@ postgres.describe('every history store answers like the memory store', () => {
     { text: 'über' },
     { spanId: 501 },
     { spanId: '502', types: ['smtp.rcpt-to'] },
+    { node: NODE },
+    { node: NODE, keys: { remoteIp: '192.0.2.7' } },
+    { node: 'elsewhere' },
   ];
 
   it('events: fixed queries, across pages of 1, 3 and 100', async () => {
@@ -80,6 +83,12 @@ postgres.describe('every history store answers like the memory store', () => {
     try {
       for (const { store } of stores) await store.append({ events: sampleEvents() });
       for (const query of eventQueries) for (const limit of [1, 3, 100]) await sameEvents(stores, { ...query, limit });
+      // Every event a store gives back names its node.
+      for (const { name, store } of stores)
+        expect(
+          (await readAllEvents(store, {})).items.every((e) => e.node === NODE),
+          name,
+        ).toBe(true);
     } finally {
       await closeAll(stores);
     }
@@ -101,15 +110,32 @@ postgres.describe('every history store answers like the memory store', () => {
         { from: 10_500 },
         { limit: 1 },
         { limit: 2, to: 12_000 },
+        { node: NODE },
+        { node: NODE, queueId: 2 },
+        { node: 'elsewhere' },
       ];
       for (const q of queries) await sameTraces(stores, q);
+
       const [memory, ...others] = stores as [NamedStore, ...NamedStore[]];
       for (const { name, store } of others) {
         expect(plain(await store.trace(501)), name).toEqual(plain(await memory.store.trace(501)));
         expect(await store.trace(999), name).toBeUndefined();
         expect(await store.series({}), name).toEqual(await memory.store.series({}));
-        expect(await store.series({ metrics: ['app.hits'], from: 1, to: 2 }), name).toEqual([sampleSeries[1]]);
+        expect(await store.series({ metrics: ['app.hits'], from: 1, to: 2 }), name).toEqual([{ ...sampleSeries[1], node: NODE }]);
         expect(await store.series({ metrics: [] }), name).toEqual([]);
+        expect(await store.series({ node: NODE }), name).toEqual(await memory.store.series({}));
+        expect(await store.series({ node: 'elsewhere' }), name).toEqual([]);
+        expect((await store.trace(501))?.node, name).toBe(NODE);
+      }
+      for (const { name, store } of stores) {
+        expect(
+          (await readAllTraces(store, {})).items.every((t) => t.node === NODE),
+          name,
+        ).toBe(true);
+        expect(
+          (await store.series({})).every((p) => p.node === NODE),
+          name,
+        ).toBe(true);
       }
     } finally {
       await closeAll(stores);

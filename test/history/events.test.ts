@@ -165,8 +165,8 @@ describe('history.events', () => {
     await expect(h.traces({ limit: -1 })).rejects.toThrow(/limit/);
   });
 
-  it('answers empty results when history is off', async () => {
-    const telemetry = make();
+  it('answers empty results when history is off (history: false)', async () => {
+    const telemetry = make({ history: false });
     expect(telemetry.history.enabled).toBe(false);
     expect(telemetry.history.recordsSeries).toBe(false);
     expect(await telemetry.history.events()).toEqual({ items: [] });
@@ -191,6 +191,7 @@ describe('history options', () => {
     [{ traces: { keep: true } }, 'options.history.traces.keep'],
     [{ traces: { events: ['nope.*'] } }, 'options.history.traces.events[0]'],
     [{ traces: { colour: 1 } }, 'options.history.traces.colour'],
+    [{ traces: { level: 'loud' } }, 'options.history.traces.level'],
     [{ series: { interval: 0 } }, 'options.history.series.interval'],
     [{ series: { metrics: [] } }, 'options.history.series.metrics'],
     [{ series: { metrics: ['Bad Name'] } }, 'options.history.series.metrics[0]'],

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { connection, listenLoopback, make } from '../support/telemetry.js';
 
@@ -100,12 +101,17 @@ describe('handlers.history over node:http (Stalwart paths and parameters)', () =
     const response = await fetch(`${base}/telemetry/metrics?metrics=delivery.attempt-start,queue.count&after=${T0 / 1000}`);
     expect(response.status).toBe(200);
     const { data } = (await response.json()) as { data: { metric: string; value: number }[] };
+    const node = `${hostname()}:${process.pid}`;
     expect(data).toEqual([
-      { metric: 'delivery.attempt-start', kind: 'counter', labels: {}, timestamp: T0 + 65_000, value: 1 },
-      { metric: 'queue.count', kind: 'gauge', labels: {}, timestamp: T0 + 65_000, value: 0 },
+      { metric: 'delivery.attempt-start', kind: 'counter', labels: {}, timestamp: T0 + 65_000, value: 1, node },
+      { metric: 'queue.count', kind: 'gauge', labels: {}, timestamp: T0 + 65_000, value: 0, node },
     ]);
     const none = await fetch(`${base}/telemetry/metrics?before=${T0 / 1000}`);
     expect(((await none.json()) as { data: unknown[] }).data).toEqual([]);
+    const mine = await fetch(`${base}/telemetry/metrics?metrics=queue.count&node=${encodeURIComponent(node)}`);
+    expect(((await mine.json()) as { data: unknown[] }).data).toHaveLength(1);
+    const other = await fetch(`${base}/telemetry/metrics?node=mx9`);
+    expect(((await other.json()) as { data: unknown[] }).data).toEqual([]);
   });
 
   it('queries events by type, level, text, span and keys (exact key=, substring key~=)', async () => {
@@ -126,6 +132,18 @@ describe('handlers.history over node:http (Stalwart paths and parameters)', () =
     ]);
     expect((await items('?filter=bob@')).length).toBeGreaterThan(0);
     expect(await items('?limit=2')).toHaveLength(2);
+    // Every event names its node (the in-memory store's: this host and process), and `node` filters by it.
+    const node = `${hostname()}:${process.pid}`;
+    const all = await items('');
+    expect(all.every((e) => (e as { node?: string }).node === node)).toBe(true);
+    expect(await items(`?node=${encodeURIComponent(node)}`)).toHaveLength(all.length);
+    expect(await items('?node=mx9')).toEqual([]);
+    const traces = async (query: string) =>
+      ((await (await fetch(`${base}/telemetry/traces${query}`)).json()) as { data: { items: unknown[]; total: number } }).data;
+    const listed = await traces(`?values=1&after=0&node=${encodeURIComponent(node)}`);
+    expect(listed.total).toBeGreaterThan(0);
+    expect(listed.items.every((t) => (t as { node?: string }).node === node)).toBe(true);
+    expect(await traces('?after=0&node=mx9')).toEqual({ items: [], total: 0 });
   });
 
   it('answers bad parameters with 400 and a problem document that says what is wrong', async () => {

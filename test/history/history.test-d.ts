@@ -22,6 +22,12 @@ describe('history types', () => {
     // @ts-expect-error: keep takes a trace and returns a boolean
     createTelemetry({ history: { traces: { keep: (trace: Trace) => trace.queueId } } });
     createTelemetry({ history: { traces: { keep: (trace) => trace.to.length > 0 }, series: false } });
+    createTelemetry({ history: false });
+    createTelemetry({ history: { traces: { level: 'debug' } } });
+    // @ts-expect-error: history is an object of options, or false to turn it off
+    createTelemetry({ history: true });
+    // @ts-expect-error: not a level
+    createTelemetry({ history: { traces: { level: 'verbose' } } });
     const store: HistoryStore = new SqliteHistoryStore({ path: ':memory:' });
     createTelemetry({ history: { store } });
   });

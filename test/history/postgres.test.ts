@@ -15,6 +15,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TelemetryConfigError } from '../../src/base/errors.js';
 import { resolveEventQuery, resolveTraceQuery } from '../../src/history/query.js';
+import { traceOf } from '../../src/history/traces.js';
 import type { HistoryEvent } from '../../src/index.js';
 import { PostgresHistoryStore } from '../../src/postgres.js';
 import { hostileScalars, hostileValue } from '../support/hostile.js';
@@ -23,6 +24,7 @@ import { needsProgram } from '../support/needs-program.js';
 import { type PostgresServer, startPostgres } from '../support/postgres.js';
 import { make } from '../support/telemetry.js';
 import { freshSchema } from './conformance/stores.js';
+import { commitCut } from './support/commit-cut.js';
 
 const run = promisify(execFile);
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -161,9 +163,18 @@ console.log(JSON.stringify({ pid: process.pid, span: span.id, node: store.node }
       const traces = await telemetry.history.traces({ queueId: `q-${node}` });
       expect(traces.items).toHaveLength(1);
       const trace = await telemetry.history.trace(traces.items[0]?.id as number);
-      expect(trace).toMatchObject({ queueId: `q-${node}`, from: `${node}@example.org`, size: 512 });
+      expect(trace).toMatchObject({ queueId: `q-${node}`, from: `${node}@example.org`, size: 512, node });
+      // A query's node filter: one node's records, each naming it, from the reader's store.
+      const own = await telemetry.history.events({ types: ['auth.success'], node, limit: 10_000 });
+      expect(own.items).toHaveLength(50);
+      expect(own.items.every((e) => e.node === node && String(e.data.accountName).startsWith(`${node}-`))).toBe(true);
+      const listed = await telemetry.history.traces({ node });
+      expect(listed.items.map((t) => [t.queueId, t.node])).toEqual([[`q-${node}`, node]]);
+      expect(listed.total).toBe(1);
     }
     expect((await telemetry.history.traces({})).items).toHaveLength(2);
+    expect((await telemetry.history.events({ node: 'reader' })).items).toEqual([]);
+    expect(new Set(events.items.map((e) => e.node))).toEqual(new Set(['mx-a', 'mx-b']));
     // A store can read one node's records alone.
     const only = new PostgresHistoryStore({ connection: server.connection(), schema, nodes: ['mx-b'] });
     const mine = await only.events(resolveEventQuery({ limit: 1000 }));
@@ -358,7 +369,10 @@ console.log(JSON.stringify({ pid: process.pid, span: span.id, node: store.node }
     const client = new pg.Client(server.connection());
     await client.connect();
     try {
-      expect((await client.query(`SELECT version FROM ${schema}.schema_version`)).rows).toEqual([{ version: 1 }]);
+      expect((await client.query(`SELECT version FROM ${schema}.schema_version ORDER BY version`)).rows).toEqual([
+        { version: 1 },
+        { version: 2 },
+      ]);
       const indexes = (
         await client.query<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE schemaname = $1', [schema])
       ).rows;
@@ -371,6 +385,7 @@ console.log(JSON.stringify({ pid: process.pid, span: span.id, node: store.node }
           'events_keys',
           'traces_order',
           'traces_queue',
+          'series_point',
         ]),
       );
       await client.query(`INSERT INTO ${schema}.schema_version VALUES (99)`);
@@ -380,6 +395,89 @@ console.log(JSON.stringify({ pid: process.pid, span: span.id, node: store.node }
     } finally {
       await client.end();
       for (const store of stores) await store.close();
+    }
+  });
+
+  it('a batch written again after a lost COMMIT acknowledgement stores nothing twice (events, points, traces)', async () => {
+    const schema = freshSchema();
+    const relay = await commitCut(server.port);
+    const store = new PostgresHistoryStore({
+      connection: { ...server.connection(), port: relay.port },
+      schema,
+      node: 'mx',
+      retryInterval: 50,
+    });
+    const point = (timestamp: number, value: number) => ({
+      metric: 'queue.count',
+      kind: 'gauge' as const,
+      labels: {},
+      timestamp,
+      value,
+    });
+    const event = (id: number) => ({
+      id,
+      type: 'auth.success',
+      level: 'info' as const,
+      timestamp: id,
+      data: { accountName: `a${id}` },
+    });
+    const client = new pg.Client(server.connection());
+    await client.connect();
+    try {
+      await store.append({ events: [event(1)], series: [point(1, 1)] });
+      relay.arm();
+      const lost = await store
+        .append({
+          events: [event(2), event(3)],
+          series: [point(2, 2), point(2, 3)],
+          traces: [traceOf(7, 'delivery.attempt-start', 2, [], 0)],
+        })
+        .then(
+          () => undefined,
+          (error: unknown) => error,
+        );
+      expect(relay.cut).toBe(1);
+      expect(String(lost)).toMatch(/held to be written/);
+      // The commit went through: the rows are there once, while the store still holds them.
+      expect(store.stats().pending).toBe(5);
+      await until(() => store.stats().pending === 0, 'the retry');
+      const rows = async (table: string) =>
+        Number((await client.query<{ n: string }>(`SELECT count(*) AS n FROM ${schema}.${table}`)).rows[0]?.n);
+      expect(await rows('events')).toBe(3);
+      expect(await rows('series')).toBe(3);
+      expect(await rows('traces')).toBe(1);
+      expect((await store.series({})).map((p) => p.value)).toEqual([1, 2, 3]);
+      // Written again without a conflict: nothing refused, nothing counted as lost.
+      expect(store.stats()).toMatchObject({ rejectedEvents: 0, lostEvents: 0, lostRecords: 0 });
+    } finally {
+      await client.end();
+      await store.close();
+      await relay.close();
+    }
+  });
+
+  it('migrates a version 1 database: its points stay, new points are unique', async () => {
+    const schema = freshSchema();
+    const first = new PostgresHistoryStore({ connection: server.connection(), schema, node: 'mx' });
+    await first.append({ series: [{ metric: 'queue.count', kind: 'gauge', labels: {}, timestamp: 1, value: 1 }] });
+    await first.close();
+    const client = new pg.Client(server.connection());
+    await client.connect();
+    try {
+      // Back to version 1, as an older mail-telemetry left it.
+      await client.query(`DROP INDEX ${schema}.series_point; ALTER TABLE ${schema}.series DROP COLUMN pid`);
+      await client.query(`DELETE FROM ${schema}.schema_version WHERE version = 2`);
+      const store = new PostgresHistoryStore({ connection: server.connection(), schema, node: 'mx' });
+      await store.append({ series: [{ metric: 'queue.count', kind: 'gauge', labels: {}, timestamp: 2, value: 2 }] });
+      expect((await store.series({})).map((p) => p.value)).toEqual([1, 2]);
+      const versions = await client.query(`SELECT version FROM ${schema}.schema_version ORDER BY version`);
+      expect(versions.rows).toEqual([{ version: 1 }, { version: 2 }]);
+      const pids = await client.query<{ pid: string | null }>(`SELECT pid FROM ${schema}.series ORDER BY ts`);
+      expect(pids.rows[0]?.pid).toBeNull();
+      expect(pids.rows[1]?.pid).not.toBeNull();
+      await store.close();
+    } finally {
+      await client.end();
     }
   });
 

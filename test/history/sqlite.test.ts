@@ -140,7 +140,7 @@ describe('SqliteHistoryStore answers like the memory store', () => {
     expect(plain(sqlite.trace(501))).toEqual(plain(memory.trace(501)));
     expect(sqlite.trace(999)).toBeUndefined();
     expect(sqlite.series({})).toEqual(memory.series({}));
-    expect(sqlite.series({ metrics: ['app.hits'], from: 1, to: 1 })).toEqual([series[1]]);
+    expect(sqlite.series({ metrics: ['app.hits'], from: 1, to: 1 })).toEqual([{ ...series[1], node: sqlite.node }]);
     expect(sqlite.series({ metrics: [] })).toEqual([]);
     sqlite.close();
   });
@@ -171,6 +171,45 @@ describe('SqliteHistoryStore answers like the memory store', () => {
     expect(sqlite.traces(resolveTraceQuery({})).items.map((t) => t.id)).toEqual([2]);
     sqlite.close();
     sqlite.close(); // twice is harmless
+  });
+});
+
+describe('nodes in a sqlite file', () => {
+  it('names each record after the store that wrote it, and a query keeps one node', () => {
+    const path = join(dir, 'nodes.db');
+    const events = sampleEvents();
+    const first = new SqliteHistoryStore({ path, indexKeys: KEYS, node: 'mx1' });
+    first.append({
+      events: events.slice(0, 5),
+      series: [{ metric: 'queue.count', kind: 'gauge', labels: {}, timestamp: 1, value: 1 }],
+    });
+    first.append({ traces: [traceOf(1, 'delivery.attempt-start', 100, [], 0)] });
+    first.close();
+    // The same file after a restart under another name.
+    const second = new SqliteHistoryStore({ path, indexKeys: KEYS, node: 'mx2' });
+    second.append({
+      events: events.slice(5),
+      series: [{ metric: 'queue.count', kind: 'gauge', labels: {}, timestamp: 2, value: 2 }],
+    });
+    second.append({ traces: [traceOf(2, 'delivery.attempt-start', 200, [], 0)] });
+    const all = second.events(resolveEventQuery({ limit: 100 }));
+    expect(all.items).toHaveLength(events.length);
+    expect(all.items.map((e) => e.node)).toEqual([...Array(events.length - 5).fill('mx2'), ...Array(5).fill('mx1')]);
+    const mx1 = second.events(resolveEventQuery({ node: 'mx1', keys: { remoteIp: '192.0.2.7' } }));
+    expect(mx1.items.map((e) => e.id)).toEqual(
+      events
+        .slice(0, 4)
+        .map((e) => e.id)
+        .reverse(),
+    );
+    expect(second.events(resolveEventQuery({ node: 'nobody' }))).toEqual({ items: [] });
+    expect(second.traces(resolveTraceQuery({ node: 'mx1' })).items.map((t) => [t.id, t.node])).toEqual([[1, 'mx1']]);
+    expect(second.traces(resolveTraceQuery({ node: 'nobody' }))).toEqual({ items: [], total: 0 });
+    expect(second.trace(2)?.node).toBe('mx2');
+    expect(second.series({ node: 'mx2' }).map((p) => [p.value, p.node])).toEqual([[2, 'mx2']]);
+    expect(second.series({}).map((p) => p.node)).toEqual(['mx1', 'mx2']);
+    second.close();
+    expect(() => new SqliteHistoryStore({ path, node: '' })).toThrow(/SqliteHistoryStore\(options\)\.node/);
   });
 });
 

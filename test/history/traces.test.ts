@@ -65,8 +65,26 @@ describe('history.traces and trace(id)', () => {
     expect(list.items[0]).toMatchObject({ id, queueId: '7' });
   });
 
+  it('records info and above inside spans by default (span starts and ends always); traces.level records more', async () => {
+    for (const level of [undefined, 'debug'] as const) {
+      const { telemetry } = setup(level === undefined ? {} : { traces: { level } });
+      const id = delivery(telemetry, 3, 'bob@example.com', 'mx.example.com');
+      await telemetry.flush();
+      const types = ((await telemetry.history.trace(id)) as Trace).events.map((e) => e.type);
+      expect(types, String(level)).toEqual([
+        'delivery.attempt-start',
+        ...(level === 'debug' ? ['delivery.mx-lookup'] : []),
+        'delivery.connect',
+        'delivery.completed',
+        'delivery.attempt-end',
+      ]);
+      await telemetry.shutdown();
+    }
+  });
+
   it('by default keeps only spans that carried a queueId or a messageId', async () => {
-    const { telemetry } = setup();
+    // imap.append is a debug event: traces record it at level debug.
+    const { telemetry } = setup({ traces: { level: 'debug' } });
     session(telemetry, { connection: connection('192.0.2.1'), from: 'a@x.test', to: ['b@y.test'] });
     const queued = session(telemetry, {
       connection: connection('192.0.2.2'),

@@ -10,7 +10,7 @@ import { chownSync, closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, r
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
-import { freePort } from './loopback.js';
+import { freePort } from './free-port.js';
 
 export interface PostgresServer {
   readonly host: '127.0.0.1';

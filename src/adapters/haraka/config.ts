@@ -115,7 +115,7 @@ function readSettings(ini: Ini): HarakaSettings {
     ...(tracers.length === 0 ? {} : { tracers }),
     ...(webhooks.length === 0 ? {} : { webhooks }),
     ...(bool(history, 'enabled', 'history') === false
-      ? {}
+      ? { history: false }
       : { history: { ...(historyOf(history) as object), ...(listener === undefined ? {} : { authorize: allow }) } }),
     ...(listener === undefined
       ? {}

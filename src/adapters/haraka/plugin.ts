@@ -326,7 +326,7 @@ function telemetryOptions(settings: HarakaSettings | undefined, options: HarakaP
  * of them answers from. `pg` is loaded only here, through the package's own `postgres` entry.
  */
 function withSharedHistory(options: TelemetryOptions, postgres: string | undefined): TelemetryOptions {
-  if (postgres === undefined || options.history === undefined) return options;
+  if (postgres === undefined || options.history === undefined || options.history === false) return options;
   const { PostgresHistoryStore } = createRequire(import.meta.url)(
     'mail-telemetry/postgres',
   ) as typeof import('../../postgres.js');

@@ -1,7 +1,7 @@
-import { hostname } from 'node:os';
 import type { Pool, PoolConfig } from 'pg';
 import { TelemetryConfigError } from '../../base/errors.js';
 import { boolean, duration, integer, keyNames, nonEmptyString, record, section } from '../../base/validate.js';
+import { defaultNode } from '../node.js';
 import { DEFAULT_INDEX_KEYS } from '../options.js';
 
 /** Options of {@link PostgresHistoryStore}. */
@@ -79,11 +79,6 @@ const KNOWN = ['connection', 'pool', 'schema', 'node', 'nodes', 'indexKeys', 'ma
 const PATH = 'PostgresHistoryStore(options)';
 /** An SQL identifier written unquoted: lower case, so that psql users type it as it is. */
 const IDENTIFIER = /^[a-z_][a-z0-9_]{0,62}$/;
-
-/** The default node name: this host and process. */
-export function defaultNode(): string {
-  return `${hostname()}:${process.pid}`;
-}
 
 export function resolvePostgresOptions(options: unknown): ResolvedPostgresOptions {
   const o = typeof options === 'string' ? { connection: options } : section(options, PATH, KNOWN);

@@ -36,6 +36,11 @@ class Where {
     if (nodes !== undefined) this.add('node = ANY(?::text[])', nodes);
   }
 
+  /** One node, a query's own filter. */
+  node(node: string | undefined): void {
+    if (node !== undefined) this.add('node = ?', textSafe(node));
+  }
+
   get sql(): string {
     return this.parts.length === 0 ? '' : ` WHERE ${this.parts.join(' AND ')}`;
   }
@@ -57,6 +62,7 @@ export async function readEvents(
 ): Promise<Page<HistoryEvent>> {
   const where = new Where();
   where.nodes(nodes);
+  where.node(q.node);
   where.range(q.from, q.to);
   if (q.minLevel > 0) where.add('level >= ?', q.minLevel);
   // Patterns hold only [a-z0-9.*-]: with `*` as `%`, they are LIKE patterns as they stand.
@@ -100,10 +106,10 @@ export async function readEvents(
       if (before.seq === undefined) page.add('id < ?', before.id);
       else page.add('(id, seq) < (?::bigint, ?::bigint)', before.id, before.seq);
     }
-    const sql = `SELECT seq, id, ts, type, level, span, data FROM ${schema}.events${page.sql} ORDER BY id DESC, seq DESC LIMIT ${chunk}`;
+    const sql = `SELECT seq, node, id, ts, type, level, span, data FROM ${schema}.events${page.sql} ORDER BY id DESC, seq DESC LIMIT ${chunk}`;
     const rows = (await db.query<ReadEventRow>(sql, page.args)).rows;
     for (const row of rows) {
-      const event = eventFromRow(row);
+      const event = eventFromRow(row, row.node);
       if (refine) {
         if (!later.every((c) => matchesKey(ownValue(event.data, c.key), c))) continue;
         if (q.text !== undefined && !matchesText(event.data, q.text)) continue;
@@ -118,7 +124,7 @@ export async function readEvents(
   }
 }
 
-const TRACE_COLUMNS = 'seq, span, type, ts, queue_id, sender, recipients, size, truncated, keywords, messages';
+const TRACE_COLUMNS = 'seq, node, span, type, ts, queue_id, sender, recipients, size, truncated, keywords, messages';
 
 export async function readTraces(
   db: Queryable,
@@ -128,6 +134,7 @@ export async function readTraces(
 ): Promise<Page<TraceSummary>> {
   const where = new Where();
   where.nodes(nodes);
+  where.node(q.node);
   where.range(q.from, q.to);
   if (q.type !== undefined) where.add('type = ?', q.type);
   if (q.queueId !== undefined) where.add('queue_ids @> ARRAY[?::text]', indexEntry('', q.queueId).slice(1));
@@ -139,7 +146,7 @@ export async function readTraces(
   const rows = (await db.query<ReadTraceRow>(sql, where.args)).rows;
   const page = rows.slice(0, q.limit);
   const items = page.map((row) => {
-    const { events: _events, keywords: _keywords, ...summary } = traceFromRow(row.span, row);
+    const { events: _events, keywords: _keywords, ...summary } = traceFromRow(row.span, row, row.node);
     return summary;
   });
   const last = page.at(-1);
@@ -160,7 +167,7 @@ export async function readTrace(
   where.nodes(nodes);
   const sql = `SELECT ${TRACE_COLUMNS}, events FROM ${schema}.traces${where.sql} ORDER BY seq DESC LIMIT 1`;
   const row = (await db.query<ReadTraceRow>(sql, where.args)).rows[0];
-  return row === undefined ? undefined : traceFromRow(row.span, row);
+  return row === undefined ? undefined : traceFromRow(row.span, row, row.node);
 }
 
 export async function readSeries(
@@ -171,11 +178,12 @@ export async function readSeries(
 ): Promise<readonly SeriesPoint[]> {
   const where = new Where();
   where.nodes(nodes);
+  where.node(query.node);
   if (query.metrics !== undefined) {
     if (query.metrics.length === 0) return [];
     where.add('metric = ANY(?::text[])', query.metrics.map(textSafe));
   }
   where.range(query.from ?? Number.NEGATIVE_INFINITY, query.to ?? Number.POSITIVE_INFINITY);
-  const sql = `SELECT ts, metric, kind, labels, value, count FROM ${schema}.series${where.sql} ORDER BY ts, seq`;
-  return (await db.query<StoredPointRow>(sql, where.args)).rows.map(pointFromRow);
+  const sql = `SELECT node, ts, metric, kind, labels, value, count FROM ${schema}.series${where.sql} ORDER BY ts, seq`;
+  return (await db.query<StoredPointRow & { node: string }>(sql, where.args)).rows.map((row) => pointFromRow(row, row.node));
 }

@@ -45,6 +45,8 @@ export interface TraceRow {
 }
 
 export interface PointRow {
+  /** The point's id, unique for its node: a write of it again adds nothing. */
+  readonly pid: number;
   readonly ts: number;
   readonly metric: string;
   readonly kind: string;
@@ -127,8 +129,9 @@ export function traceRow(t: Trace): TraceRow {
   };
 }
 
-export function pointRow(p: SeriesPoint): PointRow {
+export function pointRow(p: SeriesPoint, pid: number): PointRow {
   return {
+    pid,
     ts: p.timestamp,
     metric: textSafe(String(p.metric)),
     kind: textSafe(String(p.kind)),
@@ -142,10 +145,12 @@ export function pointRow(p: SeriesPoint): PointRow {
 export interface ReadEventRow extends StoredEventRow {
   readonly seq: string;
   readonly id: string;
+  readonly node: string;
 }
 
 /** A `traces` row as read back. */
 export interface ReadTraceRow extends StoredTraceRow {
   readonly seq: string;
   readonly span: string;
+  readonly node: string;
 }

@@ -57,6 +57,12 @@ CREATE TABLE ${s}.series (
 CREATE INDEX series_metric ON ${s}.series (metric, ts);
 CREATE INDEX series_ts ON ${s}.series (ts);
 `,
+  // Version 2: a point is unique by node and point id, so that a batch written again after a lost
+  // COMMIT acknowledgement adds no point twice (points of version 1 have none, and stay).
+  (s) => `
+ALTER TABLE ${s}.series ADD COLUMN pid bigint;
+CREATE UNIQUE INDEX series_point ON ${s}.series (node, pid);
+`,
 ];
 
 /** The schema version this code writes. */

@@ -64,6 +64,11 @@ export class PostgresHistoryStore implements HistoryStore {
   #unreported = 0;
   #unreportedReason: string | undefined;
   #lastError: string | undefined;
+  /**
+   * The last point id given: ids start from the clock (ms × 1024) and count up, so a process that
+   * restarts under the same node name starts past the ids it wrote before.
+   */
+  #pointId = Date.now() * 1024;
   readonly #onError = (error: unknown) => {
     this.#lastError = describeError(error);
   };
@@ -112,7 +117,7 @@ export class PostgresHistoryStore implements HistoryStore {
         this.#lastError = describeError(error);
       }
     }
-    for (const point of records.series ?? []) this.#pending.push({ kind: 'point', row: pointRow(point) });
+    for (const point of records.series ?? []) this.#pending.push({ kind: 'point', row: pointRow(point, this.#nextPointId()) });
     return this.#serial(() => this.#drain()).then(
       () => this.#report(),
       (error: unknown) => {
@@ -192,6 +197,12 @@ export class PostgresHistoryStore implements HistoryStore {
     else this.#pool.off('error', this.#onError);
     if (failure !== undefined)
       throw new Error(`PostgresHistoryStore: ${held} record(s) could not be written before close: ${describeError(failure)}`);
+  }
+
+  /** A new point id for this node. */
+  #nextPointId(): number {
+    this.#pointId = Math.max(this.#pointId + 1, Date.now() * 1024);
+    return this.#pointId;
   }
 
   /** Runs `work` after every earlier write, so that held records are written in order. */

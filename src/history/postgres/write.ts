@@ -75,10 +75,11 @@ export async function insertRows(db: Queryable, schema: string, node: string, ro
     const part = points.slice(i, i + ROWS_PER_STATEMENT);
     await insert(
       db,
-      `${schema}.series (node, ts, metric, kind, labels, value, count)`,
-      ['text', 'float8', 'text', 'text', 'text', 'float8', 'float8'],
-      part.map((p) => [node, p.ts, p.metric, p.kind, p.labels, p.value, p.count]),
-      '',
+      `${schema}.series (node, pid, ts, metric, kind, labels, value, count)`,
+      ['text', 'int8', 'float8', 'text', 'text', 'text', 'float8', 'float8'],
+      part.map((p) => [node, p.pid, p.ts, p.metric, p.kind, p.labels, p.value, p.count]),
+      // Points too: a retried batch whose first attempt was committed adds none twice.
+      'ON CONFLICT (node, pid) DO NOTHING',
     );
   }
 }

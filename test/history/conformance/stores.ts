@@ -17,6 +17,8 @@ import { SqliteHistoryStore } from '../../../src/sqlite.js';
 import type { PostgresServer } from '../../support/postgres.js';
 
 export const KEYS = ['remoteIp', 'to', 'queueId', 'from'];
+/** The node every store of the suite writes as. */
+export const NODE = 'conformance';
 
 export interface NamedStore {
   readonly name: 'memory' | 'sqlite' | 'postgres';
@@ -30,14 +32,17 @@ export function freshSchema(): string {
 
 export function makeStores(server: PostgresServer): NamedStore[] {
   return [
-    { name: 'memory', store: new MemoryHistoryStore({ events: 10_000, traces: 1000, series: 10_000, indexKeys: KEYS }) },
-    { name: 'sqlite', store: new SqliteHistoryStore({ path: ':memory:', indexKeys: KEYS }) },
+    {
+      name: 'memory',
+      store: new MemoryHistoryStore({ events: 10_000, traces: 1000, series: 10_000, indexKeys: KEYS, node: NODE }),
+    },
+    { name: 'sqlite', store: new SqliteHistoryStore({ path: ':memory:', indexKeys: KEYS, node: NODE }) },
     {
       name: 'postgres',
       store: new PostgresHistoryStore({
         connection: server.connection(),
         schema: freshSchema(),
-        node: 'conformance',
+        node: NODE,
         indexKeys: KEYS,
       }),
     },

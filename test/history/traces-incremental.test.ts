@@ -1,0 +1,139 @@
+/**
+ * The trace summary is built as the span's events arrive (`TraceDraft`); it must answer exactly as
+ * the old rebuild over every event's merged data at span end (test/history/support/trace-rebuild.ts).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EventRecord } from '../../src/core/event.js';
+import { keepsMessages, TraceCollector, TraceDraft } from '../../src/history/traces.js';
+import type { HistoryEvent, Trace } from '../../src/index.js';
+import { rebuildTrace } from './support/trace-rebuild.js';
+
+const KEYS = ['queueId', 'from', 'size', 'to', 'domain', 'hostname', 'remoteIp', 'messageId', 'other'] as const;
+
+/** Values from a small set, so that keys repeat, collide across keys and differ only in case. */
+const scalar = fc.oneof(
+  fc.constantFrom('a@x.test', 'A@X.test', 'b@y.test', 'q1', 'Q1', '192.0.2.7', 'mx.example', 'ÜBER', ''),
+  fc.integer({ min: 0, max: 3 }),
+  fc.boolean(),
+  fc.constant(undefined),
+  fc.constant(new Date(Date.UTC(2026, 0, 1))),
+  fc.constant(null),
+);
+const value = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }));
+
+/** A key set, sometimes with a getter that throws (read as absent, as the merge leaves it out). */
+const data = fc
+  .tuple(fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 5 }), fc.option(fc.constantFrom(...KEYS), { nil: undefined }))
+  .map(([keys, throwing]) => {
+    const out: Record<string, unknown> = { ...keys };
+    if (throwing !== undefined)
+      Object.defineProperty(out, throwing, {
+        enumerable: true,
+        get() {
+          throw new Error('unreadable');
+        },
+      });
+    return out;
+  });
+
+interface Draft {
+  readonly own: Record<string, unknown> | undefined;
+  /** Which span key set the event carries: most events share the first. */
+  readonly span: number;
+  /** A plain event (as a store reads back), not a record. */
+  readonly plain: boolean;
+}
+
+const drafts = fc.tuple(
+  fc.array(data, { minLength: 1, maxLength: 2 }),
+  fc.array(
+    fc.record({
+      own: fc.option(data, { nil: undefined }),
+      span: fc.constantFrom(0, 0, 0, 1),
+      plain: fc.boolean(),
+    }),
+    { maxLength: 25 },
+  ),
+);
+
+function events(spans: readonly Record<string, unknown>[], list: readonly Draft[]): HistoryEvent[] {
+  return list.map((d, i) => {
+    const span = spans[d.span] ?? spans[0];
+    if (!d.plain) return new EventRecord(1000 + i, 'smtp.rcpt-to', 0, 'info', 10 + i, 7, d.own, span, undefined);
+    let merged: Record<string, unknown> | undefined;
+    try {
+      merged = new EventRecord(1000 + i, 'smtp.rcpt-to', 0, 'info', 10 + i, 7, d.own, span, undefined).data as Record<
+        string,
+        unknown
+      >;
+    } catch {
+      merged = {};
+    }
+    return { id: 1000 + i, type: 'smtp.rcpt-to', level: 'info', timestamp: 10 + i, spanId: 7, data: merged };
+  });
+}
+
+/** Plain JSON, so that Sets and arrays compare by content; a Date becomes its ISO text. */
+const plain = (trace: Trace) => JSON.parse(JSON.stringify({ ...trace, events: trace.events.length }));
+
+describe('incremental trace summary', () => {
+  it('equals the rebuild over every event (fast-check)', () => {
+    fc.assert(
+      fc.property(drafts, ([spans, list]) => {
+        const all = events(spans, list);
+        const draft = new TraceDraft();
+        for (const event of all) draft.add(event);
+        const built = draft.build(7, 'smtp.connection-start', 10, all, 0);
+        const rebuilt = rebuildTrace(7, 'smtp.connection-start', 10, all, 0);
+        expect(plain(built)).toEqual(plain(rebuilt));
+        expect(built.keywords).toBe(rebuilt.keywords);
+        expect(draft.messageBearing).toBe(keepsMessages(rebuilt));
+      }),
+      {
+        numRuns: 4000,
+        // A message whose first event sets `size` itself, and whose next takes the span's: the span's
+        // value still applies to that message.
+        examples: [
+          [
+            [
+              [{ queueId: false, size: 0 }, {}],
+              [
+                { own: { size: [] }, span: 0, plain: false },
+                { own: undefined, span: 0, plain: false },
+              ],
+            ],
+          ],
+        ],
+      },
+    );
+  });
+
+  it('equals the rebuild through the collector, truncated spans included (fast-check)', () => {
+    fc.assert(
+      fc.property(drafts, fc.integer({ min: 2, max: 8 }), ([spans, list], maxEvents) => {
+        const span = spans[0] as Record<string, unknown>;
+        const start = new EventRecord(999, 'smtp.connection-start', 0, 'debug', 9, 7, span, undefined, undefined);
+        const end = new EventRecord(5000, 'smtp.connection-end', 0, 'debug', 99, 7, { elapsed: 3 }, span, undefined);
+        const out: { trace: Trace; messageBearing: boolean }[] = [];
+        const collector = new TraceCollector(
+          new Map([['smtp.connection-start', 'smtp.connection-end']]),
+          maxEvents,
+          10,
+          (trace, messageBearing) => out.push({ trace, messageBearing }),
+        );
+        collector.add(start);
+        for (const event of events(spans, list)) collector.add(event);
+        collector.add(end);
+        const [got] = out;
+        expect(out).toHaveLength(1);
+        const { trace, messageBearing } = got as { trace: Trace; messageBearing: boolean };
+        const rebuilt = rebuildTrace(7, 'smtp.connection-start', 9, trace.events, trace.truncated);
+        expect(plain(trace)).toEqual(plain(rebuilt));
+        expect(trace.keywords).toBe(rebuilt.keywords);
+        expect(messageBearing).toBe(keepsMessages(rebuilt));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
