@@ -83,9 +83,11 @@ export function renderPage(options: ResolvedDashboard): string {
 <select id="level" aria-label="Least severe level">${levels}</select>
 <button id="pause" type="button" aria-pressed="false">Pause</button>
 <button id="clear" type="button">Clear</button>
+<button id="group" type="button" aria-pressed="false">Group by session</button>
 <span id="rows-info" class="muted"></span>
 </div>
-<div class="table">
+<div id="groups" class="groups" hidden></div>
+<div id="flat" class="table">
 <table>
 <thead><tr><th>Time</th><th>Level</th><th>Event</th><th>Description</th><th>Values</th></tr></thead>
 <tbody id="rows"></tbody>
