@@ -17,6 +17,8 @@ useBrowser();
 /** Screenshots, git-ignored: test artefacts to look at, never compared. */
 const SHOTS = new URL('../../.artifacts/dashboard/', import.meta.url);
 const XSS = '<script>window.__xss=1</script>';
+/** Messages to one recipient: more than the page's 20 stored sessions a page. */
+const PAGED = 21;
 
 let mx: MailServer;
 let queueId: string;
@@ -25,6 +27,10 @@ beforeAll(async () => {
   if (!chromiumProgram.found) return;
   mkdirSync(SHOTS, { recursive: true });
   mx = await startMailServer({ console: false, log: () => {} });
+  // More messages to one recipient than a page holds, over one pooled session: sent first, so the others are newest.
+  const pooled = client({ port: mx.smtpPort, login: 'none', pool: true });
+  for (let i = 0; i < PAGED; i++) await pooled.sendMail(message('dave@example.org', 'carol+paged@example.org', `paged ${i}`));
+  pooled.close();
   const anonymous = client({ port: mx.smtpPort, login: 'none' });
   // One accepted recipient and one the server refuses (550), in one message.
   const sent = await anonymous.sendMail({
@@ -46,7 +52,7 @@ beforeAll(async () => {
   hostile.close();
   await mx.delivered();
   await mx.telemetry.flush();
-}, 30_000);
+}, 60_000);
 
 afterAll(async () => {
   await mx?.close();
@@ -174,6 +180,28 @@ chromiumProgram.describe('the message search in headless Chromium', () => {
     expect(await page.locator('#timeline section.span h4').first().textContent()).toContain(`EHLO ${XSS}`);
     expect(await page.locator('#timeline script, #results script').count()).toBe(0);
     expect(await page.evaluate('typeof window.__xss')).toBe('undefined');
+    expect(log.violations).toEqual([]);
+    expect(log.errors).toEqual([]);
+  });
+
+  it('pages through the results, each message listed once, and follows the system colour scheme', async () => {
+    const { page, log } = await open();
+    await search(page, 'to', 'carol+paged@example.org');
+    const rows = page.locator('#results tr');
+    // A page of 20 stored sessions (here: delivery attempts) lists their 20 messages.
+    await expect.poll(() => rows.count()).toBe(20);
+    await page.locator('#results-more').press('Enter');
+    await page.locator('#results-info', { hasText: `${PAGED} messages` }).waitFor();
+    const keys = await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-key')));
+    expect(new Set(keys).size).toBe(PAGED);
+    expect(await page.locator('#results-more').isHidden()).toBe(true);
+    expect(await page.locator('#results .outcome').allTextContents()).toEqual(Array(PAGED).fill('delivered'));
+
+    const background = () => page.evaluate('getComputedStyle(document.body).backgroundColor');
+    await page.emulateMedia({ colorScheme: 'light' });
+    expect(await background()).toBe('rgb(246, 247, 249)');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await background()).toBe('rgb(18, 21, 27)');
     expect(log.violations).toEqual([]);
     expect(log.errors).toEqual([]);
   });

@@ -70,7 +70,8 @@ export function messageSearch(api, show) {
   /** @type {string | undefined} */
   let cursor;
   let generation = 0;
-  let shown = 0;
+  /** Messages listed so far: a message's session and its attempts can come on different pages. */
+  const shown = new Set();
 
   range.addEventListener('change', () => {
     $('search-custom').hidden = range.value !== 'custom';
@@ -109,7 +110,7 @@ export function messageSearch(api, show) {
     if (next && cursor) q.set('cursor', cursor);
     if (!next) {
       results.replaceChildren();
-      shown = 0;
+      shown.clear();
     }
     info.textContent = 'Searching…';
     more.hidden = true;
@@ -120,19 +121,22 @@ export function messageSearch(api, show) {
       let messages = collect(traces);
       // Complete each message with every trace of its queue id: its session and all its attempts.
       await Promise.all(messages.filter((m) => m.queueId).map((m) => complete(m)));
-      messages = messages.filter((m) => matches(m, kind, value));
+      messages = messages.filter((m) => !shown.has(m.key) && matches(m, kind, value));
       // Sessions that queued nothing are not stored as traces; their refusals are in the event ring.
       if (!next && value && (kind === 'to' || kind === 'remoteIp'))
         messages.push(...(await refusedOnly(value, from, to, traces)));
       if (gen !== generation) return;
       messages.sort((a, b) => b.time - a.time);
-      for (const m of messages) results.append(resultRow(m));
-      shown += messages.length;
+      for (const m of messages) {
+        if (shown.has(m.key)) continue;
+        shown.add(m.key);
+        results.append(resultRow(m));
+      }
       cursor = typeof page.cursor === 'string' ? page.cursor : undefined;
       more.hidden = cursor === undefined;
       const total = Number(page.total);
-      info.textContent = `${shown} message${shown === 1 ? '' : 's'}${Number.isFinite(total) ? ` from ${total} matching session${total === 1 ? '' : 's'}` : ''}`;
-      $('results-empty').hidden = shown > 0;
+      info.textContent = `${shown.size} message${shown.size === 1 ? '' : 's'}${Number.isFinite(total) ? ` from ${total} matching session${total === 1 ? '' : 's'}` : ''}`;
+      $('results-empty').hidden = shown.size > 0;
     } catch (error) {
       if (gen === generation) info.textContent = `Search failed: ${error instanceof Error ? error.message : String(error)}`;
     }
