@@ -41,6 +41,15 @@ export interface DashboardOptions {
    */
   readonly tokenPath?: string;
   /**
+   * Where the host mounted `handlers.history`, as the prefix of its routes: the message search reads
+   * `{historyPath}/telemetry/traces` and `…/telemetry/events`. Same origin only. Unset, the page
+   * looks at `history/` beside itself (a page at `/telemetry/dashboard` reads
+   * `/telemetry/history/telemetry/traces`), and after a 404 at Stalwart's `/api/`. The page sends
+   * its cookies, and the bearer token its URL fragment gives (`#history=…`), to the history's `authorize`.
+   * @default undefined (beside the page, then '/api/')
+   */
+  readonly historyPath?: string;
+  /**
    * Most rows the event table keeps; past it the oldest are dropped.
    * @default 500
    */
@@ -71,6 +80,7 @@ export interface ResolvedDashboard {
   readonly liveMetricsPath: string | undefined;
   readonly liveTracingPath: string | undefined;
   readonly tokenPath: string | undefined;
+  readonly historyPath: string | undefined;
   readonly maxRows: number;
   readonly metrics: readonly string[];
   readonly metricsInterval: number;
@@ -94,6 +104,7 @@ const KEYS = new Set([
   'liveMetricsPath',
   'liveTracingPath',
   'tokenPath',
+  'historyPath',
   'maxRows',
   'metrics',
   'metricsInterval',
@@ -119,6 +130,7 @@ export function resolveDashboard(value: unknown, path: string, minMetricsInterva
     liveMetricsPath: optionalPath(o.liveMetricsPath, `${path}.liveMetricsPath`),
     liveTracingPath: optionalPath(o.liveTracingPath, `${path}.liveTracingPath`),
     tokenPath: tokenPath(o.tokenPath, `${path}.tokenPath`),
+    historyPath: optionalPath(o.historyPath, `${path}.historyPath`),
     maxRows: integer(o.maxRows, `${path}.maxRows`, 500, 1, 100_000),
     metrics: [...metrics],
     metricsInterval: integer(

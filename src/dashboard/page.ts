@@ -39,6 +39,7 @@ export function renderPage(options: ResolvedDashboard): string {
   if (options.liveMetricsPath !== undefined) data['metrics-path'] = options.liveMetricsPath;
   if (options.liveTracingPath !== undefined) data['tracing-path'] = options.liveTracingPath;
   if (options.tokenPath !== undefined) data['token-path'] = options.tokenPath;
+  if (options.historyPath !== undefined) data['history-path'] = options.historyPath;
   const attributes = Object.entries(data)
     .map(([name, value]) => ` data-${name}="${escapeHtml(value)}"`)
     .join('');
@@ -58,6 +59,10 @@ export function renderPage(options: ResolvedDashboard): string {
 <body${attributes}>
 <header>
 <h1>${title}</h1>
+<nav class="tabs" role="tablist" aria-label="Views">
+<button id="tab-live" type="button" role="tab" data-view="live" aria-controls="view-live" aria-selected="true">Live</button>
+<button id="tab-messages" type="button" role="tab" data-view="messages" aria-controls="view-messages" aria-selected="false">Messages</button>
+</nav>
 <div class="badges" role="status" aria-live="polite">
 <span id="metrics-state" class="badge" data-label="metrics" data-state="connecting">metrics: connecting</span>
 <span id="trace-state" class="badge" data-label="events" data-state="connecting">events: connecting</span>
@@ -65,6 +70,7 @@ export function renderPage(options: ResolvedDashboard): string {
 </div>
 </header>
 <main>
+<div id="view-live" class="view" role="tabpanel" aria-labelledby="tab-live">
 <section aria-labelledby="metrics-heading">
 <h2 id="metrics-heading">Metrics</h2>
 <div id="tiles" class="tiles"></div>
@@ -77,15 +83,56 @@ export function renderPage(options: ResolvedDashboard): string {
 <select id="level" aria-label="Least severe level">${levels}</select>
 <button id="pause" type="button" aria-pressed="false">Pause</button>
 <button id="clear" type="button">Clear</button>
+<button id="group" type="button" aria-pressed="false">Group by session</button>
 <span id="rows-info" class="muted"></span>
 </div>
-<div class="table">
+<div id="groups" class="groups" hidden></div>
+<div id="flat" class="table">
 <table>
 <thead><tr><th>Time</th><th>Level</th><th>Event</th><th>Description</th><th>Values</th></tr></thead>
 <tbody id="rows"></tbody>
 </table>
 </div>
 </section>
+</div>
+<div id="view-messages" class="view" role="tabpanel" aria-labelledby="tab-messages" hidden>
+<section aria-labelledby="search-heading">
+<h2 id="search-heading">Message search</h2>
+<form id="search" class="controls" role="search">
+<select id="search-field" aria-label="Search by">
+<option value="to">Recipient</option>
+<option value="from">Sender</option>
+<option value="queueId">Queue id</option>
+<option value="messageId">Message id</option>
+<option value="remoteIp">Remote IP</option>
+</select>
+<input id="search-value" type="search" maxlength="512" placeholder="bob@example.org, a queue id, 192.0.2.7…" aria-label="Search value" autocomplete="off">
+<select id="search-range" aria-label="Time range">
+<option value="1">Last hour</option>
+<option value="6">Last 6 hours</option>
+<option value="24" selected>Last 24 hours</option>
+<option value="168">Last 7 days</option>
+<option value="0">Any time</option>
+<option value="custom">Custom…</option>
+</select>
+<span id="search-custom" hidden>
+<label>From <input id="search-from" type="datetime-local" step="1"></label>
+<label>to <input id="search-to" type="datetime-local" step="1"></label>
+</span>
+<button type="submit">Search</button>
+<span id="results-info" class="muted" role="status" aria-live="polite"></span>
+</form>
+<div class="table">
+<table>
+<thead><tr><th>Time</th><th>Queue id</th><th>From</th><th>To</th><th>Size</th><th>Outcome</th></tr></thead>
+<tbody id="results"></tbody>
+</table>
+</div>
+<p id="results-empty" class="muted">Search by recipient, sender, queue id, message id or remote IP; open a message to see its timeline.</p>
+<button id="results-more" type="button" hidden>Older results</button>
+</section>
+<section id="timeline" class="timeline" aria-label="Message timeline" tabindex="-1" hidden></section>
+</div>
 </main>
 <noscript>This dashboard needs JavaScript for its live streams.</noscript>
 <script>${SCRIPT}</script>

@@ -92,6 +92,40 @@ chromiumProgram.describe('the dashboard in headless Chromium', () => {
     expect(log.errors).toEqual([]);
   });
 
+  it('groups the live events by session, one toggle away from the flat table', async () => {
+    const { telemetry, url } = await serveDashboard();
+    const { page, log } = await openPage(url);
+    await page.locator(`#trace-state${connected}`).waitFor();
+    demoSession(telemetry, '192.0.2.31', 'one.example.org');
+    demoSession(telemetry, '192.0.2.32', 'two.example.org');
+    await page.locator('#rows tr', { hasText: 'two.example.org' }).last().waitFor();
+    await page.locator('#group').focus();
+    await page.keyboard.press('Enter');
+    await page.locator('#group[aria-pressed="true"]').waitFor();
+    expect(await page.locator('#flat').isHidden()).toBe(true);
+    const groups = page.locator('#groups details.group');
+    await expect.poll(() => groups.count()).toBe(2);
+    // Newest session first; each summary names its remote IP and counts its events.
+    expect(await groups.first().locator('summary').textContent()).toMatch(/^Session \d+ · 192\.0\.2\.32 .*· \d+ events · last /);
+    expect(await groups.nth(1).locator('summary').textContent()).toContain('192.0.2.31');
+    // A session expands to its own events, by keyboard too.
+    await groups.nth(1).locator('summary').focus();
+    await page.keyboard.press('Enter');
+    const rows = groups.nth(1).locator('tr');
+    await rows.first().waitFor();
+    const text = await groups.nth(1).locator('tbody').textContent();
+    expect(text).toContain('from=alice@one.example.org');
+    expect(text).not.toContain('two.example.org');
+    // An event outside any session has a group of its own; the toggle brings the flat table back.
+    telemetry.emit('auth.error', { reason: 'outside any session' });
+    await groups.filter({ hasText: 'No session' }).waitFor();
+    await page.locator('#group').click();
+    expect(await page.locator('#groups').isHidden()).toBe(true);
+    expect(await page.locator('#rows tr', { hasText: 'outside any session' }).count()).toBe(1);
+    expect(log.violations).toEqual([]);
+    expect(log.errors).toEqual([]);
+  });
+
   it('keeps at most maxRows rows, and holds events back while paused', async () => {
     const { telemetry, url } = await serveDashboard({ dashboard: { maxRows: 5, metricsInterval: 100 } });
     const { page } = await openPage(url);

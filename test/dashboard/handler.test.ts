@@ -94,6 +94,7 @@ describe('dashboard handler', () => {
         await serve({
           title: 'mx1 <script>alert("x")</script> & co',
           liveMetricsPath: '/m"etrics',
+          historyPath: '/telemetry/history',
           maxRows: 42,
           metrics: ['queue.count', 'smtp.*'],
           metricsInterval: 2500,
@@ -106,6 +107,7 @@ describe('dashboard handler', () => {
     expect(html).toContain('data-metrics-path="/m&#34;etrics"');
     // Unset, a path stays out of the page: the script looks beside the page's own URL.
     expect(html).not.toContain('data-tracing-path');
+    expect(html).toContain('data-history-path="/telemetry/history"');
     expect(html).toContain('data-max-rows="42"');
     expect(html).toContain('data-metrics="queue.count,smtp.*"');
     expect(html).toContain('data-interval="2.5"');
@@ -137,6 +139,7 @@ describe('dashboard options', () => {
       liveMetricsPath: undefined,
       liveTracingPath: undefined,
       tokenPath: undefined,
+      historyPath: undefined,
       maxRows: 500,
       metrics: [
         'smtp.connection-start',
@@ -177,6 +180,8 @@ describe('dashboard options', () => {
     ['a path with a backslash', { liveMetricsPath: '/\\evil.example' }, 'options.dashboard.liveMetricsPath', /same-origin/],
     ['a token path without {scope}', { tokenPath: '/api/token' }, 'options.dashboard.tokenPath', /with \{scope\}/],
     ['a token path on another host', { tokenPath: 'https://x.example/{scope}' }, 'options.dashboard.tokenPath', /same-origin/],
+    ['a history path on another host', { historyPath: '//evil.example/h' }, 'options.dashboard.historyPath', /same-origin/],
+    ['a history path with a query', { historyPath: '/h?x=1' }, 'options.dashboard.historyPath', /without scheme, host, query/],
     ['maxRows of 0', { maxRows: 0 }, 'options.dashboard.maxRows', /an integer from 1 to 100000, got 0/],
     ['a fractional maxRows', { maxRows: 2.5 }, 'options.dashboard.maxRows', /an integer from 1 to 100000/],
     ['metrics not an array', { metrics: 'queue.count' }, 'options.dashboard.metrics', /an array of metric names/],

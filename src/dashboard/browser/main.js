@@ -4,6 +4,8 @@
  * token from the page's URL fragment: the script itself never changes per request.
  */
 import { $ } from './dom.js';
+import { historyApi } from './history.js';
+import { messageSearch } from './search.js';
 import { places, stream } from './stream.js';
 import { eventTable } from './table.js';
 import { metricTiles } from './tiles.js';
@@ -65,3 +67,16 @@ addEventListener('pagehide', () => {
 addEventListener('pageshow', (event) => event.persisted && start());
 table.status();
 start();
+
+// The views: live (tiles and events) and the message search; a link to a message opens the search.
+/** @param {string} name */
+const view = (name) => {
+  for (const tab of document.querySelectorAll('[data-view]')) {
+    const on = /** @type {HTMLElement} */ (tab).dataset.view === name;
+    tab.setAttribute('aria-selected', String(on));
+    /** @type {HTMLElement} */ ($(`view-${/** @type {HTMLElement} */ (tab).dataset.view}`)).hidden = !on;
+  }
+};
+for (const tab of document.querySelectorAll('[data-view]'))
+  tab.addEventListener('click', () => view(String(/** @type {HTMLElement} */ (tab).dataset.view)));
+messageSearch(historyApi(cfg.historyPath, tokens.history), () => view('messages'));

@@ -1,4 +1,5 @@
 import { $, el, number } from './dom.js';
+import { sessionGroups } from './groups.js';
 
 /** Levels with a colour of their own. */
 /** @type {Record<string, number>} */
@@ -37,8 +38,17 @@ export function eventTable(maxRows) {
   /** @type {TraceEvent[]} */
   let waiting = [];
   let dropped = 0;
+  const groups = sessionGroups(row);
+  const groupButton = $('group');
+  groupButton.addEventListener('click', () => {
+    const on = groupButton.getAttribute('aria-pressed') !== 'true';
+    groupButton.setAttribute('aria-pressed', String(on));
+    $('groups').hidden = !on;
+    $('flat').hidden = on;
+  });
   /** @param {TraceEvent[]} events */
   function addRows(events) {
+    groups.add(events);
     const fragment = document.createDocumentFragment();
     for (let i = events.length - 1; i >= 0; i--) fragment.append(row(/** @type {TraceEvent} */ (events[i])));
     rowsEl.insertBefore(fragment, rowsEl.firstChild);
@@ -52,6 +62,7 @@ export function eventTable(maxRows) {
   }
   function clear() {
     rowsEl.replaceChildren();
+    groups.clear();
     waiting = [];
     status();
   }
@@ -88,7 +99,7 @@ export function eventTable(maxRows) {
 }
 
 /** @param {TraceEvent} event */
-function row(event) {
+export function row(event) {
   const tr = el('tr');
   const when = el('td', 'time', time(event.createdAt));
   when.title = String(event.createdAt);

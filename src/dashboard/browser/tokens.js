@@ -1,12 +1,13 @@
 /** @typedef {'tracing' | 'metrics'} Scope */
 
 /**
- * The tokens in the page's URL fragment, by the scope they are for. The fragment never reaches the
- * server; the tokens are taken, then dropped from the address bar.
- * @returns {Record<Scope, string>}
+ * The tokens in the page's URL fragment, by the scope they are for, and the history's bearer token
+ * (`#history=…`). The fragment never reaches the server; the tokens are taken, then dropped from the
+ * address bar, which keeps the rest of the fragment (a link to a message: `#message=…`).
+ * @returns {Record<Scope | 'history', string>}
  */
 export function takeTokens() {
-  const tokens = { tracing: '', metrics: '' };
+  const tokens = { tracing: '', metrics: '', history: '' };
   const fragment = new URLSearchParams(location.hash.slice(1));
   for (const value of fragment.getAll('token')) {
     for (const token of value.split(',')) {
@@ -19,7 +20,13 @@ export function takeTokens() {
       }
     }
   }
-  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+  tokens.history = fragment.get('history') ?? '';
+  if (fragment.has('token') || fragment.has('history')) {
+    fragment.delete('token');
+    fragment.delete('history');
+    const rest = fragment.toString();
+    history.replaceState(null, '', location.pathname + location.search + (rest ? `#${rest}` : ''));
+  }
   return tokens;
 }
 
