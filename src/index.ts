@@ -69,7 +69,9 @@ export type {
 export { COMMON_KEYS } from './catalog/keys.js';
 /** @group Events */
 export type {
+  AliasName,
   CheckPattern,
+  CurrentName,
   DataOptional,
   EventInput,
   EventMap,
@@ -79,6 +81,7 @@ export type {
   Glob,
   MatchPattern,
   NoEventMatches,
+  SelectorName,
   TelemetryEvent,
   TelemetryEventJSON,
   Wildcard,

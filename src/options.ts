@@ -54,7 +54,7 @@ export interface TelemetryOptions<E extends HostEvents = HostEvents, L extends s
    * Tracers: console (text or JSON lines) and custom sinks, each with its level and event selection.
    * @default []
    */
-  readonly tracers?: readonly TracerOptionsFor<CheckPattern<T, L>>[];
+  readonly tracers?: readonly TracerOptionsFor<CheckPattern<T, L | Stalwart015Alias>>[];
   /**
    * Keys every tracer writes as `[redacted]`, such as `['contents']`.
    * @default []

@@ -2,7 +2,7 @@ import type { AlertsApi } from './alerts/alerts.js';
 import type { HostEventMap, HostEventSpecs, HostEvents, HostSpanMap } from './catalog/define.js';
 import type { BUILTIN_METRICS, BuiltinEvents, BuiltinSpans } from './catalog/generated.js';
 import type { AnyKeys } from './catalog/keys.js';
-import type { CheckPattern, DataOptional, EventInput, EventName, EventOf, EventPattern } from './catalog/types.js';
+import type { CheckPattern, DataOptional, EventInput, EventName, EventOf, EventPattern, SelectorName } from './catalog/types.js';
 import type { SubscribeOptions } from './core/options.js';
 import { TelemetryRuntime } from './core/runtime.js';
 import type { BatchHandler } from './core/subscriber.js';
@@ -85,7 +85,7 @@ export interface Telemetry<M = BuiltinEvents, S = BuiltinSpans> {
    * Calls `listener` for each event matching `pattern` (a name or wildcard). Delivery is batched
    * and off the emitter's stack. Returns a function that removes the listener.
    */
-  on<P extends string>(pattern: CheckPattern<P, EventName<M>>, listener: NoInfer<(event: EventOf<M, P>) => void>): () => void;
+  on<P extends string>(pattern: CheckPattern<P, SelectorName<M>>, listener: NoInfer<(event: EventOf<M, P>) => void>): () => void;
   /** Delivers matching events in batches through a bounded queue. */
   subscribe<const P extends EventPattern<M> = '*'>(
     options: SubscribeOptions<P, EventPattern<M>>,

@@ -1,4 +1,5 @@
 import type { Level } from '../base/levels.js';
+import type { STALWART_015_ALIASES } from '../stalwart/names.js';
 import type { AnyKeys, SpanId } from './keys.js';
 
 /** Event data types by event name. */
@@ -10,8 +11,24 @@ export type EventName<M> = keyof M & string;
 /** A wildcard selector: `*`, `smtp.*`, `*-error`, or any name with `*` standing for any run of characters. */
 export type Wildcard = `${string}*${string}`;
 
-/** An event name or a wildcard selector (checked against the names by {@link CheckPattern}). */
-export type EventPattern<M> = EventName<M> | Wildcard;
+/** Stalwart 0.15's names of the events 0.16 renamed, each mapped to its 0.16 (the catalogue's) name. */
+type Aliases = typeof STALWART_015_ALIASES;
+
+/**
+ * The Stalwart 0.15 names whose 0.16 event is in `M`: `queue.queue-message` for
+ * `queue.message-queued` and the 13 others. 14 names at most, so adding them to a selector's
+ * names costs next to nothing in a type-check.
+ */
+export type AliasName<M> = { [A in keyof Aliases]: Aliases[A] extends keyof M ? A : never }[keyof Aliases];
+
+/** The event name `N` stands for: the catalogue's name of a 0.15 alias, else `N` itself. */
+export type CurrentName<N extends string> = N extends keyof Aliases ? Aliases[N] : N;
+
+/** A name a selector may give: an event name of `M`, or the 0.15 name of one that 0.16 renamed. */
+export type SelectorName<M> = EventName<M> | AliasName<M>;
+
+/** An event name, a 0.15 alias or a wildcard selector (checked against the names by {@link CheckPattern}). */
+export type EventPattern<M> = SelectorName<M> | Wildcard;
 
 /**
  * A selector as a template literal type: each `*` becomes `${string}`. TypeScript matches a name
@@ -81,15 +98,19 @@ export type WildcardData = AnyKeys & { readonly [key: string]: unknown };
  * The event a selector `P` delivers. An exact name gives that event's own data type; a wildcard
  * gives the union of matching names with {@link WildcardData}, which keeps type-checking fast
  * over a catalogue of 600+ events. `data` admits any vocabulary key, as span keys merge into it.
- * A wide `string` selector may deliver any event.
+ * A wide `string` selector may deliver any event. A Stalwart 0.15 alias (`queue.queue-message`)
+ * delivers the renamed 0.16 event (`queue.message-queued`, its type and data), as that is what
+ * arrives; a wildcard over 0.15 names (`queue.queue-*`) delivers the 0.16 events it selects.
  */
 export type EventOf<M, P extends string> = string extends P
   ? TelemetryEvent<EventName<M>, WildcardData>
   : P extends `${string}*${string}`
-    ? TelemetryEvent<MatchPattern<P, EventName<M>>, WildcardData>
+    ? TelemetryEvent<MatchPattern<P, EventName<M>> | CurrentName<MatchPattern<P, AliasName<M>>>, WildcardData>
     : P extends keyof M
       ? TelemetryEvent<P, M[P] & AnyKeys>
-      : never;
+      : CurrentName<P> extends keyof M
+        ? TelemetryEvent<CurrentName<P>, M[CurrentName<P>] & AnyKeys>
+        : never;
 
 /** An event's data, or a function returning it, which is only called when someone wants the event. */
 export type EventInput<D> = D | (() => D);

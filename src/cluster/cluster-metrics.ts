@@ -44,7 +44,7 @@ export function createClusterMetrics(options?: ClusterMetricsOptions): ClusterMe
   const prometheus = (format?: ExpositionFormat) => aggregator.prometheus(format);
   return {
     prometheus,
-    handlers: { prometheus: clusterPrometheusHandler(prometheus, resolved.auth) },
+    handlers: { prometheus: clusterPrometheusHandler((format) => aggregator.scrape(format), resolved.auth) },
     close: () => aggregator.close(),
   };
 }

@@ -3,6 +3,7 @@
  * field of its answer is checked here, nothing in it can throw, and whatever passes renders as a
  * valid exposition. A bad description or a bad series costs its metric alone.
  */
+import { EXPORT_NAME } from '../metrics/options.js';
 import { field, type SettingsWire, TAG, VERSION } from './protocol.js';
 
 /** A metric as the primary knows it from a worker's description. */
@@ -13,6 +14,8 @@ export interface MetricMeta {
   readonly help: string;
   readonly builtin: boolean;
   readonly prometheusName: string | undefined;
+  /** The host's `exportName`, written as given. */
+  readonly exportName?: string;
   readonly labelNames: readonly string[];
   /** A histogram's bucket upper bounds, without +Inf; empty for a counter or gauge. */
   readonly bounds: readonly number[];
@@ -65,6 +68,9 @@ const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const PROMETHEUS_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 const PREFIX = /^(?:[a-zA-Z_][a-zA-Z0-9_]*)?$/;
 const UNIT = /^[a-z]{0,64}$/;
+const EXPORTED_METRIC = /^[a-z0-9][a-z0-9.-]*$/;
+/** Most `exportNames` entries a worker may send. */
+const MAX_EXPORT_NAMES = 10_000;
 // HELP may hold a newline (escaped on output) but no other control character.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
 const CONTROL = /[\u0000-\u0009\u000b-\u001f\u007f]/;
@@ -115,7 +121,25 @@ function decodeSettings(value: unknown): SettingsWire | undefined {
     if (!labelName(key) || typeof label !== 'string') return undefined;
     Object.defineProperty(defaultLabels, key, { value: label, enumerable: true, writable: false });
   }
-  return { naming, prefix, defaultLabels };
+  // A worker of an earlier release sends neither: no export names, the library's shapes.
+  const names = field(value, 'exportNames') ?? {};
+  const stalwart = field(value, 'stalwart') ?? null;
+  if (stalwart !== null && stalwart !== '0.15' && stalwart !== '0.16') return undefined;
+  if (!isRecord(names)) return undefined;
+  const metrics = Object.keys(names);
+  if (metrics.length > MAX_EXPORT_NAMES) return undefined;
+  const exportNames: Record<string, string> = {};
+  for (const metric of metrics) {
+    const name = field(names, metric);
+    if (metric.length > MAX_NAME || !EXPORTED_METRIC.test(metric) || !exportName(name)) return undefined;
+    Object.defineProperty(exportNames, metric, { value: name, enumerable: true, writable: false });
+  }
+  return { naming, prefix, defaultLabels, exportNames, stalwart };
+}
+
+/** A Prometheus metric name a host may export a metric under. */
+function exportName(name: unknown): name is string {
+  return typeof name === 'string' && name.length <= MAX_NAME && EXPORT_NAME.test(name);
 }
 
 /** A checked description, or null. */
@@ -127,6 +151,7 @@ export function decodeMeta(value: unknown): MetricMeta | null {
   const help = field(value, 'help');
   const builtin = field(value, 'builtin');
   const prometheusName = field(value, 'prometheusName');
+  const exported = field(value, 'exportName') ?? null;
   const labels = field(value, 'labels');
   const bounds = field(value, 'bounds');
   if (typeof name !== 'string' || name.length > MAX_NAME || !METRIC_NAME.test(name)) return null;
@@ -139,6 +164,7 @@ export function decodeMeta(value: unknown): MetricMeta | null {
     !(typeof prometheusName === 'string' && prometheusName.length <= MAX_NAME && PROMETHEUS_NAME.test(prometheusName))
   )
     return null;
+  if (exported !== null && !exportName(exported)) return null;
   const labelNames = decodeLabelNames(labels);
   if (labelNames === undefined) return null;
   let checkedBounds: readonly number[] = [];
@@ -154,6 +180,7 @@ export function decodeMeta(value: unknown): MetricMeta | null {
     help,
     builtin,
     prometheusName: prometheusName === null ? undefined : prometheusName,
+    ...(exported === null ? {} : { exportName: exported }),
     labelNames,
     bounds: checkedBounds,
   };

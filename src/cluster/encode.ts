@@ -41,6 +41,7 @@ function describe(metric: Collected): MetaWire {
     help: metric.help,
     builtin: metric.builtin,
     prometheusName: metric.prometheusName ?? null,
+    exportName: metric.exportName ?? null,
     labels: metric.labelNames,
     bounds: metric.kind === 'histogram' ? (metric.bounds ?? []) : null,
   };

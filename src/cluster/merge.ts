@@ -118,6 +118,7 @@ export function toCollected(metric: MetricSamples): Collected {
     labelNames: meta.labelNames,
     builtin: meta.builtin,
     ...(meta.prometheusName === undefined ? {} : { prometheusName: meta.prometheusName }),
+    ...(meta.exportName === undefined ? {} : { exportName: meta.exportName }),
   };
   if (metric.meta.kind !== 'histogram') {
     const series: ValueSeries[] = (metric.samples as readonly ValueSample[]).map((s) => ({ labels: s.labels, value: s.value }));

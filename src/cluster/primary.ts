@@ -115,6 +115,18 @@ export class ClusterAggregator {
     return this.#render(format === 'openmetrics' ? 'openmetrics' : 'text');
   }
 
+  /**
+   * A scrape for the handler: in the format asked, except text 0.0.4 when the workers name their
+   * metrics as Stalwart does, as a worker's own `handlers.prometheus` answers.
+   */
+  async scrape(asked: ExpositionFormat): Promise<{ readonly format: ExpositionFormat; readonly body: string }> {
+    await this.#gather();
+    const states = [...this.#states.values()];
+    const naming = (commonSettings(states) ?? this.#settings).naming;
+    const format = naming === 'stalwart' ? 'text' : asked;
+    return { format, body: this.#render(format) };
+  }
+
   /** Stops listening to the cluster; a scrape in flight ends at once with what it has. */
   close(): void {
     if (this.#closed) return;

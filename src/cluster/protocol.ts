@@ -9,6 +9,7 @@
  * only ever grows at its end (a host defines a metric, none is removed).
  */
 import type { Collected } from '../metrics/registry.js';
+import type { StalwartVersion } from '../stalwart/version.js';
 
 /** The key that marks a message as this library's. */
 export const TAG = 'mail-telemetry';
@@ -37,16 +38,26 @@ export interface MetaWire {
   readonly help: string;
   readonly builtin: boolean;
   readonly prometheusName: string | null;
+  /** The host's `exportName` of the metric; absent from a worker of an earlier release. */
+  readonly exportName?: string | null;
   readonly labels: readonly string[];
   /** A histogram's bucket upper bounds, without +Inf. */
   readonly bounds: readonly number[] | null;
 }
 
-/** The settings that name the exposition: the worker's `metrics` options. */
+/**
+ * The settings that name the exposition: the worker's `metrics` options, so that the primary's
+ * merged scrape writes what each worker's own `handlers.prometheus` would. `exportNames` and
+ * `stalwart` are absent from a worker of an earlier release: none, and the library's shapes.
+ */
 export interface SettingsWire {
   readonly naming: 'prometheus' | 'stalwart';
   readonly prefix: string;
   readonly defaultLabels: Readonly<Record<string, string>>;
+  /** `metrics.exportNames`: a metric's name, then the name it is exported under. */
+  readonly exportNames: Readonly<Record<string, string>>;
+  /** The worker's Stalwart version for metrics (`metrics.stalwart` or the top-level one), or null. */
+  readonly stalwart: StalwartVersion | null;
 }
 
 /**

@@ -11,7 +11,13 @@ import { toCollected } from './merge.js';
 import type { SettingsWire } from './protocol.js';
 
 /** The settings of a registry created with no options, used until a worker has answered. */
-export const DEFAULT_SETTINGS: SettingsWire = { naming: 'prometheus', prefix: 'mail_', defaultLabels: {} };
+export const DEFAULT_SETTINGS: SettingsWire = {
+  naming: 'prometheus',
+  prefix: 'mail_',
+  defaultLabels: {},
+  exportNames: {},
+  stalwart: null,
+};
 
 /** What the primary counts about its scrapes. */
 export interface ScrapeCounts {
@@ -57,33 +63,35 @@ function ownMetrics(counts: ScrapeCounts): Collected[] {
   ];
 }
 
-const NO_EXPORT_NAMES: ReadonlyMap<string, string> = new Map();
-
 /** Renders the merged metrics and the primary's own in one exposition. */
 export class ClusterExposition {
   readonly #cache: ExpositionCache = new Map();
   /** What each cached rendering was made from: a metric that changes shape is rendered afresh. */
   readonly #shapes = new Map<string, string>();
   #settingsKey = '';
+  #options: ResolvedMetricsOptions | undefined;
 
   render(merged: readonly MetricSamples[], counts: ScrapeCounts, settings: SettingsWire, format: ExpositionFormat): string {
-    const options: ResolvedMetricsOptions = {
-      ...settings,
-      include: ['*'],
-      exclude: [],
-      maxSeries: Number.MAX_SAFE_INTEGER,
-      memoryInterval: 60_000,
-      auth: undefined,
-      // Export names and the Stalwart setting are the workers' own; the merged scrape keeps the library's names.
-      exportNames: NO_EXPORT_NAMES,
-      stalwart: undefined,
-    };
     const settingsKey = JSON.stringify(settings);
-    if (settingsKey !== this.#settingsKey) {
+    if (settingsKey !== this.#settingsKey || this.#options === undefined) {
       this.#cache.clear();
       this.#shapes.clear();
       this.#settingsKey = settingsKey;
+      // The workers' export names and Stalwart version: the merged scrape names and leaves out what theirs do.
+      this.#options = {
+        naming: settings.naming,
+        prefix: settings.prefix,
+        defaultLabels: settings.defaultLabels,
+        include: ['*'],
+        exclude: [],
+        maxSeries: Number.MAX_SAFE_INTEGER,
+        memoryInterval: 60_000,
+        auth: undefined,
+        exportNames: new Map(Object.entries(settings.exportNames)),
+        stalwart: settings.stalwart ?? undefined,
+      };
     }
+    const options = this.#options;
     const taken = new Set<string>();
     const own = ownMetrics(counts);
     // The primary's own names are claimed first: a worker cannot shadow them. Their internal
@@ -118,6 +126,7 @@ export class ClusterExposition {
       metric.help,
       metric.builtin,
       metric.prometheusName ?? null,
+      metric.exportName ?? null,
       metric.labelNames.length === 0,
       metric.bounds ?? null,
     ]);

@@ -187,7 +187,13 @@ function readRequest(message: object): { id: string; instance: string | null; kn
 function settingsOf(telemetry: ClusterWorkerTelemetry): SettingsWire {
   const settings = (telemetry.metrics as { readonly [EXPOSITION_SETTINGS]?: ExpositionSettings })[EXPOSITION_SETTINGS];
   if (settings === undefined) return DEFAULT_SETTINGS;
-  return { naming: settings.naming, prefix: settings.prefix, defaultLabels: { ...settings.defaultLabels } };
+  return {
+    naming: settings.naming,
+    prefix: settings.prefix,
+    defaultLabels: { ...settings.defaultLabels },
+    exportNames: Object.fromEntries(settings.exportNames),
+    stalwart: settings.stalwart ?? null,
+  };
 }
 
 /** The core's context of a telemetry instance, to hook its shutdown; undefined for any other object. */

@@ -2,6 +2,7 @@ import { types } from 'node:util';
 import { dateText, JSON_LIMITS } from '../base/json.js';
 import { isLevel, type Level, severity } from '../base/levels.js';
 import { EventRecord } from '../core/event.js';
+import { currentName, currentPatterns } from '../stalwart/names.js';
 import type { SeriesQuery } from './series.js';
 import type { EventQuery, HistoryEvent, KeyMatch, TraceQuery } from './types.js';
 
@@ -88,7 +89,8 @@ export function resolveEventQuery(query: EventQuery | undefined): ResolvedEventQ
     for (const t of q.types as unknown[])
       if (typeof t !== 'string' || !PATTERN.test(t))
         throw new HistoryQueryError('types', `expected event names or wildcards such as "smtp.*", got ${show(t)}`);
-    types = q.types.length === 0 ? undefined : [...q.types];
+    // Stalwart 0.15's names of renamed events, and wildcards over them, select the 0.16 events.
+    types = q.types.length === 0 ? undefined : currentPatterns(q.types);
   }
   if (q.level !== undefined && !isLevel(q.level))
     throw new HistoryQueryError('level', `expected trace, debug, info, warn or error, got ${show(q.level)}`);
@@ -127,7 +129,7 @@ export function resolveTraceQuery(query: TraceQuery | undefined): ResolvedTraceQ
     throw new HistoryQueryError('keywords', `expected a string, got ${show(q.keywords)}`);
   const [from, to] = range(q.from, q.to);
   return {
-    type: q.type,
+    type: q.type === undefined ? undefined : currentName(q.type),
     queueId: q.queueId === undefined ? undefined : String(q.queueId),
     terms: q.keywords === undefined ? [] : parseKeywords(q.keywords),
     from,

@@ -4,7 +4,7 @@ import type { ResolvedMetricsOptions } from './options.js';
 import type { HistogramOptions, MetricOptions, MetricsRegistry } from './registry.js';
 
 /** What names and labels an instance's exposition: `mail-telemetry/cluster` renders workers' metrics with it. */
-export type ExpositionSettings = Pick<ResolvedMetricsOptions, 'naming' | 'prefix' | 'defaultLabels'>;
+export type ExpositionSettings = Pick<ResolvedMetricsOptions, 'naming' | 'prefix' | 'defaultLabels' | 'exportNames' | 'stalwart'>;
 
 /**
  * The key of `telemetry.metrics`'s {@link ExpositionSettings}. Not enumerable, so that neither
@@ -33,7 +33,9 @@ export function metricsApi(registry: MetricsRegistry, catalog: Catalog, counts: 
     collect: () => registry.collect(),
     onObserve: (listener) => registry.onObserve(listener),
   };
-  const { naming, prefix, defaultLabels } = registry.options;
-  Object.defineProperty(api, EXPOSITION_SETTINGS, { value: { naming, prefix, defaultLabels } satisfies ExpositionSettings });
+  const { naming, prefix, defaultLabels, exportNames, stalwart } = registry.options;
+  Object.defineProperty(api, EXPOSITION_SETTINGS, {
+    value: { naming, prefix, defaultLabels, exportNames, stalwart } satisfies ExpositionSettings,
+  });
   return api;
 }

@@ -57,3 +57,22 @@ export function selects(pattern: string, name: string): boolean {
   const old = OLD.get(name);
   return old !== undefined && matchPattern(pattern, old);
 }
+
+/**
+ * Selectors over event names, rewritten to select by the catalogue's (0.16) names alone, for
+ * stores that match names as text (the event ring, SQLite's GLOB, PostgreSQL's LIKE): a 0.15
+ * alias becomes its 0.16 name, and a wildcard is kept and followed by the 0.16 names of the
+ * aliases it matches (`queue.queue-*` adds `queue.message-queued` …). Once per query.
+ */
+export function currentPatterns(patterns: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const pattern of patterns) {
+    if (!pattern.includes('*')) {
+      out.push(currentName(pattern));
+      continue;
+    }
+    out.push(pattern);
+    for (const [old, now] of CURRENT) if (matchPattern(pattern, old) && !out.includes(now)) out.push(now);
+  }
+  return out;
+}

@@ -24,9 +24,12 @@ export interface Scrape {
   readonly samples: Map<string, number>;
 }
 
-/** Starts the fixture's primary (with the Node that runs the tests, TypeScript through tsx). */
-export async function startHost(timeout = 1500): Promise<Host> {
-  const child = spawn(process.execPath, ['--import', 'tsx', fixture, String(timeout)], {
+/**
+ * Starts the fixture's primary (with the Node that runs the tests, TypeScript through tsx), or
+ * `script` with `args`, another primary that prints `listening <port>` and exits when its stdin closes.
+ */
+export async function startHost(timeout = 1500, script = fixture, args: readonly string[] = [String(timeout)]): Promise<Host> {
+  const child = spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     cwd: root,
     stdio: ['pipe', 'pipe', 'pipe'],
   });

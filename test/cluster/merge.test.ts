@@ -194,6 +194,7 @@ describe('hostile answers', () => {
     help: text,
     builtin: fc.boolean(),
     prometheusName: fc.constantFrom(null, 'x', 'y_total', 'app_x'),
+    exportName: fc.constantFrom(null, 'x', 'dash_total', 'mail_telemetry_cluster_workers'),
     labels: fc.uniqueArray(fc.constantFrom('a', 'b', 'node', 'worker'), { maxLength: 2 }),
     bounds: fc
       .uniqueArray(fc.oneof(fc.integer({ min: 0, max: 100 }), fc.double({ min: 0, max: 1, noNaN: true })), { maxLength: 3 })
@@ -227,6 +228,15 @@ describe('hostile answers', () => {
     naming: fc.constantFrom('prometheus', 'stalwart'),
     prefix: fc.constantFrom('', 'mail_', 'x'),
     defaultLabels: fc.dictionary(fc.constantFrom('node', 'worker', 'a'), text, { maxKeys: 2 }),
+    // Export names that clash with each other, with a metric's own name and with the primary's.
+    exportNames: fc.dictionary(
+      fc.constantFrom('app.x', 'app.y', 'smtp.connection-start'),
+      fc.constantFrom('x', 'dash_total', 'app_y'),
+      {
+        maxKeys: 3,
+      },
+    ),
+    stalwart: fc.constantFrom(null, '0.15', '0.16'),
   });
   /** A well-formed answer, then maybe one field anywhere in it replaced by any JSON value. */
   const answerArb = fc
@@ -273,6 +283,28 @@ describe('hostile answers', () => {
     }
     return { aggregate, settings };
   }
+
+  it('reads a worker of an earlier release, which sends no export names or Stalwart version, as having none', () => {
+    const { exportNames: _n, stalwart: _s, ...earlier } = DEFAULT_SETTINGS;
+    const answer = {
+      'mail-telemetry': 1,
+      type: 'metrics',
+      id: null,
+      instance: 'i',
+      settings: earlier,
+      from: 0,
+      meta: [],
+      values: [],
+    };
+    expect(decodeAnswer(answer)?.settings).toEqual(DEFAULT_SETTINGS);
+    for (const settings of [
+      { ...DEFAULT_SETTINGS, stalwart: '0.14' },
+      { ...DEFAULT_SETTINGS, exportNames: { 'app.x': 'bad name' } },
+      { ...DEFAULT_SETTINGS, exportNames: { 'App X': 'x' } },
+      { ...DEFAULT_SETTINGS, exportNames: [] },
+    ])
+      expect(decodeAnswer({ ...answer, settings }), JSON.stringify(settings)).toBeUndefined();
+  });
 
   it('never throw, and whatever passes renders lines a Prometheus parser takes', () => {
     let accepted = 0;
