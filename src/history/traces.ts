@@ -319,10 +319,13 @@ export function stringValue(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+const NO_ITEMS: readonly string[] = Object.freeze([]);
+
 /** The strings of a value or of its items (one level, bounded); an unreadable item is skipped. */
-export function items(value: unknown): string[] {
+export function items(value: unknown): readonly string[] {
   if (typeof value === 'string') return [value];
-  if (!Array.isArray(value)) return [];
+  // Most keys of most events are absent: no array for them.
+  if (!Array.isArray(value)) return NO_ITEMS;
   const out: string[] = [];
   const length = Math.min(value.length, JSON_LIMITS.maxMembers);
   for (let i = 0; i < length; i++) {
