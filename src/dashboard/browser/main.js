@@ -3,6 +3,7 @@
  * script that the page allows by its hash. Settings come from `data-*` attributes of `<body>`, the
  * token from the page's URL fragment: the script itself never changes per request.
  */
+import { alertsView } from './alerts.js';
 import { $ } from './dom.js';
 import { historyApi } from './history.js';
 import { messageSearch } from './search.js';
@@ -68,7 +69,8 @@ addEventListener('pageshow', (event) => event.persisted && start());
 table.status();
 start();
 
-// The views: live (tiles and events) and the message search; a link to a message opens the search.
+// The views: live (tiles and events), the message search and the alerts; a link to a message opens the search.
+const alerts = alertsView(cfg.alertsPath, tokens.history);
 /** @param {string} name */
 const view = (name) => {
   for (const tab of document.querySelectorAll('[data-view]')) {
@@ -76,6 +78,8 @@ const view = (name) => {
     tab.setAttribute('aria-selected', String(on));
     /** @type {HTMLElement} */ ($(`view-${/** @type {HTMLElement} */ (tab).dataset.view}`)).hidden = !on;
   }
+  if (name === 'alerts') alerts.show();
+  else alerts.hide();
 };
 for (const tab of document.querySelectorAll('[data-view]'))
   tab.addEventListener('click', () => view(String(/** @type {HTMLElement} */ (tab).dataset.view)));
