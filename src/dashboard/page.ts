@@ -62,6 +62,7 @@ export function renderPage(options: ResolvedDashboard): string {
 <h1>${title}</h1>
 <nav class="tabs" role="tablist" aria-label="Views">
 <button id="tab-live" type="button" role="tab" data-view="live" aria-controls="view-live" aria-selected="true">Live</button>
+<button id="tab-charts" type="button" role="tab" data-view="charts" aria-controls="view-charts" aria-selected="false">Charts</button>
 <button id="tab-messages" type="button" role="tab" data-view="messages" aria-controls="view-messages" aria-selected="false">Messages</button>
 <button id="tab-alerts" type="button" role="tab" data-view="alerts" aria-controls="view-alerts" aria-selected="false">Alerts</button>
 </nav>
@@ -95,6 +96,21 @@ export function renderPage(options: ResolvedDashboard): string {
 <tbody id="rows"></tbody>
 </table>
 </div>
+</section>
+</div>
+<div id="view-charts" class="view" role="tabpanel" aria-labelledby="tab-charts" hidden>
+<section aria-labelledby="charts-heading">
+<h2 id="charts-heading">Charts</h2>
+<div class="controls">
+<select id="charts-range" aria-label="Time range">
+<option value="1" selected>Last hour</option>
+<option value="6">Last 6 hours</option>
+<option value="24">Last 24 hours</option>
+</select>
+<button id="charts-refresh" type="button">Refresh</button>
+<span id="charts-info" class="muted" role="status" aria-live="polite"></span>
+</div>
+<div id="charts" class="charts"></div>
 </section>
 </div>
 <div id="view-messages" class="view" role="tabpanel" aria-labelledby="tab-messages" hidden>

@@ -38,18 +38,27 @@ function clocked(extra: Record<string, unknown> = {}): Telemetry {
       ],
       ...extra,
     },
-    history: { authorize: (request) => request.header('authorization') === `Bearer ${SECRET}` },
+    history: {
+      authorize: (request: { header(n: string): string | undefined }) => request.header('authorization') === `Bearer ${SECRET}`,
+    },
   } as never) as Telemetry;
 }
 
 const auth = { authorization: `Bearer ${SECRET}` };
+
+interface AlertsBody {
+  readonly data: {
+    readonly rules: readonly { readonly id: string; readonly state: string; readonly firedAt?: number }[];
+    readonly transitions: readonly { readonly to: string }[];
+  };
+}
 
 describe('handlers.alerts', () => {
   for (const shape of ['node', 'fetch'] as const) {
     it(`answers every rule's state and the transitions, newest first (${shape})`, async () => {
       const telemetry = clocked();
       const origin = await serve(telemetry, shape);
-      let body = await (await fetch(`${origin}/alerts`, { headers: auth })).json();
+      let body = (await (await fetch(`${origin}/alerts`, { headers: auth })).json()) as AlertsBody;
       expect(body.data.rules.map((r: { id: string; state: string }) => [r.id, r.state])).toEqual([
         ['auth-failures', 'inactive'],
         ['quiet', 'inactive'],
@@ -65,17 +74,17 @@ describe('handlers.alerts', () => {
       const text = await response.text();
       expect(text).not.toContain(HOOK_SECRET);
       expect(text).not.toContain('127.0.0.1:9');
-      body = JSON.parse(text);
+      body = JSON.parse(text) as AlertsBody;
       const [rule, quiet] = body.data.rules;
       expect(rule).toMatchObject({ id: 'auth-failures', state: 'firing', value: 2, labels: { severity: 'page' } });
-      expect(rule.firedAt).toBeTypeOf('number');
+      expect(rule?.firedAt).toBeTypeOf('number');
       expect(quiet).toMatchObject({ state: 'inactive', value: 1 });
       expect(body.data.transitions).toEqual([
         { id: 'auth-failures', from: 'inactive', to: 'firing', at: telemetry.clock.now, value: 2 },
       ]);
       telemetry.alerts.disable('auth-failures');
       await telemetry.alerts.evaluate();
-      body = await (await fetch(`${origin}/alerts?limit=1`, { headers: auth })).json();
+      body = (await (await fetch(`${origin}/alerts?limit=1`, { headers: auth })).json()) as AlertsBody;
       expect(body.data.transitions.map((t: { to: string }) => t.to)).toEqual(['resolved']);
       const head = await fetch(`${origin}/alerts`, { method: 'HEAD', headers: auth });
       expect(head.status).toBe(200);
@@ -96,7 +105,7 @@ describe('handlers.alerts', () => {
     const refused = await fetch(o2);
     expect(refused.status).toBe(401);
     expect(refused.headers.get('content-type')).toBe('application/problem+json; charset=utf-8');
-    expect((await refused.json()).detail).toContain('options.alerts.authorize');
+    expect(((await refused.json()) as { detail: string }).detail).toContain('options.alerts.authorize');
     const history = clocked();
     const o3 = await serve(history);
     expect((await fetch(o3)).status).toBe(401);
@@ -110,7 +119,7 @@ describe('handlers.alerts', () => {
     for (const q of ['?limit=0', '?limit=1001', '?limit=x', '?limit=1&limit=2', '?foo=1', '?%zz', '?limit=%']) {
       const r = await fetch(`${origin}/a${q}`, { headers: auth });
       expect(r.status, q).toBe(400);
-      expect((await r.json()).status).toBe(400);
+      expect(((await r.json()) as { status: number }).status).toBe(400);
     }
     const post = await fetch(origin, { method: 'POST', headers: auth });
     expect(post.status).toBe(405);

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { client, message } from '../../examples/mail-server/client.js';
 import { type MailServer, startMailServer } from '../../examples/mail-server/server.js';
-import { chromiumProgram, openPage, useBrowser } from './setup.js';
+import { chromiumProgram, openAdmin, openPage, useBrowser } from './setup.js';
 
 useBrowser();
 
@@ -39,10 +39,7 @@ async function untilState(page: Page, state: string): Promise<void> {
 
 chromiumProgram.describe('the Alerts view in headless Chromium', () => {
   it('shows the failed-logins rule firing after bad logins, then resolved, with its transitions', async () => {
-    const tracing = mx.telemetry.live.issueToken({ scope: 'tracing' });
-    const metrics = mx.telemetry.live.issueToken({ scope: 'metrics' });
-    const { page, log } = await openPage(`${mx.adminUrl}/dashboard#token=${tracing}&token=${metrics}&history=${mx.historyToken}`);
-    await page.setViewportSize({ width: 1280, height: 800 });
+    const { page, log } = await openAdmin(mx);
     // By keyboard: the Alerts tab is a button.
     await page.locator('#tab-alerts').focus();
     await page.keyboard.press('Enter');

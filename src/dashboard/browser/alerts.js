@@ -1,4 +1,4 @@
-import { $, el, number } from './dom.js';
+import { $, el, number, poller } from './dom.js';
 import { readData } from './history.js';
 
 /** Milliseconds between reads while the Alerts view is open. */
@@ -18,8 +18,6 @@ export function alertsView(configured, bearer) {
   /** @type {Record<string, string>} */
   const headers = bearer ? { authorization: `Bearer ${bearer}` } : {};
   const info = $('alerts-info');
-  /** @type {number | undefined} */
-  let timer;
   let reading = false;
 
   async function read() {
@@ -85,15 +83,7 @@ export function alertsView(configured, bearer) {
 
   $('alerts-refresh').addEventListener('click', () => void read());
   return {
-    show() {
-      void read();
-      clearInterval(timer);
-      timer = setInterval(() => void read(), POLL);
-    },
-    hide() {
-      clearInterval(timer);
-      timer = undefined;
-    },
+    ...poller(read, POLL),
   };
 }
 

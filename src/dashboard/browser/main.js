@@ -4,6 +4,7 @@
  * token from the page's URL fragment: the script itself never changes per request.
  */
 import { alertsView } from './alerts.js';
+import { chartsView } from './charts.js';
 import { $ } from './dom.js';
 import { historyApi } from './history.js';
 import { messageSearch } from './search.js';
@@ -18,7 +19,14 @@ const patterns = (cfg.metrics || '*').split(',').filter((p) => p !== '');
 const seconds = Number(cfg.interval) || 1;
 const tokens = takeTokens();
 
-const onMetrics = metricTiles(patterns, seconds);
+const onTiles = metricTiles(patterns, seconds);
+const history = historyApi(cfg.historyPath, tokens.history);
+const charts = chartsView(history);
+/** @param {unknown} items */
+const onMetrics = (items) => {
+  onTiles(items);
+  charts.onMetrics(items);
+};
 const table = eventTable(maxRows);
 const metrics = stream(
   'metrics',
@@ -80,7 +88,9 @@ const view = (name) => {
   }
   if (name === 'alerts') alerts.show();
   else alerts.hide();
+  if (name === 'charts') charts.show();
+  else charts.hide();
 };
 for (const tab of document.querySelectorAll('[data-view]'))
   tab.addEventListener('click', () => view(String(/** @type {HTMLElement} */ (tab).dataset.view)));
-messageSearch(historyApi(cfg.historyPath, tokens.history), () => view('messages'));
+messageSearch(history, () => view('messages'));
