@@ -75,6 +75,19 @@ chromiumProgram.describe('the Charts view in headless Chromium', () => {
       sizes.some((t) => /^mean: [\d,.]+ bytes$/.test(t) && !t.startsWith('mean: 0 ')),
       sizes.join('; '),
     ).toBe(true);
+    // Percentiles from the stored events: three messages queued, three delivered.
+    for (const [id, unit] of [
+      ['message-size', 'bytes'],
+      ['delivery-time', 'ms'],
+    ] as const) {
+      const all = await titles(id);
+      const value = (label: string) =>
+        all.filter((t) => t.startsWith(`${label}:`)).map((t) => Number(/: ([\d.,]+)/.exec(t)?.[1]?.replace(/,/g, '')));
+      expect(value('p50').length, all.join('; ')).toBeGreaterThan(0);
+      expect(Math.max(...value('p95')), all.join('; ')).toBeGreaterThanOrEqual(Math.max(...value('p50')));
+      expect(all.every((t) => t.endsWith(` ${unit}`))).toBe(true);
+      expect(await page.locator(`figure[data-chart="${id}"] .legend .now`, { hasText: 'of 3 stored events' }).count()).toBe(2);
+    }
     // Live values from the metric frames sit in the legends.
     await page.locator('figure[data-chart="auth"] .legend .now', { hasText: /since start/ }).waitFor();
 

@@ -4,6 +4,8 @@ import { $, el, number, poller, SVG_NS as SVG } from './dom.js';
 const STEPS = 120;
 /** Milliseconds between reads of the history while the Charts view is open. */
 const POLL = 10_000;
+/** Most stored events a percentile chart reads (the history's page limit). */
+const MAX_EVENTS = 10_000;
 /** The chart's drawing box, in SVG units: plot area inside the margins. */
 const W = 640;
 const H = 230;
@@ -13,6 +15,7 @@ const M = { left: 56, right: 12, top: 24, bottom: 34 };
  * @typedef {object} Line
  * @property {string} label
  * @property {readonly string[]} metrics Summed together.
+ * @property {number} [percentile] Instead of the metrics: this percentile of the chart's `events` values in each step.
  *
  * @typedef {object} ChartDef
  * @property {string} id
@@ -20,6 +23,8 @@ const M = { left: 56, right: 12, top: 24, bottom: 34 };
  * @property {'counter' | 'gauge' | 'histogram'} kind counter: the increase per step; gauge: its value; histogram: the mean per step
  * @property {string} unit What the y axis counts: for counters, per step (`connections / 30 s`).
  * @property {readonly Line[]} lines
+ * @property {{ type: string, key: string }} [events] Where percentile lines read their values: this
+ *   key of the history's stored events of this type (histogram series hold no buckets).
  */
 
 /** @type {readonly ChartDef[]} */
@@ -70,17 +75,27 @@ export const CHARTS = [
   { id: 'queue', title: 'Queue size', kind: 'gauge', unit: 'messages', lines: [{ label: 'queued', metrics: ['queue.count'] }] },
   {
     id: 'delivery-time',
-    title: 'Delivery time (mean)',
+    title: 'Delivery time',
     kind: 'histogram',
     unit: 'ms',
-    lines: [{ label: 'mean', metrics: ['delivery.total-time'] }],
+    events: { type: 'delivery.completed', key: 'elapsed' },
+    lines: [
+      { label: 'mean', metrics: ['delivery.total-time'] },
+      { label: 'p50', metrics: [], percentile: 50 },
+      { label: 'p95', metrics: [], percentile: 95 },
+    ],
   },
   {
     id: 'message-size',
-    title: 'Message size (mean)',
+    title: 'Message size',
     kind: 'histogram',
     unit: 'bytes',
-    lines: [{ label: 'mean', metrics: ['message.size'] }],
+    events: { type: 'queue.message-queued', key: 'size' },
+    lines: [
+      { label: 'mean', metrics: ['message.size'] },
+      { label: 'p50', metrics: [], percentile: 50 },
+      { label: 'p95', metrics: [], percentile: 95 },
+    ],
   },
 ];
 
@@ -132,7 +147,7 @@ export function chartsView(api) {
       const q = new URLSearchParams({ after: String(Math.floor(from / 1000)), metrics: names.join(',') });
       const data = await api.get('telemetry/metrics', q);
       const points = Array.isArray(data) ? data : [];
-      for (const def of CHARTS) draw(def, points, from, to);
+      for (const def of CHARTS) draw(def, points, def.events ? await observed(def.events, from) : [], from, to);
       info.className = 'muted';
       info.textContent = `${number.format(points.length)} series points, updated ${new Date().toLocaleTimeString()}`;
     } catch (error) {
@@ -144,12 +159,33 @@ export function chartsView(api) {
   }
 
   /**
+   * The values of `key` in the stored events of `type` since `from`, newest first, as many as the
+   * history's event ring still holds (at most {@link MAX_EVENTS}).
+   * @param {{ type: string, key: string }} source
+   * @param {number} from
+   * @returns {Promise<{ t: number, v: number }[]>}
+   */
+  async function observed(source, from) {
+    /** @type {{ t: number, v: number }[]} */
+    const out = [];
+    const q = new URLSearchParams({ type: source.type, after: String(Math.floor(from / 1000)), limit: String(MAX_EVENTS) });
+    const page = await api.get('telemetry/events', q);
+    for (const e of Array.isArray(page?.items) ? page.items : []) {
+      const v = Number(e?.data?.[source.key]);
+      const t = Number(e?.timestamp);
+      if (Number.isFinite(v) && Number.isFinite(t)) out.push({ t, v });
+    }
+    return out;
+  }
+
+  /**
    * @param {ChartDef} def
    * @param {any[]} points
+   * @param {{ t: number, v: number }[]} samples the chart's event values, for percentile lines
    * @param {number} from
    * @param {number} to
    */
-  function draw(def, points, from, to) {
+  function draw(def, points, samples, from, to) {
     const f = /** @type {NonNullable<ReturnType<typeof figures.get>>} */ (figures.get(def.id));
     const wanted = new Set(def.lines.flatMap((l) => l.metrics));
     const mine = points.filter((p) => p && wanted.has(p.metric) && typeof p.timestamp === 'number' && p.timestamp >= from);
@@ -164,6 +200,7 @@ export function chartsView(api) {
     const seen = new Set(times.filter((t) => t >= from).map(bin));
     /** @type {(number | undefined)[][]} */
     const series = def.lines.map((line) => {
+      if (line.percentile !== undefined) return percentiles(samples, line.percentile, n, bin);
       const metrics = new Set(line.metrics);
       const sum = new Array(n).fill(0);
       const count = new Array(n).fill(0);
@@ -189,6 +226,11 @@ export function chartsView(api) {
       });
     });
     render(f.svg, def, series, from, step, n);
+    for (const line of def.lines)
+      if (line.percentile !== undefined) {
+        const target = f.now.get(line.label);
+        if (target) target.textContent = `of ${number.format(samples.length)} stored events`;
+      }
   }
 
   $('charts-refresh').addEventListener('click', () => void read());
@@ -224,6 +266,25 @@ export function chartsView(api) {
       }
     },
   };
+}
+
+/**
+ * The nearest-rank percentile of the values in each step, or undefined where a step has none.
+ * @param {{ t: number, v: number }[]} samples
+ * @param {number} p
+ * @param {number} n
+ * @param {(t: number) => number} bin
+ * @returns {(number | undefined)[]}
+ */
+function percentiles(samples, p, n, bin) {
+  /** @type {number[][]} */
+  const steps = Array.from({ length: n }, () => []);
+  for (const { t, v } of samples) steps[bin(t)]?.push(v);
+  return steps.map((values) => {
+    if (values.length === 0) return undefined;
+    values.sort((a, b) => a - b);
+    return values[Math.min(values.length - 1, Math.max(0, Math.ceil((p / 100) * values.length) - 1))];
+  });
 }
 
 /**
