@@ -60,10 +60,12 @@ export function buildMechanisms(core: CoreContext, metering: Metering, options: 
             core.report('telemetry.subscriber-error', { id: 'history.handler', reason: describeError(error), details }),
           { version: stalwart, describe: (type) => core.describe(type) },
         );
+  // Webhooks first: their metrics exist before the alert rules bind to the registry.
+  const webhooks = createWebhooks(context, options.webhooks);
   const alerts = createAlerts(context, options.alerts, { history: history.api });
   return {
     metrics,
-    webhooks: createWebhooks(context, options.webhooks),
+    webhooks,
     history: history.api,
     live: live.api,
     alerts,
