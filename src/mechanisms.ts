@@ -3,6 +3,7 @@
  * streams, alerts, and the HTTP handlers that expose them.
  */
 import { type AlertsApi, createAlerts } from './alerts/alerts.js';
+import { alertsHandler } from './alerts/handler.js';
 import { describeError } from './base/errors.js';
 import type { Catalog } from './catalog/catalog.js';
 import type { CoreContext } from './core/mechanism.js';
@@ -59,12 +60,15 @@ export function buildMechanisms(core: CoreContext, metering: Metering, options: 
             core.report('telemetry.subscriber-error', { id: 'history.handler', reason: describeError(error), details }),
           { version: stalwart, describe: (type) => core.describe(type) },
         );
+  // Webhooks first: their metrics exist before the alert rules bind to the registry.
+  const webhooks = createWebhooks(context, options.webhooks);
+  const alerts = createAlerts(context, options.alerts, { history: history.api });
   return {
     metrics,
-    webhooks: createWebhooks(context, options.webhooks),
+    webhooks,
     history: history.api,
     live: live.api,
-    alerts: createAlerts(context, options.alerts, { history: history.api }),
+    alerts,
     handlers: {
       prometheus: prometheusHandler(
         (format) => registry.prometheus(format),
@@ -75,6 +79,9 @@ export function buildMechanisms(core: CoreContext, metering: Metering, options: 
       liveMetrics: live.handlers.liveMetrics,
       liveToken: live.handlers.liveToken,
       history: historyHttp,
+      alerts: alertsHandler(alerts, options.alerts.authorize ?? options.history?.authorize, (error, details) =>
+        core.report('telemetry.subscriber-error', { id: 'alerts.handler', reason: describeError(error), details }),
+      ),
       dashboard: createDashboard(options.dashboard),
     },
   };

@@ -4,7 +4,7 @@ import type { Telemetry } from '../../src/index.js';
 
 /**
  * The admin HTTP server, on loopback: the scrape, the live streams (token-protected), the history
- * (bearer token) and the dashboard, all under `/telemetry/`.
+ * (bearer token), the alerts (the history's token) and the dashboard, all under `/telemetry/`.
  */
 export async function startAdmin(telemetry: Telemetry): Promise<{ readonly url: string; close(): Promise<void> }> {
   const { handlers } = telemetry;
@@ -14,6 +14,8 @@ export async function startAdmin(telemetry: Telemetry): Promise<{ readonly url: 
     else if (path === '/telemetry/live/tracing') handlers.liveTracing.node(req, res);
     else if (path === '/telemetry/live/metrics') handlers.liveMetrics.node(req, res);
     else if (path.startsWith('/telemetry/history/')) handlers.history.node(req, res);
+    else if (path === '/telemetry/alerts')
+      handlers.alerts.node(req, res); // the history's bearer token
     else if (path === '/telemetry/dashboard') handlers.dashboard.node(req, res);
     else res.writeHead(404).end();
   });

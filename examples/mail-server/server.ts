@@ -86,7 +86,7 @@ export async function startMailServer(options: MailServerOptions = {}): Promise<
     live: { tokenKey: randomBytes(32).toString('base64'), batchWindow: 250 },
     history: {
       authorize: (req) => req.header('authorization') === `Bearer ${historyToken}`,
-      series: { interval: options.seriesInterval ?? 5000, metrics: ['smtp.*', 'auth.*', 'queue.*', 'delivery.*'] },
+      series: { interval: options.seriesInterval ?? 5000, metrics: ['smtp.*', 'auth.*', 'queue.*', 'delivery.*', 'message.*'] },
     },
     webhooks: [
       {

@@ -1,5 +1,6 @@
 import { TelemetryConfigError } from '../base/errors.js';
 import { boolean, callback, checkKeys, HIDDEN, integer, MAX_TIMER, duration as ms, record } from '../base/validate.js';
+import { AUTHORIZE_EXPECTED, type Authorize } from '../http/auth.js';
 import { type Duration, parseDuration } from './duration.js';
 import { ADDRESS } from './email.js';
 import { ExpressionError } from './errors.js';
@@ -166,6 +167,12 @@ export interface AlertsOptions {
    * @default 50_000_000
    */
   readonly maxLabelWork?: number;
+  /**
+   * Who may read the rules' states over HTTP (`handlers.alerts`); with none, the history's
+   * `authorize` decides, and with neither the handler answers 401.
+   * @default options.history.authorize
+   */
+  readonly authorize?: Authorize;
 }
 
 /** Hands a built RFC 5322 message to the host's mail transport. */
@@ -218,6 +225,7 @@ export interface ResolvedAlerts {
   readonly timeout: number;
   readonly maxTransitions: number;
   readonly maxLabelWork: number;
+  readonly authorize: Authorize | undefined;
 }
 
 /** The default {@link AlertsOptions.maxLabelWork}: some 50 ms of pattern tests per rule at worst. */
@@ -237,7 +245,7 @@ const RULE_KEYS = [
   'webhook',
   'alertmanager',
 ];
-const ALERTS_KEYS = ['rules', 'interval', 'timeout', 'maxTransitions', 'maxLabelWork'];
+const ALERTS_KEYS = ['rules', 'interval', 'timeout', 'maxTransitions', 'maxLabelWork', 'authorize'];
 const EVENT_KEYS = ['message'];
 const EMAIL_KEYS = ['from', 'fromName', 'to', 'subject', 'body', 'timeout'];
 const WEBHOOK_KEYS = ['url', 'headers', 'timeout'];
@@ -257,13 +265,19 @@ export function resolveAlerts(value: unknown, path: string, sendMail: unknown): 
   let timeout = 10_000;
   let maxTransitions = 1000;
   let maxLabelWork = DEFAULT_MAX_LABEL_WORK;
+  let authorize: Authorize | undefined;
   if (!Array.isArray(list)) {
-    const o = record(list, path, 'a list of alert rules, or { rules, interval, timeout, maxTransitions, maxLabelWork }');
+    const o = record(
+      list,
+      path,
+      'a list of alert rules, or { rules, interval, timeout, maxTransitions, maxLabelWork, authorize }',
+    );
     checkKeys(o, ALERTS_KEYS, path);
     intervalMs = duration(o.interval, `${path}.interval`, intervalMs, 1);
     timeout = milliseconds(o.timeout, `${path}.timeout`, timeout);
     maxTransitions = integer(o.maxTransitions, `${path}.maxTransitions`, maxTransitions, 1);
     maxLabelWork = integer(o.maxLabelWork, `${path}.maxLabelWork`, maxLabelWork, 1);
+    authorize = callback<Authorize>(o.authorize, `${path}.authorize`, AUTHORIZE_EXPECTED);
     rulesPath = `${path}.rules`;
     list = o.rules;
     if (!Array.isArray(list)) throw new TelemetryConfigError(rulesPath, list, 'a list of alert rules');
@@ -275,7 +289,7 @@ export function resolveAlerts(value: unknown, path: string, sendMail: unknown): 
     seen.add(resolved.id);
     return resolved;
   });
-  return { rules, sendMail: mail, intervalMs, timeout, maxTransitions, maxLabelWork };
+  return { rules, sendMail: mail, intervalMs, timeout, maxTransitions, maxLabelWork, authorize };
 }
 
 /** Validates one rule: also used by `telemetry.alerts.add`. */

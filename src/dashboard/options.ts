@@ -50,6 +50,13 @@ export interface DashboardOptions {
    */
   readonly historyPath?: string;
   /**
+   * Where the host mounted `handlers.alerts`, which the Alerts view reads. Same origin only.
+   * Unset, the page reads `alerts` beside itself (a page at `/telemetry/dashboard` reads
+   * `/telemetry/alerts`), with the same cookies and bearer token as the history.
+   * @default undefined (beside the page)
+   */
+  readonly alertsPath?: string;
+  /**
    * Most rows the event table keeps; past it the oldest are dropped.
    * @default 500
    */
@@ -81,6 +88,7 @@ export interface ResolvedDashboard {
   readonly liveTracingPath: string | undefined;
   readonly tokenPath: string | undefined;
   readonly historyPath: string | undefined;
+  readonly alertsPath: string | undefined;
   readonly maxRows: number;
   readonly metrics: readonly string[];
   readonly metricsInterval: number;
@@ -105,6 +113,7 @@ const KEYS = new Set([
   'liveTracingPath',
   'tokenPath',
   'historyPath',
+  'alertsPath',
   'maxRows',
   'metrics',
   'metricsInterval',
@@ -131,6 +140,7 @@ export function resolveDashboard(value: unknown, path: string, minMetricsInterva
     liveTracingPath: optionalPath(o.liveTracingPath, `${path}.liveTracingPath`),
     tokenPath: tokenPath(o.tokenPath, `${path}.tokenPath`),
     historyPath: optionalPath(o.historyPath, `${path}.historyPath`),
+    alertsPath: optionalPath(o.alertsPath, `${path}.alertsPath`),
     maxRows: integer(o.maxRows, `${path}.maxRows`, 500, 1, 100_000),
     metrics: [...metrics],
     metricsInterval: integer(

@@ -40,6 +40,7 @@ export function renderPage(options: ResolvedDashboard): string {
   if (options.liveTracingPath !== undefined) data['tracing-path'] = options.liveTracingPath;
   if (options.tokenPath !== undefined) data['token-path'] = options.tokenPath;
   if (options.historyPath !== undefined) data['history-path'] = options.historyPath;
+  if (options.alertsPath !== undefined) data['alerts-path'] = options.alertsPath;
   const attributes = Object.entries(data)
     .map(([name, value]) => ` data-${name}="${escapeHtml(value)}"`)
     .join('');
@@ -61,7 +62,9 @@ export function renderPage(options: ResolvedDashboard): string {
 <h1>${title}</h1>
 <nav class="tabs" role="tablist" aria-label="Views">
 <button id="tab-live" type="button" role="tab" data-view="live" aria-controls="view-live" aria-selected="true">Live</button>
+<button id="tab-charts" type="button" role="tab" data-view="charts" aria-controls="view-charts" aria-selected="false">Charts</button>
 <button id="tab-messages" type="button" role="tab" data-view="messages" aria-controls="view-messages" aria-selected="false">Messages</button>
+<button id="tab-alerts" type="button" role="tab" data-view="alerts" aria-controls="view-alerts" aria-selected="false">Alerts</button>
 </nav>
 <div class="badges" role="status" aria-live="polite">
 <span id="metrics-state" class="badge" data-label="metrics" data-state="connecting">metrics: connecting</span>
@@ -93,6 +96,21 @@ export function renderPage(options: ResolvedDashboard): string {
 <tbody id="rows"></tbody>
 </table>
 </div>
+</section>
+</div>
+<div id="view-charts" class="view" role="tabpanel" aria-labelledby="tab-charts" hidden>
+<section aria-labelledby="charts-heading">
+<h2 id="charts-heading">Charts</h2>
+<div class="controls">
+<select id="charts-range" aria-label="Time range">
+<option value="1" selected>Last hour</option>
+<option value="6">Last 6 hours</option>
+<option value="24">Last 24 hours</option>
+</select>
+<button id="charts-refresh" type="button">Refresh</button>
+<span id="charts-info" class="muted" role="status" aria-live="polite"></span>
+</div>
+<div id="charts" class="charts"></div>
 </section>
 </div>
 <div id="view-messages" class="view" role="tabpanel" aria-labelledby="tab-messages" hidden>
@@ -132,6 +150,31 @@ export function renderPage(options: ResolvedDashboard): string {
 <button id="results-more" type="button" hidden>Older results</button>
 </section>
 <section id="timeline" class="timeline" aria-label="Message timeline" tabindex="-1" hidden></section>
+</div>
+<div id="view-alerts" class="view" role="tabpanel" aria-labelledby="tab-alerts" hidden>
+<section aria-labelledby="alerts-heading">
+<h2 id="alerts-heading">Alert rules</h2>
+<div class="controls">
+<button id="alerts-refresh" type="button">Refresh</button>
+<span id="alerts-info" class="muted" role="status" aria-live="polite"></span>
+</div>
+<div class="table">
+<table>
+<thead><tr><th>Rule</th><th>State</th><th>Value</th><th>Since</th><th>Condition</th><th>Labels</th></tr></thead>
+<tbody id="alert-rules"></tbody>
+</table>
+</div>
+</section>
+<section aria-labelledby="transitions-heading">
+<h2 id="transitions-heading">Recent transitions</h2>
+<div class="table">
+<table>
+<thead><tr><th>Time</th><th>Rule</th><th>From</th><th>To</th><th>Value</th></tr></thead>
+<tbody id="alert-transitions"></tbody>
+</table>
+</div>
+<p id="transitions-empty" class="muted">No transitions yet.</p>
+</section>
 </div>
 </main>
 <noscript>This dashboard needs JavaScript for its live streams.</noscript>

@@ -43,6 +43,8 @@ export interface TelemetryHandlers {
   readonly liveToken: RequestHandler;
   /** The history queries as JSON, with Stalwart-compatible paths and parameters. */
   readonly history: RequestHandler;
+  /** The alert rules' states and recent transitions as JSON (`options.alerts.authorize`, else the history's). */
+  readonly alerts: RequestHandler;
   /** The live web dashboard: one self-contained HTML page that reads `liveMetrics` and `liveTracing`. */
   readonly dashboard: RequestHandler;
 }

@@ -47,7 +47,8 @@ describe('dashboard handler', () => {
     expect([...html.matchAll(/href="([^"]*)"/g)].map((m) => m[1])).toEqual(['data:,']);
     expect(html).not.toMatch(/\son[a-z]+=/i);
     expect(html).not.toMatch(/\sstyle=/i);
-    expect(html.match(/https?:\/\/[^\s'"]+/g) ?? []).toEqual(['http://www.w3.org/2000/svg', 'http://www.w3.org/2000/svg']);
+    // The one URL is the SVG namespace, a name the script never fetches.
+    expect(html.match(/https?:\/\/[^\s'"]+/g) ?? []).toEqual(['http://www.w3.org/2000/svg']);
     expect(html).not.toContain('innerHTML');
     expect(html).not.toContain('eval(');
   });
@@ -95,6 +96,7 @@ describe('dashboard handler', () => {
           title: 'mx1 <script>alert("x")</script> & co',
           liveMetricsPath: '/m"etrics',
           historyPath: '/telemetry/history',
+          alertsPath: '/telemetry/alerts',
           maxRows: 42,
           metrics: ['queue.count', 'smtp.*'],
           metricsInterval: 2500,
@@ -108,6 +110,7 @@ describe('dashboard handler', () => {
     // Unset, a path stays out of the page: the script looks beside the page's own URL.
     expect(html).not.toContain('data-tracing-path');
     expect(html).toContain('data-history-path="/telemetry/history"');
+    expect(html).toContain('data-alerts-path="/telemetry/alerts"');
     expect(html).toContain('data-max-rows="42"');
     expect(html).toContain('data-metrics="queue.count,smtp.*"');
     expect(html).toContain('data-interval="2.5"');
@@ -140,6 +143,7 @@ describe('dashboard options', () => {
       liveTracingPath: undefined,
       tokenPath: undefined,
       historyPath: undefined,
+      alertsPath: undefined,
       maxRows: 500,
       metrics: [
         'smtp.connection-start',
@@ -182,6 +186,7 @@ describe('dashboard options', () => {
     ['a token path on another host', { tokenPath: 'https://x.example/{scope}' }, 'options.dashboard.tokenPath', /same-origin/],
     ['a history path on another host', { historyPath: '//evil.example/h' }, 'options.dashboard.historyPath', /same-origin/],
     ['a history path with a query', { historyPath: '/h?x=1' }, 'options.dashboard.historyPath', /without scheme, host, query/],
+    ['an alerts path on another host', { alertsPath: 'https://evil.example/a' }, 'options.dashboard.alertsPath', /same-origin/],
     ['maxRows of 0', { maxRows: 0 }, 'options.dashboard.maxRows', /an integer from 1 to 100000, got 0/],
     ['a fractional maxRows', { maxRows: 2.5 }, 'options.dashboard.maxRows', /an integer from 1 to 100000/],
     ['metrics not an array', { metrics: 'queue.count' }, 'options.dashboard.metrics', /an array of metric names/],

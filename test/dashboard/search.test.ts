@@ -10,7 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { client, message, queueIdOf } from '../../examples/mail-server/client.js';
 import { type MailServer, startMailServer } from '../../examples/mail-server/server.js';
-import { chromiumProgram, openPage, useBrowser } from './setup.js';
+import { chromiumProgram, openAdmin, openPage, useBrowser } from './setup.js';
 
 useBrowser();
 
@@ -59,14 +59,8 @@ afterAll(async () => {
 });
 
 /** The page as an operator opens it: live tokens and the history's bearer token in the fragment. */
-async function open(hash = '') {
-  const tracing = mx.telemetry.live.issueToken({ scope: 'tracing' });
-  const metrics = mx.telemetry.live.issueToken({ scope: 'metrics' });
-  const { page, log } = await openPage(
-    `${mx.adminUrl}/dashboard#${hash}token=${tracing}&token=${metrics}&history=${mx.historyToken}`,
-  );
-  await page.setViewportSize({ width: 1280, height: 800 });
-  return { page, log };
+function open(hash = '') {
+  return openAdmin(mx, hash);
 }
 
 /** Searches by keyboard: the field, the value, Enter. */

@@ -112,3 +112,15 @@ export function demoSession(telemetry: Telemetry, remoteIp: string, domain: stri
     queued: {},
   });
 }
+
+/** The example mail server's dashboard as an operator opens it: live tokens and the history's bearer token in the fragment, at 1280×800. */
+export async function openAdmin(
+  mx: { readonly telemetry: Telemetry; readonly adminUrl: string; readonly historyToken: string },
+  hash = '',
+): Promise<{ page: Page; log: PageLog }> {
+  const tracing = mx.telemetry.live.issueToken({ scope: 'tracing' });
+  const metrics = mx.telemetry.live.issueToken({ scope: 'metrics' });
+  const opened = await openPage(`${mx.adminUrl}/dashboard#${hash}token=${tracing}&token=${metrics}&history=${mx.historyToken}`);
+  await opened.page.setViewportSize({ width: 1280, height: 800 });
+  return opened;
+}

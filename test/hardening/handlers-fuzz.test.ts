@@ -11,7 +11,8 @@ const TOKEN_KEY = 'fuzz-live-token-key-0123456789-abcdefghij';
 const SCRAPE_PASSWORD = 'scrape-password-7f3a9c';
 const HOST_SECRET = 'host-session-secret-51c2e8';
 const HISTORY_SECRET = 'history-secret-9d04b7';
-const NAMES = ['prometheus', 'liveTracing', 'liveMetrics', 'history', 'dashboard'] as const;
+const HOOK_SECRET = 'alert-hook-secret-3e9f21';
+const NAMES = ['prometheus', 'liveTracing', 'liveMetrics', 'history', 'alerts', 'dashboard'] as const;
 type Name = (typeof NAMES)[number];
 
 /** Client errors the fuzz sends must never show a host's insides. */
@@ -33,7 +34,16 @@ async function fuzzServer() {
       authorize: (request) => request.header('authorization') === `Bearer ${HOST_SECRET}`,
     },
     history: { authorize: (request) => request.header('authorization') === `Bearer ${HISTORY_SECRET}` },
+    // The alerts handler reads with the history's authorize; an action's secrets never show.
+    alerts: [
+      {
+        id: 'fuzz',
+        condition: 'smtp_connection_start > 0',
+        webhook: { url: `http://127.0.0.1:9/?key=${HOOK_SECRET}`, headers: { authorization: `Bearer ${HOOK_SECRET}` } },
+      },
+    ],
   });
+  await telemetry.alerts.evaluate();
   const other = make({ live: { tokenKey: 'another-instance-key-0123456789-abcdefghij' } });
   const expired = telemetry.live.issueToken({ scope: 'tracing', ttlSeconds: 1 });
   clock += 5_000;
@@ -64,6 +74,7 @@ const secrets = (tokens: Record<string, string>) => [
   SCRAPE_PASSWORD,
   HOST_SECRET,
   HISTORY_SECRET,
+  HOOK_SECRET,
   tokens.tracing as string,
 ];
 
@@ -165,6 +176,7 @@ describe('every handler answers every hostile request over a raw socket', () => 
       liveTracing: [`authorization: Bearer ${tokens.tracing}`],
       liveMetrics: [`authorization: Bearer ${tokens.metrics}`],
       history: [`authorization: Bearer ${HISTORY_SECRET}`],
+      alerts: [`authorization: Bearer ${HISTORY_SECRET}`],
       dashboard: [],
     };
     for (const name of NAMES) {
@@ -224,6 +236,9 @@ describe('every handler answers every hostile request over a raw socket', () => 
       ['history', '/api/telemetry/traces', [], 401],
       ['history', '/api/telemetry/traces', ['authorization: Bearer wrong'], 401],
       ['history', '/api/telemetry/traces', [`authorization: Bearer ${tracing}`], 401],
+      ['alerts', '/x', [], 401],
+      ['alerts', '/x', ['authorization: Bearer wrong'], 401],
+      ['alerts', '/x', [`authorization: Bearer ${tracing}`], 401],
     ];
     for (const [name, target, headers, status] of cases) {
       const answer = await rawRequest(port, requestText('GET', target, [`x-handler: ${name}`, ...headers]));

@@ -9,7 +9,7 @@ import { collectUnhandled, settle } from '../support/guards.js';
 import { listenLoopback, make } from '../support/telemetry.js';
 import { rawRequest, requestText } from './raw.js';
 
-const NAMES = ['prometheus', 'liveTracing', 'liveMetrics', 'history', 'dashboard'] as const;
+const NAMES = ['prometheus', 'liveTracing', 'liveMetrics', 'history', 'alerts', 'dashboard'] as const;
 
 const unhandled = collectUnhandled();
 

@@ -45,22 +45,33 @@ export function historyApi(configured, bearer) {
       at++;
       return get(route, params);
     }
-    if (!response.ok) {
-      let detail = '';
-      try {
-        detail = String((await response.json()).detail ?? '');
-      } catch {
-        // Not a problem document: the status says enough.
-      }
-      const what =
-        response.status === 401 || response.status === 403
-          ? 'the history refused this page (open it with #history=<token>, or sign in)'
-          : `the history answered ${response.status}`;
-      throw new HistoryError(response.status, detail ? `${what}: ${detail}` : what);
-    }
-    found = true;
-    const body = await response.json();
-    return body && typeof body === 'object' ? body.data : undefined;
+    if (response.ok) found = true;
+    return readData(response, 'the history');
   }
   return { get };
+}
+
+/**
+ * The `data` member of a handler's JSON answer, or a `HistoryError` with the status and the
+ * problem document's detail (`who` names the handler: "the history", "the alerts").
+ * @param {Response} response
+ * @param {string} who
+ * @returns {Promise<any>}
+ */
+export async function readData(response, who) {
+  if (!response.ok) {
+    let detail = '';
+    try {
+      detail = String((await response.json()).detail ?? '');
+    } catch {
+      // Not a problem document: the status says enough.
+    }
+    const what =
+      response.status === 401 || response.status === 403
+        ? `${who} refused this page (open it with #history=<token>, or sign in)`
+        : `${who} answered ${response.status}`;
+    throw new HistoryError(response.status, detail ? `${what}: ${detail}` : what);
+  }
+  const body = await response.json();
+  return body && typeof body === 'object' ? body.data : undefined;
 }

@@ -3,6 +3,8 @@
  * script that the page allows by its hash. Settings come from `data-*` attributes of `<body>`, the
  * token from the page's URL fragment: the script itself never changes per request.
  */
+import { alertsView } from './alerts.js';
+import { chartsView } from './charts.js';
 import { $ } from './dom.js';
 import { historyApi } from './history.js';
 import { messageSearch } from './search.js';
@@ -17,7 +19,14 @@ const patterns = (cfg.metrics || '*').split(',').filter((p) => p !== '');
 const seconds = Number(cfg.interval) || 1;
 const tokens = takeTokens();
 
-const onMetrics = metricTiles(patterns, seconds);
+const onTiles = metricTiles(patterns, seconds);
+const history = historyApi(cfg.historyPath, tokens.history);
+const charts = chartsView(history);
+/** @param {unknown} items */
+const onMetrics = (items) => {
+  onTiles(items);
+  charts.onMetrics(items);
+};
 const table = eventTable(maxRows);
 const metrics = stream(
   'metrics',
@@ -68,7 +77,8 @@ addEventListener('pageshow', (event) => event.persisted && start());
 table.status();
 start();
 
-// The views: live (tiles and events) and the message search; a link to a message opens the search.
+// The views: live (tiles and events), the message search and the alerts; a link to a message opens the search.
+const alerts = alertsView(cfg.alertsPath, tokens.history);
 /** @param {string} name */
 const view = (name) => {
   for (const tab of document.querySelectorAll('[data-view]')) {
@@ -76,7 +86,11 @@ const view = (name) => {
     tab.setAttribute('aria-selected', String(on));
     /** @type {HTMLElement} */ ($(`view-${/** @type {HTMLElement} */ (tab).dataset.view}`)).hidden = !on;
   }
+  if (name === 'alerts') alerts.show();
+  else alerts.hide();
+  if (name === 'charts') charts.show();
+  else charts.hide();
 };
 for (const tab of document.querySelectorAll('[data-view]'))
   tab.addEventListener('click', () => view(String(/** @type {HTMLElement} */ (tab).dataset.view)));
-messageSearch(historyApi(cfg.historyPath, tokens.history), () => view('messages'));
+messageSearch(history, () => view('messages'));

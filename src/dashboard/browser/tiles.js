@@ -1,4 +1,4 @@
-import { $, el, number } from './dom.js';
+import { $, el, number, SVG_NS } from './dom.js';
 
 /** Points in a sparkline: the last minute at one frame a second. */
 const HISTORY = 60;
@@ -54,11 +54,11 @@ export function metricTiles(patterns, seconds) {
     root.dataset.metric = name;
     const value = el('div', 'value', '0');
     const sub = el('div', 'sub', '');
-    const svg = document.createElementNS('http://www.w3.org/2000/svg', 'svg');
+    const svg = document.createElementNS(SVG_NS, 'svg');
     svg.setAttribute('viewBox', '0 0 100 28');
     svg.setAttribute('preserveAspectRatio', 'none');
     svg.setAttribute('aria-hidden', 'true');
-    const line = document.createElementNS('http://www.w3.org/2000/svg', 'polyline');
+    const line = document.createElementNS(SVG_NS, 'polyline');
     svg.appendChild(line);
     root.append(el('div', 'label', label(name)), el('div', 'name', name), value, sub, svg);
     /** @type {Tile} */
