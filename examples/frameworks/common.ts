@@ -1,5 +1,5 @@
 /**
- * What the framework recipes share: one telemetry instance, the prefix its five handlers live under,
+ * What the framework recipes share: one telemetry instance, the prefix its handlers live under,
  * and the run-as-written harness. By default a recipe starts its server on 127.0.0.1, checks every
  * route once and exits (0 when all answered as they should); with `--serve` (or `SERVE=1`) it stays
  * up, prints a dashboard URL and makes demo traffic.
@@ -14,7 +14,9 @@ import { createTelemetry, type Telemetry } from '../../src/index.js';
  * - `${PREFIX}/live/tracing` and `${PREFIX}/live/metrics`: the live SSE streams;
  * - `${PREFIX}/history/…`: the history JSON. Its routes end in Stalwart's names, so the events
  *   query is `${PREFIX}/history/telemetry/events`;
- * - `${PREFIX}/dashboard`: the page, which finds the live streams beside itself with no option.
+ * - `${PREFIX}/alerts`: the alert rules' states (guarded by the history's `authorize`);
+ * - `${PREFIX}/dashboard`: the page, which finds the live streams, the history and the alerts
+ *   beside itself with no option.
  */
 export const PREFIX = '/telemetry';
 
@@ -96,6 +98,11 @@ export async function selfCheck(telemetry: Telemetry, base: string, log: (line: 
   const found = history.status === 200 ? ((await history.json()) as { data: { items: unknown[] } }).data.items.length : 0;
   expect(found > 0, `the history answered ${history.status} with ${found} events`);
   log(`GET ${PREFIX}/history/telemetry/events → ${history.status}, ${found} event(s)`);
+
+  const alerts = await fetch(url('/alerts'), { headers: { authorization: `Bearer ${HISTORY_TOKEN}` } });
+  const rules = alerts.status === 200 ? ((await alerts.json()) as { data: { rules: unknown[] } }).data.rules : undefined;
+  expect(rules !== undefined, `the alerts answered ${alerts.status}`);
+  log(`GET ${PREFIX}/alerts → ${alerts.status}, ${rules?.length ?? 0} rule(s)`);
 
   const page = await fetch(url('/dashboard'));
   const html = await page.text();

@@ -1,5 +1,5 @@
 /**
- * The five handlers on Express 5, under one prefix. Express's `req` and `res` are Node's own, so
+ * The handlers on Express 5, under one prefix. Express's `req` and `res` are Node's own, so
  * each handler's `node(req, res)` mounts as it is; routes Express does not know get its 404.
  *
  * Behind `compression()` the live streams still stream: they answer with
@@ -24,7 +24,7 @@ export interface ExpressRecipeOptions {
   readonly compress?: boolean;
 }
 
-/** An Express app with the five handlers under `prefix`. */
+/** An Express app with the handlers under `prefix`. */
 export function telemetryApp(handlers: TelemetryHandlers, options: ExpressRecipeOptions = {}): Express {
   const prefix = options.prefix ?? PREFIX;
   const app = express();
@@ -38,6 +38,7 @@ export function telemetryApp(handlers: TelemetryHandlers, options: ExpressRecipe
   // The history routes itself on the rest of the path and answers 405 to other methods.
   routes.all('/history/{*rest}', (req, res) => handlers.history.node(req, res));
   routes.get('/dashboard', (req, res) => handlers.dashboard.node(req, res));
+  routes.get('/alerts', (req, res) => handlers.alerts.node(req, res));
   app.use(prefix, routes);
   return app;
 }

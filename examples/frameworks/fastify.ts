@@ -1,5 +1,5 @@
 /**
- * The five handlers on Fastify 5, under one prefix. The handlers write to Node's response
+ * The handlers on Fastify 5, under one prefix. The handlers write to Node's response
  * (`reply.raw`) themselves, so Fastify must be told to keep out of it: call `reply.hijack()` first.
  * That works in `async` routes and sync ones alike, and it is what this recipe does.
  *
@@ -30,7 +30,7 @@ function route(handler: RequestHandler, style: FastifyRouteStyle): RouteHandlerM
   };
 }
 
-/** A plugin with the five handlers; register it with `{ prefix }`. */
+/** A plugin with the handlers; register it with `{ prefix }`. */
 export function telemetryPlugin(handlers: TelemetryHandlers, style: FastifyRouteStyle = 'hijack'): FastifyPluginCallback {
   return (app, _options, done) => {
     app.get('/metrics', route(handlers.prometheus, style));
@@ -39,6 +39,7 @@ export function telemetryPlugin(handlers: TelemetryHandlers, style: FastifyRoute
     // The history routes itself on the rest of the path and answers 405 to other methods.
     app.all('/history/*', route(handlers.history, style));
     app.get('/dashboard', route(handlers.dashboard, style));
+    app.get('/alerts', route(handlers.alerts, style));
     done();
   };
 }

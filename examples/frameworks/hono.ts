@@ -1,5 +1,5 @@
 /**
- * The five handlers on Hono 4, under one prefix, in either shape:
+ * The handlers on Hono 4, under one prefix, in either shape:
  * - `fetch` (the default): each route returns `handler.fetch(c.req.raw)`, a web `Response`. This
  *   app runs wherever Hono does (Node with `@hono/node-server`, Bun, Deno) and answers
  *   `app.fetch(request)` without any server at all;
@@ -32,7 +32,7 @@ function route(handler: RequestHandler, shape: HonoShape): (c: Context<Env>) => 
   };
 }
 
-/** A Hono app with the five handlers under `prefix`. */
+/** A Hono app with the handlers under `prefix`. */
 export function telemetryApp(handlers: TelemetryHandlers, shape: HonoShape = 'fetch', prefix = PREFIX): Hono<Env> {
   const routes = new Hono<Env>();
   routes.get('/metrics', route(handlers.prometheus, shape));
@@ -41,6 +41,7 @@ export function telemetryApp(handlers: TelemetryHandlers, shape: HonoShape = 'fe
   // The history routes itself on the rest of the path and answers 405 to other methods.
   routes.all('/history/*', route(handlers.history, shape));
   routes.get('/dashboard', route(handlers.dashboard, shape));
+  routes.get('/alerts', route(handlers.alerts, shape));
   return new Hono<Env>().route(prefix, routes);
 }
 

@@ -1,5 +1,5 @@
 /**
- * The five handlers on a plain `node:http` server, under one prefix. Each handler's `node(req, res)`
+ * The handlers on a plain `node:http` server, under one prefix. Each handler's `node(req, res)`
  * takes the request as it is: route on the path, hand over, and answer 404 to anything else.
  *
  * `npx tsx examples/frameworks/node-http.ts` checks every route once and exits;
@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import type { TelemetryHandlers } from '../../src/index.js';
 import { PREFIX, run, type Started } from './common.js';
 
-/** The request listener: the five handlers under `prefix`, 404 for every other path. */
+/** The request listener: the handlers under `prefix`, 404 for every other path. */
 export function telemetryRoutes(handlers: TelemetryHandlers, prefix = PREFIX): RequestListener {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
@@ -21,6 +21,7 @@ export function telemetryRoutes(handlers: TelemetryHandlers, prefix = PREFIX): R
     // The history routes itself on the rest of the path (…/telemetry/events, …/telemetry/trace/{id}).
     else if (path.startsWith(`${prefix}/history/`)) handlers.history.node(req, res);
     else if (path === `${prefix}/dashboard`) handlers.dashboard.node(req, res);
+    else if (path === `${prefix}/alerts`) handlers.alerts.node(req, res);
     else res.writeHead(404, { 'content-type': 'text/plain; charset=utf-8' }).end('not found\n');
   };
 }
