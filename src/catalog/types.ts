@@ -11,18 +11,17 @@ export type EventName<M> = keyof M & string;
 /** A wildcard selector: `*`, `smtp.*`, `*-error`, or any name with `*` standing for any run of characters. */
 export type Wildcard = `${string}*${string}`;
 
-/** Stalwart 0.15's names of the events 0.16 renamed, each mapped to its 0.16 (the catalogue's) name. */
-type Aliases = typeof STALWART_015_ALIASES;
-
 /**
  * The Stalwart 0.15 names whose 0.16 event is in `M`: `queue.queue-message` for
  * `queue.message-queued` and the 13 others. 14 names at most, so adding them to a selector's
  * names costs next to nothing in a type-check.
  */
-export type AliasName<M> = { [A in keyof Aliases]: Aliases[A] extends keyof M ? A : never }[keyof Aliases];
+export type AliasName<M> = {
+  [A in keyof typeof STALWART_015_ALIASES]: (typeof STALWART_015_ALIASES)[A] extends keyof M ? A : never;
+}[keyof typeof STALWART_015_ALIASES];
 
 /** The event name `N` stands for: the catalogue's name of a 0.15 alias, else `N` itself. */
-export type CurrentName<N extends string> = N extends keyof Aliases ? Aliases[N] : N;
+export type CurrentName<N extends string> = N extends keyof typeof STALWART_015_ALIASES ? (typeof STALWART_015_ALIASES)[N] : N;
 
 /** A name a selector may give: an event name of `M`, or the 0.15 name of one that 0.16 renamed. */
 export type SelectorName<M> = EventName<M> | AliasName<M>;
