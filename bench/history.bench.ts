@@ -89,23 +89,28 @@ async function keyQueryMedian(store: HistoryStore, runs: number): Promise<{ ms: 
   return { ms: median(times), found };
 }
 
+/** Session `s` of the fills: five steps in a span, with a queued message `queueId`. */
+function session(telemetry: Telemetry, s: number, queueId: string | number): void {
+  const span = telemetry.span('smtp.connection-start', {
+    remoteIp: ip(s % DISTINCT_IPS),
+    remotePort: 40_000 + (s % 20_000),
+    listenerId: 'mx',
+    localPort: 25,
+  });
+  span.emit('smtp.ehlo', { domain: `host${s % 5000}.example.net` });
+  span.emit('smtp.mail-from', { from: `user${s % 20_000}@example.org` });
+  span.emit('smtp.rcpt-to', { to: `rcpt${s % 30_000}@example.com` });
+  span.emit('queue.message-queued', { queueId, size: 1000 + (s % 50_000) });
+  span.end({ elapsed: s % 3000 });
+}
+
 /**
  * Fills a telemetry as a mail server would: `sessions` SMTP sessions (a queued message each, so
  * each is kept as a trace), with a metric snapshot every `snapshotEvery` sessions.
  */
 async function serve(telemetry: Telemetry, sessions: number, snapshotEvery: number): Promise<void> {
   for (let s = 0; s < sessions; s++) {
-    const span = telemetry.span('smtp.connection-start', {
-      remoteIp: ip(s % DISTINCT_IPS),
-      remotePort: 40_000 + (s % 20_000),
-      listenerId: 'mx',
-      localPort: 25,
-    });
-    span.emit('smtp.ehlo', { domain: `host${s % 5000}.example.net` });
-    span.emit('smtp.mail-from', { from: `user${s % 20_000}@example.org` });
-    span.emit('smtp.rcpt-to', { to: `rcpt${s % 30_000}@example.com` });
-    span.emit('queue.message-queued', { queueId: `q${s}`, size: 1000 + (s % 50_000) });
-    span.end({ elapsed: s % 3000 });
+    session(telemetry, s, `q${s}`);
     if (s % 500 === 499) await telemetry.flush();
     if (s % snapshotEvery === snapshotEvery - 1) await telemetry.history.snapshot();
   }
@@ -278,17 +283,7 @@ async function sessionRecords(sessions: number): Promise<HistoryEvent[]> {
     },
   );
   for (let s = 0; s < sessions; s++) {
-    const span = telemetry.span('smtp.connection-start', {
-      remoteIp: ip(s % DISTINCT_IPS),
-      remotePort: 40_000 + (s % 20_000),
-      listenerId: 'mx',
-      localPort: 25,
-    });
-    span.emit('smtp.ehlo', { domain: `host${s % 5000}.example.net` });
-    span.emit('smtp.mail-from', { from: `user${s % 20_000}@example.org` });
-    span.emit('smtp.rcpt-to', { to: `rcpt${s % 30_000}@example.com` });
-    span.emit('queue.message-queued', { queueId: s, size: 1000 + (s % 50_000) });
-    span.end({ elapsed: s % 3000 });
+    session(telemetry, s, s);
     if (s % 1000 === 999) await telemetry.flush();
   }
   await telemetry.flush();
