@@ -2,6 +2,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import type { Command, Mode, Report, RoundStats } from './protocol.js';
 
 type ReportOf<T extends Report['type']> = Extract<Report, { type: T }>;
@@ -14,6 +15,29 @@ export interface ChildOptions {
   readonly stdout: number;
   /** Extra Node flags, such as --cpu-prof. */
   readonly nodeFlags?: readonly string[];
+  /** The server as plain JavaScript, from {@link serverScript}. */
+  readonly script: string;
+}
+
+/**
+ * Compiles bench/e2e/server.ts to JavaScript at the same depth in build/ (so that its relative path
+ * to dist/ holds), for a child that runs like a production server: under a TypeScript loader such as
+ * tsx, every module the server imports, the library included, goes through the loader, which keeps
+ * about 6 MiB of its own per process and would be charged to the `on` server.
+ */
+export async function serverScript(repoRoot: string): Promise<string> {
+  const outfile = join(repoRoot, 'build/bench-e2e/server.mjs');
+  await build({
+    entryPoints: [join(repoRoot, 'bench/e2e/server.ts')],
+    outfile,
+    bundle: true,
+    packages: 'external',
+    platform: 'node',
+    format: 'esm',
+    target: 'node22',
+    logLevel: 'warning',
+  });
+  return outfile;
 }
 
 export class ServerChild {
@@ -28,10 +52,10 @@ export class ServerChild {
     options: ChildOptions,
   ) {
     const args = ['--mode', mode, ...(mode === 'on' ? ['--webhook', options.webhookUrl] : [])];
-    this.#process = fork(join(options.repoRoot, 'bench/e2e/server.ts'), args, {
+    this.#process = fork(options.script, args, {
       cwd: options.repoRoot,
       execPath: process.execPath,
-      execArgv: ['--import', 'tsx', '--expose-gc', ...(options.nodeFlags ?? [])],
+      execArgv: ['--expose-gc', ...(options.nodeFlags ?? [])],
       stdio: ['ignore', options.stdout, 'inherit', 'ipc'],
     });
     this.#process.on('message', (report: Report) => {

@@ -27,7 +27,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { ServerChild } from './child.js';
+import { ServerChild, serverScript } from './child.js';
 import { type Consumers, startConsumers } from './consumers.js';
 import { runLoad } from './load.js';
 import { type Attribution, attribute, type CpuProfile } from './profile.js';
@@ -87,6 +87,7 @@ const startedAt = new Date();
 const loadBefore = loadavg();
 const root = mkdtempSync(join(tmpdir(), 'mail-telemetry-e2e-'));
 const devNull = openSync('/dev/null', 'w');
+const script = await serverScript(repoRoot);
 let roundNumber = 0;
 let profiles = 0;
 
@@ -148,7 +149,7 @@ async function start(
   setup = EVERYTHING,
 ): Promise<ServerChild> {
   process.env.BENCH_E2E_CONSUMERS = setup.consumers.join(',');
-  const child = await ServerChild.start({ mode, repoRoot, webhookUrl: consumers.webhookUrl, stdout: devNull, nodeFlags });
+  const child = await ServerChild.start({ mode, repoRoot, webhookUrl: consumers.webhookUrl, stdout: devNull, nodeFlags, script });
   delete process.env.BENCH_E2E_CONSUMERS;
   if (mode === 'on') await consumers.attach(child.adminPort as number, { sse: setup.sse, scrape: setup.scrape });
   return child;
@@ -234,7 +235,7 @@ async function main(): Promise<void> {
     `- Command: \`${command}\`.`,
     `- Load average (1, 5, 15 min): ${load(loadBefore)} at start, ${load(loadAfter)} at the end. The machine is shared: read the ratios, not the absolute rates.`,
     `- Rounds: ${pairs} off/on pairs in ABBA order, after one discarded warm-up round per mode; ${messages} messages a round from ${concurrency} concurrent nodemailer clients, one SMTP session per message, 1 in 60 with a wrong password and 1 in 30 with an extra unknown recipient.`,
-    '- One child process per mode, kept across its rounds: a mail server is long-lived, so this measures a warm JIT and a filled history rather than start-up in every round. The two children take turns; the idle one does no mail work.',
+    '- One child process per mode, kept across its rounds: a mail server is long-lived, so this measures a warm JIT and a filled history rather than start-up in every round. The two children take turns; the idle one does no mail work. Each runs bench/e2e/server.ts compiled to plain JavaScript, with no TypeScript loader in the process.',
     '- The server: `smtp-server` on 127.0.0.1 with AUTH PLAIN/LOGIN, a mailbox table (550 for unknown recipients) and a 64 KiB size limit; each message is read, given a queue id and relayed through a pooled nodemailer transport to a local delivery agent in the same process, which writes it into a maildir (tmp, then new).',
     "- `off`: the library is never loaded. `on`: `instrumentSmtpServer` and `instrumentTransport` with the adapters' level presets; a JSON console tracer on stdout (/dev/null); history with series every second; one webhook (signed both ways) to a receiver in the parent; one SSE client on the live trace stream (parent); a Prometheus scrape every second (parent); two alert rules (failed logins, queue count) evaluated every second.",
     `- Throughput is messages sent over the wall time from the first send to the last maildir file. Server CPU (\`process.cpuUsage\`) covers the round plus a ${DRAIN_MS} ms drain, so that work the library batches (webhook throttle, live batch window) is counted; the event-loop delay p99 (\`monitorEventLoopDelay\`, 2 ms resolution) covers the round until the last file. Memory is read at round end ${gcNote}.`,

@@ -1,6 +1,7 @@
 /**
- * The benchmark's mail server, one child process: `node --import tsx bench/e2e/server.ts --mode off|on
- * [--webhook <url>]`, forked by bench/e2e/index.ts with an IPC channel.
+ * The benchmark's mail server, one child process: compiled to build/bench-e2e/server.mjs and run as
+ * `node build/bench-e2e/server.mjs --mode off|on [--webhook <url>]`, forked by bench/e2e/index.ts with
+ * an IPC channel.
  *
  * An authenticated `smtp-server` (AUTH PLAIN/LOGIN, a mailbox table, a size limit) reads each message,
  * names a queue id, answers `queued as <id>` and relays the message through a pooled nodemailer
