@@ -6,7 +6,7 @@
  */
 
 /** Most events in one block. */
-export const BLOCK_EVENTS = 1024;
+export const BLOCK_EVENTS = 256;
 
 /** The pseudo-key under which span ids are hashed (no query key can be named so). */
 export const SPAN_KEY = '#span';

@@ -5,8 +5,8 @@ import { encodeEventCursor, type KeyCondition, matchesKey, matchesText, ownValue
 import { spanIdOf } from '../rows.js';
 import type { HistoryEvent, Page } from '../types.js';
 import { SPAN_SEED } from './batch.js';
-import { findHash, keySeed, lineOf, linesWith, type StoredBlock, valueHash } from './block.js';
-import type { BlockSummaries, BlockSummary } from './summaries.js';
+import { keySeed, lineOf, linesWith, type StoredBlock, valueHash } from './block.js';
+import { type BlockSummaries, type BlockSummary, mayHold } from './summaries.js';
 import { readBlock } from './write.js';
 
 /** A match found, before the page is cut. */
@@ -27,6 +27,9 @@ interface Plan {
   readonly exact: readonly string[];
   readonly lower: readonly string[];
   readonly typeOk: Map<string, boolean>;
+  /** The key set last seen, and which of `hashed` it covers. */
+  keys: ReadonlySet<string> | undefined;
+  covered: readonly boolean[];
 }
 
 /**
@@ -45,8 +48,10 @@ export function queryEvents(
   const plan = planOf(q);
   const found: Found[] = [];
   const want = q.limit + 1;
-  const blocks = summaries.current(db).filter((s) => (node === undefined || s.node === node) && mayMatch(s, plan));
-  for (const summary of blocks) {
+  const blocks = summaries.current(db);
+  for (let b = 0; b < blocks.length; b++) {
+    const summary = blocks[b] as BlockSummary;
+    if ((node !== undefined && summary.node !== node) || !mayMatch(summary, plan)) continue;
     if (found.length >= want && (found[want - 1] as Found).id > summary.last) break;
     const block = readBlock(db, summary.id);
     if (block === undefined) {
@@ -78,7 +83,7 @@ function planOf(q: ResolvedEventQuery): Plan {
   }
   if (q.spanId !== undefined) hashed.push({ key: undefined, hash: valueHash(SPAN_SEED, q.spanId) });
   if (q.text !== undefined && plainText(q.text)) lower.push(q.text);
-  return { q, hashed, exact, lower, typeOk: new Map() };
+  return { q, hashed, exact, lower, typeOk: new Map(), keys: undefined, covered: [] };
 }
 
 /**
@@ -112,8 +117,15 @@ function mayMatch(s: BlockSummary, plan: Plan): boolean {
   if (s.tsMax < q.from || s.tsMin > q.to) return false;
   if (s.levels >> q.minLevel === 0) return false;
   if (q.types !== undefined && !s.types.some((t) => typeMatches(plan, t))) return false;
-  for (const { key, hash } of plan.hashed)
-    if ((key === undefined || s.keys.has(key)) && findHash(s.hashes, hash) < 0) return false;
+  const hashed = plan.hashed;
+  if (hashed.length === 0) return true;
+  // Blocks written with the same index keys share one set: which conditions it covers is asked once per set.
+  if (s.keys !== plan.keys) {
+    plan.keys = s.keys;
+    plan.covered = hashed.map(({ key }) => key === undefined || s.keys.has(key));
+  }
+  for (let i = 0; i < hashed.length; i++)
+    if (plan.covered[i] === true && !mayHold(s, (hashed[i] as Plan['hashed'][number]).hash)) return false;
   return true;
 }
 

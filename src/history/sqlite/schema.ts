@@ -12,6 +12,7 @@ PRAGMA synchronous = NORMAL;
 PRAGMA cache_size = -65536;
 PRAGMA temp_store = MEMORY;
 PRAGMA wal_autocheckpoint = 8192;
+PRAGMA mmap_size = 268435456;
 `;
 
 const TABLES = `

@@ -38,7 +38,7 @@ export interface SqliteHistoryStoreOptions {
 /**
  * A persistent history store on Node's built-in `node:sqlite` (Node ≥ 22.13, or 22.5 with
  * `--experimental-sqlite`). One file holds events, span traces and metric series; `purge` applies
- * retention. Events are stored in blocks of up to 1024, one row each: the events' data JSON lines,
+ * retention. Events are stored in blocks of up to 256, one row each: the events' data JSON lines,
  * their ids, times, levels, types and span ids, and a hash of each distinct indexed value with the
  * lines that hold it. A query picks blocks by summaries kept in memory, reads them, and checks
  * their lines with the memory store's own matchers. Data round-trips through JSON: dates come back
@@ -87,7 +87,7 @@ export class SqliteHistoryStore implements HistoryStore {
   /**
    * One transaction per append. The events are read first (their data written with `dataJson`, an
    * event record's shared copy, so nothing is serialised twice), then stored in blocks of up to
-   * 1024; a stored event of this node with an id the batch holds again is replaced. An event that
+   * 256; a stored event of this node with an id the batch holds again is replaced. An event that
    * cannot be read costs itself alone; a block the database refuses is rolled back and its events
    * written again one block each, so a refused event too costs itself alone. Either is counted in
    * the result, never its batch. Traces and series are written a row each: a failure there fails

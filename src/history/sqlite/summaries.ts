@@ -1,5 +1,5 @@
 import type { DatabaseSync } from 'node:sqlite';
-import { uint32 } from './block.js';
+import { findHash, uint32 } from './block.js';
 import { statement } from './write.js';
 
 /** What a query reads of a block before choosing to read the block itself. */
@@ -15,6 +15,23 @@ export interface BlockSummary {
   /** The keys whose values the hashes cover. */
   readonly keys: ReadonlySet<string>;
   readonly hashes: Uint32Array;
+  /** 2048 bits, one set for each hash's low 11 bits: most blocks without a hash are told by one bit. */
+  readonly filter: Uint32Array;
+}
+
+/** True when the block's hashes may include `hash` (the filter first, then the sorted list). */
+export function mayHold(s: BlockSummary, hash: number): boolean {
+  if (((s.filter[(hash >>> 5) & 63] as number) & (1 << (hash & 31))) === 0) return false;
+  return findHash(s.hashes, hash) >= 0;
+}
+
+function filterOf(hashes: Uint32Array): Uint32Array {
+  const filter = new Uint32Array(64);
+  for (let i = 0; i < hashes.length; i++) {
+    const hash = hashes[i] as number;
+    filter[(hash >>> 5) & 63] = (filter[(hash >>> 5) & 63] as number) | (1 << (hash & 31));
+  }
+  return filter;
 }
 
 interface SummaryRow {
@@ -31,7 +48,7 @@ interface SummaryRow {
 }
 
 /**
- * Every block's summary, kept in memory (about 4 bytes per distinct indexed value of a block), so
+ * Every block's summary, kept in memory (about 4 bytes per distinct indexed value of a block, and a 256-byte filter), so
  * that a query picks its blocks without reading the others. Blocks only ever come (with a new, higher
  * id) and go, and whoever removes one moves the file's generation on: new ids are read as they
  * come, and a new generation makes the cache drop the blocks that have gone, whichever process
@@ -59,6 +76,7 @@ export class BlockSummaries {
       'SELECT id, node, first_id, last_id, ts_min, ts_max, levels, types, keyset, hashes FROM blocks WHERE id > ? ORDER BY id',
     ).all(this.#loaded) as unknown as SummaryRow[];
     for (const row of rows) {
+      const hashes = uint32(row.hashes);
       this.#byId.set(row.id, {
         id: row.id,
         node: row.node,
@@ -69,7 +87,8 @@ export class BlockSummaries {
         levels: row.levels,
         types: JSON.parse(row.types) as string[],
         keys: this.#keyset(row.keyset),
-        hashes: uint32(row.hashes),
+        hashes,
+        filter: filterOf(hashes),
       });
       this.#loaded = row.id;
       this.#newestFirst = undefined;
