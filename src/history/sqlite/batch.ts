@@ -6,7 +6,7 @@ import { EventRecord } from '../../core/event.js';
 import { storableEvent } from '../json.js';
 import { keyValue, ownValue, valueText } from '../query.js';
 import type { HistoryEvent } from '../types.js';
-import { type EventColumns, keySeed, SPAN_KEY, valueHash } from './block.js';
+import { type EventColumns, emptyColumns, keySeed, SPAN_KEY, valueHash } from './block.js';
 
 /** Events refused by one append, and why the first was. */
 export interface Refused {
@@ -49,16 +49,7 @@ export interface ReadBatch {
  * costs itself alone, counted in `refused`. Of events sharing an id, the last one read stands.
  */
 export function readBatch(events: readonly HistoryEvent[], keys: IndexKeys, refused: Refused): ReadBatch {
-  const columns: EventColumns = {
-    ids: [],
-    times: [],
-    severities: [],
-    types: [],
-    spans: [],
-    json: [],
-    hashes: [],
-    keyEnds: [],
-  };
+  const columns = emptyColumns();
   let spanId: SpanId | undefined;
   let spanText: string | undefined;
   const spanHashes: SpanHashes = { keys: undefined, present: [], hashes: [] };

@@ -68,6 +68,10 @@ export interface EventColumns {
   readonly keyEnds: number[];
 }
 
+export function emptyColumns(): EventColumns {
+  return { ids: [], times: [], severities: [], types: [], spans: [], json: [], hashes: [], keyEnds: [] };
+}
+
 /** Bytes of the meta column for `n` lines. */
 function metaLayout(n: number): { times: number; ends: number; kinds: number; severities: number; size: number } {
   const times = 8 * n;
@@ -291,16 +295,7 @@ export function subsetBlock(block: StoredBlock, keep: (i: number) => boolean): B
   }
   if (kept.length === 0) return undefined;
   const spans = block.spans.split('\n');
-  const columns: EventColumns = {
-    ids: [],
-    times: [],
-    severities: [],
-    types: [],
-    spans: [],
-    json: [],
-    hashes: [],
-    keyEnds: [],
-  };
+  const columns = emptyColumns();
   // Each kept line's hashes, from the postings turned around.
   const perLine: number[][] = kept.map(() => []);
   const base = block.hashes.length + 1;

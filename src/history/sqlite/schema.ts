@@ -1,6 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
+import type { StoredEventRow } from '../rows.js';
 import { hashValues, type IndexKeys, SPAN_SEED } from './batch.js';
-import { BLOCK_EVENTS, type EventColumns, encodeBlock, valueHash } from './block.js';
+import { BLOCK_EVENTS, type EventColumns, emptyColumns, encodeBlock, valueHash } from './block.js';
 import { insertBlock } from './write.js';
 
 /** The schema version in `PRAGMA user_version`: 2 stores events in blocks; files without one kept a row per event. */
@@ -81,13 +82,7 @@ function addColumns(db: DatabaseSync): void {
 }
 
 /** A row of the per-event table of schema versions before 2. */
-interface OldEventRow {
-  readonly id: number;
-  readonly ts: number;
-  readonly type: string;
-  readonly level: number;
-  readonly span: string | null;
-  readonly data: string;
+interface OldEventRow extends StoredEventRow {
   readonly node: number | null;
 }
 
@@ -119,7 +114,7 @@ function migrateEvents(db: DatabaseSync, keys: IndexKeys): void {
       const node = row.node ?? 0;
       let columns = open.get(node);
       if (columns === undefined) {
-        columns = { ids: [], times: [], severities: [], types: [], spans: [], json: [], hashes: [], keyEnds: [] };
+        columns = emptyColumns();
         open.set(node, columns);
       }
       let data: unknown;
