@@ -213,18 +213,10 @@ function postingsOf(pairHashes: Uint32Array, pairLines: Uint32Array): { hashes: 
   return { hashes, postings };
 }
 
-/** A block row as `SELECT *` gives it. */
-export interface BlockRecord {
+/** A block row as a query reads it back. */
+export interface BlockRecord
+  extends Pick<BlockRow, 'node' | 'count' | 'types' | 'keyset' | 'hashes' | 'postings' | 'meta' | 'spans' | 'data'> {
   readonly id: number;
-  readonly node: number;
-  readonly count: number;
-  readonly types: string;
-  readonly keyset: string;
-  readonly hashes: Uint8Array;
-  readonly postings: Uint8Array;
-  readonly meta: Uint8Array;
-  readonly spans: string;
-  readonly data: string;
 }
 
 /** Typed views of a block's columns (copied: the blobs sqlite hands over need not be aligned). */
