@@ -155,7 +155,7 @@ export const figures: Record<string, () => Promise<Figure[]>> = {
     const dir = mkdtempSync(join(tmpdir(), 'mail-telemetry-bench-stores-'));
     try {
       const store = new SqliteHistoryStore({ path: join(dir, 'history.db'), indexKeys: INDEX_KEYS });
-      return await storeFigures('sqlite', store, 'a file in WAL mode, synchronous = NORMAL');
+      return await storeFigures('sqlite', store, 'a file in WAL mode, synchronous = NORMAL, events in blocks of 256');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

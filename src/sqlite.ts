@@ -10,4 +10,4 @@
  * @packageDocumentation
  * @module mail-telemetry/sqlite
  */
-export { SqliteHistoryStore, type SqliteHistoryStoreOptions } from './history/sqlite.js';
+export { SqliteHistoryStore, type SqliteHistoryStoreOptions } from './history/sqlite/store.js';

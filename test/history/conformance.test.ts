@@ -16,23 +16,11 @@ import { closeAll, makeStores, type NamedStore, NODE, plain, readAllEvents, read
 const postgres = needsProgram('postgres');
 let server: PostgresServer;
 
-/**
- * Known divergences of the sqlite store from the reference, left to its owner: its coarse text and
- * substring filters use SQLite's ASCII-only lower() and search the JSON text, where escaping hides
- * `"`, `\` and control characters. Queries that touch them are compared for memory and postgres only.
- */
-function sqliteDiverges(query: EventQuery): boolean {
-  const texts = [query.text, ...Object.values(query.keys ?? {}).map((m) => (typeof m === 'object' ? m.contains : undefined))];
-  return texts.some((t) => t !== undefined && /[^\u0020-\u007e]|["\\]/.test(t));
-}
-
 async function sameEvents(stores: readonly NamedStore[], query: EventQuery): Promise<void> {
   const [reference, ...others] = stores as [NamedStore, ...NamedStore[]];
   const expected = plain(await readAllEvents(reference.store, query));
-  for (const { name, store } of others) {
-    if (name === 'sqlite' && sqliteDiverges(query)) continue;
+  for (const { name, store } of others)
     expect(plain(await readAllEvents(store, query)), `${name}: ${JSON.stringify(query)}`).toEqual(expected);
-  }
 }
 
 async function sameTraces(stores: readonly NamedStore[], query: TraceQuery): Promise<void> {

@@ -125,23 +125,26 @@ describe('SqliteHistoryStore batches', () => {
     sqlite.close();
   });
 
-  it('an event the database refuses costs itself alone; its index rows go with it', () => {
+  it('an event the database refuses costs itself alone; its block is written again one event at a time', () => {
     const path = join(dir, 'refuse.db');
     const sqlite = new SqliteHistoryStore({ path, indexKeys: KEYS });
     const other = new DatabaseSync(path);
-    other.exec(`CREATE TRIGGER refuse_event BEFORE INSERT ON events WHEN NEW.id IN (40, 129) BEGIN SELECT RAISE(ABORT, 'event refused'); END;
-      CREATE TRIGGER refuse_key BEFORE INSERT ON event_keys WHEN NEW.value = 'a77@x.test' BEGIN SELECT RAISE(ABORT, 'key refused'); END;`);
+    // Refuses every block that holds event 40, 77 or 129: the whole block first, then that event's own.
+    other.exec(`CREATE TRIGGER refuse_block BEFORE INSERT ON blocks
+      WHEN (NEW.first_id <= 40 AND NEW.last_id >= 40) OR (NEW.first_id <= 77 AND NEW.last_id >= 77) OR (NEW.first_id <= 129 AND NEW.last_id >= 129)
+      BEGIN SELECT RAISE(ABORT, 'block refused'); END;`);
     other.close();
     const result = sqlite.append({ events: batch(200) });
-    expect(result).toEqual({ rejected: 3, reason: expect.stringContaining('event refused') });
+    expect(result).toEqual({ rejected: 3, reason: expect.stringContaining('block refused') });
     const ids = readAll(sqlite).map((e) => e.id);
     expect(ids).toHaveLength(197);
     expect(ids).not.toContain(40);
     expect(ids).not.toContain(77);
     expect(ids).not.toContain(129);
-    // The refused event's other index rows were rolled back with it.
+    // The refused event's index entries went with it; its neighbours' stayed.
     expect(readAll(sqlite, { keys: { to: 'b2@y.test' } }).map((e) => e.id)).not.toContain(77);
     expect(readAll(sqlite, { keys: { to: 'b2@y.test' } }).length).toBeGreaterThan(0);
+    expect(readAll(sqlite, { keys: { remoteIp: '192.0.2.15' } }).map((e) => e.id)).toEqual([79, 78, 76, 75]);
     sqlite.close();
   });
 
