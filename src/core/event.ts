@@ -192,6 +192,8 @@ export function eventDataJson(event: TelemetryEvent): string {
 /** A span's keys as JSON: the whole fragment (no braces) and its `"key":value` pieces, in order. */
 interface SpanJson {
   readonly text: string;
+  /** How many of the span's keys have a value: an event that sets them all takes nothing from the span. */
+  readonly defined: number;
   keys: readonly string[] | undefined;
   pieces: readonly string[] | undefined;
 }
@@ -217,17 +219,26 @@ function composedJson(own: Data | undefined, span: Data | undefined, spanId: Spa
   if (parts === null) return undefined;
   let ownJson = '{}';
   let overrides = false;
+  /** Span keys with a value that the event sets to a value of its own. */
+  let replaced = 0;
   if (own !== undefined) {
     for (const key in own) {
       if (key === 'spanId' || indexLike(key)) return undefined;
-      if (Object.hasOwn(span, key)) overrides = true;
+      if (!Object.hasOwn(span, key)) continue;
+      overrides = true;
+      if (span[key] !== undefined && own[key] !== undefined && Object.hasOwn(own, key)) replaced++;
     }
     const json = plainJson(own);
     if (json === undefined || json.length + parts.text.length > JSON_LIMITS.maxJson) return undefined;
     ownJson = json;
   }
-  if (overrides && parts.keys === undefined) piecesOf(parts, span);
-  const fragment = overrides ? remainingPieces(parts, own as Data) : parts.text;
+  let fragment = parts.text;
+  // A span's start event sets every key of its span: nothing is left of the span's part, and its pieces are never needed.
+  if (replaced === parts.defined) fragment = '';
+  else if (overrides) {
+    if (parts.keys === undefined) piecesOf(parts, span);
+    fragment = remainingPieces(parts, own as Data);
+  }
   const head = ownJson.length > 2 ? `${ownJson.slice(0, -1)},` : '{';
   return fragment === '' ? `${head}"spanId":${spanId}}` : `${head}"spanId":${spanId},${fragment}}`;
 }
@@ -248,7 +259,10 @@ function remainingPieces(parts: SpanJson, own: Data): string {
 function spanJsonOf(span: Data): SpanJson | null {
   for (const key in span) if (key === 'spanId' || indexLike(key) || !Object.hasOwn(span, key)) return null;
   const whole = plainJson(span);
-  return whole === undefined ? null : { text: whole.slice(1, -1), keys: undefined, pieces: undefined };
+  if (whole === undefined) return null;
+  let defined = 0;
+  for (const key in span) if (span[key] !== undefined) defined++;
+  return { text: whole.slice(1, -1), defined, keys: undefined, pieces: undefined };
 }
 
 /** The span's `"key":value` pieces, made when an event first overrides one of its keys. */

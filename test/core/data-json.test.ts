@@ -50,6 +50,38 @@ describe('EventRecord.dataJson and value()', () => {
     );
   });
 
+  it('is the JSON of the merged data when the event sets its span keys itself, as a span start does', () => {
+    fc.assert(
+      fc.property(
+        record,
+        fc.array(fc.tuple(key, value), { maxLength: 3 }),
+        fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
+        fc.boolean(),
+        (span, extra, keep, inherited) => {
+          // The span's keys again (some with new values, some left out or undefined), plus others;
+          // sometimes through the prototype, which the merge does not read.
+          const own: Record<string, unknown> = inherited ? Object.create({ ...span }) : {};
+          Object.keys(span).forEach((k, i) => {
+            if (inherited || keep[i] === false) return;
+            const v = i % 2 === 0 ? span[k] : i % 3 === 0 ? undefined : 'changed';
+            Object.defineProperty(own, k, { value: v, enumerable: true, writable: true, configurable: true });
+          });
+          for (const [k, v] of extra) Object.defineProperty(own, k, { value: v, enumerable: true, writable: true, configurable: true });
+          const event = new EventRecord(1, 'smtp.connection-start', 1, 'info', 0, 9, own, span, undefined);
+          const expected = dataJson(new EventRecord(1, 'smtp.connection-start', 1, 'info', 0, 9, own, span, undefined).data);
+          expect(event.dataJson).toBe(expected);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('writes a span start event, whose keys are its span\'s, as the merge does', () => {
+    const keys = { remoteIp: '192.0.2.1', remotePort: 40000, listenerId: 'smtp', localPort: 25 };
+    const event = new EventRecord(1, 'smtp.connection-start', 1, 'info', 0, 7, keys, { ...keys }, undefined);
+    expect(event.dataJson).toBe('{"remoteIp":"192.0.2.1","remotePort":40000,"listenerId":"smtp","localPort":25,"spanId":7}');
+  });
+
   it('value(key) reads what the merged data holds, without merging', () => {
     fc.assert(
       fc.property(
