@@ -66,7 +66,8 @@ describe('EventRecord.dataJson and value()', () => {
             const v = i % 2 === 0 ? span[k] : i % 3 === 0 ? undefined : 'changed';
             Object.defineProperty(own, k, { value: v, enumerable: true, writable: true, configurable: true });
           });
-          for (const [k, v] of extra) Object.defineProperty(own, k, { value: v, enumerable: true, writable: true, configurable: true });
+          for (const [k, v] of extra)
+            Object.defineProperty(own, k, { value: v, enumerable: true, writable: true, configurable: true });
           const event = new EventRecord(1, 'smtp.connection-start', 1, 'info', 0, 9, own, span, undefined);
           const expected = dataJson(new EventRecord(1, 'smtp.connection-start', 1, 'info', 0, 9, own, span, undefined).data);
           expect(event.dataJson).toBe(expected);
@@ -76,7 +77,7 @@ describe('EventRecord.dataJson and value()', () => {
     );
   });
 
-  it('writes a span start event, whose keys are its span\'s, as the merge does', () => {
+  it("writes a span start event, whose keys are its span's, as the merge does", () => {
     const keys = { remoteIp: '192.0.2.1', remotePort: 40000, listenerId: 'smtp', localPort: 25 };
     const event = new EventRecord(1, 'smtp.connection-start', 1, 'info', 0, 7, keys, { ...keys }, undefined);
     expect(event.dataJson).toBe('{"remoteIp":"192.0.2.1","remotePort":40000,"listenerId":"smtp","localPort":25,"spanId":7}');
