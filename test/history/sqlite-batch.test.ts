@@ -1,17 +1,13 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveEventQuery, resolveTraceQuery } from '../../src/history/query.js';
 import { traceOf } from '../../src/history/traces.js';
 import { type HistoryEvent, MemoryHistoryStore } from '../../src/index.js';
 import { SqliteHistoryStore } from '../../src/sqlite.js';
+import { KEYS, plain, sqliteFolder } from './support/sqlite-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'mail-telemetry-sqlite-batch-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const KEYS = ['remoteIp', 'to', 'queueId', 'from'];
-const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+const dir = sqliteFolder('sqlite-batch');
 
 /** `count` events in spans of five, each with an indexed key or two (one of them an array). */
 function batch(count: number, first = 1): HistoryEvent[] {

@@ -3,24 +3,15 @@
  * across a block, a refused event inside a block, two nodes writing one file, and files written by
  * the previous schema (a row per event) opened and migrated.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveEventQuery } from '../../src/history/query.js';
 import { type EventQuery, type HistoryEvent, MemoryHistoryStore } from '../../src/index.js';
 import { SqliteHistoryStore } from '../../src/sqlite.js';
+import { KEEP_ALL, KEYS, plain, sqliteFolder } from './support/sqlite-files.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'mail-telemetry-sqlite-blocks-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const KEYS = ['remoteIp', 'to', 'queueId', 'from'];
-const RETENTION = {
-  events: { maxAge: 1e12, capacity: 1e9 },
-  traces: { maxAge: 1e12, capacity: 1e9 },
-  series: { maxAge: 1e12, capacity: 1e9 },
-};
-const plain = (value: unknown) => JSON.parse(JSON.stringify(value)) as unknown;
+const dir = sqliteFolder('sqlite-blocks');
 
 /** `count` events from id `first`, in five-event sessions, one a second apart. */
 function events(count: number, first = 1): HistoryEvent[] {
@@ -92,16 +83,16 @@ describe('sqlite blocks', () => {
     const sqlite = new SqliteHistoryStore({ path: ':memory:', indexKeys: KEYS });
     sqlite.append({ events: events(2500) });
     // Everything before event 1500's time goes: 1499 events, the block across 1499/1500 rewritten.
-    sqlite.purge({ ...RETENTION, events: { maxAge: 1000 * 1000, capacity: 1e9 } }, 1000 * 2500);
+    sqlite.purge({ ...KEEP_ALL, events: { maxAge: 1000 * 1000, capacity: 1e9 } }, 1000 * 2500);
     expect(ids(sqlite)).toEqual(descending(1500, 2500));
     expect(ids(sqlite, { spanId: 299 })).toEqual([]);
     expect(ids(sqlite, { spanId: 300 })).toEqual([1504, 1503, 1502, 1501, 1500]);
     expect(ids(sqlite, { keys: { remoteIp: '192.0.2.99' } })).toEqual(descending(2495, 2499));
     // By count: the newest 700 stay, cut inside a block.
-    sqlite.purge({ ...RETENTION, events: { maxAge: 1e12, capacity: 700 } }, 1000 * 2500);
+    sqlite.purge({ ...KEEP_ALL, events: { maxAge: 1e12, capacity: 700 } }, 1000 * 2500);
     expect(ids(sqlite)).toEqual(descending(1801, 2500));
     expect(ids(sqlite, { spanId: 360 })).toEqual([1804, 1803, 1802, 1801]);
-    sqlite.purge({ ...RETENTION, events: { maxAge: 1e12, capacity: 0 } }, 1000 * 2500);
+    sqlite.purge({ ...KEEP_ALL, events: { maxAge: 1e12, capacity: 0 } }, 1000 * 2500);
     expect(ids(sqlite)).toEqual([]);
     sqlite.close();
   });

@@ -1,10 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { resolveEventQuery, resolveTraceQuery } from '../../src/history/query.js';
 import { traceOf } from '../../src/history/traces.js';
 import { type EventQuery, type HistoryEvent, MemoryHistoryStore, type SeriesPoint, type TraceQuery } from '../../src/index.js';
@@ -12,18 +11,11 @@ import { SqliteHistoryStore } from '../../src/sqlite.js';
 import { importsOf } from '../support/imports.js';
 import { make } from '../support/telemetry.js';
 import { sampleEvents } from './conformance/data.js';
+import { KEEP_ALL, KEYS, sqliteFolder } from './support/sqlite-files.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const tsx = fileURLToPath(new URL('../../node_modules/tsx/dist/cli.mjs', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'mail-telemetry-history-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const KEYS = ['remoteIp', 'to', 'queueId', 'from'];
-const RETENTION = {
-  events: { maxAge: 1e12, capacity: 1e9 },
-  traces: { maxAge: 1e12, capacity: 1e9 },
-  series: { maxAge: 1e12, capacity: 1e9 },
-};
+const dir = sqliteFolder('history');
 
 function stores() {
   const memory = new MemoryHistoryStore({ events: 1000, traces: 100, series: 1000, indexKeys: KEYS });
@@ -149,25 +141,25 @@ describe('SqliteHistoryStore answers like the memory store', () => {
     const sqlite = new SqliteHistoryStore(':memory:');
     const events = sampleEvents();
     sqlite.append({ events });
-    sqlite.purge({ ...RETENTION, events: { maxAge: 1000, capacity: 1e9 } }, 12_500);
+    sqlite.purge({ ...KEEP_ALL, events: { maxAge: 1000, capacity: 1e9 } }, 12_500);
     const left = sqlite.events(resolveEventQuery({}));
     expect(left.items.map((e) => e.timestamp)).toEqual([12_004, 12_003, 12_002, 12_001, 12_000]);
-    sqlite.purge({ ...RETENTION, events: { maxAge: 1e12, capacity: 2 } }, 12_500);
+    sqlite.purge({ ...KEEP_ALL, events: { maxAge: 1e12, capacity: 2 } }, 12_500);
     expect(sqlite.events(resolveEventQuery({})).items.map((e) => e.id)).toEqual([1014, 1013]);
     expect(sqlite.events(resolveEventQuery({ keys: { remoteIp: '198.51.100.1' } })).items.map((e) => e.id)).toEqual([1013]);
     sqlite.append({
       series: [1, 2, 3].map((t) => ({ metric: 'queue.count', kind: 'gauge' as const, labels: {}, timestamp: t, value: t })),
     });
-    sqlite.purge({ ...RETENTION, series: { maxAge: 1e12, capacity: 2 } }, 10);
+    sqlite.purge({ ...KEEP_ALL, series: { maxAge: 1e12, capacity: 2 } }, 10);
     expect(sqlite.series({}).map((p) => p.value)).toEqual([2, 3]);
-    sqlite.purge({ ...RETENTION, series: { maxAge: 7.5, capacity: 10 } }, 10);
+    sqlite.purge({ ...KEEP_ALL, series: { maxAge: 7.5, capacity: 10 } }, 10);
     expect(sqlite.series({}).map((p) => p.value)).toEqual([3]);
     const traces = [1, 2, 3].map((n) => traceOf(n, 'delivery.attempt-start', n * 100, [], 0));
     sqlite.append({ traces: [traces[2], traces[0], traces[1]].filter((t) => t !== undefined) });
-    sqlite.purge({ ...RETENTION, traces: { maxAge: 1e12, capacity: 2 } }, 1000);
+    sqlite.purge({ ...KEEP_ALL, traces: { maxAge: 1e12, capacity: 2 } }, 1000);
     // Capacity keeps the last stored; age goes by span start.
     expect(sqlite.traces(resolveTraceQuery({})).items.map((t) => t.id)).toEqual([2, 1]);
-    sqlite.purge({ ...RETENTION, traces: { maxAge: 850, capacity: 10 } }, 1000);
+    sqlite.purge({ ...KEEP_ALL, traces: { maxAge: 850, capacity: 10 } }, 1000);
     expect(sqlite.traces(resolveTraceQuery({})).items.map((t) => t.id)).toEqual([2]);
     sqlite.close();
     sqlite.close(); // twice is harmless
