@@ -21,6 +21,8 @@ import {
   formatRun,
   formatTable,
   type Machine,
+  medianResult,
+  PROCESSES,
   README_END,
   README_START,
   type Result,
@@ -71,7 +73,9 @@ if (only !== undefined) {
     });
     return JSON.parse(readFileSync(file, 'utf8')) as T;
   };
-  const results = Object.keys(comparisons).map((name) => run<Result>(name));
+  const results = Object.keys(comparisons).map((name) =>
+    medianResult(Array.from({ length: PROCESSES }, () => run<Result>(name))),
+  );
   const measured = Object.keys(figures).flatMap((name) => run<Figure | Figure[]>(name));
   rmSync(dir, { recursive: true });
   const machine = thisMachine();
