@@ -72,6 +72,25 @@ export function emptyColumns(): EventColumns {
   return { ids: [], times: [], severities: [], types: [], spans: [], json: [], hashes: [], keyEnds: [] };
 }
 
+/** Adds one event to `columns`, after its value hashes have been pushed to `columns.hashes`. */
+export function addEvent(
+  columns: EventColumns,
+  id: number,
+  time: number,
+  severity: number,
+  type: string,
+  span: string | undefined,
+  json: string,
+): void {
+  columns.ids.push(id);
+  columns.times.push(time);
+  columns.severities.push(severity);
+  columns.types.push(type);
+  columns.spans.push(span);
+  columns.json.push(json);
+  columns.keyEnds.push(columns.hashes.length);
+}
+
 /** Bytes of the meta column for `n` lines. */
 function metaLayout(n: number): { times: number; ends: number; kinds: number; severities: number; size: number } {
   const times = 8 * n;
@@ -298,15 +317,17 @@ export function subsetBlock(block: StoredBlock, keep: (i: number) => boolean): B
     }
   }
   kept.forEach((i, k) => {
-    columns.ids.push(block.ids[i] as number);
-    columns.times.push(block.times[i] as number);
-    columns.severities.push(block.severities[i] as number);
-    columns.types.push(block.types[block.kinds[i] as number] as string);
-    const span = spans[i] ?? '';
-    columns.spans.push(span === '' ? undefined : (JSON.parse(span) as string));
-    columns.json.push(lineOf(block, i));
     columns.hashes.push(...(perLine[k] as number[]));
-    columns.keyEnds.push(columns.hashes.length);
+    const span = spans[i] ?? '';
+    addEvent(
+      columns,
+      block.ids[i] as number,
+      block.times[i] as number,
+      block.severities[i] as number,
+      block.types[block.kinds[i] as number] as string,
+      span === '' ? undefined : (JSON.parse(span) as string),
+      lineOf(block, i),
+    );
   });
   return encodeBlock(
     columns,

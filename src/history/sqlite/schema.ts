@@ -1,7 +1,7 @@
 import type { DatabaseSync } from 'node:sqlite';
 import type { StoredEventRow } from '../rows.js';
 import { hashValues, type IndexKeys, SPAN_SEED } from './batch.js';
-import { BLOCK_EVENTS, type EventColumns, emptyColumns, encodeBlock, valueHash } from './block.js';
+import { addEvent, BLOCK_EVENTS, type EventColumns, emptyColumns, encodeBlock, valueHash } from './block.js';
 import { insertBlock } from './write.js';
 
 /** The schema version in `PRAGMA user_version`: 2 stores events in blocks; files without one kept a row per event. */
@@ -125,13 +125,7 @@ function migrateEvents(db: DatabaseSync, keys: IndexKeys): void {
       }
       hashValues(data, keys, columns.hashes);
       if (row.span !== null) columns.hashes.push(valueHash(SPAN_SEED, row.span));
-      columns.ids.push(Number(row.id));
-      columns.times.push(row.ts);
-      columns.severities.push(row.level);
-      columns.types.push(row.type);
-      columns.spans.push(row.span ?? undefined);
-      columns.json.push(row.data);
-      columns.keyEnds.push(columns.hashes.length);
+      addEvent(columns, Number(row.id), row.ts, row.level, row.type, row.span ?? undefined, row.data);
       if (columns.ids.length === BLOCK_EVENTS) flush(node, columns);
     }
     if (rows.length === 0) break;
