@@ -28,6 +28,8 @@ export class EventRecord implements TelemetryEvent {
   #idJson: string | undefined;
   /** The span's keys. */
   readonly #span: Data | undefined;
+  /** Where the span's JSON is kept for all its events, when the core made the record. */
+  readonly #slot: SpanJsonSlot | undefined;
 
   constructor(
     id: number,
@@ -39,6 +41,7 @@ export class EventRecord implements TelemetryEvent {
     own: Data | undefined,
     span: Data | undefined,
     origin: object | undefined,
+    slot?: SpanJsonSlot,
   ) {
     this.id = id;
     this.type = type;
@@ -52,6 +55,7 @@ export class EventRecord implements TelemetryEvent {
     this.#json = undefined;
     this.#idJson = undefined;
     this.#span = span;
+    this.#slot = slot;
   }
 
   /** For the library's own reports: the consumer whose failure it reports, which never receives it. */
@@ -72,7 +76,7 @@ export class EventRecord implements TelemetryEvent {
     if (this.#json === undefined) {
       let composed: string | undefined;
       try {
-        composed = composedJson(this.#own, this.#span, this.spanId);
+        composed = composedJson(this.#own, this.#span, this.spanId, this.#slot);
       } catch {
         composed = undefined; // a hostile object: the merge below reads it with care
       }
@@ -190,7 +194,7 @@ export function eventDataJson(event: TelemetryEvent): string {
 }
 
 /** A span's keys as JSON: the whole fragment (no braces) and its `"key":value` pieces, in order. */
-interface SpanJson {
+export interface SpanJson {
   readonly text: string;
   /** How many of the span's keys have a value: an event that sets them all takes nothing from the span. */
   readonly defined: number;
@@ -198,7 +202,15 @@ interface SpanJson {
   pieces: readonly string[] | undefined;
 }
 
-/** Each span's keys as JSON, written once for all its events; null: not plain, so events merge. */
+/**
+ * Where a span keeps its keys' JSON (the core's span state): unset until an event of the span is
+ * first written; null when the keys are not plain, so its events merge.
+ */
+export interface SpanJsonSlot {
+  json: SpanJson | null | undefined;
+}
+
+/** The same, for records made without a slot (redacted copies, events made elsewhere). */
 const spanJson = new WeakMap<Data, SpanJson | null>();
 
 /**
@@ -208,15 +220,24 @@ const spanJson = new WeakMap<Data, SpanJson | null>();
  * itself are left out of the span's part, as the merge leaves them out. Otherwise undefined, and
  * the caller merges.
  */
-function composedJson(own: Data | undefined, span: Data | undefined, spanId: SpanId | undefined): string | undefined {
+function composedJson(
+  own: Data | undefined,
+  span: Data | undefined,
+  spanId: SpanId | undefined,
+  slot: SpanJsonSlot | undefined,
+): string | undefined {
   if (span === undefined) return spanId === undefined ? dataJson(own ?? EMPTY) : undefined;
   if (typeof spanId !== 'number' || !Number.isSafeInteger(spanId)) return undefined;
-  let parts = spanJson.get(span);
+  // A slot costs a field read; the WeakMap, a hashed lookup (and an entry for the GC) per span.
+  let parts = slot === undefined ? spanJson.get(span) : slot.json;
   if (parts === undefined) {
     parts = spanJsonOf(span);
-    spanJson.set(span, parts);
+    if (slot === undefined) spanJson.set(span, parts);
+    else slot.json = parts;
   }
   if (parts === null) return undefined;
+  // A span's start event: its keys are the span's own object.
+  if (own === span) return parts.text === '' ? `{"spanId":${spanId}}` : `{${parts.text},"spanId":${spanId}}`;
   let ownJson = '{}';
   let overrides = false;
   /** Span keys with a value that the event sets to a value of its own. */

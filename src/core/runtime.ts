@@ -198,10 +198,12 @@ export class TelemetryRuntime {
       data: keys,
       parentId: this.#als?.getStore()?.id,
       ended: false,
+      json: undefined,
     };
     if (endName === '') this.#unknown(name, 'is not a span start event');
     else if (!this.#closed) this.#spans.open(state, now);
-    this[EMIT_IN_SPAN](state, name, data);
+    // The start event carries the copy: its keys are the span's, so its JSON is the span's, written once.
+    this[EMIT_IN_SPAN](state, name, typeof data === 'function' ? data : keys);
     return new SpanHandle(this, state);
   }
 
@@ -278,6 +280,7 @@ export class TelemetryRuntime {
       own,
       state?.data,
       origin,
+      state,
     );
     const routes = this.#routes[id] as readonly Subscriber[];
     for (let i = 0; i < routes.length; i++) {
@@ -309,7 +312,7 @@ export class TelemetryRuntime {
         (subscriber as EmitSubscriber).pushInSpan(hook, state, id, type, level, own, now);
         continue;
       }
-      event ??= new EventRecord(nextId(now), type, id, level, now, spanId, own, state.data, origin);
+      event ??= new EventRecord(nextId(now), type, id, level, now, spanId, own, state.data, origin, state);
       subscriber.push(event);
     }
   }

@@ -1,10 +1,11 @@
 import type { SpanId } from '../catalog/keys.js';
+import type { SpanJsonSlot } from './event.js';
 import { IdTable } from './id-table.js';
 
 type Data = Readonly<Record<string, unknown>>;
 
 /** An open span: its start event's keys are merged into every event that carries its id. */
-export interface SpanState {
+export interface SpanState extends SpanJsonSlot {
   readonly id: number;
   /** The event that ends the span. */
   readonly endName: string;

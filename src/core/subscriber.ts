@@ -293,7 +293,7 @@ export class EmitSubscriber extends Subscriber {
       hook(span.id, typeId, type, level, own);
     } catch (error) {
       this.#failed++;
-      const event = new EventRecord(nextId(now), type, typeId, level, now, span.id, own, span.data, undefined);
+      const event = new EventRecord(nextId(now), type, typeId, level, now, span.id, own, span.data, undefined, span);
       this.#reportTo.failed(this, error, [event]);
     }
   }

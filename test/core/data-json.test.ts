@@ -77,6 +77,44 @@ describe('EventRecord.dataJson and value()', () => {
     );
   });
 
+  it("is the JSON of the merged data for every event of a span that keeps its JSON in a slot, as the core's spans do", () => {
+    fc.assert(
+      fc.property(
+        record,
+        fc.array(fc.option(record, { nil: undefined }), { minLength: 1, maxLength: 4 }),
+        fc.oneof(fc.integer({ min: 0 }), fc.string({ maxLength: 4 })),
+        (span, owns, spanId) => {
+          const slot = { json: undefined };
+          // The start event's keys are the span's own object, then the others' come with the same slot.
+          for (const own of [span, ...owns]) {
+            const event = new EventRecord(1, 'smtp.ehlo', 1, 'info', 0, spanId, own, span, undefined, slot);
+            expect(event.dataJson).toBe(
+              dataJson(new EventRecord(1, 'smtp.ehlo', 1, 'info', 0, spanId, own, span, undefined).data),
+            );
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it("is the JSON of the merged data when the event's keys are its span's own object, as a span start's are", () => {
+    fc.assert(
+      fc.property(
+        record,
+        fc.option(fc.oneof(fc.integer({ min: 0 }), fc.string({ maxLength: 4 })), { nil: undefined }),
+        (keys, spanId) => {
+          const event = new EventRecord(1, 'smtp.connection-start', 1, 'info', 0, spanId, keys, keys, undefined);
+          const expected = dataJson(
+            new EventRecord(1, 'smtp.connection-start', 1, 'info', 0, spanId, keys, keys, undefined).data,
+          );
+          expect(event.dataJson).toBe(expected);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
   it("writes a span start event, whose keys are its span's, as the merge does", () => {
     const keys = { remoteIp: '192.0.2.1', remotePort: 40000, listenerId: 'smtp', localPort: 25 };
     const event = new EventRecord(1, 'smtp.connection-start', 1, 'info', 0, 7, keys, { ...keys }, undefined);
