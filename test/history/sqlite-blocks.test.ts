@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { resolveEventQuery } from '../../src/history/query.js';
 import { type EventQuery, type HistoryEvent, MemoryHistoryStore } from '../../src/index.js';
@@ -77,6 +78,48 @@ describe('sqlite blocks', () => {
     const next = sqlite.events(resolveEventQuery({ limit: 2, cursor: first.cursor as string }));
     expect(next.items.map((e) => e.id)).toEqual([2500, 2499]);
     sqlite.close();
+  });
+
+  it('two nodes appending ids in any order, with purges between: every query sees all of them, newest first (model test)', () => {
+    // Blocks arrive newer and older than the ones a reader has already seen, and go with purges.
+    const step = fc.oneof(
+      fc.record({
+        node: fc.integer({ min: 0, max: 1 }),
+        at: fc.integer({ min: 1, max: 400 }),
+        count: fc.integer({ min: 1, max: 300 }),
+      }),
+      fc.record({ purge: fc.integer({ min: 1, max: 500 }) }),
+    );
+    let file = 0;
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 8 }), (steps) => {
+        const path = join(dir, `model-${++file}.db`);
+        const nodes = ['a', 'b'].map((node) => new SqliteHistoryStore({ path, indexKeys: KEYS, node }));
+        const reader = nodes[0] as SqliteHistoryStore;
+        let stored: number[] = [];
+        try {
+          for (const s of steps) {
+            if ('purge' in s) {
+              // By age: every event older than the cut goes, whichever node wrote it.
+              const cut = s.purge * 10_000;
+              reader.purge({ ...KEEP_ALL, events: { ...KEEP_ALL.events, maxAge: 0 } }, cut);
+              stored = stored.filter((id) => id * 1000 >= cut);
+            } else {
+              const batch = events(s.count, s.at * 10).filter((e) => !stored.includes(e.id));
+              (nodes[s.node] as SqliteHistoryStore).append({ events: batch });
+              stored.push(...batch.map((e) => e.id));
+            }
+            const newestFirst = [...stored].sort((a, b) => b - a);
+            expect(ids(reader, {}, 97)).toEqual(newestFirst);
+            const ip = newestFirst.filter((id) => Math.floor(id / 5) % 200 === 7);
+            expect(ids(reader, { keys: { remoteIp: '192.0.2.7' } }, 97)).toEqual(ip);
+          }
+        } finally {
+          for (const store of nodes) store.close();
+        }
+      }),
+      { numRuns: 40 },
+    );
   });
 
   it('purges by age and by count exactly, rewriting the block across the bound', () => {
