@@ -191,15 +191,7 @@ export class TraceDraft {
     }
     if (span !== this.#span) this.#useSpan(span);
     const values = this.#own;
-    let mask = 0;
-    if (typeof own === 'object' && own !== null) {
-      for (let k = 0; k < KEYS.length; k++) {
-        const value = ownValue(own, KEYS[k] as string);
-        if (value === undefined) continue;
-        values[k] = value;
-        mask |= 1 << k;
-      }
-    }
+    const mask = typeof own === 'object' && own !== null ? readOwn(own, values) : 0;
     // Bits of the keys to apply: the event's own, and the span's not yet applied.
     const apply = mask | (~this.#spanDone & ALL);
     const queueId = valueText(this.#value(QUEUE_ID, mask));
@@ -212,21 +204,16 @@ export class TraceDraft {
       if (typeof size === 'number') this.#size = size;
     }
     if ((apply & (1 << TO)) !== 0) {
-      const to = items(this.#value(TO, mask));
-      if (to.length > 0) {
-        this.#to ??= new Set();
-        for (const address of to) this.#to.add(address);
-      }
+      const to = this.#value(TO, mask);
+      if (typeof to === 'string') (this.#to ??= new Set()).add(to);
+      else if (to !== undefined) for (const address of items(to)) (this.#to ??= new Set()).add(address);
     }
     for (const k of KEYWORD_BITS) {
       if ((apply & (1 << k)) === 0) continue;
-      for (const text of items(this.#value(k, mask))) {
-        this.#seen ??= new Set();
-        if (this.#seen.has(text)) continue;
-        this.#seen.add(text);
-        this.#keywords ??= new Set();
-        this.#keywords.add(text.toLowerCase());
-      }
+      // Most values are one string: no list is made for it.
+      const value = this.#value(k, mask);
+      if (typeof value === 'string') this.#keyword(value);
+      else if (value !== undefined) for (const text of items(value)) this.#keyword(text);
     }
     this.#spanDone |= ~mask & ALL;
     for (let k = 0; k < KEYS.length; k++) values[k] = undefined;
@@ -249,6 +236,13 @@ export class TraceDraft {
       keywords: this.#keywords === undefined ? '' : [...this.#keywords].join('\n'),
       events,
     };
+  }
+
+  #keyword(text: string): void {
+    this.#seen ??= new Set();
+    if (this.#seen.has(text)) return;
+    this.#seen.add(text);
+    (this.#keywords ??= new Set()).add(text.toLowerCase());
   }
 
   /** Key `k` of the event being read: its own value when `mask` says it has one, else its span's. */
@@ -298,6 +292,44 @@ export class TraceDraft {
 }
 
 const ALL = (1 << KEYS.length) - 1;
+
+/** Each key's bit, by name. */
+const KEY_BITS: ReadonlyMap<string, number> = new Map(KEYS.map((key, k) => [key, k]));
+/** Own keys read by name before the key-by-key reading takes over: an event has a few. */
+const MAX_OWN_KEYS = 64;
+
+/**
+ * Puts the values of `own`'s keys among {@link KEYS} in `values` and returns their bits. An event
+ * names a few keys: they are walked, rather than each of the eight looked up and mostly missed.
+ * Keys it lists but does not own are left out, as the merge leaves them; a throwing getter or
+ * proxy, or more keys than an event has, hands over to the reading key by key, which skips a key
+ * that cannot be read.
+ */
+function readOwn(own: object, values: unknown[]): number {
+  let mask = 0;
+  let seen = 0;
+  try {
+    for (const name in own) {
+      if (++seen > MAX_OWN_KEYS) break;
+      const k = KEY_BITS.get(name);
+      if (k === undefined || !Object.hasOwn(own, name)) continue;
+      const value = (own as Record<string, unknown>)[name];
+      if (value === undefined) continue;
+      values[k] = value;
+      mask |= 1 << k;
+    }
+    if (seen <= MAX_OWN_KEYS) return mask;
+  } catch {
+    // read again below, key by key
+  }
+  mask = 0;
+  for (let k = 0; k < KEYS.length; k++) {
+    const value = ownValue(own, KEYS[k] as string);
+    values[k] = value;
+    if (value !== undefined) mask |= 1 << k;
+  }
+  return mask;
+}
 
 /** A message as a trace lists it, from what was gathered about it. */
 export function messageOf(draft: Pick<MessageDraft, 'queueId' | 'messageId' | 'from' | 'to' | 'size'>): TraceMessage {

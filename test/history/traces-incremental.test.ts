@@ -22,11 +22,20 @@ const scalar = fc.oneof(
 );
 const value = fc.oneof(scalar, fc.array(scalar, { maxLength: 3 }));
 
-/** A key set, sometimes with a getter that throws (read as absent, as the merge leaves it out). */
+/**
+ * A key set, sometimes with a getter that throws (read as absent, as the merge leaves it out),
+ * sometimes over a prototype holding keys (never read), sometimes with more keys than an event has.
+ */
 const data = fc
-  .tuple(fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 5 }), fc.option(fc.constantFrom(...KEYS), { nil: undefined }))
-  .map(([keys, throwing]) => {
-    const out: Record<string, unknown> = { ...keys };
+  .tuple(
+    fc.dictionary(fc.constantFrom(...KEYS), value, { maxKeys: 5 }),
+    fc.option(fc.constantFrom(...KEYS), { nil: undefined }),
+    fc.constantFrom('plain', 'plain', 'inherited', 'many'),
+  )
+  .map(([keys, throwing, kind]) => {
+    const out: Record<string, unknown> =
+      kind === 'inherited' ? Object.assign(Object.create({ queueId: 'inherited', to: 'x@inherited.test' }), keys) : { ...keys };
+    if (kind === 'many') for (let i = 0; i < 70; i++) out[`filler${i}`] = i;
     if (throwing !== undefined)
       Object.defineProperty(out, throwing, {
         enumerable: true,
@@ -107,6 +116,19 @@ describe('incremental trace summary', () => {
         ],
       },
     );
+  });
+
+  it("reads an event's own keys as its data has them: a key that is not enumerable stays out, as in the event's JSON", () => {
+    const own = { to: 'seen@x.test' };
+    Object.defineProperty(own, 'queueId', { value: 'hidden', enumerable: false });
+    const event = new EventRecord(1, 'queue.message-queued', 0, 'info', 1, 7, own, { remoteIp: '192.0.2.7' }, undefined);
+    const draft = new TraceDraft();
+    draft.add(event);
+    const trace = draft.build(7, 'smtp.connection-start', 1, [event], 0);
+    expect(event.data).not.toHaveProperty('queueId');
+    expect(trace.queueId).toBeUndefined();
+    expect(trace.to).toEqual(['seen@x.test']);
+    expect(trace.keywords.split('\n').sort()).toEqual(['192.0.2.7', 'seen@x.test']);
   });
 
   it('equals the rebuild through the collector, truncated spans included (fast-check)', () => {
