@@ -2,6 +2,7 @@ import { isLevel, LEVELS, type Level, severity } from '../base/levels.js';
 import { matchPattern } from '../base/patterns.js';
 import type { SpanId } from '../catalog/keys.js';
 import { EventRecord } from '../core/event.js';
+import { readOwnKeys } from './own-keys.js';
 import {
   encodeEventCursor,
   type KeyCondition,
@@ -43,6 +44,13 @@ export class EventRing {
   readonly #columns: unknown[][];
   /** Indexed values of the event being appended, read before the ring changes. */
   readonly #scratch: unknown[];
+  /** The span keys last read (null: none yet) and their indexed values: a span's events come in runs. */
+  #span: Data | undefined | null = null;
+  readonly #spanValues: unknown[];
+  /** Where `spanId` is among the indexed keys, or -1. */
+  readonly #spanIdKey: number;
+  /** False when a key is indexed twice: each is then read by name. */
+  readonly #walkable: boolean;
   #sortedIds = true;
   #lastId = Number.NEGATIVE_INFINITY;
 
@@ -62,6 +70,9 @@ export class EventRing {
     this.#keyIndex = new Map(indexKeys.map((k, i) => [k, i]));
     this.#columns = indexKeys.map(() => new Array<unknown>(capacity).fill(undefined));
     this.#scratch = indexKeys.map(() => undefined);
+    this.#spanValues = indexKeys.map(() => undefined);
+    this.#spanIdKey = indexKeys.indexOf('spanId');
+    this.#walkable = this.#keyIndex.size === indexKeys.length;
   }
 
   /** Events held. */
@@ -88,7 +99,8 @@ export class EventRing {
       throw new TypeError('expected a span id that is a number or a string');
     const keys = this.#keys;
     const scratch = this.#scratch;
-    for (let k = 0; k < keys.length; k++) scratch[k] = keyValue(source, keys[k] as string);
+    if (this.#walkable && source instanceof EventRecord) this.#readRecord(source, scratch);
+    else for (let k = 0; k < keys.length; k++) scratch[k] = keyValue(source, keys[k] as string);
     const slot = this.#head;
     if (this.#size === this.capacity) this.#evict(slot);
     else this.#size++;
@@ -106,6 +118,25 @@ export class EventRing {
       (this.#columns[k] as unknown[])[slot] = scratch[k];
       scratch[k] = undefined;
     }
+  }
+
+  /**
+   * A record's indexed values, as `value(key)` reads them (its own value, else its span id for
+   * `spanId`, else its span's), with its span's read once per run of the span's events and only its
+   * own keys walked.
+   */
+  #readRecord(record: EventRecord, scratch: unknown[]): void {
+    const keys = this.#keys;
+    const span = record.spanKeys;
+    if (span !== this.#span) {
+      this.#span = span;
+      for (let k = 0; k < keys.length; k++)
+        this.#spanValues[k] = span === undefined ? undefined : ownValue(span, keys[k] as string);
+    }
+    for (let k = 0; k < keys.length; k++) scratch[k] = this.#spanValues[k];
+    if (this.#spanIdKey >= 0 && record.spanId !== undefined) scratch[this.#spanIdKey] = record.spanId;
+    if (!readOwnKeys(record.own, this.#keyIndex, scratch))
+      for (let k = 0; k < keys.length; k++) scratch[k] = record.value(keys[k] as string);
   }
 
   /** Drops events older than `time` from the old end. */

@@ -1,6 +1,7 @@
 import { JSON_LIMITS } from '../base/json.js';
 import type { SpanId } from '../catalog/keys.js';
 import { EventRecord } from '../core/event.js';
+import { readOwnKeys } from './own-keys.js';
 import { keySource, keyValue, ownValue, valueText } from './query.js';
 import type { HistoryEvent, Trace, TraceMessage } from './types.js';
 
@@ -293,41 +294,14 @@ export class TraceDraft {
 
 const ALL = (1 << KEYS.length) - 1;
 
-/** Each key's bit, by name. */
-const KEY_BITS: ReadonlyMap<string, number> = new Map(KEYS.map((key, k) => [key, k]));
-/** Own keys read by name before the key-by-key reading takes over: an event has a few. */
-const MAX_OWN_KEYS = 64;
+/** Each key's position, by name. */
+const KEY_INDEX: ReadonlyMap<string, number> = new Map(KEYS.map((key, k) => [key, k]));
 
-/**
- * Puts the values of `own`'s keys among {@link KEYS} in `values` and returns their bits. An event
- * names a few keys: they are walked, rather than each of the eight looked up and mostly missed.
- * Keys it lists but does not own are left out, as the merge leaves them; a throwing getter or
- * proxy, or more keys than an event has, hands over to the reading key by key, which skips a key
- * that cannot be read.
- */
+/** Puts the values of `own`'s keys among {@link KEYS} in `values` (all undefined before) and returns their bits. */
 function readOwn(own: object, values: unknown[]): number {
+  if (!readOwnKeys(own, KEY_INDEX, values)) for (let k = 0; k < KEYS.length; k++) values[k] = ownValue(own, KEYS[k] as string);
   let mask = 0;
-  let seen = 0;
-  try {
-    for (const name in own) {
-      if (++seen > MAX_OWN_KEYS) break;
-      const k = KEY_BITS.get(name);
-      if (k === undefined || !Object.hasOwn(own, name)) continue;
-      const value = (own as Record<string, unknown>)[name];
-      if (value === undefined) continue;
-      values[k] = value;
-      mask |= 1 << k;
-    }
-    if (seen <= MAX_OWN_KEYS) return mask;
-  } catch {
-    // read again below, key by key
-  }
-  mask = 0;
-  for (let k = 0; k < KEYS.length; k++) {
-    const value = ownValue(own, KEYS[k] as string);
-    values[k] = value;
-    if (value !== undefined) mask |= 1 << k;
-  }
+  for (let k = 0; k < KEYS.length; k++) if (values[k] !== undefined) mask |= 1 << k;
   return mask;
 }
 

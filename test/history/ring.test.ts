@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { EventRecord } from '../../src/core/event.js';
 import { EventRing } from '../../src/history/event-ring.js';
 import { type ResolvedEventQuery, resolveEventQuery } from '../../src/history/query.js';
 import type { EventQuery, HistoryEvent } from '../../src/history/types.js';
@@ -187,5 +188,70 @@ describe('EventRing (property tests against an array model)', () => {
       ring.append({ id: i, type: 'smtp.ehlo', level: 'info', timestamp: i, data: { queueId: i % 3 } });
     expect(ring.query(resolveEventQuery({ keys: { queueId: 1 } })).items.map((e) => e.id)).toEqual([1000]);
     expect(ring.query(resolveEventQuery({ keys: { queueId: 2 } })).items.map((e) => e.id)).toEqual([1001, 998]);
+  });
+});
+
+describe('EventRing with event records', () => {
+  const NAMES = ['remoteIp', 'to', 'queueId', 'spanId'] as const;
+  const VALUES = ['192.0.2.1', 'a@x.org', 3, 'q7', undefined] as const;
+  /** Keys an event or a span sets, sometimes to undefined, sometimes behind a getter that throws. */
+  const keys = fc
+    .tuple(fc.dictionary(fc.constantFrom(...NAMES), fc.constantFrom(...VALUES), { maxKeys: 4 }), fc.boolean(), fc.boolean())
+    .map(([set, throwing, many]) => {
+      const out: Record<string, unknown> = { ...set };
+      if (throwing)
+        Object.defineProperty(out, 'queueId', {
+          enumerable: true,
+          get() {
+            throw new Error('unreadable');
+          },
+        });
+      if (many) for (let i = 0; i < 70; i++) out[`filler${i}`] = i;
+      return out;
+    });
+
+  it('indexes a record as its merged data, its span read once per run (fast-check)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(keys, fc.constantFrom(0, 0, 1), fc.boolean()), { maxLength: 30 }),
+        fc.array(keys, { minLength: 2, maxLength: 2 }),
+        (rows, spans) => {
+          const records = new EventRing(64, [...NAMES]);
+          const merged = new EventRing(64, [...NAMES]);
+          rows.forEach(([own, span, inSpan], i) => {
+            const spanKeys = inSpan ? spans[span] : undefined;
+            const record = new EventRecord(
+              100 + i,
+              'smtp.rcpt-to',
+              0,
+              'info',
+              1000 + i,
+              inSpan ? 7 + span : undefined,
+              own,
+              spanKeys,
+              undefined,
+            );
+            records.append(record);
+            merged.append({
+              id: record.id,
+              type: record.type,
+              level: record.level,
+              timestamp: record.timestamp,
+              data: record.data,
+            });
+          });
+          for (const key of NAMES)
+            for (const value of [...VALUES, 7, 8])
+              if (value !== undefined) {
+                const query = resolveEventQuery({ keys: { [key]: value }, limit: 1000 });
+                expect(
+                  records.query(query).items.map((e) => e.id),
+                  `${key}=${value}`,
+                ).toEqual(merged.query(query).items.map((e) => e.id));
+              }
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });
