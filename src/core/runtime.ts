@@ -184,9 +184,13 @@ export class TelemetryRuntime {
     const entry = this.#index[name];
     const endName = typeof entry === 'number' ? (this.#spanEnds[entry >>> FLAG_BITS] ?? '') : '';
     let keys: Data;
+    // The start event carries the copy, so its JSON is the span's, written once; an object that
+    // could not be copied whole goes as it is, for each sink to read with care.
+    let own: unknown = data;
     try {
       // A copy, so later changes to the caller's object do not leak in; read-only by type (freezing costs more than the copy).
       keys = { ...data };
+      if (typeof data !== 'function') own = keys;
     } catch (error) {
       keys = readableKeys(data);
       this.#failedPayload(typeof entry === 'number' ? entry >>> FLAG_BITS : 0, error);
@@ -202,8 +206,7 @@ export class TelemetryRuntime {
     };
     if (endName === '') this.#unknown(name, 'is not a span start event');
     else if (!this.#closed) this.#spans.open(state, now);
-    // The start event carries the copy: its keys are the span's, so its JSON is the span's, written once.
-    this[EMIT_IN_SPAN](state, name, typeof data === 'function' ? data : keys);
+    this[EMIT_IN_SPAN](state, name, own);
     return new SpanHandle(this, state);
   }
 

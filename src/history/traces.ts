@@ -206,8 +206,8 @@ export class TraceDraft {
     }
     if ((apply & (1 << TO)) !== 0) {
       const to = this.#value(TO, mask);
-      if (typeof to === 'string') (this.#to ??= new Set()).add(to);
-      else if (to !== undefined) for (const address of items(to)) (this.#to ??= new Set()).add(address);
+      if (typeof to === 'string') this.#recipient(to);
+      else if (to !== undefined) for (const address of items(to)) this.#recipient(address);
     }
     for (const k of KEYWORD_BITS) {
       if ((apply & (1 << k)) === 0) continue;
@@ -239,11 +239,17 @@ export class TraceDraft {
     };
   }
 
+  #recipient(address: string): void {
+    this.#to ??= new Set();
+    this.#to.add(address);
+  }
+
   #keyword(text: string): void {
     this.#seen ??= new Set();
     if (this.#seen.has(text)) return;
     this.#seen.add(text);
-    (this.#keywords ??= new Set()).add(text.toLowerCase());
+    this.#keywords ??= new Set();
+    this.#keywords.add(text.toLowerCase());
   }
 
   /** Key `k` of the event being read: its own value when `mask` says it has one, else its span's. */
