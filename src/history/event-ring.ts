@@ -49,8 +49,6 @@ export class EventRing {
   readonly #spanValues: unknown[];
   /** Where `spanId` is among the indexed keys, or -1. */
   readonly #spanIdKey: number;
-  /** False when a key is indexed twice: each is then read by name. */
-  readonly #walkable: boolean;
   #sortedIds = true;
   #lastId = Number.NEGATIVE_INFINITY;
 
@@ -66,13 +64,14 @@ export class EventRing {
     this.#levels = new Uint8Array(capacity);
     this.#spans = new Float64Array(capacity).fill(Number.NaN);
     this.#data = new Array<Data | EventRecord | undefined>(capacity).fill(undefined);
-    this.#keys = indexKeys;
-    this.#keyIndex = new Map(indexKeys.map((k, i) => [k, i]));
-    this.#columns = indexKeys.map(() => new Array<unknown>(capacity).fill(undefined));
-    this.#scratch = indexKeys.map(() => undefined);
-    this.#spanValues = indexKeys.map(() => undefined);
-    this.#spanIdKey = indexKeys.indexOf('spanId');
-    this.#walkable = this.#keyIndex.size === indexKeys.length;
+    // A key named twice is one column: a record's keys are then walked into one place each.
+    const keys = [...new Set(indexKeys)];
+    this.#keys = keys;
+    this.#keyIndex = new Map(keys.map((k, i) => [k, i]));
+    this.#columns = keys.map(() => new Array<unknown>(capacity).fill(undefined));
+    this.#scratch = keys.map(() => undefined);
+    this.#spanValues = keys.map(() => undefined);
+    this.#spanIdKey = keys.indexOf('spanId');
   }
 
   /** Events held. */
@@ -99,7 +98,7 @@ export class EventRing {
       throw new TypeError('expected a span id that is a number or a string');
     const keys = this.#keys;
     const scratch = this.#scratch;
-    if (this.#walkable && source instanceof EventRecord) this.#readRecord(source, scratch);
+    if (source instanceof EventRecord) this.#readRecord(source, scratch);
     else for (let k = 0; k < keys.length; k++) scratch[k] = keyValue(source, keys[k] as string);
     const slot = this.#head;
     if (this.#size === this.capacity) this.#evict(slot);

@@ -192,6 +192,13 @@ describe('EventRing (property tests against an array model)', () => {
 });
 
 describe('EventRing with event records', () => {
+  it('a key indexed twice is read once, from the event or its span', () => {
+    const twice = new EventRing(8, ['to', 'to', 'remoteIp']);
+    twice.append(new EventRecord(1, 'smtp.rcpt-to', 0, 'info', 1, 7, { to: 'a@x.org' }, { remoteIp: '192.0.2.1' }, undefined));
+    for (const keys of [{ to: 'a@x.org' }, { remoteIp: '192.0.2.1' }])
+      expect(twice.query(resolveEventQuery({ keys })).items.map((e) => e.id)).toEqual([1]);
+  });
+
   const NAMES = ['remoteIp', 'to', 'queueId', 'spanId'] as const;
   const VALUES = ['192.0.2.1', 'a@x.org', 3, 'q7', undefined] as const;
   /** Keys an event or a span sets, sometimes to undefined, sometimes behind a getter that throws. */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { EventRecord } from '../../src/core/event.js';
 import { resolveEventQuery } from '../../src/history/query.js';
 import { type EventQuery, type HistoryEvent, MemoryHistoryStore } from '../../src/index.js';
 import { SqliteHistoryStore } from '../../src/sqlite.js';
@@ -119,6 +120,48 @@ describe('sqlite blocks', () => {
         }
       }),
       { numRuns: 40 },
+    );
+  });
+
+  it('indexes event records as the memory store does: own keys over span keys, unreadable ones left out (fast-check)', () => {
+    const names = ['remoteIp', 'to', 'queueId'] as const;
+    const values = ['192.0.2.1', 'a@x.test', 'q7', undefined] as const;
+    const keys = fc
+      .tuple(fc.dictionary(fc.constantFrom(...names), fc.constantFrom(...values), { maxKeys: 3 }), fc.boolean())
+      .map(([set, throwing]) => {
+        const out: Record<string, unknown> = { ...set };
+        if (throwing)
+          Object.defineProperty(out, 'to', {
+            enumerable: true,
+            get() {
+              throw new Error('unreadable');
+            },
+          });
+        return out;
+      });
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(keys, fc.constantFrom(0, 1)), { maxLength: 20 }),
+        fc.array(keys, { minLength: 2, maxLength: 2 }),
+        (rows, spans) => {
+          const sqlite = new SqliteHistoryStore({ path: ':memory:', indexKeys: [...names] });
+          const memory = new MemoryHistoryStore({ events: 100, indexKeys: [...names] });
+          const records = rows.map(
+            ([own, span], i) =>
+              new EventRecord(100 + i, 'smtp.rcpt-to', 0, 'info', 1000 + i, 7 + span, own, spans[span], undefined),
+          );
+          sqlite.append({ events: records });
+          memory.append({ events: records });
+          for (const key of names)
+            for (const value of values)
+              if (value !== undefined)
+                expect(ids(sqlite, { keys: { [key]: value } }), `${key}=${value}`).toEqual(
+                  ids(memory, { keys: { [key]: value } }),
+                );
+          sqlite.close();
+        },
+      ),
+      { numRuns: 200 },
     );
   });
 

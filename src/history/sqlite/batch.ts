@@ -4,6 +4,7 @@ import { severity } from '../../base/levels.js';
 import type { SpanId } from '../../catalog/keys.js';
 import { EventRecord } from '../../core/event.js';
 import { storableEvent } from '../json.js';
+import { readOwnKeys } from '../own-keys.js';
 import { keyValue, ownValue, valueText } from '../query.js';
 import type { HistoryEvent } from '../types.js';
 import { addEvent, type EventColumns, emptyColumns, keySeed, SPAN_KEY, valueHash } from './block.js';
@@ -52,7 +53,7 @@ export function readBatch(events: readonly HistoryEvent[], keys: IndexKeys, refu
   const columns = emptyColumns();
   let spanId: SpanId | undefined;
   let spanText: string | undefined;
-  const spanHashes: SpanHashes = { keys: undefined, present: [], hashes: [] };
+  const spanHashes: SpanHashes = { keys: undefined, present: [], hashes: [], own: keys.names.map(() => undefined) };
   let spanHash = 0;
   let sorted = true;
   let lastId = Number.NEGATIVE_INFINITY;
@@ -100,13 +101,12 @@ export function hashValues(source: unknown, keys: IndexKeys, out: number[], span
   if (spans !== undefined && keys.fast && source instanceof EventRecord && source.spanKeys !== undefined) {
     const length = out.length;
     try {
-      hashRecord(source.own, source.spanKeys, keys, out, spans);
-      return;
+      if (hashRecord(source.own, source.spanKeys, keys, out, spans)) return;
     } catch {
-      // A hostile object: the one-key-at-a-time reading below decides what can be read.
-      out.length = length;
       spans.keys = undefined;
     }
+    // A hostile object: the one-key-at-a-time reading below decides what can be read.
+    out.length = length;
   }
   const { names, seeds } = keys;
   for (let k = 0; k < names.length; k++) hashValue(keyValue(source, names[k] as string), seeds[k] as number, out);
@@ -114,9 +114,10 @@ export function hashValues(source: unknown, keys: IndexKeys, out: number[], span
 
 /**
  * The hashes of an event in a span: its own indexed keys', then its span's it does not set, the
- * span's made once per run of its events. The same values `keyValue` reads, key by key.
+ * span's made once per run of its events. The same values `keyValue` reads, key by key. False when
+ * its own keys cannot be walked (`readOwnKeys`).
  */
-function hashRecord(own: object, span: object, keys: IndexKeys, out: number[], spans: SpanHashes): void {
+function hashRecord(own: object, span: object, keys: IndexKeys, out: number[], spans: SpanHashes): boolean {
   if (spans.keys !== span) {
     spans.keys = span;
     const present: number[] = [];
@@ -131,16 +132,19 @@ function hashRecord(own: object, span: object, keys: IndexKeys, out: number[], s
     spans.present = present;
     spans.hashes = hashes;
   }
-  for (const name in own) {
-    const k = keys.numbers.get(name);
-    if (k !== undefined && Object.hasOwn(own, name)) hashValue(ownValue(own, name), keys.seeds[k] as number, out);
-  }
-  const { present, hashes } = spans;
-  for (let i = 0; i < present.length; i++) {
-    const name = keys.names[present[i] as number] as string;
-    if (Object.hasOwn(own, name) && ownValue(own, name) !== undefined) continue;
-    const list = hashes[i] as number[];
-    for (let h = 0; h < list.length; h++) out.push(list[h] as number);
+  const values = spans.own;
+  try {
+    if (!readOwnKeys(own, keys.numbers, values)) return false;
+    for (let k = 0; k < values.length; k++) hashValue(values[k], keys.seeds[k] as number, out);
+    const { present, hashes } = spans;
+    for (let i = 0; i < present.length; i++) {
+      if (values[present[i] as number] !== undefined) continue;
+      const list = hashes[i] as number[];
+      for (let h = 0; h < list.length; h++) out.push(list[h] as number);
+    }
+    return true;
+  } finally {
+    values.fill(undefined);
   }
 }
 
@@ -149,6 +153,8 @@ export interface SpanHashes {
   keys: object | undefined;
   present: readonly number[];
   hashes: readonly (readonly number[])[];
+  /** The event's own indexed values, by key number, while it is read. */
+  readonly own: unknown[];
 }
 
 function hashValue(value: unknown, seed: number, out: number[]): void {
