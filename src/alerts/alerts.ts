@@ -1,4 +1,4 @@
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import { asCause, describeError, nearest, TelemetryConfigError } from '../base/errors.js';
 import { scalarJson } from '../base/json.js';
 import type { HistoryApi } from '../history/history.js';

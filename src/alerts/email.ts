@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { crypto } from '../base/builtins.js';
 
 /** A bare address: no display name, no spaces, nothing a header could be split on. */
 export const ADDRESS = /^[^\s@<>()[\]\\,;:"\p{Cc}]+@[^\s@<>()[\]\\,;:"\p{Cc}]+$/u;
@@ -33,7 +33,7 @@ export function buildMessage(parts: MailParts): string {
     `To: ${parts.to.join(', ')}`,
     `Subject: ${headerText(oneLine(parts.subject), 'Subject: '.length)}`,
     `Date: ${rfc5322Date(parts.date)}`,
-    `Message-ID: <${parts.date.toString(36)}.${randomBytes(9).toString('hex')}@${domain}>`,
+    `Message-ID: <${parts.date.toString(36)}.${crypto().randomBytes(9).toString('hex')}@${domain}>`,
     'Auto-Submitted: auto-generated',
     'MIME-Version: 1.0',
     'Content-Type: text/plain; charset=utf-8',

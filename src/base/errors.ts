@@ -1,4 +1,4 @@
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 /** Raised by `createTelemetry` and other configuration calls for a bad option. */
 export class TelemetryConfigError extends Error {
   override readonly name = 'TelemetryConfigError';

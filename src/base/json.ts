@@ -4,7 +4,7 @@
  * marker string, documented in `docs/consumers.md`.
  */
 
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 
 /** The start of the second last written by `isoTime`, and its text up to the milliseconds. */
 let secondStart = Number.NaN;

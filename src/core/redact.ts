@@ -1,4 +1,4 @@
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import { JSON_LIMITS, safeCopy } from '../base/json.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import { EventRecord } from './event.js';

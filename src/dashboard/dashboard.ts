@@ -1,7 +1,7 @@
 import { handler, type RequestHandler } from '../http/handler.js';
-import { TEXT_HEADERS } from '../http/request.js';
+import { type Reply, TEXT_HEADERS } from '../http/request.js';
 import type { ResolvedDashboard } from './options.js';
-import { CONTENT_SECURITY_POLICY, renderPage } from './page.js';
+import { contentSecurityPolicy, renderPage } from './page.js';
 
 const NOT_FOUND = { status: 404, headers: TEXT_HEADERS, body: 'not found\n' };
 
@@ -14,13 +14,19 @@ const NOT_FOUND = { status: 404, headers: TEXT_HEADERS, body: 'not found\n' };
 export function createDashboard(options: ResolvedDashboard): RequestHandler {
   // A disabled dashboard is not there at all, whatever the method.
   if (!options.enabled) return handler(() => NOT_FOUND);
+  // Rendered on the first request: its hashes need crypto, which a host without a dashboard never loads.
+  let page: Reply | undefined;
+  return handler(() => (page ??= pageReply(options)), { methods: ['GET', 'HEAD'] });
+}
+
+function pageReply(options: ResolvedDashboard): Reply {
   const body = renderPage(options);
-  const page = {
+  return {
     status: 200,
     headers: {
       'content-type': 'text/html; charset=utf-8',
       'content-length': String(Buffer.byteLength(body)),
-      'content-security-policy': CONTENT_SECURITY_POLICY,
+      'content-security-policy': contentSecurityPolicy(),
       'x-content-type-options': 'nosniff',
       'referrer-policy': 'no-referrer',
       'cache-control': 'no-store',
@@ -30,5 +36,4 @@ export function createDashboard(options: ResolvedDashboard): RequestHandler {
     },
     body,
   };
-  return handler(() => page, { methods: ['GET', 'HEAD'] });
 }

@@ -1,24 +1,25 @@
-import { createHash } from 'node:crypto';
+import { crypto } from '../base/builtins.js';
 import { SCRIPT, STYLE } from './browser-bundle.js';
 import type { ResolvedDashboard } from './options.js';
 
-const hash = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
+const hash = (text: string) => `'sha256-${crypto().createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 
 /**
  * The page's policy: nothing loads but its own hashed script and style, streams from its own origin,
  * and a `data:` favicon (else Chromium fetches `/favicon.ico` and reports it refused). Hashes rather
  * than nonces: the script is the same for every response, so the page can be rendered once.
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  `script-src ${hash(SCRIPT)}`,
-  `style-src ${hash(STYLE)}`,
-  "connect-src 'self'",
-  'img-src data:',
-  "frame-ancestors 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
+export const contentSecurityPolicy = (): string =>
+  [
+    "default-src 'none'",
+    `script-src ${hash(SCRIPT)}`,
+    `style-src ${hash(STYLE)}`,
+    "connect-src 'self'",
+    'img-src data:',
+    "frame-ancestors 'none'",
+    "base-uri 'none'",
+    "form-action 'none'",
+  ].join('; ');
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const;
 

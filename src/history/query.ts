@@ -1,4 +1,4 @@
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import { dateText, JSON_LIMITS } from '../base/json.js';
 import { isLevel, type Level, severity } from '../base/levels.js';
 import { EventRecord } from '../core/event.js';

@@ -1,5 +1,5 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { crypto } from '../base/builtins.js';
 import { type Reply, TEXT_HEADERS } from './request.js';
 
 /** What an `authorize` hook sees of a request, whatever its shape. */
@@ -77,12 +77,12 @@ export function basicCheck(credentials: BasicCredentials): (authorization: strin
   return (authorization) => {
     const match = authorization === undefined ? null : BASIC.exec(authorization);
     if (match === null) return false;
-    return timingSafeEqual(digest(Buffer.from(match[1] as string, 'base64').toString('utf8')), expected);
+    return crypto().timingSafeEqual(digest(Buffer.from(match[1] as string, 'base64').toString('utf8')), expected);
   };
 }
 
 function digest(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
+  return crypto().createHash('sha256').update(text).digest();
 }
 
 /** The `WWW-Authenticate` challenge of a Basic-auth realm. */

@@ -1,4 +1,4 @@
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import { closest, describeError, TelemetryConfigError } from '../base/errors.js';
 import { dateText } from '../base/json.js';
 import { type Level, severity } from '../base/levels.js';

@@ -1,4 +1,3 @@
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { MetricsSnapshot } from '../metrics/registry.js';
 import { droppedFrame, metricsFrame, pingFrame, type TraceItemsWriter, traceFrameOf } from './frames.js';
 import type { MetricsStream } from './metrics.js';
@@ -168,4 +167,9 @@ export class MetricFrames implements FrameSource {
   close(): void {
     this.#stream.close();
   }
+}
+
+/** Resolves on the event loop's next turn. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -1,4 +1,5 @@
-import { createHmac, createSecretKey, type KeyObject, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
+import { crypto } from '../base/builtins.js';
 import { TelemetryConfigError } from '../base/errors.js';
 
 /** What a live token grants: the tracing stream or the metrics stream. */
@@ -44,12 +45,24 @@ const MAX_TOKEN = 1024;
  * Nothing is stored, so tokens work across restarts when the key is shared; the key never leaves here.
  */
 export class TokenSigner {
-  readonly #key: KeyObject;
+  /** The host's key (a copy), until the first token needs it. */
+  #given: Uint8Array | undefined;
+  #key: KeyObject | undefined;
   readonly #now: () => number;
 
   constructor(key: Uint8Array | undefined, now: () => number) {
-    this.#key = createSecretKey(key ?? randomBytes(32));
+    this.#given = key === undefined ? undefined : Uint8Array.from(key);
     this.#now = now;
+  }
+
+  /** Made on first use: a host that never issues or checks a token never loads crypto. */
+  get #secret(): KeyObject {
+    if (this.#key === undefined) {
+      const { createSecretKey, randomBytes } = crypto();
+      this.#key = createSecretKey(this.#given ?? randomBytes(32));
+      this.#given = undefined;
+    }
+    return this.#key;
   }
 
   issue(options: LiveTokenOptions): string {
@@ -69,7 +82,7 @@ export class TokenSigner {
     const claims: Record<string, unknown> = {
       s: scope,
       e: Math.floor(this.#now() + ttlSeconds * 1000),
-      n: randomBytes(9).toString('base64url'),
+      n: crypto().randomBytes(9).toString('base64url'),
     };
     if (subject !== undefined) claims.u = subject;
     const body = Buffer.from(JSON.stringify(claims)).toString('base64url');
@@ -88,7 +101,7 @@ export class TokenSigner {
     if (!CANONICAL.test(body) || signature.toString('base64url') !== text) return INVALID;
     const expected = this.#sign(body);
     // The length of an HMAC is public; only equal-length buffers reach the constant-time compare.
-    if (signature.length !== expected.length || !timingSafeEqual(signature, expected)) return INVALID;
+    if (signature.length !== expected.length || !crypto().timingSafeEqual(signature, expected)) return INVALID;
     const claims = parseClaims(body);
     if (claims === undefined) return INVALID;
     if (this.#now() >= claims.expires) return { ok: false, reason: 'expired' };
@@ -97,7 +110,7 @@ export class TokenSigner {
   }
 
   #sign(body: string): Buffer {
-    return createHmac('sha256', this.#key).update(TOKEN_PREFIX).update(body).digest();
+    return crypto().createHmac('sha256', this.#secret).update(TOKEN_PREFIX).update(body).digest();
   }
 }
 

@@ -1,10 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { Attributes, Counter, Meter, MeterProvider } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { LoggerProvider, LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { SpanExporter, TracerProvider } from '@opentelemetry/sdk-trace';
+import { crypto, nodeModule } from '../base/builtins.js';
 import { TelemetryConfigError } from '../base/errors.js';
 import type { OtelLogRecordExporter } from './logs.js';
 
@@ -53,7 +52,7 @@ let api: OtelApi | undefined;
 let traceSdk: TraceSdk | undefined;
 let resources: Resources | undefined;
 let logsSdk: LogsSdk | undefined;
-const load = (): NodeJS.Require => createRequire(import.meta.url);
+const load = (): NodeJS.Require => nodeModule().createRequire(import.meta.url);
 
 /**
  * The OpenTelemetry API (a peer dependency: the host's own copy), loaded when an otel tracer is
@@ -93,7 +92,7 @@ let instanceId: string | undefined;
  */
 export function buildResource(service: string, extra: Attributes | undefined): Resource {
   resources ??= load()('@opentelemetry/resources') as Resources;
-  instanceId ??= randomUUID();
+  instanceId ??= crypto().randomUUID();
   const own: Attributes = { 'service.name': service, 'host.name': hostname(), 'service.instance.id': instanceId, ...extra };
   return resources.defaultResource().merge(resources.resourceFromAttributes(own));
 }

@@ -1,4 +1,4 @@
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import type { Attributes, AttributeValue, Context, Span, SpanKind, SpanOptions, TracerProvider } from '@opentelemetry/api';
 import type { SpanExporter } from '@opentelemetry/sdk-trace';
 import { describeError } from '../base/errors.js';

@@ -10,7 +10,7 @@
  *   `map_value`; `crates/registry/src/schema/structs.rs` `TraceValue`, tagged by `"@type"`).
  * Neither throws: a value that cannot be read is left out.
  */
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import { JSON_LIMITS, safeJson } from '../base/json.js';
 import { KEY_TYPES } from '../catalog/generated.js';
 

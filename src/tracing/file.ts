@@ -1,8 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { type FileHandle, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
+import type { FileHandle } from 'node:fs/promises';
+import { fs, fsPromises, path, streamPromises, zlib } from '../base/builtins.js';
 import { TelemetryConfigError } from '../base/errors.js';
 import { isoTime } from '../base/json.js';
 import { boolean, integer, oneOf } from '../base/validate.js';
@@ -138,6 +135,11 @@ interface Found {
  * `close()` flushes, `fdatasync`s and closes the handle; between batches, data is handed to the operating system without a sync.
  */
 export function fileSink(options: FileTracerOptions, context: SinkContext): Sink {
+  const { createReadStream, createWriteStream } = fs();
+  const { mkdir, open, readdir, rename, stat, unlink } = fsPromises();
+  const { join, resolve } = path();
+  const { pipeline } = streamPromises();
+  const { createGzip } = zlib();
   const dir = resolve(options.path);
   const prefix = options.prefix ?? 'mail-telemetry';
   const rotate = options.rotate ?? 'daily';

@@ -1,4 +1,4 @@
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import { describeError } from '../base/errors.js';
 import { isoTime, JSON_LIMITS, MARKERS, safeJson, scalarJson } from '../base/json.js';
 import type { Level } from '../base/levels.js';

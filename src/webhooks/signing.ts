@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { crypto } from '../base/builtins.js';
 import type { WebhookSigning } from './options.js';
 
 /** Signs request bodies; holds the key so that nothing else needs to. */
@@ -14,13 +14,13 @@ export class Signer {
 
   /** `X-Signature`: base64(HMAC-SHA256(key, body)), as Stalwart sends it; fixed for a body. */
   stalwart(body: Buffer): string | undefined {
-    return this.#stalwart === undefined ? undefined : createHmac('sha256', this.#stalwart).update(body).digest('base64');
+    return this.#stalwart === undefined ? undefined : crypto().createHmac('sha256', this.#stalwart).update(body).digest('base64');
   }
 
   /** Standard Webhooks `webhook-signature` over `id.timestamp.body`. */
   standard(id: string, timestamp: number, body: Buffer): string | undefined {
     if (this.#standard === undefined) return undefined;
-    const hmac = createHmac('sha256', this.#standard).update(`${id}.${timestamp}.`).update(body);
+    const hmac = crypto().createHmac('sha256', this.#standard).update(`${id}.${timestamp}.`).update(body);
     return `v1,${hmac.digest('base64')}`;
   }
 }

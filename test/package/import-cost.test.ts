@@ -1,7 +1,9 @@
 /**
  * The main entry loads ky and the OpenTelemetry API only when a feature needs them: an instance
  * with no webhook, alert action or otel tracer resolves neither (a resolve hook in a fresh process
- * lists every module the import asks for).
+ * lists every module the import asks for). Node's heavier built-ins (crypto, zlib, the file
+ * system's promises and streams, the public util module) load with the feature that uses them,
+ * not with the import.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -24,6 +26,19 @@ function requested(setup: string): string[] {
   return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
 }
 
+/** Node's built-in modules loaded by `run` in a fresh process, as `process.moduleLoadList` names them. */
+function builtinsLoaded(run: string): string[] {
+  const script = `
+    const before = new Set(process.moduleLoadList);
+    const { createTelemetry } = await import(${JSON.stringify(`${root}dist/index.js`)});
+    ${run}
+    console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m) && m.startsWith('NativeModule ')).map((m) => m.slice(13))));
+  `;
+  return JSON.parse(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' })) as string[];
+}
+
+const HEAVY = ['crypto', 'zlib', 'fs/promises', 'util', 'worker_threads', 'module'];
+
 describe('import cost', () => {
   it('the built package exists', () => {
     expect(existsSync(`${root}dist/index.js`), 'run `npm run build` first').toBe(true);
@@ -39,5 +54,25 @@ describe('import cost', () => {
 
   it('an otel tracer loads the OpenTelemetry API when it is made', () => {
     expect(requested("{ tracers: [{ type: 'otel' }] }")).toEqual(['@opentelemetry/api']);
+  });
+
+  it('importing the main entry and making a default instance load none of the heavier built-ins', () => {
+    const loaded = builtinsLoaded(`
+      const telemetry = createTelemetry();
+      telemetry.emit('auth.failed', { remoteIp: '192.0.2.7' });
+      await telemetry.flush();
+      await telemetry.shutdown();
+    `);
+    expect(loaded.filter((m) => HEAVY.includes(m))).toEqual([]);
+  });
+
+  it('a feature that needs one loads it when it runs: a live token loads crypto', () => {
+    const loaded = builtinsLoaded(`
+      const telemetry = createTelemetry({ live: { tokenKey: 'k'.repeat(32) } });
+      const token = telemetry.live.issueToken({ scope: 'tracing' });
+      if (!token.startsWith('mtl1.')) throw new Error('no token');
+      await telemetry.shutdown();
+    `);
+    expect(loaded).toContain('crypto');
   });
 });

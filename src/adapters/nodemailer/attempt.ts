@@ -1,4 +1,4 @@
-import { types } from 'node:util';
+import * as types from 'node:util/types';
 import type { Telemetry } from '../../index.js';
 import { defaultQueueId, type OutboundMessage, type QueueId, readMessage } from './message.js';
 import type { ResolvedNodemailerOptions } from './options.js';
