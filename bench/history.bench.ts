@@ -273,7 +273,7 @@ export const figures: Record<string, () => Promise<Figure>> = {
  * Event records of `sessions` five-step SMTP sessions (six events each, the span's start and end
  * included), as a subscriber receives them.
  */
-async function sessionRecords(sessions: number): Promise<HistoryEvent[]> {
+export async function sessionRecords(sessions: number): Promise<HistoryEvent[]> {
   const telemetry = createTelemetry({});
   const out: HistoryEvent[] = [];
   telemetry.subscribe(
