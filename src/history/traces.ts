@@ -3,6 +3,7 @@ import type { SpanId } from '../catalog/keys.js';
 import { EventRecord } from '../core/event.js';
 import { readOwnKeys } from './own-keys.js';
 import { keySource, keyValue, ownValue, valueText } from './query.js';
+import { SmallSet } from './small-set.js';
 import type { HistoryEvent, Trace, TraceMessage } from './types.js';
 
 /** The event that marks where a span's events were cut. */
@@ -36,6 +37,11 @@ export class TraceCollector {
   readonly #maxEvents: number;
   readonly #maxOpen: number;
   readonly #sink: TraceSink;
+  /** Event types with the end type of the span each starts (none: it starts none), by the type's number in the catalogue. */
+  readonly #ends: ({ readonly type: string; readonly end: string | undefined } | undefined)[] = [];
+  /** The span of the last event read: a session's events come in runs. */
+  #lastId: SpanId | undefined;
+  #last: OpenSpan | undefined;
   /** Open spans dropped for the bound or the age sweep. */
   abandoned = 0;
 
@@ -53,20 +59,30 @@ export class TraceCollector {
   add(event: HistoryEvent): void {
     const spanId = event.spanId;
     if (spanId === undefined) return;
-    const end = this.#spans.get(event.type);
+    const end = this.#endOf(event);
     if (end !== undefined) {
       // A start event opens the span (a repeated start id replaces a stale one).
       this.#open.delete(spanId);
       const draft = new TraceDraft();
       draft.add(event);
-      this.#open.set(spanId, { start: event, end, events: [event], draft, dropped: 0 });
+      const opened: OpenSpan = { start: event, end, events: [event], draft, dropped: 0 };
+      this.#open.set(spanId, opened);
+      this.#lastId = spanId;
+      this.#last = opened;
       if (this.#open.size > this.#maxOpen) this.#abandonOldest();
       return;
     }
-    const span = this.#open.get(spanId);
+    let span: OpenSpan | undefined;
+    if (spanId === this.#lastId) span = this.#last;
+    else {
+      span = this.#open.get(spanId);
+      this.#lastId = spanId;
+      this.#last = span;
+    }
     if (span === undefined) return;
     if (event.type === span.end) {
       this.#open.delete(spanId);
+      this.#forgetLast();
       const { draft, events, dropped, start } = span;
       if (dropped > 0) {
         const marker: HistoryEvent = {
@@ -93,6 +109,7 @@ export class TraceCollector {
 
   /** Drops spans that started before `time`. */
   sweep(time: number): void {
+    this.#forgetLast();
     for (const [id, span] of this.#open) {
       if (span.start.timestamp >= time) break;
       this.#open.delete(id);
@@ -102,9 +119,28 @@ export class TraceCollector {
 
   clear(): void {
     this.#open.clear();
+    this.#forgetLast();
+  }
+
+  /** The end type of the span `event` starts, if it starts one: looked up once per event type. */
+  #endOf(event: HistoryEvent): string | undefined {
+    const type = event.type;
+    if (!(event instanceof EventRecord)) return this.#spans.get(type);
+    const known = this.#ends[event.typeId];
+    // The type is checked too: a record made outside the core may carry any number.
+    if (known !== undefined && known.type === type) return known.end;
+    const end = this.#spans.get(type);
+    this.#ends[event.typeId] = { type, end };
+    return end;
+  }
+
+  #forgetLast(): void {
+    this.#lastId = undefined;
+    this.#last = undefined;
   }
 
   #abandonOldest(): void {
+    this.#forgetLast();
     const oldest = this.#open.keys().next();
     if (oldest.done !== true) {
       this.#open.delete(oldest.value);
@@ -137,7 +173,7 @@ interface MessageDraft {
   readonly queueId: string;
   messageId: string | undefined;
   from: string | undefined;
-  readonly to: Set<string>;
+  readonly to: SmallSet;
   size: number | undefined;
   /** The span's keys already applied to this message (bits of {@link KEYS}), in span generation `generation`. */
   spanDone: number;
@@ -155,20 +191,19 @@ export class TraceDraft {
   #queueId: string | undefined;
   #from: string | undefined;
   #size: number | undefined;
-  #to: Set<string> | undefined;
-  #keywords: Set<string> | undefined;
-  /** Keyword values seen, as given: span keys repeat, and each value is lower-cased once. */
-  #seen: Set<string> | undefined;
+  #to: SmallSet | undefined;
+  /** The keywords, lower-cased. */
+  #keywords: SmallSet | undefined;
   #messages: Map<string, MessageDraft> | undefined;
   /** The span keys of the events read, and their values by bit. */
   #span: Readonly<Record<string, unknown>> | undefined;
-  readonly #spanValues: unknown[] = new Array<unknown>(KEYS.length).fill(undefined);
+  readonly #spanValues: unknown[] = noValues();
   /** Bumped when the span keys change, so that what was applied from the last ones is forgotten. */
   #generation = 0;
   /** The span's keys already applied to the trace's own fields. */
   #spanDone = 0;
   /** The event's own values by bit (those it carries itself), for the event being read. */
-  readonly #own: unknown[] = new Array<unknown>(KEYS.length).fill(undefined);
+  readonly #own: unknown[] = noValues();
   /** True once an event carried a `messageId`. */
   #sawMessageId = false;
 
@@ -221,35 +256,29 @@ export class TraceDraft {
   }
 
   build(id: SpanId, type: string, timestamp: number, events: readonly HistoryEvent[], truncated: number): Trace {
-    const queueId = this.#queueId;
-    const from = this.#from;
-    const size = this.#size;
-    return {
-      id,
-      type,
-      timestamp,
-      ...(queueId === undefined ? {} : { queueId }),
-      ...(from === undefined ? {} : { from }),
-      to: this.#to === undefined ? [] : [...this.#to],
-      ...(size === undefined ? {} : { size }),
-      messages: this.#messages === undefined ? [] : [...this.#messages.values()].map(messageOf),
-      truncated,
-      keywords: this.#keywords === undefined ? '' : [...this.#keywords].join('\n'),
-      events,
-    };
+    // Field by field, in the order a trace lists them: no spread object for each optional one.
+    const trace: Writable<Trace> = { id, type, timestamp } as Writable<Trace>;
+    if (this.#queueId !== undefined) trace.queueId = this.#queueId;
+    if (this.#from !== undefined) trace.from = this.#from;
+    trace.to = this.#to === undefined ? [] : this.#to.values();
+    if (this.#size !== undefined) trace.size = this.#size;
+    trace.messages = this.#messages === undefined ? [] : [...this.#messages.values()].map(messageOf);
+    trace.truncated = truncated;
+    trace.keywords = this.#keywords === undefined ? '' : this.#keywords.values().join('\n');
+    trace.events = events;
+    return trace;
   }
 
   #recipient(address: string): void {
-    this.#to ??= new Set();
+    this.#to ??= new SmallSet();
     this.#to.add(address);
   }
 
   #keyword(text: string): void {
-    this.#seen ??= new Set();
-    if (this.#seen.has(text)) return;
-    this.#seen.add(text);
-    this.#keywords ??= new Set();
-    this.#keywords.add(text.toLowerCase());
+    this.#keywords ??= new SmallSet();
+    // Most values are lower case already, and come again with each event of their span: a value
+    // found as it is needs no lower-case copy.
+    if (!this.#keywords.has(text)) this.#keywords.add(text.toLowerCase());
   }
 
   /** Key `k` of the event being read: its own value when `mask` says it has one, else its span's. */
@@ -275,7 +304,7 @@ export class TraceDraft {
         queueId,
         messageId: undefined,
         from: undefined,
-        to: new Set(),
+        to: new SmallSet(),
         size: undefined,
         spanDone: 0,
         generation: this.#generation,
@@ -312,14 +341,24 @@ function readOwn(own: object, values: unknown[]): number {
 }
 
 /** A message as a trace lists it, from what was gathered about it. */
-export function messageOf(draft: Pick<MessageDraft, 'queueId' | 'messageId' | 'from' | 'to' | 'size'>): TraceMessage {
-  return {
-    queueId: draft.queueId,
-    ...(draft.messageId === undefined ? {} : { messageId: draft.messageId }),
-    ...(draft.from === undefined ? {} : { from: draft.from }),
-    to: [...draft.to],
-    ...(draft.size === undefined ? {} : { size: draft.size }),
-  };
+export function messageOf(
+  draft: Pick<MessageDraft, 'queueId' | 'messageId' | 'from' | 'size'> & { readonly to: SmallSet | ReadonlySet<string> },
+): TraceMessage {
+  const message: Writable<TraceMessage> = { queueId: draft.queueId } as Writable<TraceMessage>;
+  if (draft.messageId !== undefined) message.messageId = draft.messageId;
+  if (draft.from !== undefined) message.from = draft.from;
+  message.to = draft.to instanceof SmallSet ? draft.to.values() : [...draft.to];
+  if (draft.size !== undefined) message.size = draft.size;
+  return message;
+}
+
+type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
+const NO_VALUES: readonly unknown[] = KEYS.map(() => undefined);
+
+/** One undefined value per summary key (a copy: `fill` or `map` cost more on a list this short). */
+function noValues(): unknown[] {
+  return NO_VALUES.slice();
 }
 
 /** True when the trace is the span of the message with `queueId`, or one of its messages is. */

@@ -158,4 +158,42 @@ describe('incremental trace summary', () => {
       { numRuns: 1000 },
     );
   });
+
+  it('gives each span the trace it has alone when the events of several spans interleave (fast-check)', () => {
+    const ENDS = new Map([['smtp.connection-start', 'smtp.connection-end']]);
+    // Steps: an event of span 1, 2 or 3 (or of span 9, never started), a start or an end; type numbers as the catalogue gives them.
+    const step = fc.record({
+      span: fc.constantFrom(1, 2, 3, 9),
+      kind: fc.constantFrom('start', 'event', 'event', 'event', 'end'),
+      data: fc.dictionary(
+        fc.constantFrom('queueId', 'to', 'from', 'remoteIp'),
+        fc.constantFrom('q1', 'q2', 'a@x.test', 'B@y.test'),
+        {
+          maxKeys: 2,
+        },
+      ),
+    });
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        const made = steps.map(({ span, kind, data }, i) => {
+          const type = kind === 'start' ? 'smtp.connection-start' : kind === 'end' ? 'smtp.connection-end' : 'smtp.rcpt-to';
+          const typeId = kind === 'start' ? 1 : kind === 'end' ? 2 : 3;
+          const spanKeys = kind === 'start' ? undefined : { remoteIp: `192.0.2.${span}` };
+          return new EventRecord(i + 1, type, typeId, 'info', i + 1, span, data, spanKeys, undefined);
+        });
+        const together: Trace[] = [];
+        const shared = new TraceCollector(ENDS, 100, 10, (trace) => together.push(trace));
+        for (const event of made) shared.add(event);
+        const alone: Trace[] = [];
+        for (const span of [1, 2, 3, 9]) {
+          const own = new TraceCollector(ENDS, 100, 10, (trace) => alone.push(trace));
+          for (const event of made) if (event.spanId === span) own.add(event);
+        }
+        const byEnd = (traces: Trace[]) =>
+          [...traces].sort((a, b) => (a.events.at(-1)?.id ?? 0) - (b.events.at(-1)?.id ?? 0)).map(plain);
+        expect(byEnd(together)).toEqual(byEnd(alone));
+      }),
+      { numRuns: 500 },
+    );
+  });
 });
