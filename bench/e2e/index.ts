@@ -8,8 +8,10 @@
  * round runs under `--cpu-prof` and its samples are attributed to the library's folders, the mail
  * packages and Node. Prints Markdown and writes docs/benchmarks-e2e.md (not with `--quick`).
  *
- * `npx tsx bench/e2e/index.ts [--rounds N] [--messages N] [--concurrency N] [--no-profile] [--profile-only] [--by-consumer] [--quick]`
- * after `npm run build`.
+ * `npx tsx bench/e2e/index.ts [--rounds N] [--messages N] [--concurrency N] [--no-profile] [--profile-only] [--by-consumer] [--quick]
+ * [--node-flags="--max-semi-space-size=1 …"] [--history-capacity N]` after `npm run build`. `--node-flags` starts both server children
+ * (`off` and `on`) with those Node options, to see how V8's heap sizing moves a figure such as RSS;
+ * `--history-capacity N` gives the `on` server's history an event ring of N events.
  */
 import {
   copyFileSync,
@@ -58,8 +60,13 @@ const { values } = parseArgs({
     'by-consumer': { type: 'boolean', default: false },
     setup: { type: 'string' },
     quick: { type: 'boolean', default: false },
+    'node-flags': { type: 'string' },
+    'history-capacity': { type: 'string' },
   },
 });
+
+/** Node options for both server children (`--node-flags`). */
+const extraFlags = (values['node-flags'] ?? '').split(/\s+/).filter((flag) => flag !== '');
 
 function positive(name: string, value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -149,7 +156,16 @@ async function start(
   setup = EVERYTHING,
 ): Promise<ServerChild> {
   process.env.BENCH_E2E_CONSUMERS = setup.consumers.join(',');
-  const child = await ServerChild.start({ mode, repoRoot, webhookUrl: consumers.webhookUrl, stdout: devNull, nodeFlags, script });
+  if (values['history-capacity'] !== undefined)
+    process.env.BENCH_E2E_HISTORY_CAPACITY = String(positive('history-capacity', values['history-capacity'], 0));
+  const child = await ServerChild.start({
+    mode,
+    repoRoot,
+    webhookUrl: consumers.webhookUrl,
+    stdout: devNull,
+    nodeFlags: [...extraFlags, ...nodeFlags],
+    script,
+  });
   delete process.env.BENCH_E2E_CONSUMERS;
   if (mode === 'on') await consumers.attach(child.adminPort as number, { sse: setup.sse, scrape: setup.scrape });
   return child;
@@ -266,7 +282,11 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${report}\n`);
   // Only the default run is the published one: any option that changes what is measured leaves the docs alone.
   const published =
-    !quick && profile && [values.setup, values.rounds, values.messages, values.concurrency].every((v) => v === undefined);
+    !quick &&
+    profile &&
+    [values.setup, values.rounds, values.messages, values.concurrency, values['node-flags'], values['history-capacity']].every(
+      (v) => v === undefined,
+    );
   if (!published) log('a smoke run, one setup or other options: docs/benchmarks-e2e.md and the README were left as they were.');
   else {
     writeFileSync(join(repoRoot, 'docs/benchmarks-e2e.md'), report);

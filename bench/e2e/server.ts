@@ -124,7 +124,8 @@ if (mode === 'on') {
     // stdout is /dev/null (the parent opens it so), so this measures formatting and the write.
     ...(wanted.has('tracer') ? { tracers: [{ type: 'console', stream: 'stdout', format: 'json' }] } : {}),
     // Without `history` among the consumers, none: the default history would be one.
-    ...(wanted.has('history') ? { history: { series: { interval: 1000 } } } : { history: false }),
+    // `--history-capacity` of the parent: the event ring's size (the default history's otherwise).
+    ...(wanted.has('history') ? { history: { series: { interval: 1000 }, ...historyCapacity() } } : { history: false }),
     ...(wanted.has('webhook')
       ? {
           webhooks: [
@@ -298,3 +299,9 @@ process.on('message', (command: Command) => {
 });
 
 send({ type: 'ready', smtpPort, adminPort: admin === undefined ? undefined : (admin.address() as AddressInfo).port });
+
+/** The history's event capacity the parent asked for, if any. */
+function historyCapacity(): { capacity?: number } {
+  const capacity = Number(process.env.BENCH_E2E_HISTORY_CAPACITY);
+  return Number.isInteger(capacity) && capacity > 0 ? { capacity } : {};
+}
