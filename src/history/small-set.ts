@@ -31,4 +31,8 @@ export class SmallSet {
   values(): string[] {
     return this.#set === undefined ? this.#list.slice() : [...this.#set];
   }
+
+  [Symbol.iterator](): Iterator<string> {
+    return (this.#set ?? this.#list)[Symbol.iterator]();
+  }
 }

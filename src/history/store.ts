@@ -179,7 +179,7 @@ export class MemoryHistoryStore implements HistoryStore {
         const old = this.#byId.get(key);
         this.#byId.set(key, stored);
         const out = this.#traces.push(stored);
-        if (out !== undefined && this.#byId.get(out.key) === out) this.#byId.delete(out.key);
+        if (out !== undefined) this.#forget(out);
         if (old !== undefined) this.#forget(old);
       }
     }

@@ -342,12 +342,12 @@ function readOwn(own: object, values: unknown[]): number {
 
 /** A message as a trace lists it, from what was gathered about it. */
 export function messageOf(
-  draft: Pick<MessageDraft, 'queueId' | 'messageId' | 'from' | 'size'> & { readonly to: SmallSet | ReadonlySet<string> },
+  draft: Pick<MessageDraft, 'queueId' | 'messageId' | 'from' | 'size'> & { readonly to: Iterable<string> },
 ): TraceMessage {
   const message: Writable<TraceMessage> = { queueId: draft.queueId } as Writable<TraceMessage>;
   if (draft.messageId !== undefined) message.messageId = draft.messageId;
   if (draft.from !== undefined) message.from = draft.from;
-  message.to = draft.to instanceof SmallSet ? draft.to.values() : [...draft.to];
+  message.to = [...draft.to];
   if (draft.size !== undefined) message.size = draft.size;
   return message;
 }

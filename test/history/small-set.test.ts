@@ -16,6 +16,7 @@ describe('SmallSet', () => {
           set.add(v);
         }
         expect(small.values()).toEqual([...set]);
+        expect([...small]).toEqual([...set]);
       }),
     );
   });
