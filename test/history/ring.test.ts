@@ -5,6 +5,7 @@ import { EventRing } from '../../src/history/event-ring.js';
 import { type ResolvedEventQuery, resolveEventQuery } from '../../src/history/query.js';
 import type { EventQuery, HistoryEvent } from '../../src/history/types.js';
 import { LEVELS, type Level, matchPattern } from '../../src/index.js';
+import { keySets } from './support/hostile-keys.js';
 
 const TYPES = ['smtp.ehlo', 'smtp.rcpt-to', 'delivery.completed', 'auth.failed'];
 const IPS = ['192.0.2.1', '192.0.2.2', '198.51.100.7'];
@@ -202,20 +203,7 @@ describe('EventRing with event records', () => {
   const NAMES = ['remoteIp', 'to', 'queueId', 'spanId'] as const;
   const VALUES = ['192.0.2.1', 'a@x.org', 3, 'q7', undefined] as const;
   /** Keys an event or a span sets, sometimes to undefined, sometimes behind a getter that throws. */
-  const keys = fc
-    .tuple(fc.dictionary(fc.constantFrom(...NAMES), fc.constantFrom(...VALUES), { maxKeys: 4 }), fc.boolean(), fc.boolean())
-    .map(([set, throwing, many]) => {
-      const out: Record<string, unknown> = { ...set };
-      if (throwing)
-        Object.defineProperty(out, 'queueId', {
-          enumerable: true,
-          get() {
-            throw new Error('unreadable');
-          },
-        });
-      if (many) for (let i = 0; i < 70; i++) out[`filler${i}`] = i;
-      return out;
-    });
+  const keys = keySets(NAMES, VALUES, 'queueId', true);
 
   it('indexes a record as its merged data, its span read once per run (fast-check)', () => {
     fc.assert(

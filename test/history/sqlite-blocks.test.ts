@@ -11,6 +11,7 @@ import { EventRecord } from '../../src/core/event.js';
 import { resolveEventQuery } from '../../src/history/query.js';
 import { type EventQuery, type HistoryEvent, MemoryHistoryStore } from '../../src/index.js';
 import { SqliteHistoryStore } from '../../src/sqlite.js';
+import { keySets } from './support/hostile-keys.js';
 import { KEEP_ALL, KEYS, plain, sqliteFolder } from './support/sqlite-files.js';
 
 const dir = sqliteFolder('sqlite-blocks');
@@ -126,19 +127,7 @@ describe('sqlite blocks', () => {
   it('indexes event records as the memory store does: own keys over span keys, unreadable ones left out (fast-check)', () => {
     const names = ['remoteIp', 'to', 'queueId'] as const;
     const values = ['192.0.2.1', 'a@x.test', 'q7', undefined] as const;
-    const keys = fc
-      .tuple(fc.dictionary(fc.constantFrom(...names), fc.constantFrom(...values), { maxKeys: 3 }), fc.boolean())
-      .map(([set, throwing]) => {
-        const out: Record<string, unknown> = { ...set };
-        if (throwing)
-          Object.defineProperty(out, 'to', {
-            enumerable: true,
-            get() {
-              throw new Error('unreadable');
-            },
-          });
-        return out;
-      });
+    const keys = keySets(names, values, 'to');
     fc.assert(
       fc.property(
         fc.array(fc.tuple(keys, fc.constantFrom(0, 1)), { maxLength: 20 }),

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { EventRecord } from '../../src/core/event.js';
 import { keepsMessages, TraceCollector, TraceDraft } from '../../src/history/traces.js';
 import type { HistoryEvent, Trace } from '../../src/index.js';
+import { makeUnreadable, overfill } from './support/hostile-keys.js';
 import { rebuildTrace } from './support/trace-rebuild.js';
 
 const KEYS = ['queueId', 'from', 'size', 'to', 'domain', 'hostname', 'remoteIp', 'messageId', 'other'] as const;
@@ -35,14 +36,8 @@ const data = fc
   .map(([keys, throwing, kind]) => {
     const out: Record<string, unknown> =
       kind === 'inherited' ? Object.assign(Object.create({ queueId: 'inherited', to: 'x@inherited.test' }), keys) : { ...keys };
-    if (kind === 'many') for (let i = 0; i < 70; i++) out[`filler${i}`] = i;
-    if (throwing !== undefined)
-      Object.defineProperty(out, throwing, {
-        enumerable: true,
-        get() {
-          throw new Error('unreadable');
-        },
-      });
+    if (kind === 'many') overfill(out);
+    if (throwing !== undefined) makeUnreadable(out, throwing);
     return out;
   });
 
