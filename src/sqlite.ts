@@ -1,5 +1,5 @@
 /**
- * `mail-telemetry/sqlite`: a persistent history store on Node's built-in `node:sqlite` (Node ≥ 22.13;
+ * `mail-telemetry/sqlite`: a persistent history store on Node's built-in `node:sqlite` (Node >= 22.13;
  * 22.5 to 22.12 need `--experimental-sqlite`). Only this entry loads `node:sqlite`.
  *
  * ```ts

@@ -55,13 +55,13 @@ export const sanitise = (name: string): string => name.replace(/[^A-Za-z0-9]/g, 
 
 /** The names a condition may use, prepared once for every rule bound against them. */
 export interface BindScope {
-  /** Registry metric name → kind. */
+  /** Registry metric name -> kind. */
   readonly known: ReadonlyMap<string, Kind>;
-  /** Sanitised name → registry name. */
+  /** Sanitised name -> registry name. */
   readonly bySanitised: ReadonlyMap<string, string>;
   /** Catalogue events that have no counter, and so no value: by name and by sanitised name. */
   readonly uncounted: ReadonlyMap<string, string>;
-  /** Registry metric name → label names; label matchers on a metric left out are not checked. */
+  /** Registry metric name -> label names; label matchers on a metric left out are not checked. */
   readonly labels: ReadonlyMap<string, readonly string[]>;
 }
 
@@ -87,7 +87,7 @@ export function bindScope(
 
 /**
  * Binds metric references to registry names and builds closures. A bare name must be known;
- * `metric('…')` may name a host metric created later, but not an event that has no counter.
+ * `metric('...')` may name a host metric created later, but not an event that has no counter.
  */
 export function compile(expr: Expr, source: string, scope: BindScope): Compiled {
   const { known, bySanitised } = scope;

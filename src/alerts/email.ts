@@ -72,7 +72,7 @@ function headerText(text: string, prefix: number): string {
   return encodedWords(text);
 }
 
-/** RFC 2047 `=?UTF-8?B?…?=` words of at most 64 characters (a line stays under 78), never splitting a character. */
+/** RFC 2047 `=?UTF-8?B?...?=` words of at most 64 characters (a line stays under 78), never splitting a character. */
 function encodedWords(text: string): string {
   const words: string[] = [];
   let chunk = '';

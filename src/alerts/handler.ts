@@ -32,7 +32,7 @@ const CLOSED = problemRefusal(
 
 /**
  * The alert rules' states and their recent transitions as JSON, at any path:
- * `{"data":{"rules":[…state()],"transitions":[…]}}`, transitions newest first (`?limit=`, 1–1000,
+ * `{"data":{"rules":[...state()],"transitions":[...]}}`, transitions newest first (`?limit=`, 1-1000,
  * default 100). Only what `state()` and `transitions()` hold is written, so no action's URL, header
  * or address. Errors are RFC 7807 problem documents, as the history's: 400, 401/403, 405 with
  * `Allow`, a bare 500 (the cause goes to `report`). Neither shape throws or leaves a rejection.

@@ -4,7 +4,7 @@ import { MAX_MATCHED_LENGTH, repeatsIn } from './regex.js';
 /** How a label matcher compares: Prometheus' four operators. */
 export type MatchOp = '=' | '!=' | '=~' | '!~';
 
-/** One `label op "value"` inside `name{…}`. */
+/** One `label op "value"` inside `name{...}`. */
 export interface LabelMatcher {
   readonly label: string;
   readonly op: MatchOp;

@@ -12,7 +12,7 @@ export type { Duration } from './duration.js';
 /** Emits `telemetry.alert-event` (level warn) on firing and on resolution. */
 export interface AlertEventOptions {
   /**
-   * The event's `details`: a template (`{{ value }}`, `{{ labels.name }}`, `%{queue.count}%`, …).
+   * The event's `details`: a template (`{{ value }}`, `{{ labels.name }}`, `%{queue.count}%`, ...).
    * @default the `summary` annotation, else "<id> is <state>: <condition> (value <value>)"
    */
   readonly message?: string;

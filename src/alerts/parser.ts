@@ -194,7 +194,7 @@ class Parser {
     throw this.#error(`unknown function ${JSON.stringify(name)}`, pos, `known: ${FUNCTIONS.join(', ')}`);
   }
 
-  /** A window or percentile function's first argument: a bare name or `metric('…')`. */
+  /** A window or percentile function's first argument: a bare name or `metric('...')`. */
   #metricArgument(fn: string): MetricRef {
     const token = this.#next();
     if (token.type === 'name') {

@@ -30,7 +30,7 @@ const MAP_KEY = /^(labels|annotations)\.([A-Za-z_][A-Za-z0-9_]*)$/;
 /**
  * Parses `%{smtp.connection-start}%` (a metric's current value, Stalwart's form; unknown names stay as
  * written) and `{{ value }}`, `{{ id }}`, `{{ state }}`, `{{ condition }}`, `{{ labels.name }}`,
- * `{{ annotations.name }}`. Returns the problem text for an unknown `{{ … }}` name.
+ * `{{ annotations.name }}`. Returns the problem text for an unknown `{{ ... }}` name.
  */
 export function parseTemplate(source: string, allowAnnotations: boolean): Template | string {
   const parts: Part[] = [];

@@ -17,7 +17,7 @@ export interface MetricValue {
 
 const NONE: readonly number[] = [];
 
-/** Metric name → current value, built once per evaluation from one snapshot. */
+/** Metric name -> current value, built once per evaluation from one snapshot. */
 export function valuesOf(snapshot: MetricsSnapshot): Map<string, MetricValue> {
   const out = new Map<string, MetricValue>();
   for (const metric of snapshot.metrics) out.set(metric.name, sum(metric.kind, metric.series, undefined) as MetricValue);

@@ -25,7 +25,7 @@ export const MARKERS = {
 export const JSON_LIMITS = {
   /** Nesting deeper than this is written as `[TooDeep]`. */
   maxDepth: 32,
-  /** Longer strings are cut and end with `…[Truncated]`. */
+  /** Longer strings are cut and end with `...[Truncated]`. */
   maxString: 32_768,
   /** Output above this many characters is rewritten under the limits above, then cut to fit. */
   maxJson: 1_048_576,

@@ -7,7 +7,7 @@ export type Level = (typeof LEVELS)[number];
 /** A level, or `disable` to remove an event everywhere (consumers and counters). */
 export type LevelSetting = Level | 'disable';
 
-/** Numeric severity used internally: trace 0 … error 4, disable 5. */
+/** Numeric severity used internally: trace 0 ... error 4, disable 5. */
 export const DISABLED = 5;
 
 const SEVERITY: Readonly<Record<LevelSetting, number>> = {

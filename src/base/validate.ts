@@ -4,7 +4,7 @@ import { PATTERN } from './patterns.js';
 
 /**
  * The validation kit: every option check of every mechanism, one message per kind. Each check takes
- * `(value, path, …)` and throws a `TelemetryConfigError` that names the option path, the value and
+ * `(value, path, ...)` and throws a `TelemetryConfigError` that names the option path, the value and
  * what is allowed; the optional ones take their `fallback` next, then the range.
  */
 

@@ -3,7 +3,7 @@ import type { BuiltinEvents } from './generated.js';
 import type { AnyKeys, CommonKey, KeyName, KeyTypeTag, KeyTypeTags, Vocabulary } from './keys.js';
 
 /**
- * The type of one key of a host event: a type tag (`'string'`, `'number'`, `'time'`, …) for a
+ * The type of one key of a host event: a type tag (`'string'`, `'number'`, `'time'`, ...) for a
  * key of the host's own, or `true` for a key of the shared vocabulary, which keeps its vocabulary type.
  */
 export type KeySpec = KeyTypeTag | true;

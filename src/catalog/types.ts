@@ -60,7 +60,7 @@ export type CheckPattern<P extends string, N extends string> = string extends P
       ? P
       : NoEventMatches<P>;
 
-/** An event as consumers see it: `data` holds the event’s own keys merged with its span’s keys. */
+/** An event as consumers see it: `data` holds the event's own keys merged with its span's keys. */
 export interface TelemetryEvent<N extends string = string, D = Readonly<Record<string, unknown>>> {
   /** Unique, time-ordered event id, stable for the life of the event (retries reuse it). */
   readonly id: number;

@@ -27,7 +27,7 @@ export interface ValueSample {
   readonly value: number;
 }
 
-/** One series of a histogram, with cumulative counts: `cumulative[i]` counts values ≤ `bounds[i]`, the last is `count`. */
+/** One series of a histogram, with cumulative counts: `cumulative[i]` counts values <= `bounds[i]`, the last is `count`. */
 export interface HistogramSample {
   readonly labels: readonly string[];
   readonly bounds: readonly number[];
@@ -202,7 +202,7 @@ function decodeBounds(value: unknown): readonly number[] | undefined {
   let previous = Number.NEGATIVE_INFINITY;
   for (const bound of value as unknown[]) {
     if (typeof bound !== 'number' || !Number.isFinite(bound)) return undefined;
-    // Two bounds that print alike (`le` keeps 15 digits, after ms → s) would make one series twice.
+    // Two bounds that print alike (`le` keeps 15 digits, after ms -> s) would make one series twice.
     const printed = Number(bound.toPrecision(12));
     if (!(printed > previous)) return undefined;
     previous = printed;

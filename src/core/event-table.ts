@@ -10,13 +10,13 @@ import type { EventInfo } from './types.js';
  */
 export class EventTable {
   readonly catalog: Catalog;
-  /** Event id → name ('' for unused ids). */
+  /** Event id -> name ('' for unused ids). */
   readonly names: string[];
-  /** Event id → severity in effect (`DISABLED` for disabled and unused ids). */
+  /** Event id -> severity in effect (`DISABLED` for disabled and unused ids). */
   readonly levels: Uint8Array;
-  /** Event id → the level events carry (its default when disabled). */
+  /** Event id -> the level events carry (its default when disabled). */
   readonly levelNames: Level[];
-  /** Span start event id → its end event's name ('' for events that start no span). */
+  /** Span start event id -> its end event's name ('' for events that start no span). */
   readonly spanEnds: string[];
   /** Span start events with their end events. */
   readonly spanPairs: ReadonlyMap<string, string>;

@@ -72,7 +72,7 @@ export interface CoreContext {
   now(): number;
   /** The one-line description of an event type. */
   describe(type: string): string;
-  /** Span start event names → their end event names. */
+  /** Span start event names -> their end event names. */
   readonly spans: ReadonlyMap<string, string>;
   /** Adds a bounded, batched consumer of events. Throws `TelemetryConfigError` on a bad pattern. */
   subscribe(options: MechanismSubscribeOptions, handler: BatchHandler<EventRecord>): MechanismSubscription;

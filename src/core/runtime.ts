@@ -41,7 +41,7 @@ export class TelemetryRuntime {
   readonly #table: EventTable;
   readonly #consumers: Consumers;
   /**
-   * Event name → `id << 3 | flags` (ROUTED, COUNTED, METERED). Built with `Object.fromEntries` so it keeps
+   * Event name -> `id << 3 | flags` (ROUTED, COUNTED, METERED). Built with `Object.fromEntries` so it keeps
    * V8's fast properties: a constant-name lookup is an inline-cached load, cheaper than a Map.
    */
   readonly #index: Record<string, number>;
@@ -56,7 +56,7 @@ export class TelemetryRuntime {
   readonly #spans: SpanTable;
   readonly #now: () => number;
   #sweepTimer: NodeJS.Timeout | undefined;
-  /** Span start event id → its end event's name ('' for events that start no span). */
+  /** Span start event id -> its end event's name ('' for events that start no span). */
   readonly #spanEnds: string[];
   #als: AsyncLocalStorage<SpanState> | undefined;
   #closed = false;
@@ -135,7 +135,7 @@ export class TelemetryRuntime {
     return this.#catalog;
   }
 
-  // ── emit path ────────────────────────────────────────────────────────────
+  // -- emit path ------------------------------------------------------------
 
   emit(name: string, input?: unknown): void {
     // Kept tiny so V8 inlines it at every call site: an unwanted event costs one load and one test.
@@ -371,7 +371,7 @@ export class TelemetryRuntime {
     this.#report('telemetry.spans-swept', { total: count, details: 'open spans that were never ended' }, this);
   }
 
-  // ── consumers ────────────────────────────────────────────────────────────
+  // -- consumers ------------------------------------------------------------
 
   subscribe(options: unknown, handler: BatchHandler<TelemetryEvent>): Subscription {
     return this.#consumers.subscribe(options, handler);
@@ -413,7 +413,7 @@ export class TelemetryRuntime {
     this.#report(event, { id, reason: describeError(error), causedBy: asCause(error) }, origin);
   }
 
-  // ── flush, shutdown, introspection ───────────────────────────────────────
+  // -- flush, shutdown, introspection ---------------------------------------
 
   async flush(timeout = 5000): Promise<FlushReport> {
     checkTimeout(timeout);

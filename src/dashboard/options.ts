@@ -35,17 +35,17 @@ export interface DashboardOptions {
    * `{scope}` standing for `tracing` or `metrics` (Stalwart v0.16: `/api/token/{scope}`). The host
    * serves it behind its own login (the page sends cookies) and answers with
    * `telemetry.live.issueToken({ scope })` as plain text (or Stalwart v0.15's `{"data": token}`).
-   * Without it the page uses tokens from its URL fragment (`#token=…`), which stop opening streams
+   * Without it the page uses tokens from its URL fragment (`#token=...`), which stop opening streams
    * once they expire: a filter change or reconnect after that shows "unauthorized".
    * @default undefined (tokens from the URL fragment, or the live `authorize` callback)
    */
   readonly tokenPath?: string;
   /**
    * Where the host mounted `handlers.history`, as the prefix of its routes: the message search reads
-   * `{historyPath}/telemetry/traces` and `…/telemetry/events`. Same origin only. Unset, the page
+   * `{historyPath}/telemetry/traces` and `.../telemetry/events`. Same origin only. Unset, the page
    * looks at `history/` beside itself (a page at `/telemetry/dashboard` reads
    * `/telemetry/history/telemetry/traces`), and after a 404 at Stalwart's `/api/`. The page sends
-   * its cookies, and the bearer token its URL fragment gives (`#history=…`), to the history's `authorize`.
+   * its cookies, and the bearer token its URL fragment gives (`#history=...`), to the history's `authorize`.
    * @default undefined (beside the page, then '/api/')
    */
   readonly historyPath?: string;

@@ -71,8 +71,8 @@ const CLOSED = problemRefusal(401, 'Unauthorized', 'the history handler is close
 
 /**
  * The history as JSON, with Stalwart's paths and parameters (matched at the end of the path, so any
- * prefix works): `GET …/telemetry/traces`, `…/telemetry/trace/{id}`, `…/telemetry/metrics`, and
- * `…/telemetry/events`. Bodies are `{ "data": … }`; errors are RFC 7807 problem documents: 400 for a
+ * prefix works): `GET .../telemetry/traces`, `.../telemetry/trace/{id}`, `.../telemetry/metrics`, and
+ * `.../telemetry/events`. Bodies are `{ "data": ... }`; errors are RFC 7807 problem documents: 400 for a
  * malformed target, parameter or percent-encoding, 405 with `Allow` for another method, 500 (no
  * detail of the cause) for a failure inside, which goes to `report`. Neither shape throws or leaves
  * a rejection unhandled, and the node shape writes nothing to a response the host already answered.

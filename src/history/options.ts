@@ -85,7 +85,7 @@ export interface SeriesHistoryOptions {
   readonly metrics?: readonly string[];
   /**
    * Most points kept; the oldest go first. A point takes about 110 bytes in memory; a snapshot
-   * makes one per gauge and one per counter or histogram that changed (about 10–30 in a mail server).
+   * makes one per gauge and one per counter or histogram that changed (about 10-30 in a mail server).
    * @default 10_000
    */
   readonly capacity?: number;

@@ -39,7 +39,7 @@ export interface ResolvedEventQuery {
   readonly types: readonly string[] | undefined;
   readonly from: number;
   readonly to: number;
-  /** Numeric severity: trace 0 … error 4. */
+  /** Numeric severity: trace 0 ... error 4. */
   readonly minLevel: number;
   readonly keys: readonly KeyCondition[];
   /** Lower-case text to find in some value. */

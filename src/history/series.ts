@@ -7,7 +7,7 @@ import type { MetricsSnapshot } from '../metrics/registry.js';
 
 /** One metric's value over one snapshot interval. */
 export interface SeriesPoint {
-  /** The registry's metric name: `smtp.connection-start`, `queue.count`, `delivery.total-time`, … */
+  /** The registry's metric name: `smtp.connection-start`, `queue.count`, `delivery.total-time`, ... */
   readonly metric: string;
   readonly kind: 'counter' | 'gauge' | 'histogram';
   /** The series' labels; `{}` for unlabelled metrics. */

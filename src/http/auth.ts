@@ -9,7 +9,7 @@ export interface HttpAuthRequest {
   readonly url: URL;
   /** A request header, lower or mixed case. */
   header(name: string): string | undefined;
-  /** The original request, for the host's own session checks (`req.user`, cookies, …). */
+  /** The original request, for the host's own session checks (`req.user`, cookies, ...). */
   readonly raw: IncomingMessage | Request;
 }
 
@@ -69,7 +69,7 @@ export interface BasicCredentials {
 }
 
 /**
- * A check of `Authorization: Basic …` against fixed credentials, in constant time: both sides are
+ * A check of `Authorization: Basic ...` against fixed credentials, in constant time: both sides are
  * hashed first, so neither the length nor the content of the secret shows in the timing.
  */
 export function basicCheck(credentials: BasicCredentials): (authorization: string | undefined) => boolean {

@@ -37,8 +37,8 @@ export interface TelemetryHandlers {
   /** Server-sent events of metric frames (`event: metrics`). */
   readonly liveMetrics: RequestHandler;
   /**
-   * Issues live tokens to requests `live.authorize` accepts, at Stalwart's paths: `…/live/{tracing,metrics}-token`
-   * (0.15, answering `{"data": token}` under `stalwart: '0.15'`) or `…/token/{tracing,metrics}` (0.16, text).
+   * Issues live tokens to requests `live.authorize` accepts, at Stalwart's paths: `.../live/{tracing,metrics}-token`
+   * (0.15, answering `{"data": token}` under `stalwart: '0.15'`) or `.../token/{tracing,metrics}` (0.16, text).
    */
   readonly liveToken: RequestHandler;
   /** The history queries as JSON, with Stalwart-compatible paths and parameters. */

@@ -6,7 +6,7 @@ const TRACING_PARAMS = ['token', 'filter', 'events', 'exclude', 'level', 'sticky
 const METRICS_PARAMS = ['token', 'metrics', 'interval'];
 
 /**
- * The filter a tracing URL asks for: `filter=<text>`, `events=smtp.*,auth.*`, `exclude=…`,
+ * The filter a tracing URL asks for: `filter=<text>`, `events=smtp.*,auth.*`, `exclude=...`,
  * `level=info`, `sticky=false`, and any event key as a substring filter (`remoteIp=`, also
  * spelled `remote-ip=` or `remote_ip=`). An unknown parameter is an error, not a silent no-op.
  */

@@ -20,7 +20,7 @@ const NOT_FOUND: Reply = {
 /** Stalwart's live tokens last 60 s. */
 const TTL_SECONDS = 60;
 
-/** The stream a token path asks for: Stalwart 0.15's `…/live/{scope}-token` or 0.16's `…/token/{scope}`. */
+/** The stream a token path asks for: Stalwart 0.15's `.../live/{scope}-token` or 0.16's `.../token/{scope}`. */
 export function tokenScope(pathname: string): LiveScope | undefined {
   const m = /\/(?:live\/(tracing|metrics)-token|token\/(tracing|metrics))\/*$/.exec(pathname);
   return (m?.[1] ?? m?.[2]) as LiveScope | undefined;

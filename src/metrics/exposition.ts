@@ -20,7 +20,7 @@ interface Naming {
   readonly counterSample: string;
   /** The OpenMetrics unit, when the name ends with it. */
   readonly unit: string;
-  /** Multiplier from stored values to exported ones (ms → s). */
+  /** Multiplier from stored values to exported ones (ms -> s). */
   readonly scale: number;
 }
 
@@ -29,7 +29,7 @@ interface Rendered {
   readonly header: string;
   readonly name: string;
   readonly scale: number;
-  /** For an unlabelled metric: `name{default labels} `, or per bucket `name_bucket{…,le="b"} `. */
+  /** For an unlabelled metric: `name{default labels} `, or per bucket `name_bucket{...,le="b"} `. */
   readonly prefixes?: readonly string[];
 }
 

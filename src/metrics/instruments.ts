@@ -274,7 +274,7 @@ export class Histogram extends Instrument<HistogramSeries> {
   }
 
   readonly bounds: readonly number[];
-  /** Values ≤ 0 are skipped rather than refused (for lookups that report 0 when cached). */
+  /** Values <= 0 are skipped rather than refused (for lookups that report 0 when cached). */
   readonly positiveOnly: boolean;
 
   constructor(

@@ -77,7 +77,7 @@ export interface ResolvedMetricsOptions {
   readonly maxSeries: number;
   readonly memoryInterval: number;
   readonly auth: { readonly username: string; readonly password: string } | undefined;
-  /** Registry name → exported name. */
+  /** Registry name -> exported name. */
   readonly exportNames: ReadonlyMap<string, string>;
   /** The Stalwart version of the scrape, if any. */
   readonly stalwart: StalwartVersion | undefined;

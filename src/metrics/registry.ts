@@ -32,7 +32,7 @@ export interface MetricOptions<L extends string = never> {
    */
   readonly labels?: readonly L[];
   /**
-   * The unit, appended to the exported name in `prometheus` naming (`seconds`, `bytes`, …).
+   * The unit, appended to the exported name in `prometheus` naming (`seconds`, `bytes`, ...).
    * @default ''
    */
   readonly unit?: string;
@@ -73,7 +73,7 @@ export type SeriesSnapshot =
 export interface MetricSnapshot {
   readonly name: string;
   readonly kind: 'counter' | 'gauge' | 'histogram';
-  /** The unit values are in: `milliseconds`, `bytes`, `events`, … */
+  /** The unit values are in: `milliseconds`, `bytes`, `events`, ... */
   readonly unit: string;
   readonly help: string;
   readonly series: readonly SeriesSnapshot[];

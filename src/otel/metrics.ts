@@ -57,7 +57,7 @@ const UNITS: Readonly<Record<string, string>> = { milliseconds: 'ms', bytes: 'By
 /**
  * A metric's OTLP unit: UCUM (`{event}`, `ms`, `By`), or, when the registry uses Stalwart's naming
  * (`metrics.naming: 'stalwart'`), the unit words Stalwart's own OTLP export sends (`events`,
- * `milliseconds`, `bytes`, `connections`, `messages`, …), which are the registry's own.
+ * `milliseconds`, `bytes`, `connections`, `messages`, ...), which are the registry's own.
  */
 function unitOf(metric: Collected, stalwart: boolean): string {
   return stalwart ? metric.unit : (UNITS[metric.unit] ?? metric.unit);
@@ -72,7 +72,7 @@ function unitOf(metric: Collected, stalwart: boolean): string {
  * - Histograms become OTel histograms with the same bucket bounds (`advice.explicitBucketBoundaries`);
  *   each observation made after the bridge starts is forwarded.
  * - Units are UCUM (`{event}`, `ms`, `By`); with `metrics: { naming: 'stalwart' }` they are
- *   Stalwart's (`events`, `milliseconds`, `bytes`, …). Values are the registry's (ms, bytes) either way.
+ *   Stalwart's (`events`, `milliseconds`, `bytes`, ...). Values are the registry's (ms, bytes) either way.
  * Metrics defined after the bridge starts are not exported; start it after defining them.
  */
 export function exportMetrics(telemetry: BridgeSource, options: OpenTelemetryMetricsOptions): OpenTelemetryMetricsBridge {

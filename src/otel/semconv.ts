@@ -2,8 +2,8 @@ import type { Attributes } from '@opentelemetry/api';
 
 /**
  * How the otel tracer names the attributes of its spans, span events and log records:
- * - `'catalogue'`: the catalogue's keys as they are (`remoteIp`, `remotePort`, …);
- * - `'semconv'`: OpenTelemetry's semantic-convention names (`client.address`, `server.port`, …)
+ * - `'catalogue'`: the catalogue's keys as they are (`remoteIp`, `remotePort`, ...);
+ * - `'semconv'`: OpenTelemetry's semantic-convention names (`client.address`, `server.port`, ...)
  *   in place of the catalogue keys they stand for, the other keys as they are;
  * - `'both'`: the catalogue's keys, and the semantic-convention names beside them.
  */

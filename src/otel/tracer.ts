@@ -36,7 +36,7 @@ export interface OtelSpanExporter {
   forceFlush?(): Promise<void>;
 }
 
-/** Turns each span (start event … end event) into one OpenTelemetry span. */
+/** Turns each span (start event ... end event) into one OpenTelemetry span. */
 export interface OtelTracerOptions extends TracerCommonOptions {
   readonly type: 'otel';
   /**

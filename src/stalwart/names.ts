@@ -62,7 +62,7 @@ export function selects(pattern: string, name: string): boolean {
  * Selectors over event names, rewritten to select by the catalogue's (0.16) names alone, for
  * stores that match names as text (the event ring, SQLite's GLOB, PostgreSQL's LIKE): a 0.15
  * alias becomes its 0.16 name, and a wildcard is kept and followed by the 0.16 names of the
- * aliases it matches (`queue.queue-*` adds `queue.message-queued` …). Once per query.
+ * aliases it matches (`queue.queue-*` adds `queue.message-queued` ...). Once per query.
  */
 export function currentPatterns(patterns: readonly string[]): string[] {
   const out: string[] = [];

@@ -172,7 +172,7 @@ function read(target: object, key: string): unknown {
   }
 }
 
-// ── 0.16 keyValues ────────────────────────────────────────────────────────
+// -- 0.16 keyValues --------------------------------------------------------
 
 /** One typed value of a 0.16 trace item. */
 export type TraceValue =

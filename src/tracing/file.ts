@@ -14,7 +14,7 @@ import type { TracerCommonOptions } from './options.js';
  * File names are `<prefix>.<period>.log`, where the period is the UTC `YYYY-MM-DD` (daily),
  * `YYYY-MM-DDTHH` (hourly) or `YYYY-MM-DDTHH-mm` (minutely) of the telemetry clock, or
  * `<prefix>.log` when `rotate` is `never`. When `maxSize` starts a new file within one period, the
- * next files are `<prefix>.<period>.1.log`, `<prefix>.<period>.2.log`… (`<prefix>.1.log`… with
+ * next files are `<prefix>.<period>.1.log`, `<prefix>.<period>.2.log`... (`<prefix>.1.log`... with
  * `never`): the file with the highest number is the active one. Gzipped rotated files keep their
  * name with `.gz` appended.
  */
@@ -28,7 +28,7 @@ export interface FileTracerOptions extends TracerCommonOptions {
    */
   readonly prefix?: string;
   /**
-   * `text`: `<RFC 3339 time> <LEVEL> <description> (<event>) key = value, …`; `json`: one object per line.
+   * `text`: `<RFC 3339 time> <LEVEL> <description> (<event>) key = value, ...`; `json`: one object per line.
    * @default 'text'
    */
   readonly format?: 'text' | 'json';

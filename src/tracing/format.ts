@@ -24,7 +24,7 @@ export interface TextOptions {
   readonly multiline: boolean;
   /** ANSI colours for the time and the level. */
   readonly ansi: boolean;
-  /** A syslog priority prefix (`<3>` … `<7>`) for systemd-journald. */
+  /** A syslog priority prefix (`<3>` ... `<7>`) for systemd-journald. */
   readonly journald: boolean;
 }
 

@@ -52,7 +52,7 @@ export interface ConsoleTracerOptions extends TracerCommonOptions {
    */
   readonly stream?: 'stderr' | 'stdout';
   /**
-   * `text`: `<RFC 3339 time> <LEVEL> <description> (<event>) key = value, …`; `json`: one object per line.
+   * `text`: `<RFC 3339 time> <LEVEL> <description> (<event>) key = value, ...`; `json`: one object per line.
    * @default 'text'
    */
   readonly format?: 'text' | 'json';
@@ -67,7 +67,7 @@ export interface ConsoleTracerOptions extends TracerCommonOptions {
    */
   readonly ansi?: boolean | 'auto';
   /**
-   * Prefixes each line with its syslog priority (`<3>` … `<7>`), which systemd-journald reads
+   * Prefixes each line with its syslog priority (`<3>` ... `<7>`), which systemd-journald reads
    * from stderr, so levels reach the journal without a native module.
    * @default false
    */

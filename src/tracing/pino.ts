@@ -7,7 +7,7 @@ import type { TracerCommonOptions } from './options.js';
 /** A log method as pino has it: `logger.info(obj, msg)`. */
 export type PinoLogMethod = (object: Record<string, unknown>, message: string) => void;
 
-/** The part of a pino logger the bridge uses; any pino 8–10 logger (or a child) fits. */
+/** The part of a pino logger the bridge uses; any pino 8-10 logger (or a child) fits. */
 export interface PinoLike {
   trace: PinoLogMethod;
   debug: PinoLogMethod;

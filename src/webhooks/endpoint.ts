@@ -166,7 +166,7 @@ export class Endpoint {
     this.#subscribe();
   }
 
-  // ── intake ───────────────────────────────────────────────────────────────
+  // -- intake ---------------------------------------------------------------
 
   #subscribe(): void {
     const o = this.#o;
@@ -240,7 +240,7 @@ export class Endpoint {
     }
   }
 
-  // ── batching ─────────────────────────────────────────────────────────────
+  // -- batching -------------------------------------------------------------
 
   /** Cuts requests while one may wait in the queue: full ones at once, the rest when the window is due. */
   #pump(): void {
@@ -285,7 +285,7 @@ export class Endpoint {
       .catch((error: unknown) => this.#report('telemetry.webhook-error', { reason: describeError(error) }));
   }
 
-  // ── delivery ─────────────────────────────────────────────────────────────
+  // -- delivery -------------------------------------------------------------
 
   /** Delivers a batch, and in order the halves it is split into when the receiver answers 413. */
   async #send(batch: Batch): Promise<void> {
@@ -468,7 +468,7 @@ export class Endpoint {
     this.#subscription = undefined;
   }
 
-  // ── waiting ──────────────────────────────────────────────────────────────
+  // -- waiting --------------------------------------------------------------
 
   #sleep(ms: number, backoff: boolean): Promise<void> {
     return new Promise((resolve) => {
@@ -499,7 +499,7 @@ export class Endpoint {
     this.#timer = undefined;
   }
 
-  // ── control ──────────────────────────────────────────────────────────────
+  // -- control --------------------------------------------------------------
 
   pause(): void {
     if (this.#state !== 'active') return;
@@ -580,7 +580,7 @@ export class Endpoint {
     };
   }
 
-  // ── accounting ───────────────────────────────────────────────────────────
+  // -- accounting -----------------------------------------------------------
 
   #held(): { events: number; bytes: number } {
     let events = this.#buffer.size;
@@ -684,7 +684,7 @@ function intakeBound(o: ResolvedWebhook): number {
   return o.lossy ? Math.min(byBytes, Math.max(o.maxPending, LOSSY_INTAKE)) : byBytes;
 }
 
-/** The system error code behind a failed fetch (`ECONNRESET`, `ECONNREFUSED`, …), if any. */
+/** The system error code behind a failed fetch (`ECONNRESET`, `ECONNREFUSED`, ...), if any. */
 function causeCode(error: unknown): string | undefined {
   let current: unknown = error;
   for (let depth = 0; depth < 5 && typeof current === 'object' && current !== null; depth++) {

@@ -12,7 +12,7 @@ export interface Item {
   seq: number;
   readonly id: number;
   readonly timestamp: number;
-  /** Numeric severity: trace 0 … error 4. */
+  /** Numeric severity: trace 0 ... error 4. */
   readonly level: number;
   /** The body item `{"id","createdAt","type","data"}` as JSON. */
   readonly json: string;

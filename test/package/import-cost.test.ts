@@ -3,10 +3,11 @@
  * with no webhook, alert action or otel tracer resolves neither (a resolve hook in a fresh process
  * lists every module the import asks for). Node's heavier built-ins (crypto, zlib, the file
  * system's promises and streams, the public util module) load with the feature that uses them,
- * not with the import.
+ * not with the import. Every built module is Latin-1 text, so V8 keeps its source (held for the
+ * life of the process) at one byte a character, not two.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 
@@ -64,6 +65,18 @@ describe('import cost', () => {
       await telemetry.shutdown();
     `);
     expect(loaded.filter((m) => HEAVY.includes(m))).toEqual([]);
+  });
+
+  it('every built module is Latin-1, so its source takes one byte a character in the heap', () => {
+    const wide: string[] = [];
+    for (const file of readdirSync(`${root}dist`, { recursive: true, encoding: 'utf8' })) {
+      if (!file.endsWith('.js') && !file.endsWith('.cjs')) continue;
+      const text = readFileSync(`${root}dist/${file}`, 'utf8');
+      // A character above U+00FF anywhere, a comment included, makes V8 store the whole source two-byte.
+      const at = text.search(/[^\t\n\r\u0020-\u00ff]/u);
+      if (at >= 0) wide.push(`${file}: ${JSON.stringify(text.slice(Math.max(0, at - 40), at + 1))}`);
+    }
+    expect(wide, 'write comments in ASCII (-> for an arrow, ... for an ellipsis)').toEqual([]);
   });
 
   it('a feature that needs one loads it when it runs: a live token loads crypto', () => {

@@ -259,7 +259,7 @@ const METHODS: Readonly<Record<string, HookMethod>> = {
     if (telemetry === undefined) return;
     const transaction = read(connection, 'transaction');
     const uuid = text(transaction, 'uuid');
-    // A queue plugin (smtp_forward, lmtp, qmail-queue…) hands the message on as it takes it; only
+    // A queue plugin (smtp_forward, lmtp, qmail-queue...) hands the message on as it takes it; only
     // Haraka's own outbound queue holds it, until every recipient's delivery has ended.
     const rcpts = read(transaction, 'rcpt_to');
     if (uuid !== undefined && uuid === session.outbound && Array.isArray(rcpts)) trackOutbound(telemetry, uuid, rcpts.length);

@@ -18,7 +18,7 @@ const PATH = 'instrumentTransport(transport)';
 
 /**
  * Instruments a nodemailer transporter in place and returns it: each message it sends is one
- * delivery span, `delivery.attempt-start` … `delivery.attempt-end`, with no event to write by hand.
+ * delivery span, `delivery.attempt-start` ... `delivery.attempt-end`, with no event to write by hand.
  * `sendMail` itself is not touched: its callback and promise forms give the same result and the same
  * error as before, and a telemetry failure never reaches them. Instrument each transporter once.
  *
@@ -36,7 +36,7 @@ const PATH = 'instrumentTransport(transport)';
  * | the steps passed (SMTP transports) | `delivery.connect` { `hostname`, `remoteIp` (when the host is an address), `remotePort` }; `delivery.start-tls` (with `requireTLS`); `delivery.ehlo` { `details`: the extensions }; `delivery.auth` (credentials given and AUTH offered); `delivery.mail-from` { `from` }; `delivery.rcpt-to` { `to` } per accepted recipient |
  * | the step that failed | `delivery.ip-lookup-failed`, `delivery.connect-error` { `reason` }, `delivery.greeting-failed`, `delivery.start-tls-error` / `delivery.implicit-tls-error`, `delivery.ehlo-rejected`, `delivery.auth-failed`, `delivery.mail-from-rejected`, `delivery.rcpt-to-rejected` { `to`, `code`, `details` } per refused recipient, `delivery.message-rejected` (DATA); each with the reply `code` when there was one |
  * | each recipient's outcome | `delivery.delivered` { `to`, `code`, `details`: the reply to the message } or `delivery.failed` { `to`, `code`, `reason`: the reply, `details`: `permanent` or `temporary` } |
- * | a final attempt of a message the telemetry saw queued | `delivery.completed` { `elapsed` since queued } (`queue.count` − 1, `delivery.total-time`); with `final` false: `queue.rescheduled` |
+ * | a final attempt of a message the telemetry saw queued | `delivery.completed` { `elapsed` since queued } (`queue.count` - 1, `delivery.total-time`); with `final` false: `queue.rescheduled` |
  * | always | `delivery.attempt-end` { `elapsed` } |
  *
  * A `sendMail` that fails before nodemailer hands the message to its transport (a plugin or compose

@@ -14,7 +14,7 @@ import { resolveSmtpOptions, type SmtpServerTelemetryOptions } from './options.j
  * const server = new SMTPServer(instrumentSmtpServer(telemetry, { size: 10 << 20, onAuth, onRcptTo, onData }));
  * ```
  *
- * Each connection is one span, `smtp.connection-start` … `smtp.connection-end`, and every event
+ * Each connection is one span, `smtp.connection-start` ... `smtp.connection-end`, and every event
  * below is emitted in it (it carries the span's id and keys). The host's hooks run inside the span,
  * so the host's own emits there join the session without a `spanId`.
  *

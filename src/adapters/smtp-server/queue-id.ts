@@ -10,7 +10,7 @@ export interface QueuedReply {
   readonly reply: string | undefined;
   /** smtp-server's random id of the connection. */
   readonly sessionId: string;
-  /** The ordinal of the mail transaction within the connection (1, 2, …). */
+  /** The ordinal of the mail transaction within the connection (1, 2, ...). */
   readonly transaction: number;
 }
 

@@ -25,12 +25,12 @@ export type RcptRefusalEvent =
 
 /**
  * The default mapping of a refused RCPT TO to an event, by the reply text first, then the code:
- * - text mentioning greylisting → `smtp.rcpt-to-greylisted`;
- * - text mentioning relaying, or code 551 or 554 → `smtp.relay-not-allowed`;
- * - text mentioning too many recipients, or code 452 → `smtp.too-many-recipients`;
- * - text mentioning a rate limit → `smtp.rate-limit-exceeded`;
- * - any other 4xx → `smtp.rcpt-to-greylisted` (a temporary deferral);
- * - anything else (550, 553, …) → `smtp.mailbox-does-not-exist`.
+ * - text mentioning greylisting -> `smtp.rcpt-to-greylisted`;
+ * - text mentioning relaying, or code 551 or 554 -> `smtp.relay-not-allowed`;
+ * - text mentioning too many recipients, or code 452 -> `smtp.too-many-recipients`;
+ * - text mentioning a rate limit -> `smtp.rate-limit-exceeded`;
+ * - any other 4xx -> `smtp.rcpt-to-greylisted` (a temporary deferral);
+ * - anything else (550, 553, ...) -> `smtp.mailbox-does-not-exist`.
  */
 export function defaultRcptRefusal(refusal: RcptRefusal): RcptRefusalEvent {
   const { code, message } = refusal;

@@ -9,7 +9,7 @@ export interface PostgresHistoryStoreOptions {
   /**
    * Where the database is: a connection string such as `postgres://mx@db.internal/telemetry`, or
    * the options of a `pg` Pool. The store makes the pool and ends it on `close()`.
-   * @default `{}`: pg's defaults and the `PG*` environment variables (`PGHOST`, `PGDATABASE`, …)
+   * @default `{}`: pg's defaults and the `PG*` environment variables (`PGHOST`, `PGDATABASE`, ...)
    */
   readonly connection?: string | PoolConfig;
   /**

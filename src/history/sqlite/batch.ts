@@ -46,7 +46,7 @@ export interface ReadBatch {
 }
 
 /**
- * Reads every event of a batch. One that cannot be read (a throwing getter, no safe-integer id, …)
+ * Reads every event of a batch. One that cannot be read (a throwing getter, no safe-integer id, ...)
  * costs itself alone, counted in `refused`. Of events sharing an id, the last one read stands.
  */
 export function readBatch(events: readonly HistoryEvent[], keys: IndexKeys, refused: Refused): ReadBatch {

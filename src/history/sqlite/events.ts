@@ -94,7 +94,7 @@ function plainText(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 0x20 || c === 0x22 || c === 0x5c || c === 0x2028 || c === 0x2029 || (c >= 0xd800 && c <= 0xdfff)) return false;
-    if (c === 0x3a3 || c === 0x3c2 || c === 0x3c3) return false; // Σ ς σ
+    if (c === 0x3a3 || c === 0x3c2 || c === 0x3c3) return false; // capital, final and small sigma
   }
   return true;
 }

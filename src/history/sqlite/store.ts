@@ -36,7 +36,7 @@ export interface SqliteHistoryStoreOptions {
 }
 
 /**
- * A persistent history store on Node's built-in `node:sqlite` (Node ≥ 22.13, or 22.5 with
+ * A persistent history store on Node's built-in `node:sqlite` (Node >= 22.13, or 22.5 with
  * `--experimental-sqlite`). One file holds events, span traces and metric series; `purge` applies
  * retention. Events are stored in blocks of up to 256, one row each: the events' data JSON lines,
  * their ids, times, levels, types and span ids, and a hash of each distinct indexed value with the
