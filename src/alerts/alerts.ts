@@ -89,6 +89,8 @@ export interface AlertsDeps {
 interface Rule {
   readonly options: ResolvedRule;
   readonly compiled: Compiled;
+  /** The metrics its condition and templates read: an evaluation copies only these from the registry. */
+  readonly reads: readonly string[];
   enabled: boolean;
   state: AlertState;
   value: number;
@@ -216,6 +218,7 @@ class Alerts {
     return {
       options,
       compiled,
+      reads: readsOf(options, compiled),
       enabled: options.enabled,
       state: 'inactive',
       value: Number.NaN,
@@ -278,7 +281,9 @@ class Alerts {
 
   async #tick(started: Set<Promise<void>>): Promise<readonly AlertTransition[]> {
     const now = this.#context.now();
-    const values = valuesOf(this.#context.metrics.snapshot());
+    const reads = new Set<string>();
+    for (const rule of this.#rules.values()) if (rule.enabled) for (const name of rule.reads) reads.add(name);
+    const values = valuesOf(this.#context.metrics.snapshot(reads));
     const points = await this.#points(now);
     const transitions: AlertTransition[] = [];
     this.#collect = transitions;
@@ -291,7 +296,7 @@ class Alerts {
       values,
       points: (metric) => points?.get(metric) ?? [],
       missing: (metric) => {
-        if (current !== undefined) this.#missing(current, metric, values);
+        if (current !== undefined) this.#missing(current, metric);
       },
       // Only matchers on a host metric created after their rule ask, and only until it exists.
       labelNames: (metric) => {
@@ -510,9 +515,13 @@ class Alerts {
     });
   }
 
-  #missing(rule: Rule, metric: string, values: ReadonlyMap<string, MetricValue>): void {
+  #missing(rule: Rule, metric: string): void {
     if (rule.reported.has(metric)) return;
-    const near = nearest(metric, [...values.keys()]);
+    // Only the rules' metrics were copied into `values`: the suggestions come from the whole registry.
+    const near = nearest(
+      metric,
+      this.#context.metrics.collect().map((m) => m.name),
+    );
     this.#warn(
       rule,
       metric,
@@ -531,6 +540,14 @@ class Alerts {
       ...(details !== undefined ? { details } : {}),
     });
   }
+}
+
+/** Every metric a rule's condition or templates name. */
+function readsOf(options: ResolvedRule, compiled: Compiled): readonly string[] {
+  const templates = [...options.annotations.values(), options.event?.message, options.email?.subject, options.email?.body];
+  const names = new Set(compiled.metrics);
+  for (const template of templates) for (const name of template?.metrics ?? []) names.add(name);
+  return [...names];
 }
 
 function status(rule: Rule): AlertStatus {

@@ -20,6 +20,8 @@ type Part =
 /** A parsed template: plain substitution, no logic. */
 export interface Template {
   readonly source: string;
+  /** The metrics its `%{...}%` placeholders name. */
+  readonly metrics: readonly string[];
   render(scope: TemplateScope, values: ReadonlyMap<string, MetricValue>): string;
 }
 
@@ -57,6 +59,7 @@ export function parseTemplate(source: string, allowAnnotations: boolean): Templa
   if (last < source.length) parts.push({ kind: 'text', text: source.slice(last) });
   return {
     source,
+    metrics: parts.flatMap((part) => (part.kind === 'metric' ? [part.name] : [])),
     render(scope, values) {
       let out = '';
       for (const part of parts) {

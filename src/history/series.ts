@@ -64,17 +64,27 @@ export function avgOver(points: readonly SeriesPoint[], windowMs: number, now: n
   return n === 0 ? Number.NaN : sum / n;
 }
 
+/** A series' cumulative totals at the last snapshot that had it. */
+interface Totals {
+  value: number;
+  count: number;
+  /** The snapshot that last had the series: one that lost it forgets its totals. */
+  seen: number;
+}
+
 /** Turns registry snapshots into series points: counter and histogram deltas, gauge values. */
 export class SeriesRecorder {
   readonly #patterns: readonly string[];
-  /** Cumulative value (and histogram count) of each series at the previous snapshot. */
-  #previous = new Map<string, { readonly value: number; readonly count: number }>();
+  /** Metric name -> whether the patterns take it: matched once per name, not once per snapshot. */
+  readonly #taken = new Map<string, boolean>();
+  /** Cumulative value (and histogram count) of each series, updated in place each snapshot. */
+  readonly #previous = new Map<string, Totals>();
   /**
    * One labels object per series, shared by all its points: a snapshot makes new ones, and a
    * point kept for days should not keep its own copy.
    */
   readonly #labels = new Map<string, Readonly<Record<string, string>>>();
-  #started = false;
+  #snapshots = 0;
 
   constructor(patterns: readonly string[]) {
     this.#patterns = patterns;
@@ -86,16 +96,18 @@ export class SeriesRecorder {
    */
   record(snapshot: MetricsSnapshot, timestamp: number): SeriesPoint[] {
     const points: SeriesPoint[] = [];
-    const next = new Map<string, { readonly value: number; readonly count: number }>();
-    const baseline = !this.#started;
-    this.#started = true;
+    const baseline = this.#snapshots === 0;
+    const stamp = ++this.#snapshots;
+    let kept = 0;
     for (const metric of snapshot.metrics) {
-      if (!this.#patterns.some((p) => matchPattern(p, metric.name))) continue;
+      if (!this.#takes(metric.name)) continue;
       for (const series of metric.series) {
-        const key = `${metric.name}\u0000${JSON.stringify(series.labels)}`;
+        // An unlabelled series is keyed by its metric's name, which holds no NUL: no JSON per series and snapshot.
+        const unlabelled = isEmpty(series.labels);
+        const key = unlabelled ? metric.name : `${metric.name}\u0000${JSON.stringify(series.labels)}`;
         let labels = this.#labels.get(key);
         if (labels === undefined) {
-          labels = series.labels;
+          labels = unlabelled ? NO_LABELS : series.labels;
           this.#labels.set(key, labels);
         }
         if (metric.kind === 'gauge') {
@@ -104,13 +116,23 @@ export class SeriesRecorder {
         }
         const value = 'value' in series ? series.value : series.sum;
         const count = 'value' in series ? 0 : series.count;
-        next.set(key, { value, count });
-        if (baseline) continue;
+        kept++;
         const before = this.#previous.get(key);
+        if (before === undefined || before.seen !== stamp - 1) {
+          this.#previous.set(key, { value, count, seen: stamp });
+          if (baseline) continue;
+          if (metric.kind === 'counter') {
+            if (value !== 0) points.push({ metric: metric.name, kind: 'counter', labels, timestamp, value });
+          } else if (count !== 0) points.push({ metric: metric.name, kind: 'histogram', labels, timestamp, value, count });
+          continue;
+        }
         // A lower total means the series was reset: everything it holds is new.
-        const reset = before !== undefined && (value < before.value || count < before.count);
-        const dv = before === undefined || reset ? value : value - before.value;
-        const dc = before === undefined || reset ? count : count - before.count;
+        const reset = value < before.value || count < before.count;
+        const dv = reset ? value : value - before.value;
+        const dc = reset ? count : count - before.count;
+        before.value = value;
+        before.count = count;
+        before.seen = stamp;
         if (metric.kind === 'counter') {
           if (dv !== 0) points.push({ metric: metric.name, kind: 'counter', labels, timestamp, value: dv });
         } else if (dc !== 0) {
@@ -118,7 +140,25 @@ export class SeriesRecorder {
         }
       }
     }
-    this.#previous = next;
+    if (kept < this.#previous.size) {
+      for (const [key, totals] of this.#previous) if (totals.seen !== stamp) this.#previous.delete(key);
+    }
     return points;
   }
+
+  #takes(name: string): boolean {
+    let taken = this.#taken.get(name);
+    if (taken === undefined) {
+      taken = this.#patterns.some((p) => matchPattern(p, name));
+      this.#taken.set(name, taken);
+    }
+    return taken;
+  }
+}
+
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
+function isEmpty(labels: Readonly<Record<string, string>>): boolean {
+  for (const _ in labels) return false;
+  return true;
 }

@@ -32,8 +32,12 @@ export interface MetricsApi<
   histogram(name: Histograms): HistogramMetric;
   /** The host's histogram `name`, created on first call. */
   histogram<const L extends string = never>(name: MetricName, options: HistogramOptions<L>): HistogramMetric<L>;
-  /** Every value as plain data. */
-  snapshot(): MetricsSnapshot;
+  /**
+   * Every value as plain data, or only the metrics named in `names` (names that match no active
+   * metric are left out).
+   * @param names - @default every active metric
+   */
+  snapshot(names?: Iterable<string>): MetricsSnapshot;
   /**
    * The exposition text: Prometheus text format 0.0.4 (`text`) or OpenMetrics 1.0.
    * @param format - @default 'text'

@@ -1,3 +1,4 @@
+import { TelemetryConfigError } from '../base/errors.js';
 import type { Catalog } from '../catalog/catalog.js';
 import type { MetricsApi } from './api.js';
 import type { ResolvedMetricsOptions } from './options.js';
@@ -27,7 +28,7 @@ export function metricsApi(registry: MetricsRegistry, catalog: Catalog, counts: 
     counter: (name, options) => registry.counter(name, options),
     gauge: (name: string, options?: MetricOptions<string>) => registry.gauge(name, options),
     histogram: (name: string, options?: HistogramOptions<string>) => registry.histogram(name, options),
-    snapshot: () => registry.snapshot(),
+    snapshot: (names) => registry.snapshot(names === undefined ? undefined : nameSet(names)),
     prometheus: (format = 'text') => registry.prometheus(format),
     stats: () => registry.stats(),
     collect: () => registry.collect(),
@@ -38,4 +39,15 @@ export function metricsApi(registry: MetricsRegistry, catalog: Catalog, counts: 
     value: { naming, prefix, defaultLabels, exportNames, stalwart } satisfies ExpositionSettings,
   });
   return api;
+}
+
+/** The names a caller passed, as a set: one string is one name, and an entry that is no string names no metric. */
+function nameSet(names: Iterable<string>): ReadonlySet<string> {
+  if (typeof names === 'string') return new Set([names]);
+  if (typeof (names as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== 'function') {
+    throw new TelemetryConfigError('names', names, 'metric names: a string or an iterable of strings');
+  }
+  const out = new Set<string>();
+  for (const name of names) if (typeof name === 'string') out.add(name);
+  return out;
 }

@@ -20,6 +20,9 @@ import { EXPORT_NAME, type ResolvedMetricsOptions } from './options.js';
 const METRIC_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
 /** Default buckets for host histograms, in seconds (prom-client's). */
+/** The labels of every unlabelled series in a snapshot: one frozen object, not one per series and snapshot. */
+const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
+
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Options of a host-defined metric. */
@@ -397,11 +400,14 @@ export class MetricsRegistry {
     return { help: o.help, labels: labels as readonly string[], unit, maxSeries };
   }
 
-  /** Walks every active metric: event counters, the catalogue's gauges and histograms, then the host's. */
-  collect(): Collected[] {
+  /**
+   * Walks every active metric: event counters, the catalogue's gauges and histograms, then the host's.
+   * With `only`, just the metrics it names, so a reader of a few metrics does not copy all of them.
+   */
+  collect(only?: ReadonlySet<string>): Collected[] {
     const out: Collected[] = [];
     for (const event of this.#catalog.events) {
-      if (!event.counter || !this.active(event.name)) continue;
+      if (!event.counter || (only !== undefined && !only.has(event.name)) || !this.active(event.name)) continue;
       out.push({
         name: event.name,
         kind: 'counter',
@@ -413,15 +419,16 @@ export class MetricsRegistry {
       });
     }
     // Fresh for each scrape, but at most once a second: reading it costs a syscall.
-    if (this.active('server.memory') && this.#now() - this.#memorySampledAt >= 1000) this.sampleMemory();
+    const memory = only === undefined || only.has('server.memory');
+    if (memory && this.active('server.memory') && this.#now() - this.#memorySampledAt >= 1000) this.sampleMemory();
     for (const row of BUILTIN_METRICS as readonly MetricRow[]) {
+      if ((only !== undefined && !only.has(row.name)) || !this.active(row.name)) continue;
       const instrument = this.#builtin.get(row.name) as Gauge | Histogram;
-      if (!this.active(row.name)) continue;
       const described = describe(instrument, true);
       out.push(row.prometheusName === undefined ? described : { ...described, prometheusName: row.prometheusName });
     }
     for (const instrument of this.#host.values()) {
-      if (!this.active(instrument.name)) continue;
+      if ((only !== undefined && !only.has(instrument.name)) || !this.active(instrument.name)) continue;
       const exportName = this.#hostExportNames.get(instrument.name);
       const described = describe(instrument, false);
       out.push(exportName === undefined ? described : { ...described, exportName });
@@ -429,21 +436,24 @@ export class MetricsRegistry {
     return out;
   }
 
-  /** Every value as plain data; histogram counts are cumulative. */
   /** The Prometheus exposition of every metric, as text 0.0.4 or OpenMetrics. */
   prometheus(format: ExpositionFormat = 'text'): string {
     return expose(this.collect(), this.options, format, this.expositionCache);
   }
 
-  snapshot(): MetricsSnapshot {
-    const metrics = this.collect().map(
+  /** Every value as plain data, or the values of the metrics `only` names; histogram counts are cumulative. */
+  snapshot(only?: ReadonlySet<string>): MetricsSnapshot {
+    const metrics = this.collect(only).map(
       (m): MetricSnapshot => ({
         name: m.name,
         kind: m.kind,
         unit: m.unit,
         help: m.help,
         series: m.series.map((s) => {
-          const labels = Object.fromEntries(m.labelNames.map((name, i) => [name, s.labels[i] as string]));
+          const labels =
+            m.labelNames.length === 0
+              ? NO_LABELS
+              : Object.fromEntries(m.labelNames.map((name, i) => [name, s.labels[i] as string]));
           if (!('counts' in s)) return { labels, value: s.value };
           let running = 0;
           const counts = Array.from(s.counts, (c) => (running += c));

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it, vi } from 'vitest';
 import { BUILTIN_METRICS, OVERFLOW_VALUE, TelemetryConfigError, type TelemetryEvent } from '../../src/index.js';
 import { CONNECTION, make, makeWithEvents } from '../support/telemetry.js';
@@ -56,6 +57,44 @@ describe('event counters', () => {
     const names = snap.metrics.map((m) => m.name);
     expect(new Set(names).size).toBe(names.length);
     expect(typeof snap.timestamp).toBe('number');
+  });
+
+  it('snapshot(names) copies only the metrics named: the same values a full snapshot has for them', () => {
+    const telemetry = make({ metrics: { exclude: ['smtp.*'] } });
+    const host = telemetry.metrics.counter('app.jobs', { help: 'Jobs', labels: ['kind'] });
+    host.labels({ kind: 'a' }).inc(2);
+    telemetry.emit('delivery.completed', { elapsed: 5 });
+    telemetry.metrics.histogram('delivery.total-time').observe(3);
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(
+          fc.constantFrom(
+            'delivery.completed',
+            'delivery.total-time',
+            'app.jobs',
+            'queue.count',
+            'smtp.ehlo',
+            'no.such-metric',
+            '',
+          ),
+        ),
+        (names) => {
+          const { timestamp: _full, metrics: all } = telemetry.metrics.snapshot();
+          const picked = telemetry.metrics.snapshot(names).metrics;
+          expect(picked).toEqual(all.filter((m) => (names as readonly string[]).includes(m.name)));
+          // An excluded metric stays out even when named.
+          expect(picked.some((m) => m.name === 'smtp.ehlo')).toBe(false);
+        },
+      ),
+    );
+    expect(telemetry.metrics.snapshot('app.jobs').metrics.map((m) => m.name)).toEqual(['app.jobs']);
+    expect(telemetry.metrics.snapshot(new Set(['queue.count'])).metrics.map((m) => m.name)).toEqual(['queue.count']);
+    expect(telemetry.metrics.snapshot([]).metrics).toEqual([]);
+    const untypedSnapshot = telemetry.metrics.snapshot as (names?: unknown) => { readonly metrics: readonly unknown[] };
+    expect(configError(() => untypedSnapshot(42)).path).toBe('names');
+    expect(configError(() => untypedSnapshot(null)).path).toBe('names');
+    // Entries that are no strings name nothing.
+    expect(untypedSnapshot([1, {}, 'queue.count']).metrics).toHaveLength(1);
   });
 
   it('metrics.exclude switches an event counter off: it stays 0 and leaves the snapshot and the scrape', () => {
