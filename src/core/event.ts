@@ -30,6 +30,8 @@ export class EventRecord implements TelemetryEvent {
   readonly #span: Data | undefined;
   /** Where the span's JSON is kept for all its events, when the core made the record. */
   readonly #slot: SpanJsonSlot | undefined;
+  /** The copy a store keeps (see `stored`), once made. */
+  #stored: EventRecord | undefined;
 
   constructor(
     id: number,
@@ -56,6 +58,32 @@ export class EventRecord implements TelemetryEvent {
     this.#idJson = undefined;
     this.#span = span;
     this.#slot = slot;
+    this.#stored = undefined;
+  }
+
+  /**
+   * The record to keep for long, as the history does: the same event over the same own and span
+   * keys, without what consumers cached on this one (its JSON, its merged view) or its origin, which
+   * would otherwise live as long as the store keeps it. Made once, so the history's event ring and
+   * its traces share one copy.
+   */
+  stored(): EventRecord {
+    if (this.#stored === undefined) {
+      const copy = new EventRecord(
+        this.id,
+        this.type,
+        this.typeId,
+        this.level,
+        this.timestamp,
+        this.spanId,
+        this.#own,
+        this.#span,
+        undefined,
+      );
+      copy.#stored = copy;
+      this.#stored = copy;
+    }
+    return this.#stored;
   }
 
   /** For the library's own reports: the consumer whose failure it reports, which never receives it. */

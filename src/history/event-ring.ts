@@ -35,7 +35,7 @@ export class EventRing {
   /** Numeric span ids; NaN for none or for a text id kept in `#spanText`. */
   readonly #spans: Float64Array;
   readonly #spanText = new Map<number, string>();
-  /** The data, or the event record itself: its merged data is built only if a query reads it. */
+  /** The data, or the record's stored copy (`EventRecord.stored`): its merged data is built only if a query reads it. */
   readonly #data: (Data | EventRecord | undefined)[];
   readonly #typeIndex = new Map<string, number>();
   readonly #typeNames: string[] = [];
@@ -112,7 +112,8 @@ export class EventRing {
     this.#types[slot] = this.#typeOf(type);
     if (typeof span === 'number') this.#spans[slot] = span;
     else if (span !== undefined) this.#spanText.set(slot, span);
-    this.#data[slot] = typeof source === 'object' && source !== null ? (source as Data | EventRecord) : EMPTY;
+    this.#data[slot] =
+      source instanceof EventRecord ? source.stored() : typeof source === 'object' && source !== null ? (source as Data) : EMPTY;
     for (let k = 0; k < keys.length; k++) {
       (this.#columns[k] as unknown[])[slot] = scratch[k];
       scratch[k] = undefined;

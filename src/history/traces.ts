@@ -56,9 +56,11 @@ export class TraceCollector {
     return this.#open.size;
   }
 
-  add(event: HistoryEvent): void {
-    const spanId = event.spanId;
+  add(input: HistoryEvent): void {
+    const spanId = input.spanId;
     if (spanId === undefined) return;
+    // A trace keeps its events for long: the copy without what other consumers cached on the record.
+    const event = input instanceof EventRecord ? input.stored() : input;
     const end = this.#endOf(event);
     if (end !== undefined) {
       // A start event opens the span (a repeated start id replaces a stale one).
