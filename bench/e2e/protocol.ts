@@ -24,6 +24,13 @@ export interface RoundStats {
   /** At round end, after a full GC when `--expose-gc` is on. */
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
+  /**
+   * V8's young generation as committed then: it grows with the bytes that survive scavenges and
+   * shrinks only when allocation is slow, so it explains most of an RSS difference between modes.
+   */
+  readonly newSpaceBytes: number;
+  /** Everything else V8 has committed for the heap (old, code and large-object spaces). */
+  readonly otherHeapBytes: number;
   /** `process.hrtime` at round start and end, µs: the clock of a V8 CPU profile's timestamps. */
   readonly startMicros: number;
   readonly endMicros: number;

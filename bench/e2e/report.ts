@@ -55,6 +55,8 @@ export function headline(rounds: readonly Round[], pairs: readonly (readonly [Ro
       (r) => r.stats.heapUsedBytes / MiB,
       (n) => fixed(n, 1),
     )} |`,
+    `| V8 young generation committed (MiB) | ${col((r) => r.stats.newSpaceBytes / MiB, int)} |`,
+    `| rest of the V8 heap committed (MiB) | ${col((r) => r.stats.otherHeapBytes / MiB, int)} |`,
   ];
   return rows.join('\n');
 }
@@ -62,12 +64,12 @@ export function headline(rounds: readonly Round[], pairs: readonly (readonly [Ro
 /** Every measured round, in the order it ran. */
 export function roundsTable(rounds: readonly Round[]): string {
   const rows = [
-    '| # | mode | messages/s | wall (ms) | CPU µs/msg | loop p99 (ms) | RSS (MiB) | heap (MiB) | delivered | refused (auth, rcpt) |',
-    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| # | mode | messages/s | wall (ms) | CPU µs/msg | loop p99 (ms) | RSS (MiB) | heap (MiB) | young gen (MiB) | delivered | refused (auth, rcpt) |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ];
   rounds.forEach((r, i) => {
     rows.push(
-      `| ${i + 1} | ${r.mode} | ${int(throughput(r))} | ${int(r.load.wallMs)} | ${int(cpuPerMessage(r))} | ${fixed(r.stats.loopDelayP99Ms, 1)} | ${int(r.stats.rssBytes / MiB)} | ${fixed(r.stats.heapUsedBytes / MiB, 1)} | ${r.load.delivered}/${r.load.sent} | ${r.load.authRefused}, ${r.load.recipientsRefused} |`,
+      `| ${i + 1} | ${r.mode} | ${int(throughput(r))} | ${int(r.load.wallMs)} | ${int(cpuPerMessage(r))} | ${fixed(r.stats.loopDelayP99Ms, 1)} | ${int(r.stats.rssBytes / MiB)} | ${fixed(r.stats.heapUsedBytes / MiB, 1)} | ${int(r.stats.newSpaceBytes / MiB)} | ${r.load.delivered}/${r.load.sent} | ${r.load.authRefused}, ${r.load.recipientsRefused} |`,
     );
   });
   return rows.join('\n');

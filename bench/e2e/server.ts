@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { getHeapSpaceStatistics } from 'node:v8';
 import nodemailer from 'nodemailer';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { ACCOUNTS, MAILBOXES, mailboxFolder, SIZE_LIMIT } from './accounts.js';
@@ -255,6 +256,7 @@ function endRound(): Report {
   const cpu = process.cpuUsage(cpuStart);
   gc?.();
   const memory = process.memoryUsage();
+  const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
   return {
     type: 'round-stats',
     cpuMicros: cpu.user + cpu.system,
@@ -262,6 +264,8 @@ function endRound(): Report {
     loopDelayP99Ms,
     rssBytes: memory.rss,
     heapUsedBytes: memory.heapUsed,
+    newSpaceBytes: newSpace,
+    otherHeapBytes: memory.heapTotal - newSpace,
     startMicros: Number(roundStart / 1000n),
     endMicros,
     queued,
