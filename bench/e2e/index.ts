@@ -297,7 +297,7 @@ async function main(): Promise<void> {
     const end = text.indexOf(README_E2E_END);
     if (start >= 0 && end > start) {
       const block = readmeBlock(
-        headline(rounds, pairsRun),
+        headline(rounds, pairsRun, false),
         attribution,
         command,
         `${machineLine()}, ${startedAt.toISOString().slice(0, 10)}`,

@@ -33,8 +33,11 @@ export function machineLine(): string {
   return `${cpu}, ${availableParallelism()} cores, ${gib} GiB memory, ${platform()} ${process.arch}; Node ${process.version}`;
 }
 
-/** The headline: medians per mode and the pairwise on/off throughput ratio. */
-export function headline(rounds: readonly Round[], pairs: readonly (readonly [Round, Round])[]): string {
+/**
+ * The headline: medians per mode and the pairwise on/off throughput ratio; with `heap`, also how
+ * V8 had sized its heap (the docs page has it, the README's short table does not).
+ */
+export function headline(rounds: readonly Round[], pairs: readonly (readonly [Round, Round])[], heap = true): string {
   const of = (mode: Mode) => rounds.filter((r) => r.mode === mode);
   const col = (f: (r: Round) => number, format: (n: number) => string) =>
     `${format(median(of('off').map(f)))} | ${format(median(of('on').map(f)))}`;
@@ -55,9 +58,13 @@ export function headline(rounds: readonly Round[], pairs: readonly (readonly [Ro
       (r) => r.stats.heapUsedBytes / MiB,
       (n) => fixed(n, 1),
     )} |`,
-    `| V8 young generation committed (MiB) | ${col((r) => r.stats.newSpaceBytes / MiB, int)} |`,
-    `| rest of the V8 heap committed (MiB) | ${col((r) => r.stats.otherHeapBytes / MiB, int)} |`,
   ];
+  if (heap) {
+    rows.push(
+      `| V8 young generation committed (MiB) | ${col((r) => r.stats.newSpaceBytes / MiB, int)} |`,
+      `| rest of the V8 heap committed (MiB) | ${col((r) => r.stats.otherHeapBytes / MiB, int)} |`,
+    );
+  }
   return rows.join('\n');
 }
 
