@@ -1,7 +1,7 @@
 import { isLevel, LEVELS, type Level, severity } from '../base/levels.js';
 import { matchPattern } from '../base/patterns.js';
 import type { SpanId } from '../catalog/keys.js';
-import { EventRecord } from '../core/event.js';
+import { EventRecord, merge } from '../core/event.js';
 import { readOwnKeys } from './own-keys.js';
 import {
   encodeEventCursor,
@@ -35,8 +35,14 @@ export class EventRing {
   /** Numeric span ids; NaN for none or for a text id kept in `#spanText`. */
   readonly #spans: Float64Array;
   readonly #spanText = new Map<number, string>();
-  /** The data, or the record's stored copy (`EventRecord.stored`): its merged data is built only if a query reads it. */
-  readonly #data: (Data | EventRecord | undefined)[];
+  /** Each event's own data (a plain event's whole data). */
+  readonly #own: (Data | undefined)[];
+  /**
+   * A record's span keys (`EMPTY` when it has none); undefined for a plain event. The merged data
+   * is built only when a query reads it, and no record is kept: what consumers cached on it goes
+   * with it.
+   */
+  readonly #spanKeys: (Data | undefined)[];
   readonly #typeIndex = new Map<string, number>();
   readonly #typeNames: string[] = [];
   readonly #keys: readonly string[];
@@ -63,7 +69,8 @@ export class EventRing {
     this.#types = new Uint16Array(capacity);
     this.#levels = new Uint8Array(capacity);
     this.#spans = new Float64Array(capacity).fill(Number.NaN);
-    this.#data = new Array<Data | EventRecord | undefined>(capacity).fill(undefined);
+    this.#own = new Array<Data | undefined>(capacity).fill(undefined);
+    this.#spanKeys = new Array<Data | undefined>(capacity).fill(undefined);
     // A key named twice is one column: a record's keys are then walked into one place each.
     const keys = [...new Set(indexKeys)];
     this.#keys = keys;
@@ -112,8 +119,10 @@ export class EventRing {
     this.#types[slot] = this.#typeOf(type);
     if (typeof span === 'number') this.#spans[slot] = span;
     else if (span !== undefined) this.#spanText.set(slot, span);
-    this.#data[slot] =
-      source instanceof EventRecord ? source.stored() : typeof source === 'object' && source !== null ? (source as Data) : EMPTY;
+    if (source instanceof EventRecord) {
+      this.#own[slot] = source.own;
+      this.#spanKeys[slot] = source.spanKeys ?? EMPTY;
+    } else this.#own[slot] = typeof source === 'object' && source !== null ? (source as Data) : EMPTY;
     for (let k = 0; k < keys.length; k++) {
       (this.#columns[k] as unknown[])[slot] = scratch[k];
       scratch[k] = undefined;
@@ -215,30 +224,35 @@ export class EventRing {
       if (scanned.length > 0 && !scanned.every((c) => matchesKey(ownValue(data, c.key), c))) continue;
       if (text !== undefined && !matchesText(data, text)) continue;
       if (items.length === limit) return { items, cursor: encodeEventCursor(last) };
-      items.push(this.#event(slot));
+      items.push(this.#event(slot, data));
       last = id;
     }
     return { items };
   }
 
-  #event(slot: number): HistoryEvent {
-    const span = this.#spans[slot] as number;
-    const spanId: SpanId | undefined = Number.isNaN(span) ? this.#spanText.get(slot) : span;
+  #event(slot: number, data: Data): HistoryEvent {
+    const spanId = this.#spanIdAt(slot);
     const event = {
       id: this.#ids[slot] as number,
       type: this.#typeNames[this.#types[slot] as number] as string,
       level: LEVELS[this.#levels[slot] as number] as Level,
       timestamp: this.#times[slot] as number,
-      data: this.#dataAt(slot),
+      data,
       node: this.#node,
     };
     return spanId === undefined ? event : { ...event, spanId };
   }
 
-  /** The merged data of a stored record (built on first read; the merge never throws), or the stored data. */
+  #spanIdAt(slot: number): SpanId | undefined {
+    const span = this.#spans[slot] as number;
+    return Number.isNaN(span) ? this.#spanText.get(slot) : span;
+  }
+
+  /** A record's merged data, built now (the merge never throws), or a plain event's data. */
   #dataAt(slot: number): Data {
-    const stored = this.#data[slot];
-    return stored instanceof EventRecord ? stored.data : (stored ?? EMPTY);
+    const own = this.#own[slot];
+    const span = this.#spanKeys[slot];
+    return span === undefined ? (own ?? EMPTY) : merge(own, span, this.#spanIdAt(slot));
   }
 
   /** Slot of the `i`-th newest event. */
@@ -262,7 +276,8 @@ export class EventRing {
 
   #evict(slot: number): void {
     for (const column of this.#columns) column[slot] = undefined;
-    this.#data[slot] = undefined;
+    this.#own[slot] = undefined;
+    this.#spanKeys[slot] = undefined;
     if (Number.isNaN(this.#spans[slot] as number)) this.#spanText.delete(slot);
     else this.#spans[slot] = Number.NaN;
   }

@@ -1,7 +1,8 @@
 /**
- * The history keeps `EventRecord.stored()` copies, not the records the other consumers got: a copy
- * reads the same as its record, and once those consumers are done, the records (with the JSON and
- * merged views they cached) can be collected while the history still answers for every event.
+ * The history keeps no record the other consumers got: its ring keeps each event's own and span
+ * keys, its traces keep `EventRecord.stored()` copies. A copy reads the same as its record, and once
+ * those consumers are done, the records (with the JSON and merged views they cached) can be
+ * collected while the history still answers for every event.
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
