@@ -3,7 +3,7 @@ import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import type { Command, Mode, Report, RoundStats } from './protocol.js';
+import type { Command, MemoryStats, Mode, Report, RoundStats } from './protocol.js';
 
 type ReportOf<T extends Report['type']> = Extract<Report, { type: T }>;
 
@@ -112,6 +112,14 @@ export class ServerChild {
   async endRound(): Promise<RoundStats> {
     const stats = this.#next('round-stats');
     this.#send({ type: 'round-end' });
+    const { type: _, ...rest } = await stats;
+    return rest;
+  }
+
+  /** The server's memory now, after a full GC. */
+  async memory(): Promise<MemoryStats> {
+    const stats = this.#next('memory');
+    this.#send({ type: 'memory' });
     const { type: _, ...rest } = await stats;
     return rest;
   }

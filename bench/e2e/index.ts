@@ -38,6 +38,8 @@ import {
   consumersLine,
   consumerTable,
   headline,
+  IDLE_MS,
+  type IdleMemory,
   machineLine,
   profileTables,
   type Round,
@@ -217,6 +219,7 @@ async function main(): Promise<void> {
   const children = { off: await start('off', consumers), on: await start('on', consumers, [], chosenSetup) };
   const rounds: Round[] = [];
   const pairsRun: [Round, Round][] = [];
+  let idle: IdleMemory | undefined;
   try {
     log('warm-up (discarded)');
     await round(children.off);
@@ -232,6 +235,11 @@ async function main(): Promise<void> {
       }
       pairsRun.push([done.off as Round, done.on as Round]);
     }
+    // What an operator sees between bursts: the scrapes and the SSE client go on, the mail stops.
+    log(`idle ${IDLE_MS / 1000} s, then memory`);
+    await sleep(IDLE_MS);
+    const [off, on] = await Promise.all([children.off.memory(), children.on.memory()]);
+    idle = { off, on };
   } finally {
     consumers.stopScraping();
     await Promise.all([children.off.stop(), children.on.stop()]);
@@ -254,11 +262,11 @@ async function main(): Promise<void> {
     '- One child process per mode, kept across its rounds: a mail server is long-lived, so this measures a warm JIT and a filled history rather than start-up in every round. The two children take turns; the idle one does no mail work. Each runs bench/e2e/server.ts compiled to plain JavaScript, with no TypeScript loader in the process.',
     '- The server: `smtp-server` on 127.0.0.1 with AUTH PLAIN/LOGIN, a mailbox table (550 for unknown recipients) and a 64 KiB size limit; each message is read, given a queue id and relayed through a pooled nodemailer transport to a local delivery agent in the same process, which writes it into a maildir (tmp, then new).',
     "- `off`: the library is never loaded. `on`: `instrumentSmtpServer` and `instrumentTransport` with the adapters' level presets; a JSON console tracer on stdout (/dev/null); history with series every second; one webhook (signed both ways) to a receiver in the parent; one SSE client on the live trace stream (parent); a Prometheus scrape every second (parent); two alert rules (failed logins, queue count) evaluated every second.",
-    `- Throughput is messages sent over the wall time from the first send to the last maildir file. Server CPU (\`process.cpuUsage\`) covers the round plus a ${DRAIN_MS} ms drain, so that work the library batches (webhook throttle, live batch window) is counted; the event-loop delay p99 (\`monitorEventLoopDelay\`, 2 ms resolution) covers the round until the last file. Memory is read at round end ${gcNote}.`,
+    `- Throughput is messages sent over the wall time from the first send to the last maildir file. Server CPU (\`process.cpuUsage\`) covers the round plus a ${DRAIN_MS} ms drain, so that work the library batches (webhook throttle, live batch window) is counted; the event-loop delay p99 (\`monitorEventLoopDelay\`, 2 ms resolution) covers the round until the last file. Memory is read at round end ${gcNote}, and once more after the last round and ${IDLE_MS / 1000} s of idling (the scrapes and the SSE client go on; no mail).`,
     '',
     '## Throughput and cost',
     '',
-    headline(rounds, pairsRun),
+    headline(rounds, pairsRun, idle),
     '',
     consumersLine(counts, rounds.filter((r) => r.mode === 'on').length),
     '',
@@ -297,7 +305,7 @@ async function main(): Promise<void> {
     const end = text.indexOf(README_E2E_END);
     if (start >= 0 && end > start) {
       const block = readmeBlock(
-        headline(rounds, pairsRun, false),
+        headline(rounds, pairsRun, idle, false),
         attribution,
         command,
         `${machineLine()}, ${startedAt.toISOString().slice(0, 10)}`,

@@ -11,17 +11,12 @@ export type Command =
   | { readonly type: 'round-start'; readonly maildir: string }
   | { readonly type: 'round-loaded' }
   | { readonly type: 'round-end' }
+  /** Memory now, after a full GC: the parent asks once the servers have been idle for a while. */
+  | { readonly type: 'memory' }
   | { readonly type: 'shutdown' };
 
-/** What the child measured over one round. */
-export interface RoundStats {
-  /** User plus system CPU of the server process from round start to round end (drain included), µs. */
-  readonly cpuMicros: number;
-  /** The same up to `round-loaded`, µs. */
-  readonly cpuLoadMicros: number;
-  /** Event-loop delay p99 from round start to `round-loaded`, ms. */
-  readonly loopDelayP99Ms: number;
-  /** At round end, after a full GC when `--expose-gc` is on. */
+/** Memory after a full GC (when `--expose-gc` is on). */
+export interface MemoryStats {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
   /**
@@ -31,6 +26,16 @@ export interface RoundStats {
   readonly newSpaceBytes: number;
   /** Everything else V8 has committed for the heap (old, code and large-object spaces). */
   readonly otherHeapBytes: number;
+}
+
+/** What the child measured over one round; the memory is read at round end. */
+export interface RoundStats extends MemoryStats {
+  /** User plus system CPU of the server process from round start to round end (drain included), µs. */
+  readonly cpuMicros: number;
+  /** The same up to `round-loaded`, µs. */
+  readonly cpuLoadMicros: number;
+  /** Event-loop delay p99 from round start to `round-loaded`, ms. */
+  readonly loopDelayP99Ms: number;
   /** `process.hrtime` at round start and end, µs: the clock of a V8 CPU profile's timestamps. */
   readonly startMicros: number;
   readonly endMicros: number;
@@ -45,4 +50,5 @@ export type Report =
   | { readonly type: 'ready'; readonly smtpPort: number; readonly adminPort: number | undefined }
   | { readonly type: 'round-ready' }
   | ({ readonly type: 'round-stats' } & RoundStats)
+  | ({ readonly type: 'memory' } & MemoryStats)
   | { readonly type: 'fatal'; readonly error: string };

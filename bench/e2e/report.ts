@@ -3,7 +3,7 @@ import { availableParallelism, cpus, platform, totalmem } from 'node:os';
 import type { ConsumerCounts } from './consumers.js';
 import type { LoadResult } from './load.js';
 import { type Attribution, CATEGORIES, type Category, isLibrary } from './profile.js';
-import type { Mode, RoundStats } from './protocol.js';
+import type { MemoryStats, Mode, RoundStats } from './protocol.js';
 
 export interface Round {
   readonly mode: Mode;
@@ -33,11 +33,23 @@ export function machineLine(): string {
   return `${cpu}, ${availableParallelism()} cores, ${gib} GiB memory, ${platform()} ${process.arch}; Node ${process.version}`;
 }
 
+/** Each server's memory once idle: after the last round and {@link IDLE_MS} of scrapes and SSE heartbeats only. */
+export type IdleMemory = Readonly<Record<Mode, MemoryStats>>;
+
+/** How long the servers idle before their memory is read again. */
+export const IDLE_MS = 8000;
+
 /**
- * The headline: medians per mode and the pairwise on/off throughput ratio; with `heap`, also how
- * V8 had sized its heap (the docs page has it, the README's short table does not).
+ * The headline: medians per mode, the pairwise on/off throughput ratio and the memory once idle.
+ * `full` adds the CPU until the last file and how V8 had sized its heap (the docs page has them,
+ * the README's short table does not).
  */
-export function headline(rounds: readonly Round[], pairs: readonly (readonly [Round, Round])[], heap = true): string {
+export function headline(
+  rounds: readonly Round[],
+  pairs: readonly (readonly [Round, Round])[],
+  idle: IdleMemory | undefined,
+  full = true,
+): string {
   const of = (mode: Mode) => rounds.filter((r) => r.mode === mode);
   const col = (f: (r: Round) => number, format: (n: number) => string) =>
     `${format(median(of('off').map(f)))} | ${format(median(of('on').map(f)))}`;
@@ -48,7 +60,7 @@ export function headline(rounds: readonly Round[], pairs: readonly (readonly [Ro
     `| messages/s | ${col(throughput, int)} |`,
     `| throughput on/off, median of pairs (min–max) | | ${fixed(median(ratios), 3)} (${fixed(Math.min(...ratios), 2)}–${fixed(Math.max(...ratios), 2)}) |`,
     `| server CPU per message, round and drain (µs) | ${col(cpuPerMessage, int)} |`,
-    `| server CPU per message, until the last file (µs) | ${col(cpuPerMessageLoad, int)} |`,
+    ...(full ? [`| server CPU per message, until the last file (µs) | ${col(cpuPerMessageLoad, int)} |`] : []),
     `| event-loop delay p99 (ms) | ${col(
       (r) => r.stats.loopDelayP99Ms,
       (n) => fixed(n, 1),
@@ -59,11 +71,25 @@ export function headline(rounds: readonly Round[], pairs: readonly (readonly [Ro
       (n) => fixed(n, 1),
     )} |`,
   ];
-  if (heap) {
+  if (full) {
     rows.push(
       `| V8 young generation committed (MiB) | ${col((r) => r.stats.newSpaceBytes / MiB, int)} |`,
       `| rest of the V8 heap committed (MiB) | ${col((r) => r.stats.otherHeapBytes / MiB, int)} |`,
     );
+  }
+  if (idle !== undefined) {
+    const both = (f: (m: MemoryStats) => number, format: (n: number) => string = int) =>
+      `${format(f(idle.off))} | ${format(f(idle.on))}`;
+    rows.push(`| RSS after ${IDLE_MS / 1000} s idle (MiB) | ${both((m) => m.rssBytes / MiB)} |`);
+    if (full) {
+      rows.push(
+        `| heap used after ${IDLE_MS / 1000} s idle (MiB) | ${both(
+          (m) => m.heapUsedBytes / MiB,
+          (n) => fixed(n, 1),
+        )} |`,
+        `| V8 young generation after ${IDLE_MS / 1000} s idle (MiB) | ${both((m) => m.newSpaceBytes / MiB)} |`,
+      );
+    }
   }
   return rows.join('\n');
 }

@@ -21,7 +21,7 @@ import { getHeapSpaceStatistics } from 'node:v8';
 import nodemailer from 'nodemailer';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { ACCOUNTS, MAILBOXES, mailboxFolder, SIZE_LIMIT } from './accounts.js';
-import type { Command, Mode, Report } from './protocol.js';
+import type { Command, MemoryStats, Mode, Report } from './protocol.js';
 
 type Library = typeof import('../../src/index.js');
 type SmtpAdapter = typeof import('../../src/smtp-server.js');
@@ -251,21 +251,27 @@ function markLoaded(): void {
   loopDelayP99Ms = loopDelay.percentile(99) / 1e6;
 }
 
-function endRound(): Report {
-  const endMicros = Number(process.hrtime.bigint() / 1000n);
-  const cpu = process.cpuUsage(cpuStart);
+function memoryNow(): MemoryStats {
   gc?.();
   const memory = process.memoryUsage();
   const newSpace = getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
+  return {
+    rssBytes: memory.rss,
+    heapUsedBytes: memory.heapUsed,
+    newSpaceBytes: newSpace,
+    otherHeapBytes: memory.heapTotal - newSpace,
+  };
+}
+
+function endRound(): Report {
+  const endMicros = Number(process.hrtime.bigint() / 1000n);
+  const cpu = process.cpuUsage(cpuStart);
   return {
     type: 'round-stats',
     cpuMicros: cpu.user + cpu.system,
     cpuLoadMicros,
     loopDelayP99Ms,
-    rssBytes: memory.rss,
-    heapUsedBytes: memory.heapUsed,
-    newSpaceBytes: newSpace,
-    otherHeapBytes: memory.heapTotal - newSpace,
+    ...memoryNow(),
     startMicros: Number(roundStart / 1000n),
     endMicros,
     queued,
@@ -299,6 +305,7 @@ process.on('message', (command: Command) => {
     send({ type: 'round-ready' });
   } else if (command.type === 'round-loaded') markLoaded();
   else if (command.type === 'round-end') send(endRound());
+  else if (command.type === 'memory') send({ type: 'memory', ...memoryNow() });
   else void shutdown();
 });
 
