@@ -6,7 +6,7 @@ import type { CheckPattern, DataOptional, EventInput, EventName, EventOf, EventP
 import type { SubscribeOptions } from './core/options.js';
 import { TelemetryRuntime } from './core/runtime.js';
 import type { BatchHandler } from './core/subscriber.js';
-import { CATALOG, DISPOSE, MECHANISM_CONTEXT } from './core/symbols.js';
+import { CATALOG, COMPOSE, DISPOSE, MECHANISM_CONTEXT } from './core/symbols.js';
 import type { EventInfo, FlushReport, Subscription, TelemetryStats } from './core/types.js';
 import type { HistoryApi } from './history/history.js';
 import type { TelemetryHandlers } from './http/handler.js';
@@ -148,7 +148,9 @@ class TelemetryInstance extends TelemetryRuntime implements Telemetry<BuiltinEve
     });
     const { registry, counts } = metering as { registry: MetricsRegistry; counts: Float64Array };
     try {
-      const mechanisms = buildMechanisms(this[MECHANISM_CONTEXT](), { registry, counts, catalog: this[CATALOG] }, options);
+      const mechanisms = this[COMPOSE](() =>
+        buildMechanisms(this[MECHANISM_CONTEXT](), { registry, counts, catalog: this[CATALOG] }, options),
+      );
       this.metrics = mechanisms.metrics as Telemetry['metrics'];
       this.handlers = mechanisms.handlers;
       this.webhooks = mechanisms.webhooks;

@@ -16,7 +16,7 @@ import type { Sink } from './sink.js';
 import { SPAN_STATE, SpanHandle } from './span-handle.js';
 import { type SpanState, SpanTable } from './spans.js';
 import type { BatchHandler, EmitSubscriber, Subscriber } from './subscriber.js';
-import { CATALOG, DISPOSE, EMIT_IN_SPAN, END_SPAN, MECHANISM_CONTEXT } from './symbols.js';
+import { CATALOG, COMPOSE, DISPOSE, EMIT_IN_SPAN, END_SPAN, MECHANISM_CONTEXT } from './symbols.js';
 import type { EventInfo, FlushReport, Subscription, TelemetryStats } from './types.js';
 
 type Data = Readonly<Record<string, unknown>>;
@@ -68,6 +68,9 @@ export class TelemetryRuntime {
   readonly #warned = new Set<string>();
   #sweptSpans = 0;
   #cachedNow = -1;
+  /** True while the composition root adds mechanisms (see `COMPOSE`); `#stale` once a rebuild waits. */
+  #composing = false;
+  #stale = false;
   #clockReads = 0;
   readonly #expireClock = () => {
     this.#cachedNow = -1;
@@ -343,6 +346,8 @@ export class TelemetryRuntime {
 
   /** Emits one of the library's own events on behalf of `origin`, which never receives it. */
   #report(name: string, data: Data, origin: object): void {
+    // A mechanism reporting while the instance is built reaches the subscribers added so far.
+    if (this.#stale) this.#rebuildNow();
     const entry = this.#index[name] as number;
     const id = entry >>> FLAG_BITS;
     if (entry & COUNTED) this.#counts[id] = (this.#counts[id] as number) + 1;
@@ -386,8 +391,33 @@ export class TelemetryRuntime {
     return this.#consumers.context();
   }
 
+  /**
+   * Runs `build` (the composition root adding its mechanisms) with route rebuilds held back, then
+   * rebuilds once: each rebuild walks every event of the catalogue.
+   */
+  [COMPOSE]<T>(build: () => T): T {
+    this.#composing = true;
+    try {
+      return build();
+    } finally {
+      this.#composing = false;
+      if (this.#stale) this.#rebuild();
+    }
+  }
+
+  #rebuildNow(): void {
+    this.#composing = false;
+    this.#rebuild();
+    this.#composing = true;
+  }
+
   /** Recomputes per-event routes and the global want table from every subscriber's bits. */
   #rebuild(): void {
+    if (this.#composing) {
+      this.#stale = true;
+      return;
+    }
+    this.#stale = false;
     const subscribers = [...this.#dispatch.subscribers];
     for (const event of this.#catalog.events) {
       const id = event.id;

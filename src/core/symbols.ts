@@ -13,3 +13,5 @@ export const MECHANISM_CONTEXT: unique symbol = Symbol('mail-telemetry.mechanism
 export const CATALOG: unique symbol = Symbol('mail-telemetry.catalog');
 /** Stops timers and mechanisms at once, when the composition root fails to finish an instance. */
 export const DISPOSE: unique symbol = Symbol('mail-telemetry.dispose');
+/** Builds the mechanisms with the routes rebuilt once at the end, not once per subscriber they add. */
+export const COMPOSE: unique symbol = Symbol('mail-telemetry.compose');

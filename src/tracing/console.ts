@@ -17,7 +17,7 @@ export function consoleSink(options: ConsoleTracerOptions, context: SinkContext,
     text: { multiline: options.multiline === true, ansi, journald: options.journald === true },
   };
   const onError = (error: unknown) => context.report(error, 'console write failed');
-  stream.on('error', onError);
+  const stopListening = onStreamError(stream, onError);
   return {
     write(batch: readonly TelemetryEvent[]) {
       const lines = linesOf(batch, format, context);
@@ -33,7 +33,41 @@ export function consoleSink(options: ConsoleTracerOptions, context: SinkContext,
       });
     },
     close() {
-      stream.off('error', onError);
+      stopListening();
     },
+  };
+}
+
+/**
+ * Every console tracer on a stream shares one `error` listener there: a process with many
+ * instances (a test suite) would otherwise pass Node's limit of 10 listeners on `process.stdout`
+ * and get a leak warning.
+ */
+const shared = new WeakMap<
+  Writable,
+  { readonly handlers: Set<(error: unknown) => void>; readonly listener: (error: unknown) => void }
+>();
+
+/** Adds `handler` to the stream's shared `error` listener; returns the function that removes it. */
+function onStreamError(stream: Writable, handler: (error: unknown) => void): () => void {
+  let entry = shared.get(stream);
+  if (entry === undefined) {
+    const handlers = new Set<(error: unknown) => void>();
+    entry = {
+      handlers,
+      listener: (error) => {
+        for (const h of handlers) h(error);
+      },
+    };
+    shared.set(stream, entry);
+    stream.on('error', entry.listener);
+  }
+  const { handlers, listener } = entry;
+  handlers.add(handler);
+  return () => {
+    if (!handlers.delete(handler) || handlers.size > 0) return;
+    // The last tracer on the stream is gone: its errors are the host's again.
+    stream.off('error', listener);
+    shared.delete(stream);
   };
 }

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -153,6 +153,40 @@ describe('custom sinks and redaction', () => {
     expect(calls.slice(1, -1).every((call) => call === 'flush')).toBe(true);
     expect(calls.length).toBeGreaterThan(2);
     expect(calls.at(-1)).toBe('close');
+  });
+
+  it('shares one error listener per stream: 15 instances on stdout, no leak warning, none left after shutdown, each told of an error', () => {
+    const program = `
+      import { createTelemetry } from './src/index.js';
+      const warnings = [];
+      process.on('warning', (w) => warnings.push(w.name));
+      const before = process.stdout.listenerCount('error');
+      const instances = Array.from({ length: 15 }, () =>
+        createTelemetry({ history: false, tracers: [{ type: 'console', stream: 'stdout' }] }));
+      const during = process.stdout.listenerCount('error');
+      let told = 0;
+      for (const t of instances) t.on('telemetry.log-error', () => told++);
+      process.stdout.emit('error', new Error('EPIPE'));
+      for (const t of instances) await t.flush();
+      for (const t of instances) await t.shutdown();
+      const after = process.stdout.listenerCount('error');
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      process.stderr.write('\\nREPORT ' + JSON.stringify({ before, during, after, warnings, told }));
+    `;
+    const result = spawnSync(process.execPath, [tsx, '--input-type=module', '-e', program], { cwd: root, encoding: 'utf8' });
+    expect(result.status, result.stderr).toBe(0);
+    const line = result.stderr.split('\n').find((l) => l.startsWith('REPORT ')) ?? '';
+    const report = JSON.parse(line.slice('REPORT '.length)) as {
+      before: number;
+      during: number;
+      after: number;
+      warnings: string[];
+      told: number;
+    };
+    expect(report.during).toBe(report.before + 1);
+    expect(report.after).toBe(report.before);
+    expect(report.warnings).toEqual([]);
+    expect(report.told).toBe(15);
   });
 
   it('refuses bad tracer options', () => {
