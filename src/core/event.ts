@@ -64,8 +64,8 @@ export class EventRecord implements TelemetryEvent {
   /**
    * The record to keep for long, as the history does: the same event over the same own and span
    * keys, without what consumers cached on this one (its JSON, its merged view) or its origin, which
-   * would otherwise live as long as the store keeps it. Made once, so the history's event ring and
-   * its traces share one copy.
+   * would otherwise live as long as the store keeps it. Made once: a second call returns the same
+   * copy.
    */
   stored(): EventRecord {
     if (this.#stored === undefined) {

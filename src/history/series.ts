@@ -103,11 +103,10 @@ export class SeriesRecorder {
       if (!this.#takes(metric.name)) continue;
       for (const series of metric.series) {
         // An unlabelled series is keyed by its metric's name, which holds no NUL: no JSON per series and snapshot.
-        const unlabelled = isEmpty(series.labels);
-        const key = unlabelled ? metric.name : `${metric.name}\u0000${JSON.stringify(series.labels)}`;
+        const key = isEmpty(series.labels) ? metric.name : `${metric.name}\u0000${JSON.stringify(series.labels)}`;
         let labels = this.#labels.get(key);
         if (labels === undefined) {
-          labels = unlabelled ? NO_LABELS : series.labels;
+          labels = series.labels;
           this.#labels.set(key, labels);
         }
         if (metric.kind === 'gauge') {
@@ -155,8 +154,6 @@ export class SeriesRecorder {
     return taken;
   }
 }
-
-const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
 
 function isEmpty(labels: Readonly<Record<string, string>>): boolean {
   for (const _ in labels) return false;

@@ -56,18 +56,17 @@ export class TraceCollector {
     return this.#open.size;
   }
 
-  add(input: HistoryEvent): void {
-    const spanId = input.spanId;
+  add(event: HistoryEvent): void {
+    const spanId = event.spanId;
     if (spanId === undefined) return;
-    // A trace keeps its events for long: the copy without what other consumers cached on the record.
-    const event = input instanceof EventRecord ? input.stored() : input;
     const end = this.#endOf(event);
     if (end !== undefined) {
       // A start event opens the span (a repeated start id replaces a stale one).
       this.#open.delete(spanId);
       const draft = new TraceDraft();
       draft.add(event);
-      const opened: OpenSpan = { start: event, end, events: [event], draft, dropped: 0 };
+      const start = kept(event);
+      const opened: OpenSpan = { start, end, events: [start], draft, dropped: 0 };
       this.#open.set(spanId, opened);
       this.#lastId = spanId;
       this.#last = opened;
@@ -98,13 +97,13 @@ export class TraceCollector {
         events.push(marker);
         draft.add(marker);
       }
-      events.push(event);
+      events.push(kept(event));
       draft.add(event);
       this.#sink(draft.build(start.spanId as SpanId, start.type, start.timestamp, events, dropped), draft.messageBearing);
       return;
     }
     if (span.events.length < this.#maxEvents - 1) {
-      span.events.push(event);
+      span.events.push(kept(event));
       span.draft.add(event);
     } else span.dropped++;
   }
@@ -404,4 +403,12 @@ export function keepsMessages(trace: Trace): boolean {
 export function matchesTerms(keywords: string, terms: readonly string[]): boolean {
   for (const term of terms) if (!keywords.includes(term)) return false;
   return true;
+}
+
+/**
+ * What a trace keeps of an event, for as long as the store keeps the trace: a record's copy without
+ * what other consumers cached on it. Made only for events a trace takes.
+ */
+function kept(event: HistoryEvent): HistoryEvent {
+  return event instanceof EventRecord ? event.stored() : event;
 }
