@@ -1,0 +1,251 @@
+/**
+ * What `bench:e2e`'s consumers cost per message with no mail server around them: the events the two
+ * adapters emit for one relayed message (the inbound session and the delivery attempt, 15 events,
+ * as captured from a `bench:e2e` server), through an instance with everything `bench:e2e` turns on
+ * against one with the adapters' levels only, alternating, at the real server's rate. The webhook
+ * receiver, the SSE client and the scraper run in another process, as they do in `bench:e2e`'s
+ * parent. No mail work runs, so what it measures is what the consumers cost at a real server's rate.
+ *
+ * `BENCH_RATE` (messages/s, default 400) and `BENCH_CONSUMERS` (a comma list of tracer, history,
+ * webhook, live, alerts; default all) change the load and the consumers, to see one consumer alone or
+ * how its cost per message moves with the rate, e.g.
+ * `BENCH_CONSUMERS=history BENCH_RATE=4000 BENCH_RESULT=out.json npx tsx bench/index.ts consumersPerMessage > /dev/null`.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createTelemetry, type TelemetryOptions } from '../dist/index.js';
+import { nodemailerLevels } from '../dist/nodemailer.js';
+import { smtpServerLevels } from '../dist/smtp-server.js';
+import type { Figure } from './harness.js';
+
+type Telemetry = ReturnType<typeof createTelemetry<Record<never, never>>>;
+
+/** `bench:e2e`'s "off" throughput (messages/s): the consumers are measured at the rate they see there. */
+const RATE = Number(process.env.BENCH_RATE ?? 400);
+if (!(RATE > 0 && RATE <= 100_000))
+  throw new Error(`BENCH_RATE must be a number of messages/s up to 100000, got ${process.env.BENCH_RATE}`);
+const KNOWN = ['tracer', 'history', 'webhook', 'live', 'alerts'] as const;
+type Consumer = (typeof KNOWN)[number];
+const WANTED = new Set((process.env.BENCH_CONSUMERS ?? KNOWN.join(',')).split(',').filter((name) => name !== ''));
+for (const name of WANTED) {
+  if (!(KNOWN as readonly string[]).includes(name))
+    throw new Error(`BENCH_CONSUMERS: unknown consumer ${name}; known: ${KNOWN.join(', ')}`);
+}
+const wants = (name: Consumer): boolean => WANTED.has(name);
+const TICK_MS = 10;
+const WARM_MS = 3000;
+const MEASURE_MS = 6000;
+/** After the last message: the webhook throttle and the live batch window still have work. */
+const DRAIN_MS = 1500;
+const RUNS = 3;
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
+
+/** One relayed message, as the smtp-server and nodemailer adapters report it (15 events). */
+function message(telemetry: Telemetry, n: number): void {
+  const queueId = `Q${n.toString(36).toUpperCase()}`;
+  const from = `sender-${n % 64}@example.net`;
+  const to = `rcpt-${n % 8}@example.org`;
+  const messageId = `<${n.toString(16).padStart(8, '0')}-e4a3-e9b3-eefc-f44c0b36d2bf@example.net>`;
+  const inbound = telemetry.span('smtp.connection-start', {
+    remoteIp: '127.0.0.1',
+    remotePort: 40_000 + (n % 20_000),
+    listenerId: 'smtp',
+    localPort: 2525,
+    localIp: '127.0.0.1',
+  });
+  inbound.emit('smtp.ehlo', { domain: '[127.0.0.1]', details: 'EHLO' });
+  inbound.emit('auth.success', { accountName: `relay-${n % 4}`, type: 'PLAIN' });
+  inbound.emit('smtp.mail-from', { from });
+  inbound.emit('smtp.rcpt-to', { to });
+  inbound.emit('queue.message-queued', { queueId, from, to: [to], size: 681, messageId });
+  // The adapter adds the Message-ID to the catalogue's keys, in a spread as here.
+  const id = { messageId };
+  const attempt = telemetry.span('delivery.attempt-start', { queueId, from, to: [to], total: 1, ...id });
+  inbound.end({ elapsed: 74 });
+  const hostname = '127.0.0.1';
+  attempt.emit('delivery.connect', { hostname, remoteIp: '127.0.0.1', remotePort: 2526 });
+  attempt.emit('delivery.ehlo', { hostname, details: 'PIPELINING, 8BITMIME, SMTPUTF8, SIZE 131072' });
+  attempt.emit('delivery.mail-from', { hostname, from });
+  attempt.emit('delivery.rcpt-to', { hostname, to });
+  attempt.emit('delivery.delivered', { hostname, to, code: 250, details: '250 delivered' });
+  attempt.emit('delivery.completed', { elapsed: 219 });
+  attempt.end({ elapsed: 219 });
+}
+
+/** `bench:e2e`'s consumers of the `on` server, in a process of their own. */
+const CONSUMERS = `
+import { createServer } from 'node:http';
+import { EventSource } from 'eventsource';
+let events = 0;
+const receiver = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (chunk) => chunks.push(chunk));
+  req.on('end', () => { events += JSON.parse(Buffer.concat(chunks).toString('utf8')).events.length; res.writeHead(200).end(); });
+});
+receiver.listen(0, '127.0.0.1', () => process.send({ port: receiver.address().port }));
+let source, scraper, frames = 0;
+process.on('message', (message) => {
+  if (message.stop) { clearInterval(scraper); source?.close(); receiver.close(); process.disconnect(); return; }
+  if (message.count) { process.send({ events, frames }); return; }
+  const base = message.base;
+  scraper = setInterval(() => fetch(base + '/metrics').then((r) => r.text()), 1000);
+  if (!message.sse) { process.send({ ready: true }); return; }
+  source = new EventSource(base + '/live/tracing');
+  source.addEventListener('trace', (frame) => { frames += JSON.parse(frame.data).length; });
+  source.addEventListener('open', () => process.send({ ready: true }), { once: true });
+});
+`;
+
+interface Consumers {
+  readonly webhookUrl: string;
+  attach(base: string): Promise<void>;
+  counts(): Promise<{ events: number; frames: number }>;
+  stop(): Promise<void>;
+}
+
+async function consumers(): Promise<Consumers> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', CONSUMERS], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const next = <T>(): Promise<T> => new Promise((resolve) => child.once('message', (m) => resolve(m as T)));
+  const { port } = await next<{ port: number }>();
+  return {
+    webhookUrl: `http://127.0.0.1:${port}/hook`,
+    async attach(base) {
+      const ready = next();
+      child.send({ base, sse: wants('live') });
+      await ready;
+    },
+    async counts() {
+      const answer = next<{ events: number; frames: number }>();
+      child.send({ count: true });
+      return answer;
+    },
+    async stop() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.send({ stop: true });
+      await exited;
+    },
+  };
+}
+
+const levels = { ...smtpServerLevels, ...nodemailerLevels };
+
+/** `bench:e2e`'s `on` server, without the mail server (the consumers in {@link WANTED}). */
+function everything(webhookUrl: string): TelemetryOptions {
+  return {
+    service: 'bench-consumers',
+    levels,
+    ...(wants('tracer') ? { tracers: [{ type: 'console', stream: 'stdout', format: 'json' }] } : {}),
+    history: wants('history') ? { series: { interval: 1000 } } : false,
+    webhooks: [
+      {
+        id: 'ops',
+        url: webhookUrl,
+        events: ['smtp.*', 'auth.*', 'delivery.*', 'queue.*'],
+        signatureKey: `whsec_${randomBytes(32).toString('base64')}`,
+        signing: 'both',
+      },
+    ].filter(() => wants('webhook')),
+    live: { authorize: () => true },
+    ...(wants('alerts')
+      ? {
+          alerts: {
+            interval: '1s',
+            rules: [
+              // As in bench:e2e: a window function reads the history's series, so only with the history.
+              ...(wants('history')
+                ? [{ id: 'auth-failures', condition: "increase(metric('auth.failed'), '1m') > 1000", for: '1m' }]
+                : []),
+              { id: 'queue-backlog', condition: 'queue_count > 10_000', for: '1m' },
+            ],
+          },
+        }
+      : {}),
+  } as TelemetryOptions;
+}
+
+async function serve(telemetry: Telemetry): Promise<{ server: Server; base: string }> {
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/metrics') telemetry.handlers.prometheus.node(req, res);
+    else if (path === '/live/tracing') telemetry.handlers.liveTracing.node(req, res);
+    else res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** Emits messages at {@link RATE} for `ms`; returns how many. */
+async function paced(telemetry: Telemetry, from: number, ms: number): Promise<number> {
+  const perTick = (RATE * TICK_MS) / 1000;
+  const start = performance.now();
+  let sent = 0;
+  while (performance.now() - start < ms) {
+    const due = Math.floor(((performance.now() - start) / TICK_MS + 1) * perTick);
+    while (sent < due) message(telemetry, from + sent++);
+    await sleep(TICK_MS);
+  }
+  return sent;
+}
+
+/** Server CPU (µs) per message of one instance over a warm-up, a measured period and a drain. */
+async function cpuPerMessage(full: boolean, run: number): Promise<{ micros: number; delivered: number }> {
+  const readers = full ? await consumers() : undefined;
+  const telemetry = createTelemetry(
+    readers === undefined ? { history: false, levels } : everything(readers.webhookUrl),
+  ) as unknown as Telemetry;
+  const admin = readers === undefined ? undefined : await serve(telemetry);
+  if (readers !== undefined && admin !== undefined) await readers.attach(admin.base);
+  const base = run * 1_000_000;
+  const warm = await paced(telemetry, base, WARM_MS);
+  await sleep(DRAIN_MS);
+  const before = process.cpuUsage();
+  const sent = await paced(telemetry, base + warm, MEASURE_MS);
+  await sleep(DRAIN_MS);
+  const used = process.cpuUsage(before);
+  let delivered = 0;
+  if (readers !== undefined) {
+    const { events, frames } = await readers.counts();
+    delivered = Math.min(wants('webhook') ? events : Infinity, wants('live') ? frames : Infinity);
+    await readers.stop();
+  }
+  admin?.server.closeAllConnections();
+  admin?.server.close();
+  await telemetry.shutdown(1000);
+  return { micros: (used.user + used.system) / sent, delivered: delivered / (warm + sent) };
+}
+
+export const figures: Record<string, () => Promise<Figure>> = {
+  consumersPerMessage: async () => {
+    const bare: number[] = [];
+    const full: number[] = [];
+    let delivered = 0;
+    for (let r = 0; r < RUNS; r++) {
+      bare.push((await cpuPerMessage(false, 2 * r)).micros);
+      const measured = await cpuPerMessage(true, 2 * r + 1);
+      full.push(measured.micros);
+      delivered = measured.delivered;
+    }
+    return {
+      title:
+        "bench:e2e's consumers per relayed message, no mail server (15 events; JSON tracer, history, signed webhook, SSE client, scrape, 2 alert rules)",
+      value: median(full) - median(bare),
+      unit: 'µs/message',
+      note:
+        `${RATE} messages/s for ${MEASURE_MS / 1000} s plus a ${DRAIN_MS} ms drain, receivers in another process; ` +
+        `${median(full).toFixed(1)} µs/message with the consumers, ${median(bare).toFixed(1)} with the adapters' levels only ` +
+        `(runs: ${full.map((v) => v.toFixed(1)).join(', ')} against ${bare.map((v) => v.toFixed(1)).join(', ')}, alternating); ` +
+        `consumers: ${[...WANTED].join(', ')}` +
+        (Number.isFinite(delivered)
+          ? `; ${delivered.toFixed(1)} events per message reached the webhook receiver and the SSE client`
+          : ''),
+    };
+  },
+};
