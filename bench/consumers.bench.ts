@@ -12,13 +12,13 @@
  * `BENCH_CONSUMERS=history BENCH_RATE=4000 BENCH_RESULT=out.json npx tsx bench/index.ts consumersPerMessage > /dev/null`.
  */
 import { spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createTelemetry, type TelemetryOptions } from '../dist/index.js';
 import { nodemailerLevels } from '../dist/nodemailer.js';
 import { smtpServerLevels } from '../dist/smtp-server.js';
+import { CONSUMERS, type Consumer, consumerOptions } from './e2e/setup.js';
 import type { Figure } from './harness.js';
 
 type Telemetry = ReturnType<typeof createTelemetry<Record<never, never>>>;
@@ -27,12 +27,10 @@ type Telemetry = ReturnType<typeof createTelemetry<Record<never, never>>>;
 const RATE = Number(process.env.BENCH_RATE ?? 400);
 if (!(RATE > 0 && RATE <= 100_000))
   throw new Error(`BENCH_RATE must be a number of messages/s up to 100000, got ${process.env.BENCH_RATE}`);
-const KNOWN = ['tracer', 'history', 'webhook', 'live', 'alerts'] as const;
-type Consumer = (typeof KNOWN)[number];
-const WANTED = new Set((process.env.BENCH_CONSUMERS ?? KNOWN.join(',')).split(',').filter((name) => name !== ''));
+const WANTED = new Set((process.env.BENCH_CONSUMERS ?? CONSUMERS.join(',')).split(',').filter((name) => name !== ''));
 for (const name of WANTED) {
-  if (!(KNOWN as readonly string[]).includes(name))
-    throw new Error(`BENCH_CONSUMERS: unknown consumer ${name}; known: ${KNOWN.join(', ')}`);
+  if (!(CONSUMERS as readonly string[]).includes(name))
+    throw new Error(`BENCH_CONSUMERS: unknown consumer ${name}; known: ${CONSUMERS.join(', ')}`);
 }
 const wants = (name: Consumer): boolean => WANTED.has(name);
 const TICK_MS = 10;
@@ -78,7 +76,7 @@ function message(telemetry: Telemetry, n: number): void {
 }
 
 /** `bench:e2e`'s consumers of the `on` server, in a process of their own. */
-const CONSUMERS = `
+const READERS = `
 import { createServer } from 'node:http';
 import { EventSource } from 'eventsource';
 let events = 0;
@@ -109,7 +107,7 @@ interface Consumers {
 }
 
 async function consumers(): Promise<Consumers> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', CONSUMERS], {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', READERS], {
     cwd: fileURLToPath(new URL('..', import.meta.url)),
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
@@ -139,36 +137,7 @@ const levels = { ...smtpServerLevels, ...nodemailerLevels };
 
 /** `bench:e2e`'s `on` server, without the mail server (the consumers in {@link WANTED}). */
 function everything(webhookUrl: string): TelemetryOptions {
-  return {
-    service: 'bench-consumers',
-    levels,
-    ...(wants('tracer') ? { tracers: [{ type: 'console', stream: 'stdout', format: 'json' }] } : {}),
-    history: wants('history') ? { series: { interval: 1000 } } : false,
-    webhooks: [
-      {
-        id: 'ops',
-        url: webhookUrl,
-        events: ['smtp.*', 'auth.*', 'delivery.*', 'queue.*'],
-        signatureKey: `whsec_${randomBytes(32).toString('base64')}`,
-        signing: 'both',
-      },
-    ].filter(() => wants('webhook')),
-    live: { authorize: () => true },
-    ...(wants('alerts')
-      ? {
-          alerts: {
-            interval: '1s',
-            rules: [
-              // As in bench:e2e: a window function reads the history's series, so only with the history.
-              ...(wants('history')
-                ? [{ id: 'auth-failures', condition: "increase(metric('auth.failed'), '1m') > 1000", for: '1m' }]
-                : []),
-              { id: 'queue-backlog', condition: 'queue_count > 10_000', for: '1m' },
-            ],
-          },
-        }
-      : {}),
-  } as TelemetryOptions;
+  return { service: 'bench-consumers', levels, ...consumerOptions(WANTED, webhookUrl) } as TelemetryOptions;
 }
 
 async function serve(telemetry: Telemetry): Promise<{ server: Server; base: string }> {

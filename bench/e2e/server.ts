@@ -9,7 +9,6 @@
  * rename into new). Both modes run this same host code; only `on` loads the library (from `dist/`, by
  * dynamic import, so `off` never loads it) and wraps the inbound options and the outbound transport.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -22,6 +21,7 @@ import nodemailer from 'nodemailer';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
 import { ACCOUNTS, MAILBOXES, mailboxFolder, SIZE_LIMIT } from './accounts.js';
 import type { Command, MemoryStats, Mode, Report } from './protocol.js';
+import { consumerOptions } from './setup.js';
 
 type Library = typeof import('../../src/index.js');
 type SmtpAdapter = typeof import('../../src/smtp-server.js');
@@ -122,39 +122,8 @@ if (mode === 'on') {
   const telemetry = lib.createTelemetry({
     service: 'bench-e2e',
     levels: { ...smtp.smtpServerLevels, ...mailer.nodemailerLevels },
-    // stdout is /dev/null (the parent opens it so), so this measures formatting and the write.
-    ...(wanted.has('tracer') ? { tracers: [{ type: 'console', stream: 'stdout', format: 'json' }] } : {}),
-    // Without `history` among the consumers, none: the default history would be one.
     // `--history-capacity` of the parent: the event ring's size (the default history's otherwise).
-    ...(wanted.has('history') ? { history: { series: { interval: 1000 }, ...historyCapacity() } } : { history: false }),
-    ...(wanted.has('webhook')
-      ? {
-          webhooks: [
-            {
-              id: 'ops',
-              url: webhook,
-              events: ['smtp.*', 'auth.*', 'delivery.*', 'queue.*'],
-              signatureKey: `whsec_${randomBytes(32).toString('base64')}`,
-              signing: 'both',
-            },
-          ],
-        }
-      : {}),
-    live: { authorize: () => true },
-    ...(wanted.has('alerts')
-      ? {
-          alerts: {
-            interval: '1s',
-            rules: [
-              // A window function reads the history's series: without the history, a current-value rule only.
-              ...(wanted.has('history')
-                ? [{ id: 'auth-failures', condition: "increase(metric('auth.failed'), '1m') > 1000", for: '1m' }]
-                : []),
-              { id: 'queue-backlog', condition: 'queue_count > 10_000', for: '1m' },
-            ],
-          },
-        }
-      : {}),
+    ...consumerOptions(wanted, webhook, historyCapacity()),
   } as Parameters<Library['createTelemetry']>[0]);
   wrapInbound = (options) => smtp.instrumentSmtpServer(telemetry, options);
   const transport = mailer.instrumentTransport(telemetry, baseTransport);
