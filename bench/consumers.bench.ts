@@ -11,13 +11,14 @@
  * how its cost per message moves with the rate, e.g.
  * `BENCH_CONSUMERS=history BENCH_RATE=4000 BENCH_RESULT=out.json npx tsx bench/index.ts consumersPerMessage > /dev/null`.
  */
-import { spawn } from 'node:child_process';
+import { fork } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createTelemetry, type TelemetryOptions } from '../dist/index.js';
 import { nodemailerLevels } from '../dist/nodemailer.js';
 import { smtpServerLevels } from '../dist/smtp-server.js';
+import type { ConsumerCounts } from './e2e/consumers.js';
 import { CONSUMERS, type Consumer, consumerOptions } from './e2e/setup.js';
 import type { Figure } from './harness.js';
 
@@ -75,60 +76,42 @@ function message(telemetry: Telemetry, n: number): void {
   attempt.end({ elapsed: 219 });
 }
 
-/** `bench:e2e`'s consumers of the `on` server, in a process of their own. */
-const READERS = `
-import { createServer } from 'node:http';
-import { EventSource } from 'eventsource';
-let events = 0;
-const receiver = createServer((req, res) => {
-  const chunks = [];
-  req.on('data', (chunk) => chunks.push(chunk));
-  req.on('end', () => { events += JSON.parse(Buffer.concat(chunks).toString('utf8')).events.length; res.writeHead(200).end(); });
-});
-receiver.listen(0, '127.0.0.1', () => process.send({ port: receiver.address().port }));
-let source, scraper, frames = 0;
-process.on('message', (message) => {
-  if (message.stop) { clearInterval(scraper); source?.close(); receiver.close(); process.disconnect(); return; }
-  if (message.count) { process.send({ events, frames }); return; }
-  const base = message.base;
-  scraper = setInterval(() => fetch(base + '/metrics').then((r) => r.text()), 1000);
-  if (!message.sse) { process.send({ ready: true }); return; }
-  source = new EventSource(base + '/live/tracing');
-  source.addEventListener('trace', (frame) => { frames += JSON.parse(frame.data).length; });
-  source.addEventListener('open', () => process.send({ ready: true }), { once: true });
-});
-`;
-
 interface Consumers {
   readonly webhookUrl: string;
-  attach(base: string): Promise<void>;
-  counts(): Promise<{ events: number; frames: number }>;
+  attach(adminPort: number): Promise<void>;
+  counts(): Promise<ConsumerCounts>;
   stop(): Promise<void>;
 }
 
+/** `bench:e2e`'s consumers of the `on` server (its `startConsumers`), in a process of their own. */
 async function consumers(): Promise<Consumers> {
-  const child = spawn(process.execPath, ['--input-type=module', '-e', READERS], {
-    cwd: fileURLToPath(new URL('..', import.meta.url)),
+  const child = fork(fileURLToPath(new URL('./e2e/consumers-process.ts', import.meta.url)), {
+    execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
   });
-  const next = <T>(): Promise<T> => new Promise((resolve) => child.once('message', (m) => resolve(m as T)));
-  const { port } = await next<{ port: number }>();
+  const exited = new Promise<never>((_, reject) =>
+    child.once('exit', (code) => reject(new Error(`the consumers' process exited with ${code}`))),
+  );
+  exited.catch(() => undefined);
+  const next = <T>(): Promise<T> =>
+    Promise.race([new Promise<T>((resolve) => child.once('message', (m) => resolve(m as T))), exited]);
+  const { webhookUrl } = await next<{ webhookUrl: string }>();
   return {
-    webhookUrl: `http://127.0.0.1:${port}/hook`,
-    async attach(base) {
+    webhookUrl,
+    async attach(adminPort) {
       const ready = next();
-      child.send({ base, sse: wants('live') });
+      child.send({ attach: adminPort, sse: wants('live') });
       await ready;
     },
     async counts() {
-      const answer = next<{ events: number; frames: number }>();
+      const answer = next<ConsumerCounts>();
       child.send({ count: true });
       return answer;
     },
     async stop() {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
+      const gone = new Promise((resolve) => child.once('exit', resolve));
       child.send({ stop: true });
-      await exited;
+      await gone;
     },
   };
 }
@@ -140,7 +123,7 @@ function everything(webhookUrl: string): TelemetryOptions {
   return { service: 'bench-consumers', levels, ...consumerOptions(WANTED, webhookUrl) } as TelemetryOptions;
 }
 
-async function serve(telemetry: Telemetry): Promise<{ server: Server; base: string }> {
+async function serve(telemetry: Telemetry): Promise<{ server: Server; port: number }> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/metrics') telemetry.handlers.prometheus.node(req, res);
@@ -148,7 +131,7 @@ async function serve(telemetry: Telemetry): Promise<{ server: Server; base: stri
     else res.writeHead(404).end();
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { server, port: (server.address() as AddressInfo).port };
 }
 
 /** Emits messages at {@link RATE} for `ms`; returns how many. */
@@ -171,7 +154,7 @@ async function cpuPerMessage(full: boolean, run: number): Promise<{ micros: numb
     readers === undefined ? { history: false, levels } : everything(readers.webhookUrl),
   ) as unknown as Telemetry;
   const admin = readers === undefined ? undefined : await serve(telemetry);
-  if (readers !== undefined && admin !== undefined) await readers.attach(admin.base);
+  if (readers !== undefined && admin !== undefined) await readers.attach(admin.port);
   const base = run * 1_000_000;
   const warm = await paced(telemetry, base, WARM_MS);
   await sleep(DRAIN_MS);
@@ -181,8 +164,8 @@ async function cpuPerMessage(full: boolean, run: number): Promise<{ micros: numb
   const used = process.cpuUsage(before);
   let delivered = 0;
   if (readers !== undefined) {
-    const { events, frames } = await readers.counts();
-    delivered = Math.min(wants('webhook') ? events : Infinity, wants('live') ? frames : Infinity);
+    const { webhookEvents, sseEvents } = await readers.counts();
+    delivered = Math.min(wants('webhook') ? webhookEvents : Infinity, wants('live') ? sseEvents : Infinity);
     await readers.stop();
   }
   admin?.server.closeAllConnections();
