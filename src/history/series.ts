@@ -117,21 +117,18 @@ export class SeriesRecorder {
         const count = 'value' in series ? 0 : series.count;
         kept++;
         const before = this.#previous.get(key);
-        if (before === undefined || before.seen !== stamp - 1) {
-          this.#previous.set(key, { value, count, seen: stamp });
-          if (baseline) continue;
-          if (metric.kind === 'counter') {
-            if (value !== 0) points.push({ metric: metric.name, kind: 'counter', labels, timestamp, value });
-          } else if (count !== 0) points.push({ metric: metric.name, kind: 'histogram', labels, timestamp, value, count });
-          continue;
-        }
-        // A lower total means the series was reset: everything it holds is new.
-        const reset = value < before.value || count < before.count;
+        // A series new or back since the last snapshot, or whose total fell (it was reset): all it holds is new.
+        const fresh = before === undefined || before.seen !== stamp - 1;
+        const reset = fresh || value < before.value || count < before.count;
         const dv = reset ? value : value - before.value;
         const dc = reset ? count : count - before.count;
-        before.value = value;
-        before.count = count;
-        before.seen = stamp;
+        if (before === undefined) this.#previous.set(key, { value, count, seen: stamp });
+        else {
+          before.value = value;
+          before.count = count;
+          before.seen = stamp;
+        }
+        if (baseline) continue;
         if (metric.kind === 'counter') {
           if (dv !== 0) points.push({ metric: metric.name, kind: 'counter', labels, timestamp, value: dv });
         } else if (dc !== 0) {

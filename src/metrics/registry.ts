@@ -19,10 +19,9 @@ import { EXPORT_NAME, type ResolvedMetricsOptions } from './options.js';
 
 const METRIC_NAME = /^[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:\.[a-z0-9]+(?:-[a-z0-9]+)*)+$/;
 const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
-/** Default buckets for host histograms, in seconds (prom-client's). */
 /** The labels of every unlabelled series in a snapshot: one frozen object, not one per series and snapshot. */
 const NO_LABELS: Readonly<Record<string, string>> = Object.freeze({});
-
+/** Default buckets for host histograms, in seconds (prom-client's). */
 export const DEFAULT_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 /** Options of a host-defined metric. */
