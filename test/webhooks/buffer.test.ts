@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PendingBuffer } from '../../src/webhooks/buffer.js';
 import { backoff, retryAfter } from '../../src/webhooks/retry.js';
-import type { Item } from '../../src/webhooks/serialize.js';
+import { body, bodyBytes, type Item } from '../../src/webhooks/serialize.js';
 
 function item(id: number, level: number, timestamp = id): Item {
   return { seq: 0, id, level, timestamp, json: `{"id":"${id}"}`, bytes: 10, unreadable: undefined };
@@ -73,5 +73,44 @@ describe('retry schedule', () => {
     expect(retryAfter(new Date(now - 30_000).toUTCString(), now)).toBe(0);
     expect(retryAfter('soon', now)).toBeUndefined();
     expect(retryAfter(null, now)).toBeUndefined();
+  });
+});
+
+describe('request body', () => {
+  it('is the items joined in the envelope, byte for byte, at the length bodyBytes predicts', () => {
+    fc.assert(
+      fc.property(
+        // Raw text as well as JSON: whatever an item holds, lone surrogates included, is written as Buffer.from would.
+        fc.array(
+          fc.oneof(
+            fc.string({ unit: 'binary' }).map((text) => JSON.stringify(text)),
+            fc.string({ unit: 'binary' }),
+          ),
+          {
+            maxLength: 40,
+          },
+        ),
+        (texts) => {
+          const items = texts.map((json, id) => ({ ...item(id, 2), json, bytes: Buffer.byteLength(json) }));
+          const written = body(items);
+          expect(written.equals(Buffer.from(`{"events":[${texts.join(',')}]}`))).toBe(true);
+          expect(written.length).toBe(
+            bodyBytes(
+              items.length,
+              items.reduce((sum, it) => sum + it.bytes, 0),
+            ),
+          );
+        },
+      ),
+    );
+  });
+
+  it('is still the items joined when an item misstates its size', () => {
+    const items = [
+      { ...item(1, 2), json: '{"a":"é"}', bytes: 9 },
+      { ...item(2, 2), json: '{"b":2}', bytes: 7 },
+    ];
+    expect(body(items).toString()).toBe('{"events":[{"a":"é"},{"b":2}]}');
+    expect(body([{ ...item(3, 2), json: '{"c":3}', bytes: 99 }]).toString()).toBe('{"events":[{"c":3}]}');
   });
 });
