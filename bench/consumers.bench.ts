@@ -5,6 +5,8 @@
  * against one with the adapters' levels only, alternating, at the real server's rate. The webhook
  * receiver, the SSE client and the scraper run in another process, as they do in `bench:e2e`'s
  * parent. No mail work runs, so what it measures is what the consumers cost at a real server's rate.
+ * Its note splits the cost: the main thread (what the mail server waits on) against the process, whose
+ * other threads are V8's garbage-collector and compiler workers.
  *
  * `BENCH_RATE` (messages/s, default 400) and `BENCH_CONSUMERS` (a comma list of tracer, history,
  * webhook, live, alerts; default all) change the load and the consumers, to see one consumer alone or
@@ -12,6 +14,7 @@
  * `BENCH_CONSUMERS=history BENCH_RATE=4000 BENCH_RESULT=out.json npx tsx bench/index.ts consumersPerMessage > /dev/null`.
  */
 import { fork } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -147,8 +150,35 @@ async function paced(telemetry: Telemetry, from: number, ms: number): Promise<nu
   return sent;
 }
 
+/**
+ * CPU time (µs) of this process's main thread and of all its other threads (V8's garbage-collector and
+ * compiler workers, libuv's pool), from Linux's per-thread schedstat; undefined where there is no /proc.
+ */
+function threadCpu(): { main: number; helpers: number } | undefined {
+  try {
+    let main = 0;
+    let helpers = 0;
+    for (const tid of readdirSync('/proc/self/task')) {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
+      if (tid === String(process.pid)) main += ns / 1000;
+      else helpers += ns / 1000;
+    }
+    return { main, helpers };
+  } catch {
+    return undefined;
+  }
+}
+
+interface PerMessage {
+  /** Process CPU, every thread (µs/message). */
+  readonly micros: number;
+  /** The main thread alone, the one the mail server runs on (µs/message); NaN without /proc. */
+  readonly main: number;
+  readonly delivered: number;
+}
+
 /** Server CPU (µs) per message of one instance over a warm-up, a measured period and a drain. */
-async function cpuPerMessage(full: boolean, run: number): Promise<{ micros: number; delivered: number }> {
+async function cpuPerMessage(full: boolean, run: number): Promise<PerMessage> {
   const readers = full ? await consumers() : undefined;
   const telemetry = createTelemetry(
     readers === undefined ? { history: false, levels } : everything(readers.webhookUrl),
@@ -158,10 +188,12 @@ async function cpuPerMessage(full: boolean, run: number): Promise<{ micros: numb
   const base = run * 1_000_000;
   const warm = await paced(telemetry, base, WARM_MS);
   await sleep(DRAIN_MS);
+  const threadsBefore = threadCpu();
   const before = process.cpuUsage();
   const sent = await paced(telemetry, base + warm, MEASURE_MS);
   await sleep(DRAIN_MS);
   const used = process.cpuUsage(before);
+  const threadsAfter = threadCpu();
   let delivered = 0;
   if (readers !== undefined) {
     const { webhookEvents, sseEvents } = await readers.counts();
@@ -171,29 +203,35 @@ async function cpuPerMessage(full: boolean, run: number): Promise<{ micros: numb
   admin?.server.closeAllConnections();
   admin?.server.close();
   await telemetry.shutdown(1000);
-  return { micros: (used.user + used.system) / sent, delivered: delivered / (warm + sent) };
+  const main =
+    threadsBefore === undefined || threadsAfter === undefined ? Number.NaN : (threadsAfter.main - threadsBefore.main) / sent;
+  return { micros: (used.user + used.system) / sent, main, delivered: delivered / (warm + sent) };
 }
 
 export const figures: Record<string, () => Promise<Figure>> = {
   consumersPerMessage: async () => {
-    const bare: number[] = [];
-    const full: number[] = [];
-    let delivered = 0;
+    const bare: PerMessage[] = [];
+    const full: PerMessage[] = [];
     for (let r = 0; r < RUNS; r++) {
-      bare.push((await cpuPerMessage(false, 2 * r)).micros);
-      const measured = await cpuPerMessage(true, 2 * r + 1);
-      full.push(measured.micros);
-      delivered = measured.delivered;
+      bare.push(await cpuPerMessage(false, 2 * r));
+      full.push(await cpuPerMessage(true, 2 * r + 1));
     }
+    const delivered = full.at(-1)?.delivered ?? Number.NaN;
+    const cpu = (runs: readonly PerMessage[]) => median(runs.map((r) => r.micros));
+    const main = (runs: readonly PerMessage[]) => median(runs.map((r) => r.main));
     return {
       title:
         "bench:e2e's consumers per relayed message, no mail server (15 events; JSON tracer, history, signed webhook, SSE client, scrape, 2 alert rules)",
-      value: median(full) - median(bare),
+      value: cpu(full) - cpu(bare),
       unit: 'µs/message',
       note:
         `${RATE} messages/s for ${MEASURE_MS / 1000} s plus a ${DRAIN_MS} ms drain, receivers in another process; ` +
-        `${median(full).toFixed(1)} µs/message with the consumers, ${median(bare).toFixed(1)} with the adapters' levels only ` +
-        `(runs: ${full.map((v) => v.toFixed(1)).join(', ')} against ${bare.map((v) => v.toFixed(1)).join(', ')}, alternating); ` +
+        `${cpu(full).toFixed(1)} µs/message with the consumers, ${cpu(bare).toFixed(1)} with the adapters' levels only ` +
+        `(runs: ${full.map((r) => r.micros.toFixed(1)).join(', ')} against ${bare.map((r) => r.micros.toFixed(1)).join(', ')}, alternating); ` +
+        (Number.isNaN(main(full))
+          ? ''
+          : `main thread alone ${(main(full) - main(bare)).toFixed(1)} µs/message (${main(full).toFixed(1)} against ${main(bare).toFixed(1)}), ` +
+            `the rest in V8's garbage-collector and compiler threads; `) +
         `consumers: ${[...WANTED].join(', ')}` +
         (Number.isFinite(delivered)
           ? `; ${delivered.toFixed(1)} events per message reached the webhook receiver and the SSE client`
