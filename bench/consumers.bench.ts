@@ -12,8 +12,13 @@
  * webhook, live, alerts; default all) change the load and the consumers, to see one consumer alone or
  * how its cost per message moves with the rate, e.g.
  * `BENCH_CONSUMERS=history BENCH_RATE=4000 BENCH_RESULT=out.json npx tsx bench/index.ts consumersPerMessage > /dev/null`.
+ *
+ * `BENCH_PERF=file` records the measured period of each instance with the consumers with Linux `perf`
+ * (`file.1`, `file.3`, `file.5`): native frames, the kernel's and V8's helper threads included, which a
+ * V8 CPU profile leaves out. Under `NODE_OPTIONS=--perf-prof`, `perf inject --jit -i file.1 -o
+ * file.1.jit` names the JavaScript frames too.
  */
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -43,6 +48,7 @@ const MEASURE_MS = 6000;
 /** After the last message: the webhook throttle and the live batch window still have work. */
 const DRAIN_MS = 1500;
 const RUNS = 3;
+const PERF = process.env.BENCH_PERF;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
@@ -169,6 +175,22 @@ function threadCpu(): { main: number; helpers: number } | undefined {
   }
 }
 
+/** Starts `perf record` on this process for the measured period; resolves once it is attached. */
+async function perfRecord(file: string): Promise<void> {
+  const seconds = String((MEASURE_MS + DRAIN_MS) / 1000);
+  const args = ['record', '-k', 'mono', '-F', '999', '-g', '-p', String(process.pid), '-o', file, '--', 'sleep', seconds];
+  const perf = spawn('perf', args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  let said = '';
+  perf.stderr.on('data', (chunk: Buffer) => {
+    said += chunk.toString();
+  });
+  await new Promise<void>((resolve, reject) => {
+    perf.once('error', (error) => reject(new Error(`BENCH_PERF needs Linux perf: ${error.message}`)));
+    perf.once('spawn', () => setTimeout(resolve, 300));
+  });
+  if (perf.exitCode !== null && perf.exitCode !== 0) throw new Error(`BENCH_PERF: perf record failed: ${said.trim()}`);
+}
+
 interface PerMessage {
   /** Process CPU, every thread (µs/message). */
   readonly micros: number;
@@ -188,6 +210,7 @@ async function cpuPerMessage(full: boolean, run: number): Promise<PerMessage> {
   const base = run * 1_000_000;
   const warm = await paced(telemetry, base, WARM_MS);
   await sleep(DRAIN_MS);
+  if (full && PERF !== undefined) await perfRecord(`${PERF}.${run}`);
   const threadsBefore = threadCpu();
   const before = process.cpuUsage();
   const sent = await paced(telemetry, base + warm, MEASURE_MS);

@@ -2,7 +2,7 @@
  * `startConsumers()` in a process of its own, driven over IPC, for a benchmark whose process must not
  * pay the receivers' CPU (the figure `consumersPerMessage`). It sends `{ webhookUrl }` once it
  * listens, then answers `{ attach, sse }` with `{ ready }`, `{ count }` with the counts, and stops
- * on `{ stop }`.
+ * on `{ stop }`, or exits when its parent goes without a word (a failed run).
  */
 import { startConsumers } from './consumers.js';
 
@@ -26,4 +26,5 @@ process.on('message', (command: Command) => {
     void consumers.close().then(() => process.disconnect());
   }
 });
+process.once('disconnect', () => process.exit(0));
 send({ webhookUrl: consumers.webhookUrl });
