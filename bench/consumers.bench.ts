@@ -19,7 +19,7 @@
  * file.1.jit` names the JavaScript frames too.
  */
 import { fork, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +27,7 @@ import { createTelemetry, type TelemetryOptions } from '../dist/index.js';
 import { nodemailerLevels } from '../dist/nodemailer.js';
 import { smtpServerLevels } from '../dist/smtp-server.js';
 import type { ConsumerCounts } from './e2e/consumers.js';
+import { median } from './e2e/report.js';
 import { CONSUMERS, type Consumer, consumerOptions } from './e2e/setup.js';
 import type { Figure } from './harness.js';
 
@@ -51,7 +52,6 @@ const RUNS = 3;
 const PERF = process.env.BENCH_PERF;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
 
 /** One relayed message, as the smtp-server and nodemailer adapters report it (15 events). */
 function message(telemetry: Telemetry, n: number): void {
@@ -156,22 +156,12 @@ async function paced(telemetry: Telemetry, from: number, ms: number): Promise<nu
   return sent;
 }
 
-/**
- * CPU time (µs) of this process's main thread and of all its other threads (V8's garbage-collector and
- * compiler workers, libuv's pool), from Linux's per-thread schedstat; undefined where there is no /proc.
- */
-function threadCpu(): { main: number; helpers: number } | undefined {
+/** CPU time (µs) of this process's main thread, from Linux's per-thread schedstat; NaN where there is no /proc. */
+function mainThreadCpu(): number {
   try {
-    let main = 0;
-    let helpers = 0;
-    for (const tid of readdirSync('/proc/self/task')) {
-      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-      if (tid === String(process.pid)) main += ns / 1000;
-      else helpers += ns / 1000;
-    }
-    return { main, helpers };
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1000;
   } catch {
-    return undefined;
+    return Number.NaN;
   }
 }
 
@@ -211,12 +201,12 @@ async function cpuPerMessage(full: boolean, run: number): Promise<PerMessage> {
   const warm = await paced(telemetry, base, WARM_MS);
   await sleep(DRAIN_MS);
   if (full && PERF !== undefined) await perfRecord(`${PERF}.${run}`);
-  const threadsBefore = threadCpu();
+  const mainBefore = mainThreadCpu();
   const before = process.cpuUsage();
   const sent = await paced(telemetry, base + warm, MEASURE_MS);
   await sleep(DRAIN_MS);
   const used = process.cpuUsage(before);
-  const threadsAfter = threadCpu();
+  const mainAfter = mainThreadCpu();
   let delivered = 0;
   if (readers !== undefined) {
     const { webhookEvents, sseEvents } = await readers.counts();
@@ -226,9 +216,11 @@ async function cpuPerMessage(full: boolean, run: number): Promise<PerMessage> {
   admin?.server.closeAllConnections();
   admin?.server.close();
   await telemetry.shutdown(1000);
-  const main =
-    threadsBefore === undefined || threadsAfter === undefined ? Number.NaN : (threadsAfter.main - threadsBefore.main) / sent;
-  return { micros: (used.user + used.system) / sent, main, delivered: delivered / (warm + sent) };
+  return {
+    micros: (used.user + used.system) / sent,
+    main: (mainAfter - mainBefore) / sent,
+    delivered: delivered / (warm + sent),
+  };
 }
 
 export const figures: Record<string, () => Promise<Figure>> = {

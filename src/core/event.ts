@@ -161,12 +161,10 @@ export class EventRecord implements TelemetryEvent {
 }
 
 /**
- * The event's own keys first, then the span's keys it lacks; undefined values are left out. Own
- * keys only: a `__proto__` key stays a plain key and never becomes the copy's prototype.
- */
-/**
- * An event's merged data, as `EventRecord.data` reads it: its own keys, its span id, then its span's
- * keys; never throws (a key whose getter throws is left out).
+ * An event's merged data, as `EventRecord.data` reads it: its own keys first, then its span id and
+ * the span's keys it lacks; undefined values are left out. Never throws (a key whose getter throws
+ * is left out). Own keys only: a `__proto__` key stays a plain key and never becomes the copy's
+ * prototype.
  */
 export function merge(own: Data | undefined, span: Data | undefined, spanId: SpanId | undefined): Data {
   if (span === undefined && spanId === undefined) return own ?? EMPTY;
