@@ -4,6 +4,7 @@
  */
 import { type AlertRuleOptions, createTelemetry } from '../dist/index.js';
 import type { Figure } from './harness.js';
+import { median } from './stats.js';
 
 const RULES = 1000;
 const TICKS = 200;
@@ -16,11 +17,6 @@ const SHAPES = [
   (i: number) => `metric('delivery.delivered') / max(1, metric('delivery.completed')) > 0.${(i % 9) + 1}`,
   (i: number) => `abs(queue_count - ${i}) >= 10 ^ (auth_failed > 100 || auth_error > ${i})`,
 ];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1] ?? Number.NaN;
-}
 
 export const figures: Record<string, () => Promise<Figure>> = {
   'alerts-evaluate-1000': async () => {

@@ -27,9 +27,9 @@ import { createTelemetry, type TelemetryOptions } from '../dist/index.js';
 import { nodemailerLevels } from '../dist/nodemailer.js';
 import { smtpServerLevels } from '../dist/smtp-server.js';
 import type { ConsumerCounts } from './e2e/consumers.js';
-import { median } from './e2e/report.js';
 import { CONSUMERS, type Consumer, consumerOptions } from './e2e/setup.js';
 import type { Figure } from './harness.js';
+import { median, sleep } from './stats.js';
 
 type Telemetry = ReturnType<typeof createTelemetry<Record<never, never>>>;
 
@@ -50,8 +50,6 @@ const MEASURE_MS = 6000;
 const DRAIN_MS = 1500;
 const RUNS = 3;
 const PERF = process.env.BENCH_PERF;
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** One relayed message, as the smtp-server and nodemailer adapters report it (15 events). */
 function message(telemetry: Telemetry, n: number): void {

@@ -6,9 +6,9 @@
 import { pino } from 'pino';
 import { createTelemetry } from '../dist/index.js';
 import type { Comparison } from './harness.js';
+import { yieldToLoop } from './stats.js';
 
 const CHUNK = 1000;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 export function unwantedEmit(): Comparison {
   // The default history is on: raw I/O is never kept, so the event stays unwanted.

@@ -1,5 +1,6 @@
 /** A tiny side-by-side benchmark harness: median ns/op over repeated timed runs, printed as ratios. */
 import { availableParallelism, cpus, platform, totalmem } from 'node:os';
+import { median } from './stats.js';
 
 export interface Case {
   readonly name: string;
@@ -42,11 +43,6 @@ async function timeRun(c: Case, iterations: number): Promise<number> {
   const start = process.hrtime.bigint();
   await c.run(iterations);
   return Number(process.hrtime.bigint() - start) / iterations;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1] ?? Number.NaN;
 }
 
 /** Warms both cases up, then alternates their timed runs so machine noise hits both alike. */

@@ -15,6 +15,7 @@ import {
   type TelemetryEvent,
 } from '../dist/index.js';
 import type { Figure } from './harness.js';
+import { median, yieldToLoop } from './stats.js';
 
 export const MILLION = 1_000_000;
 export const DISTINCT_IPS = 50_000;
@@ -65,11 +66,6 @@ function fill(store: HistoryStore, count: number, batch = 4096): void {
     for (let j = i; j < Math.min(count, i + batch); j++) events.push(event(j));
     void store.append({ events });
   }
-}
-
-export function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1] ?? Number.NaN;
 }
 
 /** Runs the same exact `remoteIp` query (about 20 matches, so the whole ring is scanned) `runs` times. */
@@ -161,7 +157,7 @@ export const figures: Record<string, () => Promise<Figure>> = {
       const run = async (from: number, sessions: number) => {
         for (let s = from; s < from + sessions; s++) {
           session(telemetry, s, `q${s}`);
-          if (s % 200 === 199) await new Promise<void>((resolve) => setImmediate(resolve));
+          if (s % 200 === 199) await yieldToLoop();
         }
         await telemetry.flush();
       };

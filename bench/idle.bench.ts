@@ -6,6 +6,7 @@
  */
 import { createTelemetry, type TelemetryOptions } from '../dist/index.js';
 import type { Figure } from './harness.js';
+import { sleep } from './stats.js';
 
 const WARM_MS = 3000;
 const MEASURE_MS = 10_000;
@@ -19,14 +20,14 @@ async function allocationRate(ms: number): Promise<number> {
     if (used > last) allocated += used - last;
     last = used;
   }, 5);
-  await new Promise((resolve) => setTimeout(resolve, ms));
+  await sleep(ms);
   clearInterval(probe);
   return allocated / (ms / 1000);
 }
 
 async function idle(options: TelemetryOptions): Promise<number> {
   const telemetry = createTelemetry(options);
-  await new Promise((resolve) => setTimeout(resolve, WARM_MS));
+  await sleep(WARM_MS);
   const rate = await allocationRate(MEASURE_MS);
   await telemetry.shutdown();
   return rate;

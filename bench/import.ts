@@ -5,6 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const RUNS = 9;
@@ -22,7 +23,6 @@ function measure(target: string): { ms: number; mib: number } {
     const out = execFileSync(process.execPath, ['--input-type=module', '-e', probe, target], { encoding: 'utf8' });
     runs.push(JSON.parse(out) as { ms: number; mib: number });
   }
-  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
   return { ms: median(runs.map((r) => r.ms)), mib: median(runs.map((r) => r.mib)) };
 }
 

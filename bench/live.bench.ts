@@ -9,12 +9,9 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createTelemetry } from '../dist/index.js';
 import type { Figure } from './harness.js';
+import { median, sleep, yieldToLoop } from './stats.js';
 
 type Telemetry = ReturnType<typeof createTelemetry<Record<never, never>>>;
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] ?? Number.NaN;
 
 async function serve(telemetry: Telemetry): Promise<{ server: Server; base: string }> {
   const server = createServer((req, res) => telemetry.handlers.liveTracing.node(req, res));

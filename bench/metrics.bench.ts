@@ -13,6 +13,7 @@ import {
   type MetricRow,
 } from '../dist/index.js';
 import type { Comparison } from './harness.js';
+import { sleep } from './stats.js';
 
 const BUILTIN_METRICS = CATALOGUE_METRICS as readonly MetricRow[];
 
@@ -266,7 +267,7 @@ async function loopDelay(scrape: () => unknown): Promise<string> {
     const fired = new Promise<number>((resolve) => setImmediate(() => resolve(Number(process.hrtime.bigint() - start) / 1e6)));
     await scrape();
     samples.push(await fired);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
   }
   histogram.disable();
   samples.sort((a, b) => a - b);

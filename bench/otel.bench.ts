@@ -7,6 +7,7 @@ import { SpanKind, type Tracer } from '@opentelemetry/api';
 import { BasicTracerProvider, type ReadableSpan, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createTelemetry } from '../dist/index.js';
 import type { Comparison } from './harness.js';
+import { yieldToLoop } from './stats.js';
 
 /** Counts exported spans and drops them, so neither side pays for storage. */
 class CountingExporter implements SpanExporter {
@@ -27,7 +28,6 @@ function provider() {
 
 const CONNECTION = { remoteIp: '192.0.2.10', remotePort: 40123, listenerId: 'smtp', localPort: 25 } as const;
 const CHUNK = 100;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function rawSession(tracer: Tracer, i: number): void {
   const span = tracer.startSpan('smtp.connection-start', { kind: SpanKind.SERVER, attributes: { ...CONNECTION, spanId: i } });

@@ -24,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import type { HistoryEvent } from '../dist/index.js';
 import { SqliteHistoryStore } from '../dist/sqlite.js';
 import { sessionRecords } from './history.bench.js';
+import { median } from './stats.js';
 
 type Store = { append(records: { events: readonly HistoryEvent[] }): unknown; close(): void };
 type StoreClass = new (options: { path: string; indexKeys: readonly string[] }) => Store;
@@ -101,7 +102,6 @@ try {
   rmSync(dir, { recursive: true, force: true });
 }
 
-const median = (values: readonly number[]) => [...values].sort((a, b) => a - b)[values.length >> 1] as number;
 const reference = results.get('old store');
 console.log('\n| case | µs per event (median) | the old store ÷ this |');
 console.log('| --- | ---: | ---: |');

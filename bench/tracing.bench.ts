@@ -6,9 +6,9 @@
 import { pino } from 'pino';
 import { createTelemetry } from '../dist/index.js';
 import type { Comparison } from './harness.js';
+import { yieldToLoop } from './stats.js';
 
 const CHUNK = 1000;
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 function tracerComparison(format: 'json' | 'text', title: string, target: number): Comparison {
   // The tracer alone: no default history taking the events too.

@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTelemetry } from '../dist/index.js';
 import type { Figure } from './harness.js';
+import { median, yieldToLoop } from './stats.js';
 
 const RUNS = 5;
 const SUSTAINED_EVENTS = 200_000;
@@ -14,19 +15,12 @@ const LOSSY_CAP = 32_768;
 /** Events emitted per event-loop turn: a busy server emits in bursts, and the turn lets I/O run. */
 const BURST = 2_000;
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[sorted.length >> 1] ?? Number.NaN;
-}
-
 /** Heap in use after a full collection, or NaN without `--expose-gc`. */
 function live(): number {
   if (globalThis.gc === undefined) return Number.NaN;
   globalThis.gc();
   return process.memoryUsage().heapUsed;
 }
-
-const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
 
 /** A receiver that reads each body and answers 204, as a real one would after queueing it. */
 async function receiver(): Promise<{ server: Server; url: string; bytes: () => number }> {
@@ -60,7 +54,7 @@ async function sustainedRun(url: string): Promise<number> {
   const start = process.hrtime.bigint();
   for (let i = 0; i < SUSTAINED_EVENTS; i += BURST) {
     for (let j = 0; j < BURST; j++) span.emit('smtp.rcpt-to', { to: [`user${i + j}@example.org`] });
-    await turn();
+    await yieldToLoop();
   }
   await telemetry.flush(60_000);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -95,14 +89,14 @@ async function lossyRun(url: string): Promise<LossyRun> {
   let liveQuarter = 0;
   for (let i = 0; i < LOSSY_EVENTS; i += BURST) {
     for (let j = 0; j < BURST; j++) telemetry.emit('smtp.mail-from', { from: `sender${i + j}@example.org` });
-    await turn();
+    await yieldToLoop();
     if ((i / BURST) % 10 === 0) peak = Math.max(peak, process.memoryUsage().rss);
     if (i + BURST === LOSSY_EVENTS / 4) {
       quarter = peak;
       liveQuarter = live();
     }
   }
-  await turn();
+  await yieldToLoop();
   peak = Math.max(peak, process.memoryUsage().rss);
   const liveEnd = live();
   const stats = telemetry.webhooks.stats('down');

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { SMTPServer, type SMTPServerOptions } from 'smtp-server';
+import { median } from '../stats.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 if (!existsSync(`${root}dist/index.js`)) throw new Error('dist/ is missing: run `npm run build` first');
@@ -56,7 +57,6 @@ async function round(name: keyof typeof servers): Promise<number> {
   return (used.user + used.system) / SESSIONS;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 await round('plain');
 await round('instrumented');
 const cpu = { plain: [] as number[], instrumented: [] as number[] };

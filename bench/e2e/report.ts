@@ -1,5 +1,6 @@
 /** Medians and the Markdown tables of an end-to-end run. */
 import { availableParallelism, cpus, platform, totalmem } from 'node:os';
+import { median } from '../stats.js';
 import type { ConsumerCounts } from './consumers.js';
 import type { LoadResult } from './load.js';
 import { type Attribution, CATEGORIES, type Category, isLibrary } from './profile.js';
@@ -9,13 +10,6 @@ export interface Round {
   readonly mode: Mode;
   readonly load: LoadResult;
   readonly stats: RoundStats;
-}
-
-export function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  if (sorted.length === 0) return Number.NaN;
-  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
 }
 
 export const throughput = (round: Round): number => round.load.sent / (round.load.wallMs / 1000);
