@@ -10,7 +10,8 @@
  *
  * `BENCH_RATE` (messages/s, default 400) and `BENCH_CONSUMERS` (a comma list of tracer, history,
  * webhook, live, alerts; default all) change the load and the consumers, to see one consumer alone or
- * how its cost per message moves with the rate, e.g.
+ * how its cost per message moves with the rate; `BENCH_HISTORY` (a JSON object, such as `{"traces":false}`)
+ * is merged into the history's options, to price one of its settings, e.g.
  * `BENCH_CONSUMERS=history BENCH_RATE=4000 BENCH_RESULT=out.json npx tsx bench/index.ts consumersPerMessage > /dev/null`.
  *
  * `BENCH_PERF=file` records the measured period of each instance with the consumers with Linux `perf`
@@ -43,6 +44,8 @@ for (const name of WANTED) {
     throw new Error(`BENCH_CONSUMERS: unknown consumer ${name}; known: ${CONSUMERS.join(', ')}`);
 }
 const wants = (name: Consumer): boolean => WANTED.has(name);
+/** `BENCH_HISTORY`: history options (JSON) merged over the history's, e.g. `{"traces":false}`. */
+const HISTORY = historyOverrides(process.env.BENCH_HISTORY);
 const TICK_MS = 10;
 const WARM_MS = 3000;
 const MEASURE_MS = 6000;
@@ -127,7 +130,20 @@ const levels = { ...smtpServerLevels, ...nodemailerLevels };
 
 /** `bench:e2e`'s `on` server, without the mail server (the consumers in {@link WANTED}). */
 function everything(webhookUrl: string): TelemetryOptions {
-  return { service: 'bench-consumers', levels, ...consumerOptions(WANTED, webhookUrl) } as TelemetryOptions;
+  return { service: 'bench-consumers', levels, ...consumerOptions(WANTED, webhookUrl, HISTORY) } as TelemetryOptions;
+}
+
+function historyOverrides(text: string | undefined): Record<string, unknown> {
+  if (text === undefined || text === '') return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`BENCH_HISTORY must be a JSON object of history options: ${(error as Error).message}`);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`BENCH_HISTORY must be a JSON object of history options, got ${text}`);
+  return value as Record<string, unknown>;
 }
 
 async function serve(telemetry: Telemetry): Promise<{ server: Server; port: number }> {
@@ -246,6 +262,7 @@ export const figures: Record<string, () => Promise<Figure>> = {
           : `main thread alone ${(main(full) - main(bare)).toFixed(1)} µs/message (${main(full).toFixed(1)} against ${main(bare).toFixed(1)}), ` +
             `the rest in V8's garbage-collector and compiler threads; `) +
         `consumers: ${[...WANTED].join(', ')}` +
+        (Object.keys(HISTORY).length > 0 ? `; history options ${JSON.stringify(HISTORY)}` : '') +
         (Number.isFinite(delivered)
           ? `; ${delivered.toFixed(1)} events per message reached the webhook receiver and the SSE client`
           : ''),
