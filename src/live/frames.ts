@@ -23,31 +23,27 @@ export function droppedFrame(dropped: number, total: number): string {
  * An event that cannot be written at all is left out: it costs itself, never its frame or stream.
  */
 export function traceFrame(events: readonly TelemetryEvent[], describe: (type: string) => string): string {
-  return traceFrameOf(traceItems(events, describe));
+  return traceFrameOf(joinItems(events, (event) => eventJSON(event, describe)));
 }
 
-/** A trace frame around items joined by {@link traceItems}. */
+/** How a trace frame starts, before its first item. */
+export const TRACE_HEAD = 'event: trace\ndata: [';
+/** How a trace frame ends, after its last item. */
+export const TRACE_TAIL = ']\n\n';
+
+/** A trace frame around items joined by {@link joinItems}. */
 export function traceFrameOf(items: string): string {
-  return `event: trace\ndata: [${items}]\n\n`;
+  return `${TRACE_HEAD}${items}${TRACE_TAIL}`;
 }
 
-/** The frame items of `events`, comma-separated; an event that cannot be written at all is left out. */
-export function traceItems(events: readonly TelemetryEvent[], describe: (type: string) => string, before = ''): string {
-  return appendItems(before, events, (event) => eventJSON(event, describe));
-}
-
-/** `out` followed by the items of `events`; an item that cannot be written (undefined) is left out. */
-function appendItems(
-  out: string,
-  events: readonly TelemetryEvent[],
-  item: (event: TelemetryEvent) => string | undefined,
-): string {
+/** The items `write` makes of `events`, comma-separated; an item it cannot write (undefined) is left out. */
+export function joinItems(events: readonly TelemetryEvent[], write: TraceItemWriter): string {
+  const items: string[] = [];
   for (let i = 0; i < events.length; i++) {
-    const json = item(events[i] as TelemetryEvent);
-    if (json === undefined) continue;
-    out += out === '' ? json : `,${json}`;
+    const json = write(events[i] as TelemetryEvent);
+    if (json !== undefined) items.push(json);
   }
-  return out;
+  return items.join(',');
 }
 
 const LEVEL_JSON: ReadonlyMap<string, string> = new Map(LEVELS.map((level) => [level, `"${level}"`]));
@@ -101,11 +97,8 @@ export function selectMetrics(snapshot: MetricsSnapshot, patterns: readonly stri
   };
 }
 
-/**
- * Writes the items of a batch of events after `before` (items already written, or ''), comma-separated:
- * a frame is `traceFrameOf` of the items of all its batches.
- */
-export type TraceItemsWriter = (events: readonly TelemetryEvent[], before: string) => string;
+/** One trace frame item as JSON, or undefined for an event that cannot be written at all. */
+export type TraceItemWriter = (event: TelemetryEvent) => string | undefined;
 
 /**
  * The trace item writer of `version`, chosen once per handler: the library's items by default;
@@ -113,17 +106,16 @@ export type TraceItemsWriter = (events: readonly TelemetryEvent[], before: strin
  * enterprise/telemetry.rs`); Stalwart 0.16's `{event, timestamp, keyValues}` (`crates/http/src/api/
  * telemetry.rs`, `Trace::build_trace_events`).
  */
-export function traceItemsWriter(version: StalwartVersion | undefined, describe: (type: string) => string): TraceItemsWriter {
-  if (version === undefined) return (events, before) => traceItems(events, describe, before);
+export function traceItemWriter(version: StalwartVersion | undefined, describe: (type: string) => string): TraceItemWriter {
+  if (version === undefined) return (event) => eventJSON(event, describe);
   const item = version === '0.15' ? (event: TelemetryEvent) => item015Json(event, describe) : item016Json;
-  const written = (event: TelemetryEvent): string | undefined => {
+  return (event) => {
     try {
       return item(event);
     } catch {
       return undefined;
     }
   };
-  return (events, before) => appendItems(before, events, written);
 }
 
 /** One item of a Stalwart 0.15 `event: metrics` frame (the 0.15 admin's `LiveMetric`). */

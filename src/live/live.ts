@@ -2,7 +2,7 @@ import { describeError } from '../base/errors.js';
 import type { RequestHandler } from '../http/handler.js';
 import type { MechanismContext } from '../metrics/api.js';
 import { compileFilter, keyIndex, type LiveFilter } from './filter.js';
-import { metricsFrameWriter, traceItemsWriter } from './frames.js';
+import { metricsFrameWriter, traceItemWriter } from './frames.js';
 import { Hub } from './hub.js';
 import { type LiveMetricsOptions, type LiveMetricsStream, MetricsStream, planMetrics } from './metrics.js';
 import type { ResolvedLive } from './options.js';
@@ -177,7 +177,7 @@ export function createLive(context: MechanismContext, options: ResolvedLive): Li
 
   const describe = (type: string) => context.describe(type);
   // The item writers are chosen here, once: no per-event branch on the Stalwart setting.
-  const traceItems = traceItemsWriter(options.stalwart, describe);
+  const traceItems = traceItemWriter(options.stalwart, describe);
   const metricsFrame = metricsFrameWriter(options.stalwart);
   return {
     api,

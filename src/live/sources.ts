@@ -1,11 +1,12 @@
+import { WRITE_CHARS } from '../base/write-size.js';
 import type { MetricsSnapshot } from '../metrics/registry.js';
-import { droppedFrame, metricsFrame, pingFrame, type TraceItemsWriter, traceFrameOf } from './frames.js';
+import { droppedFrame, metricsFrame, pingFrame, TRACE_HEAD, TRACE_TAIL, type TraceItemWriter } from './frames.js';
 import type { MetricsStream } from './metrics.js';
 import type { EventStream } from './stream.js';
 
 /** The frames of one SSE response, pulled by its writer as fast as the client takes them. */
 export interface FrameSource {
-  /** The next frame, or undefined when the stream has ended. */
+  /** The next frame or part of one, or undefined when the stream has ended. */
   next(): Promise<string | undefined>;
   /** Ends the stream and frees its resources at once. */
   close(): void;
@@ -15,25 +16,23 @@ export interface FrameSource {
   readonly pending: number;
 }
 
-/**
- * Events framed in one turn of the event loop. A window's frame is built slice by slice, each in its
- * own turn: a busy second of mail would otherwise stall the host's loop while thousands are written.
- */
-export const FRAME_SLICE = 1024;
-
 /** Stalwart's trace frames: a ping first, then batches at most once per window, pings when idle. */
 export class TraceFrames implements FrameSource {
   readonly #stream: EventStream;
   readonly #window: number;
   readonly #ping: number;
   readonly #pressure: number;
-  readonly #write: TraceItemsWriter;
+  readonly #write: TraceItemWriter;
   #started = false;
+  /** Events still to write in the open frame (0: no frame is open). */
+  #left = 0;
+  /** Whether the open frame has an item yet (the next one follows a comma). */
+  #written = false;
   #last = 0;
   #hurry = false;
   #framed: (() => void)[] = [];
 
-  constructor(stream: EventStream, options: { window: number; ping: number; items: TraceItemsWriter }) {
+  constructor(stream: EventStream, options: { window: number; ping: number; items: TraceItemWriter }) {
     this.#stream = stream;
     this.#window = options.window;
     this.#ping = options.ping;
@@ -48,6 +47,10 @@ export class TraceFrames implements FrameSource {
 
   async next(): Promise<string | undefined> {
     const stream = this.#stream;
+    if (this.#left > 0) {
+      await nextTurn();
+      return this.#part('');
+    }
     if (!this.#started) {
       this.#started = true;
       this.#last = performance.now();
@@ -64,9 +67,9 @@ export class TraceFrames implements FrameSource {
         this.#last = now;
         this.#hurry = false;
         const dropped = stream.takeDropped();
-        const frame = traceFrameOf(await this.#items(stream.buffered));
-        this.#settle();
-        return dropped > 0 ? droppedFrame(dropped, stream.dropped) + frame : frame;
+        this.#left = stream.buffered;
+        this.#written = false;
+        return this.#part(dropped > 0 ? droppedFrame(dropped, stream.dropped) + TRACE_HEAD : TRACE_HEAD);
       }
       if (stream.buffered === 0) {
         this.#hurry = false;
@@ -82,15 +85,34 @@ export class TraceFrames implements FrameSource {
     }
   }
 
-  /** The items of the `count` oldest events, one slice per turn; fewer when the stream closes meanwhile. */
-  async #items(count: number): Promise<string> {
+  /**
+   * `head`, then the open frame's items up to {@link WRITE_CHARS}, then the frame's end once all of
+   * its events are written or the stream has closed under it. A busy window's frame thus goes out in
+   * parts, each in its own turn of the event loop, so that writing it never stalls the host. An
+   * event that cannot be written is left out.
+   */
+  #part(head: string): string {
     const stream = this.#stream;
-    let items = this.#write(stream.take(Math.min(count, FRAME_SLICE)), '');
-    for (let left = count - FRAME_SLICE; left > 0 && stream.buffered > 0; left -= FRAME_SLICE) {
-      await nextTurn();
-      items = this.#write(stream.take(Math.min(left, FRAME_SLICE)), items);
+    const items: string[] = [];
+    let chars = 0;
+    while (this.#left > 0 && chars < WRITE_CHARS) {
+      const event = stream.shift();
+      if (event === undefined) {
+        this.#left = 0;
+        break;
+      }
+      this.#left--;
+      const json = this.#write(event);
+      if (json === undefined) continue;
+      items.push(json);
+      chars += json.length;
     }
-    return items;
+    const text = items.join(',');
+    const part = this.#written && text !== '' ? `${head},${text}` : head + text;
+    if (text !== '') this.#written = true;
+    if (this.#left > 0) return part;
+    this.#settle();
+    return part + TRACE_TAIL;
   }
 
   hurry(): Promise<void> {

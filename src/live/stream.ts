@@ -171,6 +171,16 @@ export class EventStream implements LiveEventStream {
     return out;
   }
 
+  /** Removes and returns the oldest event, if any. */
+  shift(): TelemetryEvent | undefined {
+    if (this.#size === 0) return undefined;
+    const event = this.#items[this.#head];
+    this.#items[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#items.length;
+    this.#size--;
+    return event;
+  }
+
   /** Drops counted since the last call. */
   takeDropped(): number {
     const count = this.#dropped - this.#droppedRead;

@@ -1,12 +1,14 @@
 import type { Writable } from 'node:stream';
+import { WRITE_CHARS } from '../base/write-size.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { Sink, SinkContext } from '../core/sink.js';
 import { linesOf } from './lines.js';
 import type { ConsoleTracerOptions } from './options.js';
 
 /**
- * Writes each batch as one string. When the stream is backed up, the returned promise waits for
- * `drain`, so the tracer's bounded queue (not memory) absorbs the burst.
+ * Writes each batch as few strings of at most about {@link WRITE_CHARS} as it takes. When the stream
+ * is backed up, the returned promise waits for `drain`, so the tracer's bounded queue (not memory)
+ * absorbs the burst.
  */
 export function consoleSink(options: ConsoleTracerOptions, context: SinkContext, target?: Writable): Sink {
   const stream = target ?? (options.stream === 'stdout' ? process.stdout : process.stderr);
@@ -21,7 +23,15 @@ export function consoleSink(options: ConsoleTracerOptions, context: SinkContext,
   return {
     write(batch: readonly TelemetryEvent[]) {
       const lines = linesOf(batch, format, context);
-      if (lines.length === 0 || stream.write(lines.join(''))) return;
+      let flowing = true;
+      let text = '';
+      for (let i = 0; i < lines.length; i++) {
+        text += lines[i] as string;
+        if (text.length < WRITE_CHARS && i < lines.length - 1) continue;
+        flowing = stream.write(text) && flowing;
+        text = '';
+      }
+      if (flowing) return;
       return new Promise<void>((resolve) => {
         const done = () => {
           stream.off('drain', done);

@@ -3,6 +3,7 @@ import { fs, fsPromises, path, streamPromises, zlib } from '../base/builtins.js'
 import { TelemetryConfigError } from '../base/errors.js';
 import { isoTime } from '../base/json.js';
 import { boolean, integer, oneOf } from '../base/validate.js';
+import { WRITE_CHARS } from '../base/write-size.js';
 import type { TelemetryEvent } from '../catalog/types.js';
 import type { Sink, SinkContext } from '../core/sink.js';
 import { linesOf } from './lines.js';
@@ -241,27 +242,30 @@ export function fileSink(options: FileTracerOptions, context: SinkContext): Sink
 
   const writeLines = async (lines: readonly string[]) => {
     let written = 0;
+    let chunk = '';
+    let chunkBytes = 0;
+    let chunkLines = 0;
+    const flush = async () => {
+      if (chunk !== '') await append(chunk);
+      written += chunkLines;
+      chunk = '';
+      chunkBytes = 0;
+      chunkLines = 0;
+    };
     try {
       await ensure(periodOf(rotate, context.now()));
-      let chunk = '';
-      let chunkBytes = 0;
-      let chunkLines = 0;
       for (const line of lines) {
         const bytes = Buffer.byteLength(line, 'utf8');
         if (maxSize !== undefined && size + chunkBytes > 0 && size + chunkBytes + bytes > maxSize) {
-          if (chunk !== '') await append(chunk);
-          written += chunkLines;
-          chunk = '';
-          chunkBytes = 0;
-          chunkLines = 0;
+          await flush();
           await rotateTo(period, index + 1);
         }
         chunk += line;
         chunkBytes += bytes;
         chunkLines++;
+        if (chunk.length >= WRITE_CHARS) await flush();
       }
-      if (chunk !== '') await append(chunk);
-      written += chunkLines;
+      await flush();
     } catch (error) {
       await release();
       const lost = lines.length - written;

@@ -33,7 +33,7 @@ export type TracerOptionsFor<P extends string> = TracerOptions extends infer T
 /** A validated tracer, as the core attaches it. */
 export type ResolvedTracer = SinkSpec;
 
-/** Console and file tracers write what arrived in this many ms at once: one write, not one per tick. */
+/** Console and file tracers write what arrived in this many ms together: a few writes, not one per tick. */
 const WRITE_WINDOW = 50;
 const COMMON = ['type', 'id', 'level', 'events', 'exclude', 'lossy', 'maxQueue', 'redact'];
 

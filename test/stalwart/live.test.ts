@@ -13,7 +13,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { TelemetryEvent } from '../../src/index.js';
-import { traceFrameOf, traceItemsWriter } from '../../src/live/frames.js';
+import { joinItems, traceFrameOf, traceItemWriter } from '../../src/live/frames.js';
 import { listen, until } from '../live/server.js';
 import { CONNECTION, listenLoopback, make, type Options, type Telemetry } from '../support/telemetry.js';
 import { dataOf, KEYS_015, parseEvent015, parseLiveMetric015, parseLiveMetric016, parseTraceEvent016 } from './parsers.js';
@@ -108,10 +108,10 @@ describe('live under stalwart 0.15', () => {
 
   it('never breaks either admin parse: host keys, nulls, errors, odd objects, hostile values (fast-check)', () => {
     const describeType = (type: string) => `about ${type}`;
-    const writer015 = traceItemsWriter('0.15', describeType);
-    const writer016 = traceItemsWriter('0.16', describeType);
-    const write015 = (events: readonly TelemetryEvent[]) => traceFrameOf(writer015(events, ''));
-    const write016 = (events: readonly TelemetryEvent[]) => traceFrameOf(writer016(events, ''));
+    const writer015 = traceItemWriter('0.15', describeType);
+    const writer016 = traceItemWriter('0.16', describeType);
+    const write015 = (events: readonly TelemetryEvent[]) => traceFrameOf(joinItems(events, writer015));
+    const write016 = (events: readonly TelemetryEvent[]) => traceFrameOf(joinItems(events, writer016));
     const frameItems = (frame: string): unknown[] => {
       expect(frame.startsWith('event: trace\ndata: ')).toBe(true);
       expect(frame.endsWith('\n\n')).toBe(true);
