@@ -158,16 +158,8 @@ export class EventStream implements LiveEventStream {
   /** Removes and returns up to `max` of the oldest events. */
   take(max: number): TelemetryEvent[] {
     const count = Math.min(max, this.#size);
-    if (count === 0) return [];
     const out = new Array<TelemetryEvent>(count);
-    const capacity = this.#items.length;
-    for (let i = 0; i < count; i++) {
-      const at = (this.#head + i) % capacity;
-      out[i] = this.#items[at] as TelemetryEvent;
-      this.#items[at] = undefined;
-    }
-    this.#head = (this.#head + count) % capacity;
-    this.#size -= count;
+    for (let i = 0; i < count; i++) out[i] = this.shift() as TelemetryEvent;
     return out;
   }
 
@@ -224,14 +216,8 @@ export class EventStream implements LiveEventStream {
 
   async next(): Promise<IteratorResult<TelemetryEvent, undefined>> {
     for (;;) {
-      if (this.#size > 0) {
-        const at = this.#head;
-        const event = this.#items[at] as TelemetryEvent;
-        this.#items[at] = undefined;
-        this.#head = (at + 1) % this.#items.length;
-        this.#size--;
-        return { done: false, value: event };
-      }
+      const event = this.shift();
+      if (event !== undefined) return { done: false, value: event };
       if (this.#closed || this.#ending) {
         this.close();
         return DONE;
